@@ -1,0 +1,44 @@
+// Lint: typescript-eslint's recommended rules, type-only imports, and the dependency rule that
+// keeps domain/ pure (no SDKs, no environment, no clock, no randomness).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.ci/**', 'coverage/**', '.data/**', 'bench/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@azure/*', 'durable-functions', 'durable-functions/*'], message: 'domain/ is pure: SDKs belong in functions/adapters.' },
+            { group: ['node:*', 'fs', 'http', 'https', 'net', 'crypto', 'os', 'child_process'], message: 'domain/ is pure: no Node I/O modules.' },
+            { group: ['../../functions/*', '../../tools/*', '**/functions/**', '**/tools/**'], message: 'domain/ depends on nothing outside itself.' },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'domain/ reads no environment: config comes in as arguments.' },
+        { object: 'Date', property: 'now', message: 'domain/ has no clock: time comes in as an argument.' },
+        { object: 'Math', property: 'random', message: 'domain/ has no randomness: ids come in as arguments.' },
+        { object: 'crypto', property: 'randomUUID', message: 'domain/ has no randomness: ids come in as arguments.' },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'domain/ reads no process state.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'domain/ has no clock: time comes in as an argument.' },
+      ],
+    },
+  },
+);

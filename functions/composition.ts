@@ -1,0 +1,82 @@
+/**
+ * The composition root: the one place SDK clients and adapters are built, lazily and once per
+ * instance (never per invocation). Function files ask it for ports; nothing else constructs an
+ * SDK client. Identity-based connections in Azure, emulator endpoints locally.
+ */
+import { CosmosClient } from '@azure/cosmos';
+import type { Container, Database } from '@azure/cosmos';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
+import { BlobServiceClient } from '@azure/storage-blob';
+import type { ContainerClient } from '@azure/storage-blob';
+import { parseConfig } from './config';
+import type { AppConfig, BlobSettings, CosmosSettings } from './config';
+import { BLOB_CONTAINERS } from './resources';
+import type { CosmosContainerDecl } from './resources';
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) {
+      value = make();
+      made = true;
+    }
+    return value as T;
+  };
+}
+
+export function blobServiceFrom(settings: BlobSettings, credential: () => TokenCredential): BlobServiceClient {
+  return settings.kind === 'connectionString'
+    ? BlobServiceClient.fromConnectionString(settings.connectionString)
+    : new BlobServiceClient(settings.serviceUri, credential());
+}
+
+/**
+ * The emulator advertises https locations it does not serve; endpoint discovery stays off for it
+ * so every call goes to the endpoint we were given.
+ */
+export function cosmosClientFrom(settings: CosmosSettings, credential: () => TokenCredential): CosmosClient {
+  const { endpoint, emulatorKey } = settings;
+  return emulatorKey
+    ? new CosmosClient({ endpoint, key: emulatorKey, connectionPolicy: { enableEndpointDiscovery: false } })
+    : new CosmosClient({ endpoint, aadCredentials: credential() });
+}
+
+export class Composition {
+  constructor(readonly config: AppConfig) {}
+
+  readonly credential = lazy<TokenCredential>(() => new DefaultAzureCredential());
+
+  readonly cosmos = lazy(() => cosmosClientFrom(this.config.cosmos, this.credential));
+
+  readonly database = lazy<Database>(() => this.cosmos().database(this.config.cosmos.database));
+
+  private readonly containers = new Map<string, Container>();
+  container(decl: CosmosContainerDecl): Container {
+    let c = this.containers.get(decl.name);
+    if (!c) {
+      c = this.database().container(decl.name);
+      this.containers.set(decl.name, c);
+    }
+    return c;
+  }
+
+  readonly deadLetterBlobService = lazy(() => blobServiceFrom(this.config.deadLetter, this.credential));
+  readonly deadLetterContainer = lazy<ContainerClient>(() =>
+    this.deadLetterBlobService().getContainerClient(BLOB_CONTAINERS.deadLetter.name),
+  );
+}
+
+let current: Composition | undefined;
+
+/** The instance's composition, built from the environment on first use. */
+export function composition(): Composition {
+  current ??= new Composition(parseConfig(process.env));
+  return current;
+}
+
+/** For tests and the local runtime: rebuild from the (changed) environment on next use. */
+export function resetComposition(next?: Composition): void {
+  current = next;
+}

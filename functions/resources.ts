@@ -1,0 +1,59 @@
+/**
+ * The one declaration of what infrastructure provides: Cosmos containers with their partition
+ * keys, blob containers, hubs with their consumer groups, and the lake file system. Bicep
+ * (infra/), the local runtime and the test harness all create or check against this list;
+ * nothing on a hot path creates resources.
+ */
+import { CONSUMER_GROUP_SETTINGS, HUBS } from './names';
+
+export interface CosmosContainerDecl {
+  readonly name: string;
+  readonly partitionKey: string;
+  /** -1 enables per-item TTL with no default expiry; undefined leaves TTL off. */
+  readonly defaultTtl?: number;
+  readonly purpose: string;
+}
+
+export const COSMOS_CONTAINERS = {
+  drones: { name: 'drones', partitionKey: '/id', purpose: 'Latest known state per drone (telemetry ingestion).' },
+} as const satisfies Record<string, CosmosContainerDecl>;
+
+export interface BlobContainerDecl {
+  readonly name: string;
+  readonly purpose: string;
+}
+
+export const BLOB_CONTAINERS = {
+  deadLetter: { name: 'deadletter', purpose: 'Poison events with reason and Event Hubs metadata.' },
+} as const satisfies Record<string, BlobContainerDecl>;
+
+export interface EventHubDecl {
+  readonly name: string;
+  readonly partitionKey: string;
+  /** Consumer group name and the app setting that carries it. */
+  readonly consumerGroups: readonly { readonly name: string; readonly setting: string }[];
+  readonly capture: boolean;
+}
+
+export const EVENT_HUBS: readonly EventHubDecl[] = [
+  {
+    name: HUBS.telemetry,
+    partitionKey: 'droneId',
+    consumerGroups: [{ name: 'ingestion', setting: CONSUMER_GROUP_SETTINGS.ingestion }],
+    capture: false,
+  },
+  {
+    name: HUBS.deliveryEvents,
+    partitionKey: 'deliveryId',
+    consumerGroups: [{ name: 'projector', setting: CONSUMER_GROUP_SETTINGS.projector }],
+    capture: true,
+  },
+];
+
+export function allCosmosContainers(): CosmosContainerDecl[] {
+  return Object.values(COSMOS_CONTAINERS);
+}
+
+export function allBlobContainers(): BlobContainerDecl[] {
+  return Object.values(BLOB_CONTAINERS);
+}

@@ -1,0 +1,52 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { callHttp } from '../../support/app';
+import { useEmulators } from '../../support/emulators';
+import { checkHealth } from '../../../functions/ops/health';
+import { FUNCTIONS } from '../../../functions/names';
+
+interface Report {
+  status: string;
+  checks: Record<string, { status: string; latencyMs: number; error?: string }>;
+}
+
+describe('GET /api/health', () => {
+  beforeAll(async () => {
+    await useEmulators('health');
+  });
+
+  it('answers 200 Healthy with a latency per dependency when every dependency answers', async () => {
+    const res = await callHttp(FUNCTIONS.health, { path: 'health' });
+    expect(res.status).toBe(200);
+    const report = res.json<Report>();
+    expect(report.status).toBe('Healthy');
+    expect(Object.keys(report.checks).sort()).toEqual(['cosmosDb', 'deadLetterStorage']);
+    for (const check of Object.values(report.checks)) {
+      expect(check.status).toBe('Healthy');
+      expect(check.latencyMs).toBeGreaterThanOrEqual(0);
+    }
+  });
+
+  it('answers 503 naming the failing dependency, and still reports the healthy ones', async () => {
+    const res = await checkHealth(
+      [
+        { name: 'up', check: async () => undefined },
+        { name: 'down', check: async () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })) },
+      ],
+      500,
+    );
+    expect(res.status).toBe(503);
+    const report = JSON.parse(String(res.body)) as Report;
+    expect(report.status).toBe('Unhealthy');
+    expect(report.checks.up?.status).toBe('Healthy');
+    expect(report.checks.down?.status).toBe('Unhealthy');
+    expect(report.checks.down?.error).toContain('ECONNREFUSED');
+  });
+
+  it('reports a hung dependency as Unhealthy after the timeout instead of hanging', async () => {
+    const started = Date.now();
+    const res = await checkHealth([{ name: 'hung', check: () => new Promise<void>(() => undefined) }], 200);
+    expect(res.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((JSON.parse(String(res.body)) as Report).checks.hung?.error).toContain('200 ms');
+  });
+});

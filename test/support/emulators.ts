@@ -1,0 +1,46 @@
+/**
+ * Per-test-file access to the shared stand-ins: an environment pointing the app at them, with
+ * a database of the file's own so files running in parallel never see each other's data.
+ */
+import type { CosmosClient } from '@azure/cosmos';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { Composition, resetComposition } from '../../functions/composition';
+import { parseConfig } from '../../functions/config';
+import { provisionBlobs, provisionCosmos } from '../../tools/local/provision';
+
+function need(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the tests through vitest so the global setup starts the stand-ins.`);
+  return v;
+}
+
+export interface TestEnvironment {
+  readonly env: Record<string, string>;
+  readonly composition: Composition;
+  readonly cosmos: CosmosClient;
+  readonly blobs: BlobServiceClient;
+  readonly databaseId: string;
+}
+
+/**
+ * Points the app's composition at the stand-ins with a fresh database named after `label`,
+ * creates what infrastructure would, and installs it as the instance's composition.
+ */
+export async function useEmulators(label: string, overrides: Record<string, string> = {}): Promise<TestEnvironment> {
+  const databaseId = `t-${label}-${process.pid}-${Date.now().toString(36)}`.replace(/[^A-Za-z0-9-]/g, '-');
+  const env: Record<string, string> = {
+    CosmosConnection__accountEndpoint: need('TEST_COSMOS_ENDPOINT'),
+    CosmosConnection__accountKey: need('TEST_COSMOS_KEY'),
+    CosmosDatabaseName: databaseId,
+    DeadLetterStorage: need('TEST_AZURITE_CONNECTION_STRING'),
+    ...overrides,
+  };
+  Object.assign(process.env, env);
+  const composition = new Composition(parseConfig(process.env));
+  resetComposition(composition);
+  const cosmos = composition.cosmos();
+  const blobs = BlobServiceClient.fromConnectionString(need('TEST_AZURITE_CONNECTION_STRING'));
+  await provisionCosmos(cosmos, databaseId);
+  await provisionBlobs(blobs);
+  return { env, composition, cosmos, blobs, databaseId };
+}
