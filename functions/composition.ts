@@ -11,7 +11,15 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import type { ContainerClient } from '@azure/storage-blob';
 import { parseConfig } from './config';
 import type { AppConfig, BlobSettings, CosmosSettings } from './config';
-import { BLOB_CONTAINERS } from './resources';
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { DeadLetterSink, DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
+import { BlobDeadLetterSink } from './adapters/blob-dead-letters';
+import { CosmosDroneStateStore } from './adapters/cosmos-drone-store';
+import { DurableMilestoneSink } from './adapters/durable-milestones';
+import { CircuitBreaker } from './resilience/circuit-breaker';
+import type { RetryPolicy } from './resilience/retry';
+import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from './resources';
 import type { CosmosContainerDecl } from './resources';
 
 function lazy<T>(make: () => T): () => T {
@@ -60,6 +68,28 @@ export class Composition {
       this.containers.set(decl.name, c);
     }
     return c;
+  }
+
+  // ── Telemetry ingestion ──────────────────────────────────────────────────────────────
+  /** One breaker per instance, shared by every invocation and partition. */
+  readonly ingestionBreaker = lazy(
+    () =>
+      new CircuitBreaker('cosmos-drones', this.config.ingestion.breaker, Date.now, {
+        onStateChange: (from, to) => console.warn(JSON.stringify({ event: 'breaker.transition', breaker: 'cosmos-drones', from, to })),
+      }),
+  );
+
+  readonly droneStore = lazy<DroneStateStore>(() => new CosmosDroneStateStore(this.container(COSMOS_CONTAINERS.drones)));
+
+  readonly deadLetters = lazy<DeadLetterSink>(() => new BlobDeadLetterSink(this.deadLetterContainer()));
+
+  get ingestionRetry(): RetryPolicy {
+    return { attempts: this.config.ingestion.writeAttempts, baseDelayMs: 100, maxDelayMs: 2000 };
+  }
+
+  /** Per invocation: the durable client comes from the invocation's input binding, built only when a milestone needs it. */
+  milestones(context: InvocationContext): MilestoneSink {
+    return new DurableMilestoneSink(lazy(() => df.getClient(context)), (m) => context.warn(m));
   }
 
   readonly deadLetterBlobService = lazy(() => blobServiceFrom(this.config.deadLetter, this.credential));

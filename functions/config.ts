@@ -143,6 +143,14 @@ function readBlob(r: Reader, uriName: SettingName, connName: SettingName): BlobS
   return { kind: 'identity', serviceUri: '' };
 }
 
+/** Only the dead-letter storage settings, for tools that need nothing else. */
+export function parseDeadLetterStorage(env: Env): BlobSettings {
+  const r = new Reader(env);
+  const settings = readBlob(r, 'DeadLetterStorage__blobServiceUri', 'DeadLetterStorage');
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return settings;
+}
+
 export function parseConfig(env: Env): AppConfig {
   const r = new Reader(env);
   const cosmos = readCosmos(r);

@@ -3,3 +3,4 @@
  * triggers through `app.*` / `df.app.*`. Every trigger module is listed here once.
  */
 import './ops/health';
+import './telemetry/ingest-telemetry';

@@ -4,8 +4,9 @@
  */
 import type { CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
-import { Composition, resetComposition } from '../../functions/composition';
+import { Composition, cosmosClientFrom, resetComposition } from '../../functions/composition';
 import { parseConfig } from '../../functions/config';
+import type { AppConfig } from '../../functions/config';
 import { provisionBlobs, provisionCosmos } from '../../tools/local/provision';
 
 function need(name: string): string {
@@ -26,7 +27,11 @@ export interface TestEnvironment {
  * Points the app's composition at the stand-ins with a fresh database named after `label`,
  * creates what infrastructure would, and installs it as the instance's composition.
  */
-export async function useEmulators(label: string, overrides: Record<string, string> = {}): Promise<TestEnvironment> {
+export async function useEmulators<C extends Composition = Composition>(
+  label: string,
+  overrides: Record<string, string> = {},
+  make: (config: AppConfig) => C = (config) => new Composition(config) as C,
+): Promise<TestEnvironment & { readonly composition: C }> {
   const databaseId = `t-${label}-${process.pid}-${Date.now().toString(36)}`.replace(/[^A-Za-z0-9-]/g, '-');
   const env: Record<string, string> = {
     CosmosConnection__accountEndpoint: need('TEST_COSMOS_ENDPOINT'),
@@ -36,11 +41,16 @@ export async function useEmulators(label: string, overrides: Record<string, stri
     ...overrides,
   };
   Object.assign(process.env, env);
-  const composition = new Composition(parseConfig(process.env));
+  const composition = make(parseConfig(process.env));
   resetComposition(composition);
-  const cosmos = composition.cosmos();
+  const cosmos = cosmosClientFrom({ endpoint: need('TEST_COSMOS_ENDPOINT'), emulatorKey: need('TEST_COSMOS_KEY'), database: databaseId }, () => {
+    throw new Error('no credential for the emulator');
+  });
   const blobs = BlobServiceClient.fromConnectionString(need('TEST_AZURITE_CONNECTION_STRING'));
-  await provisionCosmos(cosmos, databaseId);
+  // Provision through a direct client: a fault-injecting endpoint in `overrides` must not get in the way.
+  await provisionCosmos(cosmosClientFrom({ endpoint: need('TEST_COSMOS_ENDPOINT'), emulatorKey: need('TEST_COSMOS_KEY'), database: databaseId }, () => {
+    throw new Error('no credential for the emulator');
+  }), databaseId);
   await provisionBlobs(blobs);
   return { env, composition, cosmos, blobs, databaseId };
 }

@@ -1,0 +1,105 @@
+/**
+ * Batch planning for ingestion: decode each body, classify it as telemetry or poison, coalesce
+ * the valid events per drone, and decide which milestones a batch carries past the stored state.
+ * Pure: decoding takes bytes or text, never I/O.
+ */
+import type { FieldError } from '../shared/errors';
+import { isNewer, stateFromTelemetry } from './drone-state';
+import type { DroneState } from './drone-state';
+import { milestoneOf } from './milestones';
+import type { Milestone } from './milestones';
+import type { DeadLetterReason } from './ports';
+import { MAX_TELEMETRY_BODY_BYTES, validateTelemetry } from './schema';
+import type { Telemetry } from './schema';
+
+export type Decoded =
+  | { readonly ok: true; readonly telemetry: Telemetry }
+  | {
+      readonly ok: false;
+      readonly reason: DeadLetterReason;
+      readonly errors: readonly FieldError[];
+      readonly rawBody: string;
+      readonly rawBodyEncoding: 'utf8' | 'base64';
+    };
+
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
+
+/**
+ * The Functions host hands an Event Hubs body over already JSON-parsed when it parses, as the
+ * raw string when it does not, or as bytes; all three are accepted here.
+ */
+export function decodeTelemetry(body: unknown, utf8: (bytes: Uint8Array) => string): Decoded {
+  let parsed: unknown;
+  if (typeof body === 'string' || isBytes(body)) {
+    const size = typeof body === 'string' ? body.length : body.byteLength;
+    const text = typeof body === 'string' ? body : utf8(body);
+    if (size > MAX_TELEMETRY_BODY_BYTES) {
+      return poison('BodyTooLarge', [{ path: '/', message: `body of ${size} bytes exceeds ${MAX_TELEMETRY_BODY_BYTES}` }], text);
+    }
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      return poison('NotJson', [{ path: '/', message: (e as Error).message }], text);
+    }
+  } else {
+    parsed = body;
+  }
+  const verdict = validateTelemetry(parsed);
+  if (verdict.ok) return { ok: true, telemetry: verdict.value };
+  const raw = typeof body === 'string' ? body : isBytes(body) ? utf8(body) : safeStringify(body);
+  return poison(verdict.reason, verdict.errors, raw);
+}
+
+function poison(reason: DeadLetterReason, errors: readonly FieldError[], rawBody: string): Decoded {
+  return { ok: false, reason, errors, rawBody, rawBodyEncoding: 'utf8' };
+}
+
+function safeStringify(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** Valid events grouped per drone, each group in ascending sequence with duplicates removed. */
+export function groupByDrone(events: readonly Telemetry[]): Map<string, Telemetry[]> {
+  const groups = new Map<string, Map<number, Telemetry>>();
+  for (const t of events) {
+    let g = groups.get(t.droneId);
+    if (!g) groups.set(t.droneId, (g = new Map()));
+    if (!g.has(t.sequence)) g.set(t.sequence, t);
+  }
+  const out = new Map<string, Telemetry[]>();
+  for (const [droneId, g] of groups) out.set(droneId, [...g.values()].sort((a, b) => a.sequence - b.sequence));
+  return out;
+}
+
+export interface DronePlan {
+  /** The state to write, or undefined when nothing in the batch is newer than what is stored. */
+  readonly next: DroneState | undefined;
+  /** Milestones carried by the events newer than the stored state, first occurrence of each. */
+  readonly milestones: readonly Milestone[];
+  readonly staleEvents: number;
+}
+
+/** Given one drone's ordered events and its stored state, what moves forward. */
+export function planDrone(stored: DroneState | undefined, ordered: readonly Telemetry[]): DronePlan {
+  const newer = ordered.filter((t) => isNewer(stored, t));
+  const seen = new Set<string>();
+  const milestones: Milestone[] = [];
+  for (const t of newer) {
+    const m = milestoneOf(t);
+    if (!m) continue;
+    const key = `${m.deliveryId}/${m.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    milestones.push(m);
+  }
+  const latest = newer[newer.length - 1];
+  return {
+    next: latest ? stateFromTelemetry(latest) : undefined,
+    milestones,
+    staleEvents: ordered.length - newer.length,
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The latest known state of a drone: a fold over its telemetry where the highest `sequence`
+ * wins. Duplicates and older events are no-ops, so any order and any number of deliveries of
+ * the same events fold to the same state. Each event is a full snapshot, so a newer one never
+ * leaves a field of an older one behind (no partial updates).
+ */
+import type { DroneStatus, Position, Telemetry } from './schema';
+
+export interface DroneState {
+  readonly droneId: string;
+  readonly status: DroneStatus;
+  readonly position: Position;
+  readonly batteryPct: number;
+  readonly speedMps: number;
+  readonly sequence: number;
+  readonly reportedAt: string;
+  readonly deliveryId?: string;
+}
+
+export function stateFromTelemetry(t: Telemetry): DroneState {
+  return {
+    droneId: t.droneId,
+    status: t.status,
+    position: { lat: t.position.lat, lon: t.position.lon, altitudeM: t.position.altitudeM },
+    batteryPct: t.batteryPct,
+    speedMps: t.speedMps,
+    sequence: t.sequence,
+    reportedAt: t.timestamp,
+    ...(t.deliveryId !== undefined ? { deliveryId: t.deliveryId } : {}),
+  };
+}
+
+/** True when `t` would move `state` forward. */
+export function isNewer(state: Pick<DroneState, 'sequence'> | undefined, t: Pick<Telemetry, 'sequence'>): boolean {
+  return state === undefined || t.sequence > state.sequence;
+}
+
+/** evolve(state, event): the newer snapshot replaces the state; anything else leaves it as it is. */
+export function evolveDrone(state: DroneState | undefined, t: Telemetry): DroneState | undefined {
+  if (state !== undefined && state.droneId !== t.droneId) {
+    throw new Error(`telemetry for ${t.droneId} folded into state of ${state.droneId}`);
+  }
+  return isNewer(state, t) ? stateFromTelemetry(t) : state;
+}
+
+export function foldDrone(events: readonly Telemetry[], initial?: DroneState): DroneState | undefined {
+  return events.reduce<DroneState | undefined>(evolveDrone, initial);
+}
+
+/** Minimum battery for a new assignment: enough for a round trip with reserve. */
+export const MIN_BATTERY_FOR_ASSIGNMENT_PCT = 30;
+
+/** CONTRACT §2: an Idle drone with batteryPct ≥ 30 and no delivery is available for scheduling. */
+export function isAvailable(state: Pick<DroneState, 'status' | 'batteryPct' | 'deliveryId'>): boolean {
+  return state.status === 'Idle' && state.batteryPct >= MIN_BATTERY_FOR_ASSIGNMENT_PCT && state.deliveryId === undefined;
+}

@@ -1,0 +1,51 @@
+/** Bounded retry with exponential backoff and full jitter, for transient failures only. */
+import { isTransient, retryAfterMs } from './transient';
+import { BreakerOpenError } from './circuit-breaker';
+
+export interface RetryPolicy {
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function withRetry<T>(
+  call: () => Promise<T>,
+  policy: RetryPolicy,
+  wait: (ms: number) => Promise<void> = sleep,
+  random: () => number = Math.random,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      // An open breaker is the signal to stop now and let the function's retry policy back off.
+      if (e instanceof BreakerOpenError || !isTransient(e) || attempt >= policy.attempts) throw e;
+      const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+      await wait(Math.max(retryAfterMs(e) ?? 0, Math.floor(random() * backoff)));
+    }
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; rejects with the first failure after all settle. */
+export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let firstError: unknown;
+  let failed = false;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await work(item);
+      } catch (e) {
+        if (!failed) {
+          failed = true;
+          firstError = e;
+        }
+      }
+    }
+  });
+  await Promise.all(runners);
+  if (failed) throw firstError;
+}

@@ -1,0 +1,130 @@
+/**
+ * The telemetry ingestion use case for one Event Hubs batch: poison events go to the dead-letter
+ * sink and the rest of the batch goes on; valid events are coalesced per drone and written once
+ * per drone with a version-guarded write; milestones newer than the stored state are raised
+ * before the write, so a crash between the two re-raises (the saga ignores duplicates) rather
+ * than losing one. Transient store failures are retried here, then rethrown for the function's
+ * retry policy: every step is idempotent, so re-running the batch is safe.
+ */
+import { decodeTelemetry, groupByDrone, planDrone } from '../../domain/telemetry/batch';
+import type { DeadLetterSink, DroneStateStore, EventOrigin, MilestoneSink } from '../../domain/telemetry/ports';
+import type { Telemetry } from '../../domain/telemetry/schema';
+import type { CircuitBreaker } from '../resilience/circuit-breaker';
+import { forEachBounded, withRetry } from '../resilience/retry';
+import type { RetryPolicy } from '../resilience/retry';
+
+export interface IngestDeps {
+  readonly store: DroneStateStore;
+  readonly deadLetters: DeadLetterSink;
+  readonly milestones: MilestoneSink;
+  readonly breaker: CircuitBreaker;
+  readonly retry: RetryPolicy;
+  readonly now: () => Date;
+  readonly wait?: (ms: number) => Promise<void>;
+  /** Drones written in parallel within one batch (a bulkhead on the store). */
+  readonly parallelism?: number;
+  /** Structured log of what happened to individual events (dead letters, milestones). */
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface BatchReport {
+  readonly events: number;
+  readonly valid: number;
+  readonly deadLettered: number;
+  readonly drones: number;
+  readonly writes: number;
+  readonly conflicts: number;
+  readonly staleSkipped: number;
+  readonly milestones: number;
+  /** Now minus the oldest / newest enqueued time in the batch, in ms (when the host gave them). */
+  readonly maxLatenessMs?: number;
+  readonly minLatenessMs?: number;
+}
+
+const utf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+
+export async function ingestBatch(
+  bodies: readonly unknown[],
+  origins: readonly EventOrigin[],
+  deps: IngestDeps,
+): Promise<BatchReport> {
+  const now = deps.now();
+  const valid: Telemetry[] = [];
+  const poison: Promise<void>[] = [];
+  bodies.forEach((body, i) => {
+    const decoded = decodeTelemetry(body, utf8);
+    if (decoded.ok) {
+      valid.push(decoded.telemetry);
+      return;
+    }
+    const origin = origins[i] ?? { eventHubName: 'telemetry' };
+    deps.log?.({ event: 'telemetry.deadLettered', reason: decoded.reason, firstError: decoded.errors[0], ...origin });
+    poison.push(
+      withRetry(
+        () =>
+          deps.deadLetters.put({
+            source: 'telemetry',
+            reason: decoded.reason,
+            errors: decoded.errors,
+            rawBody: decoded.rawBody,
+            rawBodyEncoding: decoded.rawBodyEncoding,
+            origin,
+            deadLetteredAt: now.toISOString(),
+          }),
+        deps.retry,
+        deps.wait,
+      ),
+    );
+  });
+  // A dead letter that cannot be stored fails the batch: it is redelivered, nothing is lost.
+  await Promise.all(poison);
+
+  const groups = groupByDrone(valid);
+  let writes = 0;
+  let conflicts = 0;
+  let staleSkipped = 0;
+  let milestones = 0;
+  const guarded = <T>(call: () => Promise<T>): Promise<T> => withRetry(() => deps.breaker.execute(call), deps.retry, deps.wait);
+
+  await forEachBounded([...groups.entries()], deps.parallelism ?? 16, async ([droneId, events]) => {
+    for (;;) {
+      const stored = await guarded(() => deps.store.read(droneId));
+      const plan = planDrone(stored?.state, events);
+      if (!plan.next) {
+        staleSkipped += plan.staleEvents;
+        return;
+      }
+      for (const m of plan.milestones) {
+        await withRetry(() => deps.milestones.raise(m), deps.retry, deps.wait);
+        deps.log?.({ event: 'telemetry.milestone', deliveryId: m.deliveryId, milestone: m.name, droneId: m.droneId, sequence: m.sequence });
+      }
+      const next = plan.next;
+      const written = await guarded(() => deps.store.write(next, stored?.version));
+      if (written) {
+        writes += 1;
+        staleSkipped += plan.staleEvents;
+        milestones += plan.milestones.length;
+        return;
+      }
+      // Another writer moved the drone meanwhile: re-read and plan again against its state.
+      conflicts += 1;
+    }
+  });
+
+  const enqueued = origins
+    .map((o) => (o.enqueuedTimeUtc ? Date.parse(o.enqueuedTimeUtc) : NaN))
+    .filter((t) => Number.isFinite(t));
+  return {
+    events: bodies.length,
+    valid: valid.length,
+    deadLettered: poison.length,
+    drones: groups.size,
+    writes,
+    conflicts,
+    staleSkipped,
+    milestones,
+    ...(enqueued.length > 0
+      ? { maxLatenessMs: now.getTime() - Math.min(...enqueued), minLatenessMs: now.getTime() - Math.max(...enqueued) }
+      : {}),
+  };
+}
