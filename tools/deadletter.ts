@@ -7,8 +7,8 @@ import { blobServiceFrom } from '../functions/composition';
 import { parseDeadLetterStorage } from '../functions/config';
 import { BLOB_CONTAINERS } from '../functions/resources';
 import { readDeadLetters, replayDeadLetters } from './deadletter/replay';
-import { AzureEventHubsPublisher, LocalRuntimePublisher } from './publishers';
-import type { EventPublisher } from './publishers';
+import { AzureEventHubsPublisher, LocalRuntimePublisher } from '../functions/adapters/event-publishers';
+import type { EventPublisher } from '../functions/adapters/event-publishers';
 import { loadToolSettings, parseFlags } from './settings';
 
 const USAGE = `usage: npm run deadletter -- <command> [options]

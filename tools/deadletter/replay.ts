@@ -7,7 +7,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { decodeTelemetry } from '../../domain/telemetry/batch';
 import type { DeadLetter } from '../../domain/telemetry/ports';
-import type { EventPublisher } from '../publishers';
+import type { EventPublisher } from '../../functions/adapters/event-publishers';
 
 export interface StoredDeadLetter extends DeadLetter {
   readonly blobName: string;

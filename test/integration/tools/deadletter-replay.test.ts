@@ -8,7 +8,7 @@ import { telemetry } from '../../support/telemetry';
 import { BlobDeadLetterSink } from '../../../functions/adapters/blob-dead-letters';
 import type { DeadLetter } from '../../../domain/telemetry/ports';
 import { readDeadLetters, replayDeadLetters } from '../../../tools/deadletter/replay';
-import { LocalRuntimePublisher } from '../../../tools/publishers';
+import { LocalRuntimePublisher } from '../../../functions/adapters/event-publishers';
 
 let container: ContainerClient;
 let server: http.Server;

@@ -1,10 +1,12 @@
 /**
- * Publishing events to a hub from tools (dead-letter replay, simulator): to the local runtime
- * over its publish endpoint (CONTRACT §4), or to Azure Event Hubs with the SDK and the caller's
- * Entra identity. Both batch and preserve partition keys.
+ * Publishing events to a hub with a partition key: to Azure Event Hubs with the SDK and an Entra
+ * identity, or to the local runtime over its publish endpoint (CONTRACT §4). The app needs the
+ * partition key (delivery events are keyed by delivery id), which the Node output binding cannot
+ * set, so it publishes through this port; tools (dead-letter replay, simulator) use it too.
  */
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 
 export interface OutgoingEvent {
   readonly body: unknown;
@@ -37,9 +39,11 @@ export class LocalRuntimePublisher implements EventPublisher {
 
 export class AzureEventHubsPublisher implements EventPublisher {
   private readonly producers = new Map<string, EventHubProducerClient>();
-  private readonly credential = new DefaultAzureCredential();
 
-  constructor(private readonly fullyQualifiedNamespace: string) {}
+  constructor(
+    private readonly fullyQualifiedNamespace: string,
+    private readonly credential: TokenCredential = new DefaultAzureCredential(),
+  ) {}
 
   private producer(hub: string): EventHubProducerClient {
     let p = this.producers.get(hub);
