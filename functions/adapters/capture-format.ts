@@ -1,0 +1,288 @@
+/**
+ * The Event Hubs Capture file format: the published Avro schema (`Microsoft.ServiceBus.Messaging.
+ * EventData`), Capture's path layout, and encoding/decoding of Avro object container files with
+ * `avsc`. Shared by the archive reader (functions/) and the local Capture stand-in (tools/), so
+ * what the stand-in writes is exactly what the reader expects from the real Capture.
+ */
+import { Readable } from 'node:stream';
+import avro from 'avsc';
+import type { Type } from 'avsc';
+
+/**
+ * The schema Capture writes into every file's header, as published in the Event Hubs Capture
+ * overview. Body is a `["null","bytes"]` union there (an event may have no body).
+ */
+export const CAPTURE_SCHEMA = {
+  type: 'record',
+  name: 'EventData',
+  namespace: 'Microsoft.ServiceBus.Messaging',
+  fields: [
+    { name: 'SequenceNumber', type: 'long' },
+    { name: 'Offset', type: 'string' },
+    { name: 'EnqueuedTimeUtc', type: 'string' },
+    { name: 'SystemProperties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } },
+    { name: 'Properties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } },
+    { name: 'Body', type: ['null', 'bytes'] },
+  ],
+} as const;
+
+/** `long` and `double` are both JS numbers, so avsc wraps these union values as `{ long: 5 }`. */
+export const captureType: Type = avro.Type.forSchema(CAPTURE_SCHEMA as unknown as avro.Schema);
+
+/** A property value as the schema can carry it: integers go out as `long`, other numbers as `double`. */
+export type CaptureValue = number | string | Buffer;
+
+export interface CapturedEvent {
+  readonly sequenceNumber: number;
+  /** The event's offset in its partition, as Capture writes it (a decimal string). */
+  readonly offset: string;
+  /** As Capture writes it: .NET's invariant `M/d/yyyy h:mm:ss tt` in UTC, whole seconds. */
+  readonly enqueuedTimeUtc: string;
+  /** Capture puts `x-opt-enqueued-time` (epoch ms, long) and `x-opt-partition-key` here. */
+  readonly systemProperties: Readonly<Record<string, CaptureValue>>;
+  readonly properties: Readonly<Record<string, CaptureValue>>;
+  readonly body: Buffer | null;
+}
+
+export type CaptureCodec = 'null' | 'deflate';
+
+// ---- paths ----------------------------------------------------------------------------------
+
+export interface CaptureFileLocation {
+  readonly namespace: string;
+  readonly eventHub: string;
+  readonly partitionId: string;
+  /** Start of the capture window; the path carries it to the second, in UTC. */
+  readonly windowStart: Date;
+}
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** `{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}.avro`, zero-padded UTC. */
+export function capturePath(loc: CaptureFileLocation): string {
+  const t = loc.windowStart;
+  return [
+    loc.namespace,
+    loc.eventHub,
+    loc.partitionId,
+    pad(t.getUTCFullYear(), 4),
+    pad(t.getUTCMonth() + 1),
+    pad(t.getUTCDate()),
+    pad(t.getUTCHours()),
+    pad(t.getUTCMinutes()),
+    `${pad(t.getUTCSeconds())}.avro`,
+  ].join('/');
+}
+
+/** The prefix under which one partition's files live: `{Namespace}/{EventHub}/{PartitionId}`. */
+export function capturePartitionPrefix(namespace: string, eventHub: string, partitionId?: string): string {
+  return partitionId === undefined ? `${namespace}/${eventHub}` : `${namespace}/${eventHub}/${partitionId}`;
+}
+
+const PATH_PATTERN = /^(.+)\/([^/]+)\/([^/]+)\/(\d{4})\/(\d{2})\/(\d{2})\/(\d{2})\/(\d{2})\/(\d{2})\.avro$/;
+
+/** The location a Capture path encodes, or undefined for anything that is not a Capture file. */
+export function parseCapturePath(p: string): CaptureFileLocation | undefined {
+  const m = PATH_PATTERN.exec(p);
+  if (!m) return undefined;
+  const [, namespace, eventHub, partitionId, y, mo, d, h, mi, s] = m;
+  if (!namespace || !eventHub || !partitionId) return undefined;
+  const windowStart = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+  // Reject impossible dates (month 13, 31 February) rather than letting Date roll them over.
+  if (capturePath({ namespace, eventHub, partitionId, windowStart }) !== p) return undefined;
+  return { namespace, eventHub, partitionId, windowStart };
+}
+
+// ---- times ----------------------------------------------------------------------------------
+
+/** Formats an instant the way Capture writes `EnqueuedTimeUtc`, e.g. `12/2/2021 2:58:24 PM`. */
+export function formatEnqueuedTimeUtc(t: Date): string {
+  const h = t.getUTCHours();
+  const h12 = h % 12 === 0 ? 12 : h % 12;
+  return `${t.getUTCMonth() + 1}/${t.getUTCDate()}/${t.getUTCFullYear()} ${h12}:${pad(t.getUTCMinutes())}:${pad(t.getUTCSeconds())} ${h < 12 ? 'AM' : 'PM'}`;
+}
+
+const DOTNET_TIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2}) (AM|PM)$/;
+
+/**
+ * The enqueued time of a captured event: `x-opt-enqueued-time` (milliseconds) when present,
+ * else `EnqueuedTimeUtc` in Capture's format or ISO-8601; undefined when neither parses.
+ */
+export function capturedEnqueuedTime(e: Pick<CapturedEvent, 'enqueuedTimeUtc' | 'systemProperties'>): Date | undefined {
+  const ms = e.systemProperties['x-opt-enqueued-time'];
+  if (typeof ms === 'number' && Number.isFinite(ms)) return new Date(ms);
+  const m = DOTNET_TIME.exec(e.enqueuedTimeUtc);
+  if (m) {
+    const [, mo, d, y, h, mi, s, ampm] = m;
+    const hour = (Number(h) % 12) + (ampm === 'PM' ? 12 : 0);
+    return new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(s)));
+  }
+  const iso = Date.parse(e.enqueuedTimeUtc);
+  return Number.isNaN(iso) ? undefined : new Date(iso);
+}
+
+// ---- records --------------------------------------------------------------------------------
+
+type WrappedValue = { long: number } | { double: number } | { string: string } | { bytes: Buffer };
+
+function wrap(v: CaptureValue): WrappedValue {
+  if (typeof v === 'string') return { string: v };
+  if (Buffer.isBuffer(v)) return { bytes: v };
+  return Number.isSafeInteger(v) ? { long: v } : { double: v };
+}
+
+function wrapMap(m: Readonly<Record<string, CaptureValue>>): Record<string, WrappedValue> {
+  const out: Record<string, WrappedValue> = {};
+  for (const [k, v] of Object.entries(m)) out[k] = wrap(v);
+  return out;
+}
+
+/**
+ * Reads a union-valued map from a decoded record. Files from other writers may use other union
+ * shapes (some add `null`); any single-branch wrapper or bare value of a known kind is accepted
+ * and nulls are left out.
+ */
+function unwrapMap(raw: unknown): Record<string, CaptureValue> {
+  const out: Record<string, CaptureValue> = {};
+  if (!raw || typeof raw !== 'object') return out;
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    const value = unwrapValue(v);
+    if (value !== undefined) out[k] = value;
+  }
+  return out;
+}
+
+function unwrapValue(v: unknown): CaptureValue | undefined {
+  if (typeof v === 'string' || typeof v === 'number' || Buffer.isBuffer(v)) return v;
+  if (v && typeof v === 'object') {
+    const inner = Object.values(v as Record<string, unknown>)[0];
+    if (typeof inner === 'string' || typeof inner === 'number' || Buffer.isBuffer(inner)) return inner;
+  }
+  return undefined;
+}
+
+function toRecord(e: CapturedEvent): Record<string, unknown> {
+  return {
+    SequenceNumber: e.sequenceNumber,
+    Offset: e.offset,
+    EnqueuedTimeUtc: e.enqueuedTimeUtc,
+    SystemProperties: wrapMap(e.systemProperties),
+    Properties: wrapMap(e.properties),
+    Body: e.body,
+  };
+}
+
+function fromRecord(r: unknown): CapturedEvent {
+  const rec = r as Record<string, unknown>;
+  const body = rec.Body;
+  const bodyValue = Buffer.isBuffer(body) ? body : body && typeof body === 'object' ? unwrapValue(body) : null;
+  return {
+    sequenceNumber: Number(rec.SequenceNumber),
+    offset: String(rec.Offset),
+    enqueuedTimeUtc: String(rec.EnqueuedTimeUtc),
+    systemProperties: unwrapMap(rec.SystemProperties),
+    properties: unwrapMap(rec.Properties),
+    body: Buffer.isBuffer(bodyValue) ? bodyValue : typeof bodyValue === 'string' ? Buffer.from(bodyValue) : null,
+  };
+}
+
+/** Encoded size of one event's record: what it adds to a file's data blocks before compression. */
+export function capturedRecordSize(e: CapturedEvent): number {
+  return captureType.toBuffer(toRecord(e)).length;
+}
+
+// ---- container files ------------------------------------------------------------------------
+
+export interface EncodeOptions {
+  readonly codec?: CaptureCodec;
+  /**
+   * The file's 16-byte sync marker. Blocks appended to an existing file must reuse its marker;
+   * otherwise a random one is chosen.
+   */
+  readonly syncMarker?: Buffer;
+  /** False: blocks only, to append to a file that already has its header. Default true. */
+  readonly header?: boolean;
+}
+
+/** Encodes events into an Avro object container file (or, with `header: false`, blocks for one). */
+export async function encodeCaptureFile(events: readonly CapturedEvent[], opts: EncodeOptions = {}): Promise<Buffer> {
+  const header = opts.header ?? true;
+  const encoder = new avro.streams.BlockEncoder(CAPTURE_SCHEMA as unknown as avro.Schema, {
+    codec: opts.codec ?? 'null',
+    // 'always' writes the header even for an empty file, which is still a valid container file.
+    writeHeader: header ? 'always' : 'never',
+    ...(opts.syncMarker ? { syncMarker: opts.syncMarker } : {}),
+  });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    encoder.on('data', (c: Buffer) => chunks.push(c));
+    encoder.on('error', reject);
+    encoder.on('end', () => resolve(Buffer.concat(chunks)));
+  });
+  for (const e of events) encoder.write(toRecord(e));
+  encoder.end();
+  return done;
+}
+
+export interface CaptureFileHeader {
+  readonly codec: string;
+  readonly syncMarker: Buffer;
+  /** The writer's schema as stored in the header. */
+  readonly schema: unknown;
+  /** Bytes the header takes at the start of the file. */
+  readonly length: number;
+}
+
+const HEADER_TYPE = avro.Type.forSchema({
+  type: 'record',
+  name: 'Header',
+  fields: [
+    { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
+    { name: 'meta', type: { type: 'map', values: 'bytes' } },
+    { name: 'sync', type: { type: 'fixed', name: 'Sync', size: 16 } },
+  ],
+});
+const MAGIC = Buffer.from('Obj\x01', 'latin1');
+
+/**
+ * Reads a container file's header from its first bytes. Undefined when `buf` is too short to
+ * hold the whole header (read more and try again); throws when it is not an Avro file.
+ */
+export function readCaptureHeader(buf: Buffer): CaptureFileHeader | undefined {
+  if (buf.length < MAGIC.length) return undefined;
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not an Avro object container file (bad magic bytes)');
+  let decoded: { value: unknown; offset: number };
+  try {
+    decoded = HEADER_TYPE.decode(buf, 0);
+  } catch {
+    return undefined; // truncated inside the metadata map
+  }
+  if (decoded.offset < 0) return undefined;
+  const header = decoded.value as { meta: Record<string, Buffer>; sync: Buffer };
+  const schemaText = header.meta['avro.schema']?.toString('utf8');
+  return {
+    codec: header.meta['avro.codec']?.toString('utf8') ?? 'null',
+    syncMarker: Buffer.from(header.sync),
+    schema: schemaText ? (JSON.parse(schemaText) as unknown) : undefined,
+    length: decoded.offset,
+  };
+}
+
+/**
+ * Decodes a container file streamed from anywhere (a download, a file), one event at a time.
+ * The file's own header schema is used, so files from any Capture-compatible writer decode.
+ */
+export async function* decodeCaptureStream(source: NodeJS.ReadableStream | Readable): AsyncGenerator<CapturedEvent> {
+  const decoder = new avro.streams.BlockDecoder();
+  const input = source instanceof Readable ? source : Readable.from(source as AsyncIterable<Buffer>);
+  input.on('error', (e) => decoder.destroy(e));
+  input.pipe(decoder);
+  for await (const record of decoder as AsyncIterable<unknown>) yield fromRecord(record);
+}
+
+/** Decodes a whole container file held in memory. */
+export async function decodeCaptureFile(file: Buffer): Promise<CapturedEvent[]> {
+  const out: CapturedEvent[] = [];
+  for await (const e of decodeCaptureStream(Readable.from([file]))) out.push(e);
+  return out;
+}
