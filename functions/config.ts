@@ -47,21 +47,31 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Every setting the code reads, with what it is for; local.settings.sample.json and Bicep are checked against it. */
+/**
+ * Every setting the code reads, with what it is for and where it applies: `app` settings are
+ * set on the function app in Azure (Bicep) and locally; `emulator` settings exist only for
+ * loopback emulators and must never be set in Azure. local.settings.sample.json and the Bicep
+ * app settings are checked against this list by tests.
+ */
+export interface SettingSpec {
+  readonly description: string;
+  readonly where: 'app' | 'emulator';
+}
+
 export const SETTINGS = {
-  CosmosConnection__accountEndpoint: 'Cosmos DB account endpoint (https://<account>.documents.azure.com:443/).',
-  CosmosConnection__accountKey: 'Emulator key; accepted only with a loopback endpoint. Never set in Azure.',
-  CosmosDatabaseName: 'Cosmos DB database name. Default: drone-delivery.',
-  DeadLetterStorage__blobServiceUri: 'Blob endpoint holding the deadletter container (identity-based).',
-  DeadLetterStorage: 'Connection string for the dead-letter blob account; accepted only for a loopback emulator.',
-  EventHubConnection__fullyQualifiedNamespace: 'Event Hubs namespace host name, used by the triggers and publishers.',
-  TelemetryConsumerGroup: 'Consumer group of the telemetry ingestion trigger. Default: ingestion.',
-  ProjectorConsumerGroup: 'Consumer group of the delivery-events projector. Default: projector.',
-  IngestionBreakerFailureThreshold: 'Consecutive transient store failures that open the ingestion breaker. Default: 5.',
-  IngestionBreakerOpenMs: 'How long the breaker stays open before one trial call. Default: 30000.',
-  IngestionWriteAttempts: 'Attempts per drone write within one invocation. Default: 4.',
-  HealthCheckTimeoutMs: 'Timeout of each dependency check of GET /api/health. Default: 2000.',
-} as const;
+  CosmosConnection__accountEndpoint: { where: 'app', description: 'Cosmos DB account endpoint (https://<account>.documents.azure.com:443/).' },
+  CosmosConnection__accountKey: { where: 'emulator', description: 'Emulator key; accepted only with a loopback endpoint. Never set in Azure.' },
+  CosmosDatabaseName: { where: 'app', description: 'Cosmos DB database name. Default: drone-delivery.' },
+  DeadLetterStorage__blobServiceUri: { where: 'app', description: 'Blob endpoint holding the deadletter container (identity-based).' },
+  DeadLetterStorage: { where: 'emulator', description: 'Connection string for the dead-letter blob account; accepted only for a loopback emulator.' },
+  EventHubConnection__fullyQualifiedNamespace: { where: 'app', description: 'Event Hubs namespace host name, used by the triggers and publishers.' },
+  TelemetryConsumerGroup: { where: 'app', description: 'Consumer group of the telemetry ingestion trigger. Default: ingestion.' },
+  ProjectorConsumerGroup: { where: 'app', description: 'Consumer group of the delivery-events projector. Default: projector.' },
+  IngestionBreakerFailureThreshold: { where: 'app', description: 'Consecutive transient store failures that open the ingestion breaker. Default: 5.' },
+  IngestionBreakerOpenMs: { where: 'app', description: 'How long the breaker stays open before one trial call. Default: 30000.' },
+  IngestionWriteAttempts: { where: 'app', description: 'Attempts per drone write within one invocation. Default: 4.' },
+  HealthCheckTimeoutMs: { where: 'app', description: 'Timeout of each dependency check of GET /api/health. Default: 2000.' },
+} as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
 
@@ -76,7 +86,7 @@ class Reader {
 
   required(name: SettingName): string {
     const v = this.raw(name);
-    if (v === undefined) this.problems.push(`${name} is missing: ${SETTINGS[name]}`);
+    if (v === undefined) this.problems.push(`${name} is missing: ${SETTINGS[name].description}`);
     return v ?? '';
   }
 
@@ -139,7 +149,7 @@ function readBlob(r: Reader, uriName: SettingName, connName: SettingName): BlobS
     }
     return { kind: 'connectionString', connectionString: conn };
   }
-  r.problems.push(`${uriName} is missing: ${SETTINGS[uriName]}`);
+  r.problems.push(`${uriName} is missing: ${SETTINGS[uriName].description}`);
   return { kind: 'identity', serviceUri: '' };
 }
 
