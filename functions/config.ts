@@ -36,6 +36,35 @@ export interface AppConfig {
     readonly writeAttempts: number;
   };
   readonly health: { readonly timeoutMs: number };
+  /** Where the app publishes events with a partition key: Event Hubs in Azure, the local runtime locally. */
+  readonly publishing: { readonly kind: 'eventHubs'; readonly namespace: string } | { readonly kind: 'localRuntime'; readonly endpoint: string };
+  readonly lake?: { readonly dfsServiceUri: string; readonly fileSystem: string };
+  readonly saga: SagaSettings;
+  readonly history: HistorySettings;
+}
+
+export interface SagaSettings {
+  /** Bound on sagas in flight; the intake answers 429 beyond it. */
+  readonly maxInFlight: number;
+  readonly pickupSlaMs: number;
+  readonly deliverySlaMs: number;
+  readonly assignmentSlaMs: number;
+  readonly assignmentRetryMs: number;
+  readonly stepAttempts: number;
+  readonly stepFirstRetryMs: number;
+  readonly cruiseSpeedMps: number;
+  readonly handlingSeconds: number;
+  /** Parallel store calls one activity instance makes (a bulkhead inside the agents). */
+  readonly agentParallelism: number;
+  readonly supervisorGraceMs: number;
+}
+
+/** Delivery history: the projector, the status view and its rebuild. */
+export interface HistorySettings {
+  /** Finished deliveries' status views expire this many days after their last write. */
+  readonly statusViewTtlDays: number;
+  /** Attempts per event-store or view call inside one invocation before the batch is handed to the retry policy. */
+  readonly writeAttempts: number;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +100,23 @@ export const SETTINGS = {
   IngestionBreakerOpenMs: { where: 'app', description: 'How long the breaker stays open before one trial call. Default: 30000.' },
   IngestionWriteAttempts: { where: 'app', description: 'Attempts per drone write within one invocation. Default: 4.' },
   HealthCheckTimeoutMs: { where: 'app', description: 'Timeout of each dependency check of GET /api/health. Default: 2000.' },
+  LocalEventHubsEndpoint: { where: 'emulator', description: "The local runtime's base URL for publishing events (POST /local/eventhubs/{hub}); loopback only. Set by npm start." },
+  ArchiveLake__dfsServiceUri: { where: 'app', description: 'Data Lake (dfs) endpoint of the Capture archive, e.g. https://<account>.dfs.core.windows.net.' },
+  ArchiveLakeFileSystem: { where: 'app', description: 'File system (container) Capture writes to. Default: capture.' },
+  SagaMaxInFlight: { where: 'app', description: 'Sagas in flight before the intake answers 429. Default: 1000.' },
+  PickupSlaMinutes: { where: 'app', description: 'Minutes from scheduling until the package must be picked up. Default: 30.' },
+  DeliverySlaMinutes: { where: 'app', description: 'Minutes from scheduling until the delivery must be completed. Default: 120.' },
+  AssignmentSlaMinutes: { where: 'app', description: 'Minutes to keep looking for a free drone before failing. Default: 10.' },
+  AssignmentRetrySeconds: { where: 'app', description: 'Seconds between attempts to find a free drone. Default: 30.' },
+  SagaStepAttempts: { where: 'app', description: 'Attempts per saga step (activity retry policy). Default: 5.' },
+  SagaStepFirstRetryMs: { where: 'app', description: 'First retry interval of a saga step; doubles per attempt up to 1 minute. Default: 2000.' },
+  DroneCruiseSpeedMps: { where: 'app', description: 'Cruise speed used for ETAs. Default: 15.' },
+  DeliveryHandlingSeconds: { where: 'app', description: 'Loading/unloading time at each end, for ETAs. Default: 60.' },
+  AgentParallelism: { where: 'app', description: 'Parallel store calls within one agent activity. Default: 8.' },
+  SupervisorSchedule: { where: 'app', description: 'NCRONTAB schedule of the saga supervisor. Default set in app settings: 0 */5 * * * *.' },
+  SupervisorGraceMinutes: { where: 'app', description: "Minutes past a saga's complete-by time before the supervisor acts. Default: 5." },
+  StatusViewTtlDays: { where: 'app', description: "Days a finished delivery's status view is kept after its last change (per-item TTL). Default: 30." },
+  ProjectorWriteAttempts: { where: 'app', description: 'Attempts per event-store or status-view call within one projector invocation. Default: 4.' },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -153,6 +199,27 @@ function readBlob(r: Reader, uriName: SettingName, connName: SettingName): BlobS
   return { kind: 'identity', serviceUri: '' };
 }
 
+function readPublishing(r: Reader, namespace: string | undefined): AppConfig['publishing'] {
+  const local = r.raw('LocalEventHubsEndpoint');
+  if (local) {
+    const url = r.url('LocalEventHubsEndpoint', local);
+    if (url && !isLoopback(url)) r.problems.push('LocalEventHubsEndpoint must be a loopback URL (it is the local runtime); in Azure set EventHubConnection__fullyQualifiedNamespace.');
+    return { kind: 'localRuntime', endpoint: local };
+  }
+  if (!namespace) {
+    r.problems.push('EventHubConnection__fullyQualifiedNamespace is missing: the app publishes delivery events to Event Hubs (or set LocalEventHubsEndpoint when running locally).');
+    return { kind: 'eventHubs', namespace: '' };
+  }
+  return { kind: 'eventHubs', namespace };
+}
+
+function readLake(r: Reader): { lake?: { dfsServiceUri: string; fileSystem: string } } {
+  const uri = r.raw('ArchiveLake__dfsServiceUri');
+  if (!uri) return {};
+  r.url('ArchiveLake__dfsServiceUri', uri);
+  return { lake: { dfsServiceUri: uri, fileSystem: r.string('ArchiveLakeFileSystem', 'capture') } };
+}
+
 /** Only the dead-letter storage settings, for tools that need nothing else. */
 export function parseDeadLetterStorage(env: Env): BlobSettings {
   const r = new Reader(env);
@@ -182,6 +249,25 @@ export function parseConfig(env: Env): AppConfig {
       writeAttempts: r.int('IngestionWriteAttempts', 4, 1, 20),
     },
     health: { timeoutMs: r.int('HealthCheckTimeoutMs', 2000, 50, 60_000) },
+    history: {
+      statusViewTtlDays: r.int('StatusViewTtlDays', 30, 1, 3650),
+      writeAttempts: r.int('ProjectorWriteAttempts', 4, 1, 20),
+    },
+    publishing: readPublishing(r, eventHubsNamespace),
+    ...readLake(r),
+    saga: {
+      maxInFlight: r.int('SagaMaxInFlight', 1000, 1, 1_000_000),
+      pickupSlaMs: r.int('PickupSlaMinutes', 30, 1, 10_080) * 60_000,
+      deliverySlaMs: r.int('DeliverySlaMinutes', 120, 1, 10_080) * 60_000,
+      assignmentSlaMs: r.int('AssignmentSlaMinutes', 10, 0, 10_080) * 60_000,
+      assignmentRetryMs: r.int('AssignmentRetrySeconds', 30, 1, 3600) * 1000,
+      stepAttempts: r.int('SagaStepAttempts', 5, 1, 50),
+      stepFirstRetryMs: r.int('SagaStepFirstRetryMs', 2000, 10, 600_000),
+      cruiseSpeedMps: r.int('DroneCruiseSpeedMps', 15, 1, 100),
+      handlingSeconds: r.int('DeliveryHandlingSeconds', 60, 0, 3600),
+      agentParallelism: r.int('AgentParallelism', 8, 1, 256),
+      supervisorGraceMs: r.int('SupervisorGraceMinutes', 5, 0, 1440) * 60_000,
+    },
   };
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

@@ -38,6 +38,8 @@ export async function useEmulators<C extends Composition = Composition>(
     CosmosConnection__accountKey: need('TEST_COSMOS_KEY'),
     CosmosDatabaseName: databaseId,
     DeadLetterStorage: need('TEST_AZURITE_CONNECTION_STRING'),
+    // Nothing listens here: tests that publish give the composition a recording publisher.
+    LocalEventHubsEndpoint: 'http://127.0.0.1:9',
     ...overrides,
   };
   Object.assign(process.env, env);

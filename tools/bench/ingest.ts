@@ -108,7 +108,7 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
   // Cosmos writes per batch against the stand-in, through the real adapter.
   const cosmos = await startCosmos();
   try {
-    const config = parseConfig({ CosmosConnection__accountEndpoint: cosmos.endpoint, CosmosConnection__accountKey: cosmos.key, CosmosDatabaseName: 'bench', DeadLetterStorage__blobServiceUri: 'http://127.0.0.1:1/unused' });
+    const config = parseConfig({ CosmosConnection__accountEndpoint: cosmos.endpoint, CosmosConnection__accountKey: cosmos.key, CosmosDatabaseName: 'bench', DeadLetterStorage__blobServiceUri: 'http://127.0.0.1:1/unused', LocalEventHubsEndpoint: 'http://127.0.0.1:9' });
     const comp = new Composition(config);
     await provisionCosmos(comp.cosmos(), 'bench');
     let writes = 0;
