@@ -21,8 +21,56 @@ export const CONNECTIONS = {
 export const FUNCTIONS = {
   ingestTelemetry: 'ingestTelemetry',
   health: 'health',
+  projectDeliveryEvents: 'projectDeliveryEvents',
+  getDeliveryStatus: 'getDeliveryStatus',
+  getDeliveryHistory: 'getDeliveryHistory',
+  getDrone: 'getDrone',
+  openApi: 'openApi',
+  rebuildViews: 'rebuildViews',
+  requestDelivery: 'requestDelivery',
+  cancelDelivery: 'cancelDelivery',
+  superviseSagas: 'superviseSagas',
 } as const;
+
+/** Orchestrations (the scheduler) and activities (the agents), by registered name. */
+export const ORCHESTRATIONS = {
+  deliverySaga: 'deliverySaga',
+  deliveryRecovery: 'deliveryRecovery',
+} as const;
+
+export const ACTIVITIES = {
+  createPackage: 'CreatePackage',
+  cancelPackage: 'CancelPackage',
+  assignDrone: 'AssignDrone',
+  releaseDrone: 'ReleaseDrone',
+  scheduleDelivery: 'ScheduleDelivery',
+  cancelDelivery: 'CancelDelivery',
+  completeDelivery: 'CompleteDelivery',
+  emitDeliveryEvent: 'EmitDeliveryEvent',
+  closeIntake: 'CloseIntake',
+} as const;
+
+/** External events raised on a delivery's saga (milestone names come from domain/telemetry/milestones). */
+export const SAGA_EVENTS = {
+  cancelRequested: 'CancelRequested',
+  supervisorCompensate: 'SupervisorCompensate',
+} as const;
+
+/** A recovery orchestration's instance id, derived from its delivery's. */
+export const recoveryInstanceId = (deliveryId: string): string => `${deliveryId}:recovery`;
 
 export const ROUTES = {
   health: 'health',
+  deliveryStatus: 'deliveries/{deliveryId}',
+  deliveryHistory: 'deliveries/{deliveryId}/history',
+  drone: 'drones/{droneId}',
+  openApi: 'openapi.json',
+  /**
+   * Not under `admin/`: the Functions host reserves routes starting with `admin` for its own
+   * API and refuses such a function ("conflicts with one or more built in routes",
+   * Azure/azure-functions-host#1781), whatever the route prefix.
+   */
+  rebuildViews: 'ops/rebuild-views',
+  deliveries: 'deliveries',
+  delivery: 'deliveries/{deliveryId}',
 } as const;

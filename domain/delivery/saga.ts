@@ -96,7 +96,8 @@ export interface SagaProgress {
    */
   readonly lastEvent?: DeliveryEvent;
   readonly failure?: { readonly code: string; readonly reason: string };
-  readonly supervisorRequestedAt?: string;
+  /** Set once everything the delivery held is released; only then is the saga truly done. */
+  readonly finished?: boolean;
 }
 
 export type SagaEnd = { readonly outcome: 'Delivered' } | { readonly outcome: 'Cancelled'; readonly reason: string } | { readonly outcome: 'Failed'; readonly code: string; readonly reason: string };

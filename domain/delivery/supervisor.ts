@@ -5,7 +5,6 @@
  * once do no harm.
  */
 import type { SagaProgress } from './saga';
-import { TERMINAL_STAGES } from './saga';
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Terminated' | 'Suspended' | 'Unknown';
 
@@ -17,6 +16,8 @@ export interface SagaSnapshot {
   readonly progress?: SagaProgress;
   /** Whether a recovery orchestration already exists for this saga. */
   readonly recoveryExists: boolean;
+  /** When a supervisor last asked this saga to compensate itself (kept with the intake record). */
+  readonly supervisorRequestedAt?: Date;
 }
 
 export interface SupervisorPolicy {
@@ -56,17 +57,17 @@ export function superviseSaga(s: SagaSnapshot, now: Date, policy: SupervisorPoli
     case 'Failed':
     case 'Terminated':
     case 'Unknown': {
-      if (stage !== undefined && TERMINAL_STAGES.has(stage)) return { action: 'none' };
+      if (progress?.finished) return { action: 'none' };
       if (s.recoveryExists) return { action: 'none' };
       if (!progress) return { action: 'alert', reason: `saga ${s.runtimeStatus.toLowerCase()} before reporting progress` };
       return { action: 'recover', reason: `saga ${s.runtimeStatus.toLowerCase()} at stage ${stage}` };
     }
     case 'Running': {
       if (due === undefined || now.getTime() <= due) return { action: 'none' };
-      if (progress?.supervisorRequestedAt === undefined) {
+      if (s.supervisorRequestedAt === undefined) {
         return { action: 'requestCompensation', reason: `past its complete-by time ${progress?.completeBy}` };
       }
-      const askedAt = Date.parse(progress.supervisorRequestedAt);
+      const askedAt = s.supervisorRequestedAt.getTime();
       return now.getTime() - askedAt > policy.escalateAfterMs
         ? { action: 'alert', reason: `still running ${Math.round((now.getTime() - askedAt) / 1000)} s after it was asked to compensate` }
         : { action: 'none' };

@@ -4,6 +4,7 @@
  */
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import type { HttpResponse, HttpResponseInit } from '@azure/functions';
+import { createInvocationContext, silentLogger } from '../../tools/local/invocation';
 import './install-core';
 import '../../functions/index';
 import { currentRegistry } from '../../tools/runtime/functions-core';
@@ -32,6 +33,8 @@ export interface CallHttpOptions {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly params?: Record<string, string>;
+  /** Runs on the host-shaped context before the call (e.g. to bind the durable client input). */
+  readonly prepare?: (context: InvocationContext) => void;
 }
 
 export interface HttpResult {
@@ -52,7 +55,9 @@ export async function callHttp(functionName: string, opts: CallHttpOptions): Pro
     params: opts.params ?? {},
     ...(opts.body !== undefined ? { body: { string: opts.body } } : {}),
   });
-  const raw = (await fn.handler(request, invocationContext(functionName))) as HttpResponseInit | HttpResponse | undefined;
+  const context = createInvocationContext(fn, { logger: silentLogger });
+  opts.prepare?.(context);
+  const raw = (await fn.handler(request, context)) as HttpResponseInit | HttpResponse | undefined;
   return toResult(raw);
 }
 

@@ -1,0 +1,235 @@
+/**
+ * The agents' records on Cosmos DB, one container per bounded context: packages, drone
+ * reservations, delivery schedules and intakes. Writes are create-if-absent or ETag-guarded
+ * replaces, so retries and concurrent callers converge; compensations write a mark when there
+ * was nothing to undo, so a late forward step finds it and stops.
+ */
+import type { Container } from '@azure/cosmos';
+import type {
+  CreatePackageOutcome,
+  DeliverySchedules,
+  DroneReservations,
+  FleetView,
+  IntakeRecord,
+  IntakeRecords,
+  PackageRecords,
+  Reservation,
+  ScheduleRecord,
+} from '../../domain/delivery/agents';
+import type { PackageSize } from '../../domain/delivery/events';
+import type { DroneState } from '../../domain/telemetry/drone-state';
+import { stateFromDocument } from './cosmos-drone-store';
+import type { DroneDocument } from './cosmos-drone-store';
+import { isConflict, isNotFound, isPreconditionFailed } from './cosmos-errors';
+
+async function readDoc<T>(c: Container, id: string): Promise<(T & { _etag: string }) | undefined> {
+  try {
+    const res = await c.item(id, id).read<T & { _etag: string }>();
+    return res.resource ?? undefined;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Read-modify-replace with If-Match, repeated until no other writer interferes. */
+async function update<T extends { id: string }>(c: Container, id: string, change: (current: (T & { _etag: string }) | undefined) => T | undefined): Promise<void> {
+  for (;;) {
+    const current = await readDoc<T>(c, id);
+    const next = change(current);
+    if (next === undefined) return;
+    try {
+      if (current) await c.item(id, id).replace(next, { accessCondition: { type: 'IfMatch', condition: current._etag } });
+      else await c.items.create(next);
+      return;
+    } catch (e) {
+      if (isConflict(e) || isPreconditionFailed(e)) continue;
+      throw e;
+    }
+  }
+}
+
+interface PackageDoc {
+  id: string;
+  packageId: string;
+  status: 'Active' | 'Cancelled';
+  size?: PackageSize;
+  weightKg?: number;
+  tag?: string;
+  createdAt?: string;
+  cancelledAt?: string;
+  cancelReason?: string;
+}
+
+export class CosmosPackageRecords implements PackageRecords {
+  constructor(private readonly c: Container) {}
+
+  async create(deliveryId: string, pkg: { size: PackageSize; weightKg: number; tag?: string }, at: string): Promise<CreatePackageOutcome> {
+    const doc: PackageDoc = { id: deliveryId, packageId: `pkg-${deliveryId}`, status: 'Active', ...pkg, createdAt: at };
+    try {
+      await this.c.items.create(doc);
+      return { ok: true, packageId: doc.packageId };
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+    const existing = await readDoc<PackageDoc>(this.c, deliveryId);
+    if (existing?.status === 'Cancelled') return { ok: false, code: 'PackageCancelled', reason: `package of ${deliveryId} was cancelled` };
+    return { ok: true, packageId: existing?.packageId ?? doc.packageId };
+  }
+
+  async cancel(deliveryId: string, reason: string, at: string): Promise<string | undefined> {
+    let cancelled: string | undefined;
+    await update<PackageDoc>(this.c, deliveryId, (cur) => {
+      cancelled = undefined;
+      if (cur?.status === 'Cancelled') return undefined;
+      if (cur) cancelled = cur.packageId;
+      return { ...(cur ?? { id: deliveryId, packageId: `pkg-${deliveryId}` }), status: 'Cancelled', cancelledAt: at, cancelReason: reason };
+    });
+    return cancelled;
+  }
+}
+
+interface ReservationDoc {
+  id: string;
+  kind: 'reservation' | 'released';
+  deliveryId: string;
+  droneId?: string;
+  reservedAt?: string;
+}
+
+/**
+ * Reservations are keyed by drone id (id = droneId), which makes them exclusive: creating a
+ * second one for the same drone fails. A release leaves a `released:<deliveryId>` mark.
+ */
+export class CosmosDroneReservations implements DroneReservations {
+  constructor(private readonly c: Container) {}
+
+  async findByDelivery(deliveryId: string): Promise<Reservation | undefined> {
+    const { resources } = await this.c.items
+      .query<ReservationDoc>({ query: "SELECT * FROM c WHERE c.kind = 'reservation' AND c.deliveryId = @d", parameters: [{ name: '@d', value: deliveryId }] })
+      .fetchAll();
+    const r = resources[0];
+    return r?.droneId ? { droneId: r.droneId, deliveryId: r.deliveryId, reservedAt: r.reservedAt ?? '' } : undefined;
+  }
+
+  async tryReserve(r: Reservation): Promise<boolean> {
+    try {
+      await this.c.items.create<ReservationDoc>({ id: r.droneId, kind: 'reservation', deliveryId: r.deliveryId, droneId: r.droneId, reservedAt: r.reservedAt });
+      return true;
+    } catch (e) {
+      if (isConflict(e)) return false;
+      throw e;
+    }
+  }
+
+  async release(deliveryId: string): Promise<string | undefined> {
+    const mark: ReservationDoc = { id: `released:${deliveryId}`, kind: 'released', deliveryId };
+    await this.c.items.upsert(mark);
+    const held = await this.findByDelivery(deliveryId);
+    if (!held) return undefined;
+    const doc = await readDoc<ReservationDoc>(this.c, held.droneId);
+    if (!doc || doc.deliveryId !== deliveryId) return undefined;
+    try {
+      await this.c.item(held.droneId, held.droneId).delete({ accessCondition: { type: 'IfMatch', condition: doc._etag } });
+    } catch (e) {
+      if (!isNotFound(e) && !isPreconditionFailed(e)) throw e;
+    }
+    return held.droneId;
+  }
+
+  async isReleased(deliveryId: string): Promise<boolean> {
+    return (await readDoc<ReservationDoc>(this.c, `released:${deliveryId}`)) !== undefined;
+  }
+}
+
+export class CosmosFleetView implements FleetView {
+  constructor(private readonly c: Container) {}
+
+  async availableDrones(): Promise<DroneState[]> {
+    const { resources } = await this.c.items.query<DroneDocument>('SELECT * FROM c WHERE c.available = true').fetchAll();
+    return resources.map(stateFromDocument);
+  }
+
+  async drone(droneId: string): Promise<DroneState | undefined> {
+    const doc = await readDoc<DroneDocument>(this.c, droneId);
+    return doc ? stateFromDocument(doc) : undefined;
+  }
+}
+
+interface ScheduleDoc extends ScheduleRecord {
+  id: string;
+}
+
+export class CosmosDeliverySchedules implements DeliverySchedules {
+  constructor(private readonly c: Container) {}
+
+  async get(deliveryId: string): Promise<ScheduleRecord | undefined> {
+    const d = await readDoc<ScheduleDoc>(this.c, deliveryId);
+    return d ? { deliveryId: d.deliveryId, droneId: d.droneId, pickupEta: d.pickupEta, dropoffEta: d.dropoffEta, status: d.status } : undefined;
+  }
+
+  async createIfAbsent(record: ScheduleRecord): Promise<ScheduleRecord> {
+    try {
+      await this.c.items.create<ScheduleDoc>({ id: record.deliveryId, ...record });
+      return record;
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+    return (await this.get(record.deliveryId)) ?? record;
+  }
+
+  async setStatus(deliveryId: string, status: 'Cancelled' | 'Delivered'): Promise<void> {
+    await update<ScheduleDoc>(this.c, deliveryId, (cur) => {
+      if (cur?.status === status) return undefined;
+      return cur ? { ...cur, status } : { id: deliveryId, deliveryId, droneId: '', pickupEta: '', dropoffEta: '', status };
+    });
+  }
+}
+
+interface IntakeDoc extends IntakeRecord {
+  id: string;
+}
+
+const toIntake = (d: IntakeDoc): IntakeRecord => ({
+  deliveryId: d.deliveryId,
+  ownerId: d.ownerId,
+  canonical: d.canonical,
+  requestedAt: d.requestedAt,
+  active: d.active,
+  ...(d.outcome !== undefined ? { outcome: d.outcome } : {}),
+  ...(d.supervisorRequestedAt !== undefined ? { supervisorRequestedAt: d.supervisorRequestedAt } : {}),
+});
+
+export class CosmosIntakeRecords implements IntakeRecords {
+  constructor(private readonly c: Container) {}
+
+  async createOrGet(record: IntakeRecord): Promise<{ created: boolean; record: IntakeRecord }> {
+    try {
+      await this.c.items.create<IntakeDoc>({ id: record.deliveryId, ...record });
+      return { created: true, record };
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+    const existing = await this.get(record.deliveryId);
+    if (!existing) throw new Error(`intake ${record.deliveryId} conflicted but cannot be read`);
+    return { created: false, record: existing };
+  }
+
+  async get(deliveryId: string): Promise<IntakeRecord | undefined> {
+    const d = await readDoc<IntakeDoc>(this.c, deliveryId);
+    return d ? toIntake(d) : undefined;
+  }
+
+  async close(deliveryId: string, outcome: string): Promise<void> {
+    await update<IntakeDoc>(this.c, deliveryId, (cur) => (cur && cur.active ? { ...cur, active: false, outcome } : undefined));
+  }
+
+  async markSupervised(deliveryId: string, at: string): Promise<void> {
+    await update<IntakeDoc>(this.c, deliveryId, (cur) => (cur && !cur.supervisorRequestedAt ? { ...cur, supervisorRequestedAt: at } : undefined));
+  }
+
+  async countActive(): Promise<number> {
+    const { resources } = await this.c.items.query<number>('SELECT VALUE COUNT(1) FROM c WHERE c.active = true').fetchAll();
+    return resources[0] ?? 0;
+  }
+}

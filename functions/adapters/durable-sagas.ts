@@ -1,0 +1,86 @@
+/**
+ * The saga port on the Durable Functions client: start a delivery's saga exactly once, read its
+ * status and progress, and signal it. A start that finds the instance already there (HTTP 409
+ * from the extension, which host.json's `overridableExistingInstanceStates: NonRunningStates`
+ * guarantees for running instances) is reported as such, not as an error.
+ */
+import type { DurableClient } from 'durable-functions';
+import type { SagaProgress } from '../../domain/delivery/saga';
+import type { RuntimeStatus } from '../../domain/delivery/supervisor';
+
+export interface SagaStatus {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly runtimeStatus: RuntimeStatus;
+  readonly createdAt: Date;
+  readonly lastUpdatedAt: Date;
+  readonly progress?: SagaProgress;
+}
+
+export interface Sagas {
+  status(instanceId: string): Promise<SagaStatus | undefined>;
+  start(orchestration: string, instanceId: string, input: unknown): Promise<'started' | 'exists'>;
+  signal(instanceId: string, event: string, data: unknown): Promise<'delivered' | 'gone'>;
+  list(query: { runtimeStatus: RuntimeStatus[]; createdFrom?: Date }): Promise<SagaStatus[]>;
+  resume(instanceId: string, reason: string): Promise<void>;
+}
+
+const KNOWN: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Terminated', 'Suspended'];
+
+function toStatus(s: { instanceId?: string; name?: string; runtimeStatus?: unknown; createdTime?: Date | string; lastUpdatedTime?: Date | string; customStatus?: unknown }): SagaStatus {
+  const rs = String(s.runtimeStatus ?? 'Unknown');
+  const progress = s.customStatus && typeof s.customStatus === 'object' ? (s.customStatus as SagaProgress) : undefined;
+  return {
+    instanceId: s.instanceId ?? '',
+    name: s.name ?? '',
+    runtimeStatus: (KNOWN as readonly string[]).includes(rs) ? (rs as RuntimeStatus) : 'Unknown',
+    createdAt: new Date(s.createdTime ?? 0),
+    lastUpdatedAt: new Date(s.lastUpdatedTime ?? 0),
+    ...(progress ? { progress } : {}),
+  };
+}
+
+export class DurableSagas implements Sagas {
+  constructor(private readonly client: DurableClient) {}
+
+  async status(instanceId: string): Promise<SagaStatus | undefined> {
+    try {
+      return toStatus(await this.client.getStatus(instanceId, { showInput: false }));
+    } catch (e) {
+      if (/HTTP 404/.test((e as Error).message ?? '')) return undefined;
+      throw e;
+    }
+  }
+
+  async start(orchestration: string, instanceId: string, input: unknown): Promise<'started' | 'exists'> {
+    try {
+      await this.client.startNew(orchestration, { instanceId, input });
+      return 'started';
+    } catch (e) {
+      if (/status code: 409|already exists/i.test((e as Error).message ?? '')) return 'exists';
+      throw e;
+    }
+  }
+
+  async signal(instanceId: string, event: string, data: unknown): Promise<'delivered' | 'gone'> {
+    try {
+      await this.client.raiseEvent(instanceId, event, data);
+      return 'delivered';
+    } catch (e) {
+      if (/No instance with ID/i.test((e as Error).message ?? '')) return 'gone';
+      throw e;
+    }
+  }
+
+  async list(query: { runtimeStatus: RuntimeStatus[]; createdFrom?: Date }): Promise<SagaStatus[]> {
+    const found = await this.client.getStatusBy({
+      runtimeStatus: query.runtimeStatus as never[],
+      ...(query.createdFrom ? { createdTimeFrom: query.createdFrom } : {}),
+    });
+    return found.map(toStatus);
+  }
+
+  async resume(instanceId: string, reason: string): Promise<void> {
+    await this.client.resume(instanceId, reason);
+  }
+}

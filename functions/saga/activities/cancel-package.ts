@@ -1,0 +1,7 @@
+/** Activity CancelPackage (compensation of CreatePackage): safe when there is no package. */
+import { ACTIVITIES } from '../../names';
+import { cancelPackage } from '../agents';
+import type { CompensationInput, CompensationResult } from '../contracts';
+import { agentActivity } from './register';
+
+agentActivity<CompensationInput, CompensationResult>(ACTIVITIES.cancelPackage, cancelPackage);

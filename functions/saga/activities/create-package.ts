@@ -1,0 +1,7 @@
+/** Activity CreatePackage (Package agent): one package per delivery, idempotent. */
+import { ACTIVITIES } from '../../names';
+import { createPackage } from '../agents';
+import type { CreatePackageInput, CreatePackageResult } from '../contracts';
+import { agentActivity } from './register';
+
+agentActivity<CreatePackageInput, CreatePackageResult>(ACTIVITIES.createPackage, createPackage);

@@ -1,0 +1,95 @@
+/**
+ * The agents of the Scheduler-Agent-Supervisor pattern as use cases: Package (create, cancel),
+ * Drone scheduler (reserve the nearest available drone exclusively, release), Delivery
+ * (schedule with an ETA, cancel, complete). Each is idempotent per delivery id, and each
+ * compensation is safe for a step that never happened. Business refusals are values
+ * (`ok: false`); exceptions mean "try again".
+ */
+import type { DeliverySchedules, DroneReservations, FleetView, PackageRecords } from '../../domain/delivery/agents';
+import { rankDrones, schedule } from '../../domain/delivery/scheduling';
+import { distanceM } from '../../domain/shared/geo';
+import type {
+  AssignDroneInput,
+  AssignDroneResult,
+  CompensationInput,
+  CompensationResult,
+  CreatePackageInput,
+  CreatePackageResult,
+  ScheduleDeliveryInput,
+  ScheduleDeliveryResult,
+} from './contracts';
+
+export interface AgentDeps {
+  readonly packages: PackageRecords;
+  readonly reservations: DroneReservations;
+  readonly fleet: FleetView;
+  readonly schedules: DeliverySchedules;
+  readonly cruiseSpeedMps: number;
+  readonly handlingSeconds: number;
+  /** Drones tried per assignment before giving up for this attempt. */
+  readonly maxCandidates?: number;
+}
+
+export async function createPackage(d: AgentDeps, input: CreatePackageInput): Promise<CreatePackageResult> {
+  return d.packages.create(input.deliveryId, input.package, input.at);
+}
+
+export async function cancelPackage(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
+  const undone = await d.packages.cancel(input.deliveryId, input.reason, input.at);
+  return undone ? { undone } : {};
+}
+
+export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promise<AssignDroneResult> {
+  const held = await d.reservations.findByDelivery(input.deliveryId);
+  if (held) {
+    const drone = await d.fleet.drone(held.droneId);
+    const distance = drone ? Math.round(distanceM(drone.position, input.pickup)) : 0;
+    return { assigned: true, droneId: held.droneId, distanceToPickupM: distance };
+  }
+  if (await d.reservations.isReleased(input.deliveryId)) {
+    return { assigned: false, reason: 'the delivery was released; no drone will be assigned' };
+  }
+  const ranked = rankDrones(await d.fleet.availableDrones(), input.pickup);
+  for (const candidate of ranked.slice(0, d.maxCandidates ?? 25)) {
+    if (await d.reservations.tryReserve({ droneId: candidate.droneId, deliveryId: input.deliveryId, reservedAt: input.at })) {
+      return { assigned: true, droneId: candidate.droneId, distanceToPickupM: Math.round(candidate.distanceM) };
+    }
+  }
+  return { assigned: false, reason: ranked.length === 0 ? 'no drone is available' : 'every available drone is reserved' };
+}
+
+export async function releaseDrone(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
+  const undone = await d.reservations.release(input.deliveryId);
+  return undone ? { undone } : {};
+}
+
+export async function scheduleDelivery(d: AgentDeps, input: ScheduleDeliveryInput): Promise<ScheduleDeliveryResult> {
+  const existing = await d.schedules.get(input.deliveryId);
+  if (existing?.status === 'Scheduled') return { ok: true, pickupEta: existing.pickupEta, dropoffEta: existing.dropoffEta };
+  if (existing?.status === 'Cancelled') return { ok: false, code: 'DeliveryCancelled', reason: 'the delivery was cancelled before it was scheduled' };
+  const drone = await d.fleet.drone(input.droneId);
+  if (!drone) return { ok: false, code: 'DroneUnknown', reason: `drone ${input.droneId} has no known state` };
+  const verdict = schedule({
+    now: new Date(input.at),
+    dronePosition: drone.position,
+    pickup: input.pickup,
+    dropoff: input.dropoff,
+    ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+    cruiseSpeedMps: d.cruiseSpeedMps,
+    handlingSeconds: d.handlingSeconds,
+  });
+  if (!verdict.ok) return { ok: false, code: verdict.code, reason: verdict.reason };
+  const stored = await d.schedules.createIfAbsent({ deliveryId: input.deliveryId, droneId: input.droneId, pickupEta: verdict.pickupEta, dropoffEta: verdict.dropoffEta, status: 'Scheduled' });
+  if (stored.status === 'Cancelled') return { ok: false, code: 'DeliveryCancelled', reason: 'the delivery was cancelled before it was scheduled' };
+  return { ok: true, pickupEta: stored.pickupEta, dropoffEta: stored.dropoffEta };
+}
+
+export async function cancelDelivery(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
+  const existing = await d.schedules.get(input.deliveryId);
+  await d.schedules.setStatus(input.deliveryId, 'Cancelled');
+  return existing?.status === 'Scheduled' ? { undone: input.deliveryId } : {};
+}
+
+export async function completeDelivery(d: AgentDeps, input: { deliveryId: string }): Promise<void> {
+  await d.schedules.setStatus(input.deliveryId, 'Delivered');
+}

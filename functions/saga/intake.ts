@@ -1,0 +1,90 @@
+/**
+ * The intake use case (CONTRACT §1 `POST /api/deliveries`): validate, apply identity, bound the
+ * sagas in flight, and start exactly one saga per delivery id. The intake record (created only
+ * if absent) is the guard against concurrent duplicates; the saga is started when the record is
+ * new, or when a retry finds the record but no saga (a crash between the two).
+ */
+import type { IntakeRecords } from '../../domain/delivery/agents';
+import { canonicalRequest, MAX_REQUEST_BODY_BYTES, normalizeRequest, validateRequestBody } from '../../domain/delivery/request';
+import type { SlaSettings } from '../../domain/delivery/saga';
+import type { Caller } from '../../domain/shared/caller';
+import { err, ok, validationFailed } from '../../domain/shared/errors';
+import type { DomainError, Result } from '../../domain/shared/errors';
+import type { Sagas } from '../adapters/durable-sagas';
+import { ORCHESTRATIONS } from '../names';
+import type { SagaInput } from './contracts';
+
+export interface IntakeDeps {
+  readonly intakes: IntakeRecords;
+  readonly sagas: Sagas;
+  readonly inFlight: () => Promise<number>;
+  readonly maxInFlight: number;
+  readonly sla: SlaSettings;
+  readonly retry: { attempts: number; firstRetryMs: number };
+  readonly now: () => Date;
+  readonly newId: () => string;
+}
+
+export interface Accepted {
+  readonly deliveryId: string;
+  /** False when this request repeated an earlier one. */
+  readonly created: boolean;
+}
+
+export const RETRY_AFTER_SECONDS = 5;
+
+export async function requestDelivery(rawBody: string, caller: Caller, deps: IntakeDeps): Promise<Result<Accepted, DomainError>> {
+  if (Buffer.byteLength(rawBody, 'utf8') > MAX_REQUEST_BODY_BYTES) {
+    return err(validationFailed('The delivery request is not valid.', [{ path: '/', message: `body exceeds ${MAX_REQUEST_BODY_BYTES} bytes` }]));
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody);
+  } catch (e) {
+    return err(validationFailed('The body is not valid JSON.', [{ path: '/', message: (e as Error).message }]));
+  }
+  const body = validateRequestBody(parsed);
+  if (!body.ok) return body;
+  const normalized = normalizeRequest(body.value, caller, deps.newId);
+  if (!normalized.ok) return normalized;
+  const { deliveryId, data } = normalized.value;
+  const canonical = canonicalRequest(normalized.value);
+
+  const existing = await deps.intakes.get(deliveryId);
+  if (existing) return repeat(existing.canonical, canonical, deliveryId, deps, data);
+
+  if ((await deps.inFlight()) >= deps.maxInFlight) {
+    return err({ code: 'Throttled', message: `more than ${deps.maxInFlight} deliveries are in flight; try again shortly`, retryAfterSeconds: RETRY_AFTER_SECONDS });
+  }
+  const { created, record } = await deps.intakes.createOrGet({
+    deliveryId,
+    ownerId: data.ownerId,
+    canonical,
+    requestedAt: deps.now().toISOString(),
+    active: true,
+  });
+  if (!created) return repeat(record.canonical, canonical, deliveryId, deps, data);
+  await startSaga(deliveryId, data, deps);
+  return ok({ deliveryId, created: true });
+}
+
+async function repeat(
+  storedCanonical: string,
+  canonical: string,
+  deliveryId: string,
+  deps: IntakeDeps,
+  data: SagaInput['request'],
+): Promise<Result<Accepted, DomainError>> {
+  // The canonical form includes the owner, so another caller's request never counts as "the same".
+  if (storedCanonical !== canonical) {
+    return err({ code: 'Conflict', message: `delivery ${deliveryId} already exists with a different request` });
+  }
+  // The same request again: make sure its saga exists (the first attempt may have died before starting it).
+  if (!(await deps.sagas.status(deliveryId))) await startSaga(deliveryId, data, deps);
+  return ok({ deliveryId, created: false });
+}
+
+async function startSaga(deliveryId: string, request: SagaInput['request'], deps: IntakeDeps): Promise<void> {
+  const input: SagaInput = { deliveryId, correlationId: deliveryId, request, sla: deps.sla, retry: deps.retry };
+  await deps.sagas.start(ORCHESTRATIONS.deliverySaga, deliveryId, input);
+}

@@ -1,0 +1,78 @@
+/**
+ * The supervisor's run (Scheduler-Agent-Supervisor): find the sagas that are not finished,
+ * ask the pure verdict what to do with each, and do it. Every action is safe to repeat, so
+ * two supervisors running at once do no harm: a cancel raised twice is handled once, a
+ * recovery started twice is refused the second time, a resume of a running saga is a no-op.
+ */
+import type { IntakeRecords } from '../../domain/delivery/agents';
+import { superviseSaga } from '../../domain/delivery/supervisor';
+import type { SupervisorPolicy, Verdict } from '../../domain/delivery/supervisor';
+import type { Sagas } from '../adapters/durable-sagas';
+import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
+import type { RecoveryInput } from './contracts';
+
+export interface SupervisorDeps {
+  readonly sagas: Sagas;
+  readonly intakes: IntakeRecords;
+  readonly now: () => Date;
+  readonly policy: SupervisorPolicy;
+  readonly retry: { attempts: number; firstRetryMs: number };
+  /** How far back to look for unfinished sagas. */
+  readonly lookbackMs: number;
+  readonly log: (entry: Record<string, unknown>) => void;
+}
+
+export type SupervisorReport = Record<Verdict['action'], number> & { readonly examined: number };
+
+export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorReport> {
+  const now = deps.now();
+  const report = { examined: 0, none: 0, requestCompensation: 0, recover: 0, resume: 0, alert: 0 };
+  const candidates = await deps.sagas.list({
+    runtimeStatus: ['Pending', 'Running', 'Failed', 'Terminated', 'Suspended'],
+    createdFrom: new Date(now.getTime() - deps.lookbackMs),
+  });
+  for (const saga of candidates) {
+    if (saga.name && saga.name !== ORCHESTRATIONS.deliverySaga) continue;
+    report.examined++;
+    const intake = await deps.intakes.get(saga.instanceId);
+    const recoveryExists = (await deps.sagas.status(recoveryInstanceId(saga.instanceId))) !== undefined;
+    const verdict = superviseSaga(
+      {
+        instanceId: saga.instanceId,
+        runtimeStatus: saga.runtimeStatus,
+        createdAt: saga.createdAt,
+        lastUpdatedAt: saga.lastUpdatedAt,
+        ...(saga.progress ? { progress: saga.progress } : {}),
+        recoveryExists,
+        ...(intake?.supervisorRequestedAt ? { supervisorRequestedAt: new Date(intake.supervisorRequestedAt) } : {}),
+      },
+      now,
+      deps.policy,
+    );
+    report[verdict.action]++;
+    if (verdict.action === 'none') continue;
+    deps.log({ event: 'supervisor.verdict', deliveryId: saga.instanceId, runtimeStatus: saga.runtimeStatus, stage: saga.progress?.stage, ...verdict });
+    switch (verdict.action) {
+      case 'requestCompensation':
+        await deps.intakes.markSupervised(saga.instanceId, now.toISOString());
+        await deps.sagas.signal(saga.instanceId, SAGA_EVENTS.supervisorCompensate, { reason: verdict.reason, at: now.toISOString() });
+        break;
+      case 'recover': {
+        if (!saga.progress) break;
+        const input: RecoveryInput = { deliveryId: saga.instanceId, correlationId: saga.instanceId, reason: verdict.reason, progress: saga.progress, retry: deps.retry };
+        await deps.sagas.start(ORCHESTRATIONS.deliveryRecovery, recoveryInstanceId(saga.instanceId), input);
+        break;
+      }
+      case 'resume':
+        await deps.sagas.resume(saga.instanceId, verdict.reason);
+        break;
+      case 'alert':
+        break;
+      default: {
+        const _exhaustive: never = verdict;
+        return _exhaustive;
+      }
+    }
+  }
+  return report;
+}

@@ -1,0 +1,168 @@
+/**
+ * A whole saga world for specifications: the real app's functions (intake, cancel, saga,
+ * agents, ingestion, supervisor) on the Durable engine with a virtual clock, agents on the
+ * Cosmos DB stand-in, delivery events captured from the publisher, and faults injectable per
+ * activity. Everything goes through the registered handlers, as the host would call them.
+ */
+import type { InvocationContext } from '@azure/functions';
+import { Composition } from '../../functions/composition';
+import type { EventPublisher, OutgoingEvent } from '../../functions/adapters/event-publishers';
+import type { DeliveryEvent } from '../../domain/delivery/events';
+import type { SagaProgress } from '../../domain/delivery/saga';
+import { principalHeaders } from '../../functions/http/identity';
+import { FUNCTIONS, ORCHESTRATIONS } from '../../functions/names';
+import { COSMOS_CONTAINERS } from '../../functions/resources';
+import type { Caller } from '../../domain/shared/caller';
+import type { Telemetry } from '../../domain/telemetry/schema';
+import { createInvocationContext, silentLogger } from '../../tools/local/invocation';
+import { DurableEngine, VirtualClock, bindDurableClient, startDurableHttpServer } from '../../tools/runtime/durable';
+import type { DurableHttpServer, InstanceStatus } from '../../tools/runtime/durable';
+import { callHttp, loadFunctionApp } from './app';
+import type { HttpResult } from './app';
+import { useEmulators } from './emulators';
+import type { TestEnvironment } from './emulators';
+import { hostBatch } from './eventhub';
+import { telemetry } from './telemetry';
+
+export class RecordingComposition extends Composition {
+  readonly published: DeliveryEvent[] = [];
+  override readonly publisher = (): EventPublisher => ({
+    publish: async (_hub: string, events: readonly OutgoingEvent[]) => {
+      for (const e of events) this.published.push(e.body as DeliveryEvent);
+    },
+    close: async () => undefined,
+  });
+}
+
+export const START = new Date('2026-11-22T10:00:00.000Z');
+export const SEATTLE = { lat: 47.6062, lon: -122.3321 };
+
+export interface SagaWorld {
+  readonly env: TestEnvironment & { composition: RecordingComposition };
+  readonly engine: DurableEngine;
+  readonly clock: VirtualClock;
+  /** Activity name → failures still to inject (Infinity: every attempt fails). */
+  readonly faults: Map<string, number>;
+  readonly activityCalls: string[];
+  post(body: unknown, caller: Caller): Promise<HttpResult>;
+  cancel(deliveryId: string, caller: Caller): Promise<HttpResult>;
+  registerDrone(droneId: string, at?: { lat: number; lon: number }, overrides?: Partial<Telemetry>): Promise<void>;
+  /** Sends telemetry through the ingestion function (milestones reach the saga from there). */
+  fly(droneId: string, overrides: Partial<Telemetry>): Promise<void>;
+  /** Lets the engine finish everything it can without moving the clock. */
+  settle(): Promise<void>;
+  status(deliveryId: string): Promise<InstanceStatus | undefined>;
+  progress(deliveryId: string): Promise<SagaProgress | undefined>;
+  events(deliveryId: string): DeliveryEvent[];
+  supervise(): Promise<void>;
+  close(): Promise<void>;
+}
+
+let worldCount = 0;
+
+export async function useSagaWorld(label: string, settings: Record<string, string> = {}): Promise<SagaWorld> {
+  const registry = await loadFunctionApp();
+  const env = await useEmulators(
+    `${label}${worldCount++}`,
+    {
+      SagaStepAttempts: '3',
+      SagaStepFirstRetryMs: '1000',
+      AssignmentSlaMinutes: '2',
+      AssignmentRetrySeconds: '30',
+      PickupSlaMinutes: '30',
+      DeliverySlaMinutes: '120',
+      SagaMaxInFlight: '1000',
+      SupervisorGraceMinutes: '1',
+      ...settings,
+    },
+    (config) => new RecordingComposition(config),
+  );
+  const clock = new VirtualClock(START);
+  const faults = new Map<string, number>();
+  const activityCalls: string[] = [];
+  const engine = await DurableEngine.create({
+    registry,
+    clock,
+    invokeActivity: async (fn, input) => {
+      activityCalls.push(fn.name);
+      const left = faults.get(fn.name) ?? 0;
+      if (left > 0) {
+        faults.set(fn.name, left - 1);
+        throw new Error(`injected fault in ${fn.name}`);
+      }
+      return fn.handler(input, createInvocationContext(fn, { logger: silentLogger }));
+    },
+  });
+  const api: DurableHttpServer = await startDurableHttpServer(engine);
+  const bind = (ctx: InvocationContext): void => {
+    bindDurableClient(ctx, api.clientBindingData());
+  };
+  const sequences = new Map<string, number>();
+
+  const world: SagaWorld = {
+    env,
+    engine,
+    clock,
+    faults,
+    activityCalls,
+    post: (body, caller) =>
+      callHttp(FUNCTIONS.requestDelivery, { method: 'POST', path: 'deliveries', headers: principalHeaders(caller), body: typeof body === 'string' ? body : JSON.stringify(body), prepare: bind }),
+    cancel: (deliveryId, caller) =>
+      callHttp(FUNCTIONS.cancelDelivery, { method: 'DELETE', path: `deliveries/${deliveryId}`, params: { deliveryId }, headers: principalHeaders(caller), prepare: bind }),
+    async registerDrone(droneId, at = SEATTLE, overrides = {}) {
+      await world.fly(droneId, { position: { ...at, altitudeM: 0 }, status: 'Idle', batteryPct: 95, ...overrides });
+    },
+    async fly(droneId, overrides) {
+      const sequence = (sequences.get(droneId) ?? 0) + 1;
+      sequences.set(droneId, sequence);
+      const fn = registry.get(FUNCTIONS.ingestTelemetry);
+      const { messages, triggerMetadata } = hostBatch([telemetry({ droneId, sequence, timestamp: new Date(clock.now()).toISOString(), ...overrides })]);
+      const ctx = createInvocationContext(fn, { logger: silentLogger, triggerMetadata });
+      bind(ctx);
+      await fn.handler(messages, ctx);
+      await engine.idle();
+    },
+    settle: () => engine.idle(),
+    status: (id) => engine.getStatus(id),
+    async progress(id) {
+      return (await engine.getStatus(id))?.customStatus as SagaProgress | undefined;
+    },
+    events: (id) => env.composition.published.filter((e) => e.deliveryId === id),
+    async supervise() {
+      const fn = registry.get(FUNCTIONS.superviseSagas);
+      const ctx = createInvocationContext(fn, { logger: silentLogger });
+      bind(ctx);
+      await fn.handler({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: {} }, ctx);
+      await engine.idle();
+    },
+    async close() {
+      await api.close();
+      await engine.close();
+    },
+  };
+  return world;
+}
+
+/** Every reservation still held and every package still active, across the world's database. */
+export async function heldResources(world: SagaWorld): Promise<{ reservations: string[]; activePackages: string[] }> {
+  const db = world.env.cosmos.database(world.env.databaseId);
+  const r = await db.container(COSMOS_CONTAINERS.droneReservations.name).items.query<{ id: string; deliveryId: string }>("SELECT * FROM c WHERE c.kind = 'reservation'").fetchAll();
+  const p = await db.container(COSMOS_CONTAINERS.packages.name).items.query<{ id: string }>("SELECT * FROM c WHERE c.status = 'Active'").fetchAll();
+  return { reservations: r.resources.map((x) => x.deliveryId), activePackages: p.resources.map((x) => x.id) };
+}
+
+export const sagaName = ORCHESTRATIONS.deliverySaga;
+
+export function request(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    pickup: { lat: 47.61, lon: -122.33 },
+    dropoff: { lat: 47.62, lon: -122.35 },
+    package: { size: 'small', weightKg: 2.5 },
+    ...overrides,
+  };
+}
+
+export const alice: Caller = { id: 'alice', roles: [] };
+export const bob: Caller = { id: 'bob', roles: [] };
+export const admin: Caller = { id: 'ops-admin', roles: ['Deliveries.Admin'] };
+export const reader: Caller = { id: 'auditor', roles: ['Deliveries.Reader'] };
