@@ -54,6 +54,7 @@ export interface SagaSettings {
   readonly stepFirstRetryMs: number;
   readonly cruiseSpeedMps: number;
   readonly handlingSeconds: number;
+  readonly maxPickupDistanceKm: number;
   /** Parallel store calls one activity instance makes (a bulkhead inside the agents). */
   readonly agentParallelism: number;
   readonly supervisorGraceMs: number;
@@ -112,6 +113,7 @@ export const SETTINGS = {
   SagaStepFirstRetryMs: { where: 'app', description: 'First retry interval of a saga step; doubles per attempt up to 1 minute. Default: 2000.' },
   DroneCruiseSpeedMps: { where: 'app', description: 'Cruise speed used for ETAs. Default: 15.' },
   DeliveryHandlingSeconds: { where: 'app', description: 'Loading/unloading time at each end, for ETAs. Default: 60.' },
+  DroneMaxPickupDistanceKm: { where: 'app', description: 'How far from the pickup an assigned drone may be. Default: 25.' },
   AgentParallelism: { where: 'app', description: 'Parallel store calls within one agent activity. Default: 8.' },
   SupervisorSchedule: { where: 'app', description: 'NCRONTAB schedule of the saga supervisor. Default set in app settings: 0 */5 * * * *.' },
   SupervisorGraceMinutes: { where: 'app', description: "Minutes past a saga's complete-by time before the supervisor acts. Default: 5." },
@@ -265,6 +267,7 @@ export function parseConfig(env: Env): AppConfig {
       stepFirstRetryMs: r.int('SagaStepFirstRetryMs', 2000, 10, 600_000),
       cruiseSpeedMps: r.int('DroneCruiseSpeedMps', 15, 1, 100),
       handlingSeconds: r.int('DeliveryHandlingSeconds', 60, 0, 3600),
+      maxPickupDistanceKm: r.int('DroneMaxPickupDistanceKm', 25, 1, 1000),
       agentParallelism: r.int('AgentParallelism', 8, 1, 256),
       supervisorGraceMs: r.int('SupervisorGraceMinutes', 5, 0, 1440) * 60_000,
     },

@@ -11,12 +11,12 @@ import { isAdmin } from '../shared/caller';
 import { err, ok, validationFailed } from '../shared/errors';
 import type { DomainError, FieldError, Result } from '../shared/errors';
 import { ID_PATTERN } from '../shared/ids';
+import { ISO_UTC_PATTERN, isCalendarInstant } from '../shared/time';
 import type { DeliveryRequestedData } from './events';
 
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
 export const MAX_WEIGHT_KG = 25;
 
-const ISO_UTC = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$';
 
 export const LatLonSchema = Type.Object(
   {
@@ -41,7 +41,7 @@ export const DeliveryRequestSchema = Type.Object(
     ownerId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Defaults to the caller; must equal the caller unless Deliveries.Admin' })),
     pickup: LatLonSchema,
     dropoff: LatLonSchema,
-    deadline: Type.Optional(Type.String({ pattern: ISO_UTC, description: 'ISO-8601 UTC instant' })),
+    deadline: Type.Optional(Type.String({ pattern: ISO_UTC_PATTERN, description: 'ISO-8601 UTC instant' })),
     expedited: Type.Optional(Type.Boolean({ default: false })),
     package: PackageSchema,
   },
@@ -60,7 +60,7 @@ const compiled = TypeCompiler.Compile(DeliveryRequestSchema);
 
 export function validateRequestBody(body: unknown): Result<DeliveryRequestBody, DomainError> {
   if (compiled.Check(body)) {
-    if (body.deadline !== undefined && !Number.isFinite(Date.parse(body.deadline))) {
+    if (body.deadline !== undefined && !isCalendarInstant(body.deadline)) {
       return err(validationFailed('The delivery request is not valid.', [{ path: '/deadline', message: 'not a real calendar instant' }]));
     }
     return ok(body);

@@ -13,11 +13,15 @@ export interface DroneCandidate {
   readonly distanceM: number;
 }
 
-/** Available drones ordered nearest first (ties by id, so the choice is deterministic). */
-export function rankDrones(drones: readonly DroneState[], pickup: LatLon): DroneCandidate[] {
+/**
+ * Available drones within reach of the pickup, nearest first (ties by id, so the choice is
+ * deterministic). A drone beyond `maxDistanceM` could not get there and back on one charge.
+ */
+export function rankDrones(drones: readonly DroneState[], pickup: LatLon, maxDistanceM = Number.POSITIVE_INFINITY): DroneCandidate[] {
   return drones
     .filter(isAvailable)
     .map((d) => ({ droneId: d.droneId, distanceM: distanceM(d.position, pickup) }))
+    .filter((c) => c.distanceM <= maxDistanceM)
     .sort((a, b) => a.distanceM - b.distanceM || (a.droneId < b.droneId ? -1 : a.droneId > b.droneId ? 1 : 0));
 }
 

@@ -9,6 +9,9 @@ import type { Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FieldError } from '../shared/errors';
 import { ID_PATTERN } from '../shared/ids';
+import { ISO_UTC_PATTERN, isCalendarInstant } from '../shared/time';
+
+export { isCalendarInstant };
 
 export const DRONE_STATUSES = [
   'Idle',
@@ -25,7 +28,6 @@ export type DroneStatus = (typeof DRONE_STATUSES)[number];
 /** Telemetry bodies are a few hundred bytes; anything far larger is garbage or abuse. */
 export const MAX_TELEMETRY_BODY_BYTES = 16 * 1024;
 
-const ISO_UTC = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$';
 
 export const PositionSchema = Type.Object(
   {
@@ -41,7 +43,7 @@ export const TelemetrySchema = Type.Object(
     schemaVersion: Type.Literal(1),
     droneId: Type.String({ pattern: ID_PATTERN }),
     sequence: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
-    timestamp: Type.String({ pattern: ISO_UTC, maxLength: 40 }),
+    timestamp: Type.String({ pattern: ISO_UTC_PATTERN, maxLength: 40 }),
     position: PositionSchema,
     batteryPct: Type.Number({ minimum: 0, maximum: 100 }),
     speedMps: Type.Number({ minimum: 0, maximum: 200 }),
@@ -60,21 +62,6 @@ export type Position = Static<typeof PositionSchema>;
  * bad bodies.
  */
 const compiled = TypeCompiler.Compile(TelemetrySchema);
-
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-const digits2 = (s: string, i: number): number => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
-
-/** The pattern guarantees the shape (digits in place); this checks the calendar without Date.parse's cost. */
-export function isCalendarInstant(ts: string): boolean {
-  const year = digits2(ts, 0) * 100 + digits2(ts, 2);
-  const month = digits2(ts, 5);
-  const day = digits2(ts, 8);
-  if (month < 1 || month > 12 || day < 1) return false;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const maxDay = month === 2 && !leap ? 28 : (DAYS_IN_MONTH[month - 1] ?? 0);
-  return day <= maxDay && digits2(ts, 11) < 24 && digits2(ts, 14) < 60 && digits2(ts, 17) < 60;
-}
 
 export type TelemetryVerdict =
   | { readonly ok: true; readonly value: Telemetry }

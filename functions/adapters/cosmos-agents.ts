@@ -52,13 +52,14 @@ async function update<T extends { id: string }>(c: Container, id: string, change
 interface PackageDoc {
   id: string;
   packageId: string;
-  status: 'Active' | 'Cancelled';
+  status: 'Active' | 'Cancelled' | 'Delivered';
   size?: PackageSize;
   weightKg?: number;
   tag?: string;
   createdAt?: string;
   cancelledAt?: string;
   cancelReason?: string;
+  deliveredAt?: string;
 }
 
 export class CosmosPackageRecords implements PackageRecords {
@@ -81,11 +82,15 @@ export class CosmosPackageRecords implements PackageRecords {
     let cancelled: string | undefined;
     await update<PackageDoc>(this.c, deliveryId, (cur) => {
       cancelled = undefined;
-      if (cur?.status === 'Cancelled') return undefined;
+      if (cur?.status === 'Cancelled' || cur?.status === 'Delivered') return undefined;
       if (cur) cancelled = cur.packageId;
       return { ...(cur ?? { id: deliveryId, packageId: `pkg-${deliveryId}` }), status: 'Cancelled', cancelledAt: at, cancelReason: reason };
     });
     return cancelled;
+  }
+
+  async markDelivered(deliveryId: string, at: string): Promise<void> {
+    await update<PackageDoc>(this.c, deliveryId, (cur) => (cur && cur.status === 'Active' ? { ...cur, status: 'Delivered', deliveredAt: at } : undefined));
   }
 }
 

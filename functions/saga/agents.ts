@@ -26,6 +26,8 @@ export interface AgentDeps {
   readonly schedules: DeliverySchedules;
   readonly cruiseSpeedMps: number;
   readonly handlingSeconds: number;
+  /** How far from the pickup a drone may be to be assigned. */
+  readonly maxPickupDistanceM: number;
   /** Drones tried per assignment before giving up for this attempt. */
   readonly maxCandidates?: number;
 }
@@ -49,13 +51,13 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
   if (await d.reservations.isReleased(input.deliveryId)) {
     return { assigned: false, reason: 'the delivery was released; no drone will be assigned' };
   }
-  const ranked = rankDrones(await d.fleet.availableDrones(), input.pickup);
+  const ranked = rankDrones(await d.fleet.availableDrones(), input.pickup, d.maxPickupDistanceM);
   for (const candidate of ranked.slice(0, d.maxCandidates ?? 25)) {
     if (await d.reservations.tryReserve({ droneId: candidate.droneId, deliveryId: input.deliveryId, reservedAt: input.at })) {
       return { assigned: true, droneId: candidate.droneId, distanceToPickupM: Math.round(candidate.distanceM) };
     }
   }
-  return { assigned: false, reason: ranked.length === 0 ? 'no drone is available' : 'every available drone is reserved' };
+  return { assigned: false, reason: ranked.length === 0 ? `no drone is available within ${Math.round(d.maxPickupDistanceM / 1000)} km` : 'every drone in reach is reserved' };
 }
 
 export async function releaseDrone(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
@@ -90,6 +92,7 @@ export async function cancelDelivery(d: AgentDeps, input: CompensationInput): Pr
   return existing?.status === 'Scheduled' ? { undone: input.deliveryId } : {};
 }
 
-export async function completeDelivery(d: AgentDeps, input: { deliveryId: string }): Promise<void> {
+export async function completeDelivery(d: AgentDeps, input: { deliveryId: string; at: string }): Promise<void> {
   await d.schedules.setStatus(input.deliveryId, 'Delivered');
+  await d.packages.markDelivered(input.deliveryId, input.at);
 }

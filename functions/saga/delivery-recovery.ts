@@ -21,7 +21,7 @@ function* deliveryRecovery(context: OrchestrationContext): Generator<Task, unkno
   if (last?.type === 'DeliveryCompleted' || (last?.type === 'DroneReleased' && input.progress.stage === 'Delivered')) {
     // Delivered, but the saga died before letting go of the drone.
     outcome = 'Delivered';
-    yield* s.persistently(ACTIVITIES.completeDelivery, { deliveryId: input.deliveryId });
+    yield* s.persistently(ACTIVITIES.completeDelivery, { deliveryId: input.deliveryId, at: s.now().toISOString() });
     const released = (yield* s.persistently(ACTIVITIES.releaseDrone, s.compensationInput('delivery completed'))) as { undone?: string } | undefined;
     if (last.type === 'DeliveryCompleted') yield* s.emit('DroneReleased', { droneId: released?.undone ?? input.progress.droneId ?? 'unknown', reason: 'delivery completed' });
   } else if (last && TERMINAL_EVENT_TYPES.has(last.type)) {

@@ -140,7 +140,7 @@ function* deliverySaga(context: OrchestrationContext): Generator<Task, unknown, 
 
   // 5. The end: release what the delivery held, or compensate.
   if (end.outcome === 'Delivered') {
-    yield* s.persistently(ACTIVITIES.completeDelivery, { deliveryId: input.deliveryId });
+    yield* s.persistently(ACTIVITIES.completeDelivery, { deliveryId: input.deliveryId, at: s.now().toISOString() });
     const released = yield* s.persistently(ACTIVITIES.releaseDrone, s.compensationInput('delivery completed'));
     yield* s.emit('DroneReleased', { droneId: (released as { undone?: string } | undefined)?.undone ?? droneId, reason: 'delivery completed' });
   } else {

@@ -5,7 +5,11 @@
  * activity. Everything goes through the registered handlers, as the host would call them.
  */
 import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
 import { Composition } from '../../functions/composition';
+import { DurableSagas } from '../../functions/adapters/durable-sagas';
+import { superviseOnce } from '../../functions/saga/supervisor';
+import type { SupervisorReport } from '../../functions/saga/supervisor';
 import type { EventPublisher, OutgoingEvent } from '../../functions/adapters/event-publishers';
 import type { DeliveryEvent } from '../../domain/delivery/events';
 import type { SagaProgress } from '../../domain/delivery/saga';
@@ -54,7 +58,8 @@ export interface SagaWorld {
   status(deliveryId: string): Promise<InstanceStatus | undefined>;
   progress(deliveryId: string): Promise<SagaProgress | undefined>;
   events(deliveryId: string): DeliveryEvent[];
-  supervise(): Promise<void>;
+  /** One supervisor run through the durable client, at `now` (default: the engine's clock). */
+  supervise(now?: Date): Promise<SupervisorReport>;
   close(): Promise<void>;
 }
 
@@ -128,12 +133,22 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
       return (await engine.getStatus(id))?.customStatus as SagaProgress | undefined;
     },
     events: (id) => env.composition.published.filter((e) => e.deliveryId === id),
-    async supervise() {
+    async supervise(now = new Date(clock.now())) {
       const fn = registry.get(FUNCTIONS.superviseSagas);
       const ctx = createInvocationContext(fn, { logger: silentLogger });
       bind(ctx);
-      await fn.handler({ isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: {} }, ctx);
+      const c = env.composition;
+      const report = await superviseOnce({
+        sagas: new DurableSagas(df.getClient(ctx)),
+        intakes: c.intakes(),
+        now: () => now,
+        policy: { graceMs: c.config.saga.supervisorGraceMs, escalateAfterMs: 15 * 60_000, pendingTooLongMs: 15 * 60_000 },
+        retry: { attempts: c.config.saga.stepAttempts, firstRetryMs: c.config.saga.stepFirstRetryMs },
+        lookbackMs: 30 * 86_400_000,
+        log: () => undefined,
+      });
       await engine.idle();
+      return report;
     },
     async close() {
       await api.close();

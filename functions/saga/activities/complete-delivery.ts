@@ -1,6 +1,6 @@
-/** Activity CompleteDelivery (Delivery agent): records that the delivery was made. */
+/** Activity CompleteDelivery (Delivery agent): records that the delivery was made (schedule and package). */
 import { ACTIVITIES } from '../../names';
 import { completeDelivery } from '../agents';
 import { agentActivity } from './register';
 
-agentActivity<{ deliveryId: string }, void>(ACTIVITIES.completeDelivery, completeDelivery);
+agentActivity<{ deliveryId: string; at: string }, void>(ACTIVITIES.completeDelivery, completeDelivery);
