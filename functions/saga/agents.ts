@@ -52,7 +52,7 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
     return { assigned: false, reason: 'the delivery was released; no drone will be assigned' };
   }
   const ranked = rankDrones(await d.fleet.availableDrones(), input.pickup, d.maxPickupDistanceM);
-  for (const candidate of ranked.slice(0, d.maxCandidates ?? 25)) {
+  for (const candidate of ranked.slice(0, d.maxCandidates ?? 100)) {
     if (await d.reservations.tryReserve({ droneId: candidate.droneId, deliveryId: input.deliveryId, reservedAt: input.at })) {
       return { assigned: true, droneId: candidate.droneId, distanceToPickupM: Math.round(candidate.distanceM) };
     }

@@ -1,0 +1,171 @@
+/**
+ * App settings in three places agree: what the code reads (functions/config.ts SETTINGS, the
+ * %Name% references of host.json and the bindings), what Bicep sets on the function app
+ * (var functionAppSettings in infra/main.bicep) and what local.settings.sample.json offers.
+ * Every `app` setting is in both files; nothing else is, except the host/platform settings
+ * allowed below; `emulator` settings are in no Bicep file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SETTINGS } from '../../functions/config';
+import type { SettingSpec } from '../../functions/config';
+import { bicepFiles, keys, readBicep, REPO, resolvedString, entry, varValue, INFRA } from './bicep';
+
+/**
+ * Settings the code does not read through SETTINGS but the host or platform does. `azure`: set
+ * by Bicep only; `local`: in local.settings.sample.json only; `both`.
+ */
+const PLATFORM_SETTINGS: Readonly<Record<string, { readonly where: 'azure' | 'local' | 'both'; readonly why: string }>> = {
+  // The language worker locally; Flex Consumption takes it from functionAppConfig.runtime instead.
+  FUNCTIONS_WORKER_RUNTIME: { where: 'local', why: 'Core Tools needs it; Flex Consumption rejects it' },
+  // Azurite locally ("UseDevelopmentStorage=true"); in Azure only the identity-based form below.
+  AzureWebJobsStorage: { where: 'local', why: 'host storage on Azurite' },
+  AzureWebJobsStorage__accountName: { where: 'azure', why: 'identity-based host storage' },
+  AzureWebJobsStorage__credential: { where: 'azure', why: 'identity-based host storage (managedidentity)' },
+  AzureWebJobsStorage__clientId: { where: 'azure', why: 'which user-assigned identity the host uses' },
+  // host.json: durableTask.hubName = %DurableTaskHubName%.
+  DurableTaskHubName: { where: 'both', why: 'Durable Functions task hub (host.json)' },
+  // DefaultAzureCredential in the composition root picks the user-assigned identity by it.
+  AZURE_CLIENT_ID: { where: 'azure', why: 'DefaultAzureCredential selects the user-assigned identity' },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: { where: 'azure', why: 'telemetry destination (no credential: local auth is off)' },
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: { where: 'azure', why: 'Entra-authenticated ingestion' },
+  // The bindings' identity-based connections: the SDK side reads only the endpoint settings.
+  EventHubConnection__credential: { where: 'azure', why: 'Event Hubs binding uses the managed identity' },
+  EventHubConnection__clientId: { where: 'azure', why: 'Event Hubs binding: which identity' },
+  CosmosConnection__credential: { where: 'azure', why: 'Cosmos DB binding uses the managed identity' },
+  CosmosConnection__clientId: { where: 'azure', why: 'Cosmos DB binding: which identity' },
+};
+
+/** App settings Flex Consumption no longer accepts (its runtime and scale live in functionAppConfig). */
+const FLEX_UNSUPPORTED = [
+  'FUNCTIONS_EXTENSION_VERSION',
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_WORKER_RUNTIME_VERSION',
+  'FUNCTIONS_MAX_HTTP_CONCURRENCY',
+  'FUNCTIONS_WORKER_PROCESS_COUNT',
+  'FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
+  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'WEBSITE_CONTENTOVERVNET',
+  'WEBSITE_CONTENTSHARE',
+  'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT',
+  'WEBSITE_NODE_DEFAULT_VERSION',
+  'WEBSITE_RUN_FROM_PACKAGE',
+  'WEBSITE_SKIP_CONTENTSHARE_VALIDATION',
+  'WEBSITE_VNET_ROUTE_ALL',
+];
+
+const specs = Object.entries(SETTINGS) as [string, SettingSpec][];
+const appSettings = specs.filter(([, s]) => s.where === 'app').map(([n]) => n);
+const emulatorSettings = specs.filter(([, s]) => s.where === 'emulator').map(([n]) => n);
+
+const main = readBicep(path.join(INFRA, 'main.bicep'));
+const bicepAppSettings = varValue(main, 'functionAppSettings');
+const bicepKeys = keys(bicepAppSettings);
+
+const sample = JSON.parse(fs.readFileSync(path.join(REPO, 'local.settings.sample.json'), 'utf8')) as { Values?: Record<string, unknown> };
+const sampleValues = sample.Values ?? {};
+const sampleKeys = Object.keys(sampleValues);
+
+/** %Name% references the host resolves from app settings: host.json and the trigger bindings. */
+function percentReferences(): string[] {
+  const found = new Set<string>();
+  const scan = (text: string): void => {
+    for (const m of text.matchAll(/['"`]%([A-Za-z_]\w*)%['"`]/g)) if (m[1]) found.add(m[1]);
+  };
+  scan(fs.readFileSync(path.join(REPO, 'host.json'), 'utf8'));
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name.endsWith('.ts')) scan(fs.readFileSync(full, 'utf8'));
+    }
+  };
+  walk(path.join(REPO, 'functions'));
+  return [...found].sort();
+}
+
+/** `Default: 30000.` in a setting's description, when it is a single token. */
+function documentedDefault(spec: SettingSpec): string | undefined {
+  return /Default: ([\w.-]+)\.$/.exec(spec.description)?.[1];
+}
+
+const allowedIn = (where: 'azure' | 'local'): ((name: string) => boolean) => (name) => {
+  const p = PLATFORM_SETTINGS[name];
+  return p !== undefined && (p.where === where || p.where === 'both');
+};
+
+describe('function app settings in infra/main.bicep', () => {
+  it.each(appSettings)('sets the app setting %s', (name) => {
+    expect(bicepKeys).toContain(name);
+  });
+
+  it('sets nothing the code does not read, beyond the allowed host/platform settings', () => {
+    const stale = bicepKeys.filter((k) => !appSettings.includes(k) && !allowedIn('azure')(k));
+    expect(stale).toEqual([]);
+  });
+
+  it('sets no setting Flex Consumption rejects', () => {
+    expect(bicepKeys.filter((k) => FLEX_UNSUPPORTED.includes(k))).toEqual([]);
+  });
+
+  it('sets every %Name% the host resolves (host.json, bindings)', () => {
+    expect(percentReferences().filter((n) => !bicepKeys.includes(n))).toEqual([]);
+  });
+
+  it('connects by identity: every connection prefix the bindings use has credential and clientId', () => {
+    for (const prefix of ['AzureWebJobsStorage', 'EventHubConnection', 'CosmosConnection']) {
+      expect(resolvedString(main, entry(bicepAppSettings, `${prefix}__credential`)), prefix).toBe('managedidentity');
+      expect(entry(bicepAppSettings, `${prefix}__clientId`), prefix).toBeDefined();
+    }
+    expect(main.code).toMatch(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING:\s*'ClientId=\$\{identity\.outputs\.clientId\};Authorization=AAD'/);
+  });
+
+  it('gives every tunable the default its description documents', () => {
+    const mismatches = specs.flatMap(([name, spec]) => {
+      const documented = documentedDefault(spec);
+      const actual = resolvedString(main, entry(bicepAppSettings, name));
+      return documented !== undefined && actual !== undefined && actual !== documented ? [`${name}: ${actual} (documented ${documented})`] : [];
+    });
+    expect(mismatches).toEqual([]);
+  });
+});
+
+describe('emulator settings', () => {
+  it.each(bicepFiles().map((f) => path.relative(REPO, f)))('none appears in %s', (rel) => {
+    const text = fs.readFileSync(path.join(REPO, rel), 'utf8');
+    const present = emulatorSettings.filter((n) => new RegExp(`(?<![\\w])${n}(?![\\w])`).test(text));
+    expect(present).toEqual([]);
+  });
+
+  it('none is offered in local.settings.sample.json (the local runtime sets its own)', () => {
+    expect(sampleKeys.filter((k) => emulatorSettings.includes(k))).toEqual([]);
+  });
+});
+
+describe('local.settings.sample.json', () => {
+  it.each(appSettings)('offers the app setting %s', (name) => {
+    expect(sampleKeys).toContain(name);
+  });
+
+  it('offers nothing the code does not read, beyond the allowed host settings', () => {
+    const stale = sampleKeys.filter((k) => !appSettings.includes(k) && !emulatorSettings.includes(k) && !allowedIn('local')(k));
+    expect(stale).toEqual([]);
+  });
+
+  it('offers every %Name% the host resolves', () => {
+    expect(percentReferences().filter((n) => !sampleKeys.includes(n))).toEqual([]);
+  });
+
+  it('has only string values, and tunables at their documented defaults', () => {
+    const notStrings = sampleKeys.filter((k) => typeof sampleValues[k] !== 'string');
+    expect(notStrings).toEqual([]);
+    const mismatches = specs.flatMap(([name, spec]) => {
+      const documented = documentedDefault(spec);
+      const actual = sampleValues[name];
+      return documented !== undefined && typeof actual === 'string' && !actual.includes('<') && actual !== documented ? [`${name}: ${actual} (documented ${documented})`] : [];
+    });
+    expect(mismatches).toEqual([]);
+  });
+});
