@@ -14,13 +14,24 @@ import type { AppConfig, BlobSettings, CosmosSettings } from './config';
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DeadLetterSink, DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
+import type { IntakeRecords } from '../domain/delivery/agents';
+import type { SlaSettings } from '../domain/delivery/saga';
 import { BlobDeadLetterSink } from './adapters/blob-dead-letters';
+import { CosmosDeliverySchedules, CosmosDroneReservations, CosmosFleetView, CosmosIntakeRecords, CosmosPackageRecords } from './adapters/cosmos-agents';
+import { AzureEventHubsPublisher, LocalRuntimePublisher } from './adapters/event-publishers';
+import type { EventPublisher } from './adapters/event-publishers';
+import { Bulkhead } from './resilience/bulkhead';
+import type { AgentDeps } from './saga/agents';
 import { CosmosDroneStateStore } from './adapters/cosmos-drone-store';
 import { DurableMilestoneSink } from './adapters/durable-milestones';
 import { CircuitBreaker } from './resilience/circuit-breaker';
 import type { RetryPolicy } from './resilience/retry';
 import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from './resources';
 import type { CosmosContainerDecl } from './resources';
+import type { ArchiveReader, DeliveryEventStore, StatusViewStore } from '../domain/delivery/ports';
+import { CosmosDeliveryEventStore } from './adapters/cosmos-event-store';
+import { CosmosStatusViewStore } from './adapters/cosmos-status-view-store';
+import type { HistoryDeps } from './history/project';
 
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -92,10 +103,72 @@ export class Composition {
     return new DurableMilestoneSink(lazy(() => df.getClient(context)), (m) => context.warn(m));
   }
 
+  // ── Delivery saga: intake, agents, event publishing ──────────────────────────────────
+  readonly intakes = lazy<IntakeRecords>(() => new CosmosIntakeRecords(this.container(COSMOS_CONTAINERS.intakes)));
+
+  /** Sagas in flight, counted from open intakes, cached for a second so a burst of requests costs one query. */
+  private inFlightCache: { at: number; value: Promise<number> } | undefined;
+  inFlightSagas(): Promise<number> {
+    const now = Date.now();
+    if (!this.inFlightCache || now - this.inFlightCache.at > 1000) {
+      const value = this.intakes().countActive();
+      value.catch(() => (this.inFlightCache = undefined));
+      this.inFlightCache = { at: now, value };
+    }
+    return this.inFlightCache.value;
+  }
+
+  get sagaSla(): SlaSettings {
+    const s = this.config.saga;
+    return { pickupSlaMs: s.pickupSlaMs, deliverySlaMs: s.deliverySlaMs, assignmentSlaMs: s.assignmentSlaMs, assignmentRetryMs: s.assignmentRetryMs };
+  }
+
+  /** Shared by every activity of the instance: bounds the agents' parallel store calls (a bulkhead). */
+  readonly agentBulkhead = lazy(() => new Bulkhead(this.config.saga.agentParallelism));
+
+  readonly agents = lazy<AgentDeps>(() => ({
+    packages: new CosmosPackageRecords(this.container(COSMOS_CONTAINERS.packages)),
+    reservations: new CosmosDroneReservations(this.container(COSMOS_CONTAINERS.droneReservations)),
+    fleet: new CosmosFleetView(this.container(COSMOS_CONTAINERS.drones)),
+    schedules: new CosmosDeliverySchedules(this.container(COSMOS_CONTAINERS.deliveries)),
+    cruiseSpeedMps: this.config.saga.cruiseSpeedMps,
+    handlingSeconds: this.config.saga.handlingSeconds,
+    maxPickupDistanceM: this.config.saga.maxPickupDistanceKm * 1000,
+  }));
+
+  /** Publishes with a partition key: Event Hubs (SDK, managed identity) in Azure, the local runtime's endpoint locally. */
+  readonly publisher = lazy<EventPublisher>(() => {
+    const p = this.config.publishing;
+    return p.kind === 'localRuntime' ? new LocalRuntimePublisher(p.endpoint) : new AzureEventHubsPublisher(p.namespace, this.credential());
+  });
+
   readonly deadLetterBlobService = lazy(() => blobServiceFrom(this.config.deadLetter, this.credential));
   readonly deadLetterContainer = lazy<ContainerClient>(() =>
     this.deadLetterBlobService().getContainerClient(BLOB_CONTAINERS.deadLetter.name),
   );
+
+  // ── Delivery history: event store, status view, projector, rebuild ───────────────────
+  readonly deliveryEventStore = lazy<DeliveryEventStore>(() => new CosmosDeliveryEventStore(this.container(COSMOS_CONTAINERS.deliveryEvents)));
+
+  readonly statusViews = lazy<StatusViewStore>(() => new CosmosStatusViewStore(this.container(COSMOS_CONTAINERS.deliveryStatus)));
+
+  get historyDeps(): HistoryDeps {
+    return {
+      events: this.deliveryEventStore(),
+      views: this.statusViews(),
+      retry: { attempts: this.config.history.writeAttempts, baseDelayMs: 100, maxDelayMs: 2000 },
+      statusViewTtlSeconds: this.config.history.statusViewTtlDays * 86_400,
+    };
+  }
+
+  /**
+   * The archive views are rebuilt from. Undefined until the lake's file-system client is wired
+   * here (adapters/archive-delivery-events.ts reads delivery events off a CaptureArchive); the
+   * rebuild endpoint answers 503 meanwhile, and tests substitute their own reader.
+   */
+  archiveReader(): ArchiveReader | undefined {
+    return undefined;
+  }
 }
 
 let current: Composition | undefined;

@@ -4,3 +4,23 @@
  */
 import './ops/health';
 import './telemetry/ingest-telemetry';
+import './history/project-delivery-events';
+import './history/get-delivery-status';
+import './history/get-delivery-history';
+import './history/get-drone';
+import './history/rebuild-views-http';
+import './ops/openapi';
+import './saga/request-delivery-http';
+import './saga/cancel-delivery-http';
+import './saga/delivery-saga';
+import './saga/delivery-recovery';
+import './saga/supervise-sagas';
+import './saga/activities/create-package';
+import './saga/activities/cancel-package';
+import './saga/activities/assign-drone';
+import './saga/activities/release-drone';
+import './saga/activities/schedule-delivery';
+import './saga/activities/cancel-delivery';
+import './saga/activities/complete-delivery';
+import './saga/activities/emit-delivery-event';
+import './saga/activities/close-intake';

@@ -1,0 +1,26 @@
+/** `GET /api/deliveries/{deliveryId}/history`: the delivery's events in sequence order, from the event store. */
+import { app } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { composition } from '../composition';
+import { withCaller } from '../http/edge';
+import { fromDomainError, jsonResponse } from '../http/problem';
+import { FUNCTIONS, ROUTES } from '../names';
+import { checkId, getDeliveryHistory } from './status-queries';
+
+export async function deliveryHistory(request: HttpRequest): Promise<HttpResponseInit> {
+  return withCaller(request, async (caller) => {
+    const id = checkId('deliveryId', request.params.deliveryId);
+    if (!id.ok) return fromDomainError(id.error);
+    const c = composition();
+    const found = await getDeliveryHistory(caller, id.value, { views: c.statusViews(), events: c.deliveryEventStore(), drones: c.droneStore() });
+    if (!found.ok) return fromDomainError(found.error);
+    return jsonResponse(200, found.value, { 'cache-control': 'private, no-cache' });
+  });
+}
+
+app.http(FUNCTIONS.getDeliveryHistory, {
+  route: ROUTES.deliveryHistory,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: deliveryHistory,
+});

@@ -1,0 +1,30 @@
+/** `GET /api/deliveries/{deliveryId}`: the delivery's status view, with ETag and If-None-Match → 304. */
+import { app } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { composition } from '../composition';
+import { withCaller } from '../http/edge';
+import { fromDomainError, jsonResponse } from '../http/problem';
+import { FUNCTIONS, ROUTES } from '../names';
+import { checkId, entityTag, getDeliveryStatus, matchesIfNoneMatch } from './status-queries';
+
+export async function deliveryStatus(request: HttpRequest): Promise<HttpResponseInit> {
+  return withCaller(request, async (caller) => {
+    const id = checkId('deliveryId', request.params.deliveryId);
+    if (!id.ok) return fromDomainError(id.error);
+    const c = composition();
+    const found = await getDeliveryStatus(caller, id.value, { views: c.statusViews(), events: c.deliveryEventStore(), drones: c.droneStore() });
+    if (!found.ok) return fromDomainError(found.error);
+    const etag = entityTag(found.value.etag);
+    // The view changes with every event: caches revalidate (ETag) rather than guess an age.
+    const headers = { etag, 'cache-control': 'private, no-cache' };
+    if (matchesIfNoneMatch(request.headers.get('if-none-match'), etag)) return { status: 304, headers };
+    return jsonResponse(200, found.value.view, headers);
+  });
+}
+
+app.http(FUNCTIONS.getDeliveryStatus, {
+  route: ROUTES.deliveryStatus,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: deliveryStatus,
+});

@@ -1,0 +1,26 @@
+/** `GET /api/drones/{droneId}`: the drone's latest known state (Deliveries.Admin or Deliveries.Reader). */
+import { app } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
+import { composition } from '../composition';
+import { withCaller } from '../http/edge';
+import { fromDomainError, jsonResponse } from '../http/problem';
+import { FUNCTIONS, ROUTES } from '../names';
+import { checkId, getDrone } from './status-queries';
+
+export async function droneState(request: HttpRequest): Promise<HttpResponseInit> {
+  return withCaller(request, async (caller) => {
+    const id = checkId('droneId', request.params.droneId);
+    if (!id.ok) return fromDomainError(id.error);
+    const c = composition();
+    const found = await getDrone(caller, id.value, { views: c.statusViews(), events: c.deliveryEventStore(), drones: c.droneStore() });
+    if (!found.ok) return fromDomainError(found.error);
+    return jsonResponse(200, found.value, { 'cache-control': 'private, no-cache' });
+  });
+}
+
+app.http(FUNCTIONS.getDrone, {
+  route: ROUTES.drone,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: droneState,
+});

@@ -1,0 +1,204 @@
+/**
+ * The delivery-history projector's use case for one Event Hubs batch: poison is dead-lettered
+ * and the rest goes on; every valid event is appended to the event store (idempotent per
+ * (deliveryId, sequence)); then each delivery the batch touched has its status view recomputed
+ * from its stored stream and written with optimistic concurrency.
+ *
+ * Why recompute from the store instead of applying the batch to the stored view: events arrive
+ * duplicated and out of order, across batches and partitions' redeliveries. The store is the one
+ * place where they meet, deduplicated and sortable, so the view is always
+ * `foldStatus(gaplessPrefix(stream))` — exactly the in-order fold of events 1..n, whatever the
+ * arrival order. An event past a gap is stored but not applied; the event that fills the gap
+ * later recomputes the view over both. `version` therefore only ever advances over a gapless
+ * prefix, and a view write only happens when it moves `version` forward. A stream is a dozen or
+ * so events read from one partition by one query, so the recompute costs about what a read of
+ * the view would, and it needs no per-event bookkeeping that could itself drift.
+ *
+ * Transient store failures are retried here, then rethrown so the function's retry policy
+ * re-runs the batch: every step (append, dead letter, conditional view write) is idempotent.
+ */
+import type { DeliveryEvent } from '../../domain/delivery/events';
+import type { DeliveryEventStore, StatusViewStore } from '../../domain/delivery/ports';
+import { decodeDeliveryEvent } from '../../domain/delivery/schema';
+import { foldStatus, gaplessPrefix, isFinished } from '../../domain/delivery/status';
+import type { DeliveryStatusView } from '../../domain/delivery/status';
+import type { DeadLetterSink, EventOrigin } from '../../domain/telemetry/ports';
+import { stableStringify } from '../../domain/delivery/request';
+import { forEachBounded, withRetry } from '../resilience/retry';
+import type { RetryPolicy } from '../resilience/retry';
+
+export const DEAD_LETTER_SOURCE = 'delivery-events';
+
+export interface HistoryDeps {
+  readonly events: DeliveryEventStore;
+  readonly views: StatusViewStore;
+  readonly retry: RetryPolicy;
+  /** Finished deliveries' views expire this long after their last write. */
+  readonly statusViewTtlSeconds: number;
+  readonly wait?: (ms: number) => Promise<void>;
+  /** Deliveries worked on in parallel (a bulkhead on the store). */
+  readonly parallelism?: number;
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+export interface ProjectorDeps extends HistoryDeps {
+  readonly deadLetters: DeadLetterSink;
+  readonly now: () => Date;
+}
+
+export type RefreshMode =
+  /** Write only when the recomputed view is further along than the stored one (the projector). */
+  | 'advance'
+  /** Write whenever the recomputed view differs from the stored one (a rebuild). */
+  | 'replace';
+
+export interface RefreshResult {
+  readonly outcome: 'written' | 'unchanged' | 'empty';
+  readonly view?: DeliveryStatusView;
+  /** Stored events past the first gap, waiting for it to be filled. */
+  readonly waiting: number;
+}
+
+/** Bounds the read-recompute-write loop when other writers keep winning; the batch is then retried. */
+const MAX_VIEW_ATTEMPTS = 10;
+
+export async function refreshView(deliveryId: string, deps: HistoryDeps, mode: RefreshMode): Promise<RefreshResult> {
+  const retried = <T>(call: () => Promise<T>): Promise<T> => withRetry(call, deps.retry, deps.wait);
+  for (let attempt = 1; attempt <= MAX_VIEW_ATTEMPTS; attempt++) {
+    // The view is read before the stream: a writer that lands in between changes the ETag, so
+    // our write fails and we recompute, never replacing a newer view with an older one.
+    const stored = await retried(() => deps.views.read(deliveryId));
+    const stream = await retried(() => deps.events.readStream(deliveryId));
+    const prefix = gaplessPrefix(stream);
+    const waiting = stream.length - prefix.length;
+    const next = foldStatus(prefix);
+    if (!next) return { outcome: 'empty', waiting };
+    if (stored) {
+      const unchanged = mode === 'advance' ? stored.view.version >= next.version : stableStringify(stored.view) === stableStringify(next);
+      if (unchanged) return { outcome: 'unchanged', view: stored.view, waiting };
+    }
+    const ttl = isFinished(next.stage) ? deps.statusViewTtlSeconds : undefined;
+    if (await retried(() => deps.views.write(next, stored?.etag, ttl))) return { outcome: 'written', view: next, waiting };
+  }
+  throw Object.assign(new Error(`status view of ${deliveryId} kept changing under ${MAX_VIEW_ATTEMPTS} attempts`), { transient: true });
+}
+
+export interface AppendCounts {
+  appended: number;
+  duplicates: number;
+  conflicts: number;
+}
+
+/** Appends one delivery's events in sequence order, counting outcomes; conflicts are logged, the stored event stands. */
+export async function appendAll(events: readonly DeliveryEvent[], deps: HistoryDeps, counts: AppendCounts): Promise<void> {
+  for (const event of [...events].sort((a, b) => a.sequence - b.sequence)) {
+    const result = await withRetry(() => deps.events.append(event), deps.retry, deps.wait);
+    switch (result.outcome) {
+      case 'appended':
+        counts.appended += 1;
+        break;
+      case 'duplicate':
+        counts.duplicates += 1;
+        break;
+      case 'conflict':
+        counts.conflicts += 1;
+        // The first event stored at a sequence is the delivery's history; a different one at
+        // the same slot is a producer bug worth an alert, not a reason to stall the batch.
+        deps.log?.({
+          event: 'history.sequenceConflict',
+          level: 'warning',
+          deliveryId: event.deliveryId,
+          sequence: event.sequence,
+          storedEventId: result.existing.eventId,
+          storedType: result.existing.type,
+          rejectedEventId: event.eventId,
+          rejectedType: event.type,
+        });
+        break;
+      default: {
+        const _exhaustive: never = result;
+        throw new Error(`unknown append outcome ${JSON.stringify(_exhaustive)}`);
+      }
+    }
+  }
+}
+
+export interface ProjectionReport extends AppendCounts {
+  readonly events: number;
+  readonly valid: number;
+  readonly deadLettered: number;
+  readonly deliveries: number;
+  viewsWritten: number;
+  viewsUnchanged: number;
+  /** Events stored past a gap, not yet in their view. */
+  waiting: number;
+}
+
+const utf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+
+/** Events of one batch per delivery, exact duplicates within the batch dropped. */
+function byDelivery(events: readonly DeliveryEvent[]): Map<string, DeliveryEvent[]> {
+  const groups = new Map<string, Map<string, DeliveryEvent>>();
+  for (const e of events) {
+    let g = groups.get(e.deliveryId);
+    if (!g) groups.set(e.deliveryId, (g = new Map()));
+    const key = stableStringify(e);
+    if (!g.has(key)) g.set(key, e);
+  }
+  return new Map([...groups].map(([id, g]) => [id, [...g.values()]]));
+}
+
+export async function projectBatch(bodies: readonly unknown[], origins: readonly EventOrigin[], deps: ProjectorDeps): Promise<ProjectionReport> {
+  const now = deps.now();
+  const valid: DeliveryEvent[] = [];
+  const poison: Promise<void>[] = [];
+  bodies.forEach((body, i) => {
+    const decoded = decodeDeliveryEvent(body, utf8);
+    if (decoded.ok) {
+      valid.push(decoded.event);
+      return;
+    }
+    const origin = origins[i] ?? { eventHubName: DEAD_LETTER_SOURCE };
+    deps.log?.({ event: 'history.deadLettered', reason: decoded.reason, firstError: decoded.errors[0], ...origin });
+    poison.push(
+      withRetry(
+        () =>
+          deps.deadLetters.put({
+            source: DEAD_LETTER_SOURCE,
+            reason: decoded.reason,
+            errors: decoded.errors,
+            rawBody: decoded.rawBody,
+            rawBodyEncoding: decoded.rawBodyEncoding,
+            origin,
+            deadLetteredAt: now.toISOString(),
+          }),
+        deps.retry,
+        deps.wait,
+      ),
+    );
+  });
+  // A dead letter that cannot be stored fails the batch: it is redelivered, nothing is lost.
+  await Promise.all(poison);
+
+  const groups = byDelivery(valid);
+  const report: ProjectionReport = {
+    events: bodies.length,
+    valid: valid.length,
+    deadLettered: poison.length,
+    deliveries: groups.size,
+    appended: 0,
+    duplicates: 0,
+    conflicts: 0,
+    viewsWritten: 0,
+    viewsUnchanged: 0,
+    waiting: 0,
+  };
+  await forEachBounded([...groups], deps.parallelism ?? 16, async ([deliveryId, events]) => {
+    await appendAll(events, deps, report);
+    const refreshed = await refreshView(deliveryId, deps, 'advance');
+    if (refreshed.outcome === 'written') report.viewsWritten += 1;
+    else report.viewsUnchanged += 1;
+    report.waiting += refreshed.waiting;
+  });
+  return report;
+}

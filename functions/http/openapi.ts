@@ -1,0 +1,222 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API (CONTRACT §1), generated from the TypeBox schemas
+ * the validators and handlers use, so the document cannot drift from the code. OpenAPI 3.1
+ * schemas are JSON Schema 2020-12, which TypeBox emits; only TypeBox's own `$id`s are dropped
+ * (relative ids would re-base references inside the document).
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { DeliveryRequestSchema, MAX_REQUEST_BODY_BYTES } from '../../domain/delivery/request';
+import { DeliveryStatusViewSchema } from '../../domain/delivery/status';
+import { ROLE_ADMIN, ROLE_READER } from '../../domain/shared/caller';
+import { ID_PATTERN } from '../../domain/shared/ids';
+import { ROUTES } from '../names';
+import { PROBLEM_CONTENT_TYPE } from './problem';
+import {
+  DeliveryAcceptedSchema,
+  DeliveryHistorySchema,
+  DroneViewSchema,
+  HealthReportSchema,
+  ProblemSchema,
+  RebuildReportSchema,
+  RebuildRequestSchema,
+} from './schemas';
+
+type Json = Record<string, unknown>;
+
+/** A plain JSON Schema object: TypeBox's symbol keys vanish in the round trip, `$id`s are removed. */
+export function jsonSchemaOf(schema: TSchema): Json {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v && typeof v === 'object') {
+      const out: Json = {};
+      for (const [k, x] of Object.entries(v)) if (k !== '$id') out[k] = strip(x);
+      return out;
+    }
+    return v;
+  };
+  return strip(JSON.parse(JSON.stringify(schema))) as Json;
+}
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json): Json => ({ 'application/json': { schema } });
+const problem = (description: string, headers?: Json): Json => ({
+  description,
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('Problem') } },
+  ...(headers ? { headers } : {}),
+});
+const respRef = (name: string): Json => ({ $ref: `#/components/responses/${name}` });
+
+const idParameter = (name: string, description: string): Json => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string', pattern: ID_PATTERN },
+});
+
+/** `deliveries/{deliveryId}` → `/deliveries/{deliveryId}`: function routes and OpenAPI templates share a syntax. */
+const path = (route: string): string => `/${route}`;
+
+export function buildOpenApiDocument(): Json {
+  const deliveryId = idParameter('deliveryId', 'The delivery: 1-64 of [A-Za-z0-9_-].');
+  const common = { 400: respRef('BadRequest'), 401: respRef('Unauthorized') };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Fabrikam Drone Delivery API',
+      version: '1.0.0',
+      description:
+        'Request deliveries, follow their status and history, and read drone state. Callers are identified by App Service Authentication ' +
+        `(Entra ID): a caller sees its own deliveries; ${ROLE_ADMIN} sees and changes all, ${ROLE_READER} reads all. ` +
+        'A delivery the caller may not see answers 404, exactly like one that does not exist.',
+    },
+    servers: [{ url: '/api' }],
+    security: [{ appServicePrincipalId: [], appServicePrincipal: [] }, { appServicePrincipalId: [] }],
+    paths: {
+      '/deliveries': {
+        post: {
+          operationId: 'requestDelivery',
+          summary: 'Request a delivery',
+          description: `Idempotent per deliveryId: the same body again names the same delivery; a different body for the same id is 409. Bodies over ${MAX_REQUEST_BODY_BYTES} bytes are 400.`,
+          requestBody: { required: true, content: json(ref('DeliveryRequest')) },
+          responses: {
+            202: {
+              description: 'Accepted: the delivery saga has started (or had started for this same request).',
+              headers: { Location: { description: '/api/deliveries/{deliveryId}', schema: { type: 'string' } } },
+              content: json(ref('DeliveryAccepted')),
+            },
+            200: { description: 'The same request was accepted before; it names the same delivery.', content: json(ref('DeliveryAccepted')) },
+            ...common,
+            409: problem('The deliveryId is taken by a different request.'),
+            429: problem('Too many deliveries in flight; retry after the given number of seconds.', {
+              'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 0 } },
+            }),
+          },
+        },
+      },
+      [path(ROUTES.deliveryStatus)]: {
+        parameters: [deliveryId],
+        get: {
+          operationId: 'getDeliveryStatus',
+          summary: 'Status of a delivery (materialized view)',
+          parameters: [{ name: 'If-None-Match', in: 'header', required: false, description: 'An ETag from an earlier answer.', schema: { type: 'string' } }],
+          responses: {
+            200: {
+              description: 'The delivery status.',
+              headers: { ETag: { description: 'Entity tag of this status.', schema: { type: 'string' } } },
+              content: json(ref('DeliveryStatus')),
+            },
+            304: { description: 'Not modified: If-None-Match named the current ETag.', headers: { ETag: { schema: { type: 'string' } } } },
+            ...common,
+            404: respRef('NotFound'),
+          },
+        },
+        delete: {
+          operationId: 'cancelDelivery',
+          summary: 'Cancel a delivery',
+          description: 'The saga compensates every step it completed and the delivery ends Cancelled.',
+          responses: {
+            202: { description: 'Cancellation accepted.' },
+            ...common,
+            404: respRef('NotFound'),
+            409: problem('The delivery is already Delivered.'),
+          },
+        },
+      },
+      [path(ROUTES.deliveryHistory)]: {
+        parameters: [deliveryId],
+        get: {
+          operationId: 'getDeliveryHistory',
+          summary: 'Events of a delivery in sequence order',
+          responses: { 200: { description: 'The history.', content: json(ref('DeliveryHistory')) }, ...common, 404: respRef('NotFound') },
+        },
+      },
+      [path(ROUTES.drone)]: {
+        parameters: [idParameter('droneId', 'The drone: 1-64 of [A-Za-z0-9_-].')],
+        get: {
+          operationId: 'getDrone',
+          summary: `Latest known drone state (${ROLE_ADMIN} or ${ROLE_READER})`,
+          responses: {
+            200: { description: 'The drone state.', content: json(ref('Drone')) },
+            ...common,
+            403: problem(`The caller has neither ${ROLE_ADMIN} nor ${ROLE_READER}.`),
+            404: respRef('NotFound'),
+          },
+        },
+      },
+      [path(ROUTES.health)]: {
+        get: {
+          operationId: 'getHealth',
+          summary: 'Health of the app and each dependency',
+          security: [],
+          responses: {
+            200: { description: 'Every dependency answers.', content: json(ref('HealthReport')) },
+            503: { description: 'At least one dependency does not answer; the failing ones are named.', content: json(ref('HealthReport')) },
+          },
+        },
+      },
+      [path(ROUTES.openApi)]: {
+        get: {
+          operationId: 'getOpenApi',
+          summary: 'This document',
+          security: [],
+          responses: { 200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
+        },
+      },
+      [path(ROUTES.rebuildViews)]: {
+        post: {
+          operationId: 'rebuildViews',
+          summary: `Rebuild status views from the archive (${ROLE_ADMIN})`,
+          description: 'Appends the archived events of the range to the event store (idempotent) and recomputes the views of the deliveries they touch.',
+          requestBody: { required: true, content: json(ref('RebuildRequest')) },
+          responses: {
+            200: { description: 'What the rebuild did.', content: json(ref('RebuildReport')) },
+            ...common,
+            403: problem(`The caller is not ${ROLE_ADMIN}.`),
+            503: problem('The archive or a store is unavailable.'),
+          },
+        },
+      },
+    },
+    components: {
+      schemas: {
+        DeliveryRequest: jsonSchemaOf(DeliveryRequestSchema),
+        DeliveryAccepted: jsonSchemaOf(DeliveryAcceptedSchema),
+        DeliveryStatus: jsonSchemaOf(DeliveryStatusViewSchema),
+        DeliveryHistory: jsonSchemaOf(DeliveryHistorySchema),
+        Drone: jsonSchemaOf(DroneViewSchema),
+        HealthReport: jsonSchemaOf(HealthReportSchema),
+        Problem: jsonSchemaOf(ProblemSchema),
+        RebuildRequest: jsonSchemaOf(RebuildRequestSchema),
+        RebuildReport: jsonSchemaOf(RebuildReportSchema),
+      },
+      responses: {
+        BadRequest: problem('The request is not valid (bad id, body or JSON); `errors` names each field.'),
+        Unauthorized: problem('No caller identity.'),
+        NotFound: problem('Unknown, or not visible to the caller.'),
+      },
+      securitySchemes: {
+        appServicePrincipalId: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-ms-client-principal-id',
+          description: 'Set by App Service Authentication after Entra ID sign-in: the caller id. Clients sign in; they never send it themselves.',
+        },
+        appServicePrincipal: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-ms-client-principal',
+          description: 'Set by App Service Authentication: base64 JSON with `claims`; roles under the claim type named by `role_typ` (default `roles`).',
+        },
+      },
+    },
+  };
+}
+
+let cached: string | undefined;
+
+/** The document as served: built once per instance. */
+export function openApiJson(): string {
+  cached ??= JSON.stringify(buildOpenApiDocument());
+  return cached;
+}
