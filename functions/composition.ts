@@ -9,7 +9,11 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { TokenCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import type { ContainerClient } from '@azure/storage-blob';
-import { parseConfig } from './config';
+import { isLoopback, parseConfig } from './config';
+import { AnonymousCredential, DataLakeServiceClient } from '@azure/storage-file-datalake';
+import { CaptureArchive } from './adapters/capture-archive';
+import { CaptureDeliveryArchive } from './adapters/archive-delivery-events';
+import { HUBS } from './names';
 import type { AppConfig, BlobSettings, CosmosSettings } from './config';
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
@@ -167,8 +171,24 @@ export class Composition {
    * rebuild endpoint answers 503 meanwhile, and tests substitute their own reader.
    */
   archiveReader(): ArchiveReader | undefined {
-    return undefined;
+    const lake = this.config.lake;
+    if (!lake) return undefined;
+    return new CaptureDeliveryArchive(new CaptureArchive(this.lakeFileSystem()), lake.captureNamespace, HUBS.deliveryEvents, (skipped) =>
+      console.warn(JSON.stringify({ event: 'rebuild.skipped', ...skipped })),
+    );
   }
+
+  /**
+   * The lake's file system: by managed identity in Azure; anonymously against the local lake
+   * endpoint, which serves loopback only and checks no signature.
+   */
+  readonly lakeFileSystem = lazy(() => {
+    const lake = this.config.lake;
+    if (!lake) throw new Error('ArchiveLake__dfsServiceUri is not set: the archive is not configured.');
+    const local = isLoopback(new URL(lake.dfsServiceUri));
+    const service = local ? new DataLakeServiceClient(lake.dfsServiceUri, new AnonymousCredential()) : new DataLakeServiceClient(lake.dfsServiceUri, this.credential());
+    return service.getFileSystemClient(lake.fileSystem);
+  });
 }
 
 let current: Composition | undefined;

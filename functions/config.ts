@@ -38,9 +38,21 @@ export interface AppConfig {
   readonly health: { readonly timeoutMs: number };
   /** Where the app publishes events with a partition key: Event Hubs in Azure, the local runtime locally. */
   readonly publishing: { readonly kind: 'eventHubs'; readonly namespace: string } | { readonly kind: 'localRuntime'; readonly endpoint: string };
-  readonly lake?: { readonly dfsServiceUri: string; readonly fileSystem: string };
+  readonly lake?: LakeSettings;
   readonly saga: SagaSettings;
   readonly history: HistorySettings;
+}
+
+export interface LakeSettings {
+  readonly dfsServiceUri: string;
+  readonly fileSystem: string;
+  /** Capture's `{Namespace}` path segment: the Event Hubs namespace name. */
+  readonly captureNamespace: string;
+}
+
+/** Capture names its folders after the namespace name, the first label of the namespace host. */
+export function captureNamespaceOf(fullyQualifiedNamespace: string | undefined): string {
+  return fullyQualifiedNamespace ? (fullyQualifiedNamespace.split('.')[0] ?? fullyQualifiedNamespace) : 'local';
 }
 
 export interface SagaSettings {
@@ -215,11 +227,11 @@ function readPublishing(r: Reader, namespace: string | undefined): AppConfig['pu
   return { kind: 'eventHubs', namespace };
 }
 
-function readLake(r: Reader): { lake?: { dfsServiceUri: string; fileSystem: string } } {
+function readLake(r: Reader, eventHubsNamespace: string | undefined): { lake?: LakeSettings } {
   const uri = r.raw('ArchiveLake__dfsServiceUri');
   if (!uri) return {};
   r.url('ArchiveLake__dfsServiceUri', uri);
-  return { lake: { dfsServiceUri: uri, fileSystem: r.string('ArchiveLakeFileSystem', 'capture') } };
+  return { lake: { dfsServiceUri: uri, fileSystem: r.string('ArchiveLakeFileSystem', 'capture'), captureNamespace: captureNamespaceOf(eventHubsNamespace) } };
 }
 
 /** Only the dead-letter storage settings, for tools that need nothing else. */
@@ -256,7 +268,7 @@ export function parseConfig(env: Env): AppConfig {
       writeAttempts: r.int('ProjectorWriteAttempts', 4, 1, 20),
     },
     publishing: readPublishing(r, eventHubsNamespace),
-    ...readLake(r),
+    ...readLake(r, eventHubsNamespace),
     saga: {
       maxInFlight: r.int('SagaMaxInFlight', 1000, 1, 1_000_000),
       pickupSlaMs: r.int('PickupSlaMinutes', 30, 1, 10_080) * 60_000,

@@ -33,6 +33,11 @@ export const BLOB_CONTAINERS = {
   deadLetter: { name: 'deadletter', purpose: 'Poison events with reason and Event Hubs metadata.' },
 } as const satisfies Record<string, BlobContainerDecl>;
 
+/** Data Lake file systems: Capture writes the full delivery events here (archive, rebuilds). */
+export const LAKE_FILE_SYSTEMS = {
+  capture: { name: 'capture', purpose: 'Event Hubs Capture of delivery-events, Avro, forever.' },
+} as const satisfies Record<string, BlobContainerDecl>;
+
 export interface EventHubDecl {
   readonly name: string;
   readonly partitionKey: string;

@@ -11,7 +11,11 @@ export interface HealthProbe {
 }
 
 export function defaultProbes(c: Composition): HealthProbe[] {
+  const lake: HealthProbe[] = c.config.lake
+    ? [{ name: 'archiveLake', check: async (abortSignal) => void (await c.lakeFileSystem().getProperties({ abortSignal })) }]
+    : [];
   return [
+    ...lake,
     {
       name: 'cosmosDb',
       check: async (abortSignal) => {

@@ -7,17 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../functions/config';
-import { BLOB_CONTAINERS, COSMOS_CONTAINERS, EVENT_HUBS } from '../../functions/resources';
+import { BLOB_CONTAINERS, COSMOS_CONTAINERS, EVENT_HUBS, LAKE_FILE_SYSTEMS as LAKE_FILE_SYSTEM_DECLS } from '../../functions/resources';
 import { entry, INFRA, items, modules, readBicep, REPO, resolve, resolvedString, show, varValue } from './bicep';
 
 const main = readBicep(path.join(INFRA, 'main.bicep'));
 const appSettings = varValue(main, 'functionAppSettings');
 
-/**
- * resources.ts declares no lake file system yet, so it is named here: `capture`, the default
- * of the ArchiveLakeFileSystem setting, is where Capture writes and the archive reader reads.
- */
-const LAKE_FILE_SYSTEMS = ['capture'];
+/** Where Capture writes and the archive reader reads (the default of ArchiveLakeFileSystem). */
+const LAKE_FILE_SYSTEMS = Object.values(LAKE_FILE_SYSTEM_DECLS).map((f) => f.name);
 
 function moduleText(symbol: string): string {
   const m = modules(main).find((x) => x.symbol === symbol);

@@ -1,10 +1,12 @@
 /**
  * Reading and replaying dead letters. `list` shows each record's reason, origin and first
- * error; `replay` re-validates each not-yet-replayed record's raw body with today's schema,
- * re-publishes the ones that now pass to their hub (partition key = drone id), and marks them
- * replayed in blob metadata so a second replay does not send them again.
+ * error; `replay` re-validates each not-yet-replayed record's raw body with today's schema for
+ * its source (telemetry, or delivery events), re-publishes the ones that now pass to their hub
+ * with the contract's partition key (drone id, or delivery id), and marks them replayed in blob
+ * metadata so a second replay does not send them again.
  */
 import type { ContainerClient } from '@azure/storage-blob';
+import { decodeDeliveryEvent } from '../../domain/delivery/schema';
 import { decodeTelemetry } from '../../domain/telemetry/batch';
 import type { DeadLetter } from '../../domain/telemetry/ports';
 import type { EventPublisher } from '../../functions/adapters/event-publishers';
@@ -37,6 +39,21 @@ export interface ReplayReport {
 }
 
 const utf8 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+
+type Redecoded = { ok: true; body: unknown; partitionKey: string } | { ok: false; reason: string; errors: readonly { path: string; message: string }[] };
+
+/** Today's decoder for a dead letter's source; undefined for a source nothing can replay. */
+function redecode(source: string, raw: string): Redecoded | undefined {
+  if (source === 'telemetry') {
+    const d = decodeTelemetry(raw, utf8);
+    return d.ok ? { ok: true, body: d.telemetry, partitionKey: d.telemetry.droneId } : d;
+  }
+  if (source === 'delivery-events') {
+    const d = decodeDeliveryEvent(raw, utf8);
+    return d.ok ? { ok: true, body: d.event, partitionKey: d.event.deliveryId } : d;
+  }
+  return undefined;
+}
 
 export async function replayDeadLetters(
   container: ContainerClient,
@@ -76,18 +93,20 @@ export async function replayDeadLetters(
       alreadyReplayed++;
       continue;
     }
-    if (letter.source !== 'telemetry') {
+    const raw = letter.rawBodyEncoding === 'base64' ? Buffer.from(letter.rawBody, 'base64').toString('utf8') : letter.rawBody;
+    const decoded = redecode(letter.source, raw);
+    if (decoded === undefined) {
       unsupportedSource++;
       continue;
     }
-    const raw = letter.rawBodyEncoding === 'base64' ? Buffer.from(letter.rawBody, 'base64').toString('utf8') : letter.rawBody;
-    const decoded = decodeTelemetry(raw, utf8);
     if (!decoded.ok) {
       stillInvalid++;
       progress(`still invalid: ${letter.blobName} (${decoded.reason}: ${decoded.errors[0]?.path ?? '/'} ${decoded.errors[0]?.message ?? ''})`);
       continue;
     }
-    pending.push({ letter, body: decoded.telemetry, partitionKey: decoded.telemetry.droneId });
+    // One hub per publish call: a change of hub flushes what is pending first.
+    if (pending.length > 0 && pending[0]?.letter.origin.eventHubName !== letter.origin.eventHubName) await flush();
+    pending.push({ letter, body: decoded.body, partitionKey: decoded.partitionKey });
     if (pending.length >= batchSize) await flush();
   }
   await flush();

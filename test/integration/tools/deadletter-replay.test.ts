@@ -87,3 +87,29 @@ describe('npm run deadletter: list and replay', () => {
     expect(pending).toHaveLength(1);
   });
 });
+
+describe('npm run deadletter: delivery events', () => {
+  it('replays a delivery event that now validates to delivery-events, keyed by delivery id, and leaves unknown sources alone', async () => {
+    const sink = new BlobDeadLetterSink(container);
+    const event = {
+      eventId: 'dl-delivery:1',
+      type: 'DeliveryRequested',
+      deliveryId: 'dl-delivery',
+      sequence: 1,
+      occurredAt: '2026-11-22T10:00:00.000Z',
+      schemaVersion: 1,
+      correlationId: 'dl-delivery',
+      data: { ownerId: 'alice', pickup: { lat: 47.6, lon: -122.3 }, dropoff: { lat: 47.61, lon: -122.31 }, expedited: false, package: { size: 'small', weightKg: 1 } },
+    };
+    await sink.put({ ...letter(70, JSON.stringify(event), 'SchemaViolation'), source: 'delivery-events', origin: { eventHubName: 'delivery-events', partitionId: '1', sequenceNumber: 70 } });
+    await sink.put({ ...letter(71, '{}', 'SchemaViolation'), source: 'mystery', origin: { eventHubName: 'mystery', partitionId: '1', sequenceNumber: 71 } });
+    const before = received.length;
+    const report = await replayDeadLetters(container, new LocalRuntimePublisher(baseUrl));
+    expect(report.unsupportedSource).toBe(1);
+    const toDeliveryEvents = received.slice(before).filter((r) => r.hub === 'delivery-events');
+    expect(toDeliveryEvents).toEqual([{ hub: 'delivery-events', events: [{ body: event, partitionKey: 'dl-delivery' }] }]);
+    // The telemetry letter the previous specification left unreplayed (its hub refused it) goes now too, to its own hub.
+    expect(received.slice(before).filter((r) => r.hub === 'telemetry').flatMap((r) => r.events.map((e) => e.partitionKey))).toEqual(['second']);
+    expect(report.replayed).toBe(2);
+  });
+});
