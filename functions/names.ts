@@ -61,7 +61,6 @@ export const recoveryInstanceId = (deliveryId: string): string => `${deliveryId}
 
 export const ROUTES = {
   health: 'health',
-  deliveryStatus: 'deliveries/{deliveryId}',
   deliveryHistory: 'deliveries/{deliveryId}/history',
   drone: 'drones/{droneId}',
   openApi: 'openapi.json',

@@ -23,7 +23,7 @@ export async function deliveryStatus(request: HttpRequest): Promise<HttpResponse
 }
 
 app.http(FUNCTIONS.getDeliveryStatus, {
-  route: ROUTES.deliveryStatus,
+  route: ROUTES.delivery,
   methods: ['GET'],
   authLevel: 'anonymous',
   handler: deliveryStatus,

@@ -94,7 +94,7 @@ export function buildOpenApiDocument(): Json {
           },
         },
       },
-      [path(ROUTES.deliveryStatus)]: {
+      [path(ROUTES.delivery)]: {
         parameters: [deliveryId],
         get: {
           operationId: 'getDeliveryStatus',
