@@ -50,6 +50,12 @@ export interface LocalRoute {
   handle(request: LocalRequest): Promise<LocalResponse> | LocalResponse;
 }
 
+/**
+ * Serves a request with the raw node:http objects before routing, for APIs that own a whole path
+ * (the Durable extension's webhooks). Resolves true when it answered, false to let routing go on.
+ */
+export type RawHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
 export interface HttpHostOptions {
   /** Registered functions; only `httpTrigger` ones are routed. */
   readonly functions: readonly RegisteredFunction[];
@@ -62,6 +68,8 @@ export interface HttpHostOptions {
   readonly trustClientPrincipalHeaders?: boolean;
   readonly maxBodyBytes?: number;
   readonly routes?: readonly LocalRoute[];
+  /** Tried in order before routing. */
+  readonly rawHandlers?: readonly RawHandler[];
   readonly logger?: LocalLogger;
   readonly afterInvocation?: AfterInvocation;
 }
@@ -156,6 +164,9 @@ export class HttpHost {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let response: LocalResponse;
     try {
+      for (const raw of this.#options.rawHandlers ?? []) {
+        if (await raw(req, res)) return;
+      }
       response = await this.#respond(req);
     } catch (e) {
       if (e instanceof BodyTooLarge) {

@@ -73,7 +73,7 @@ export async function startAzurite(opts: { port?: number; location?: string } = 
   const host = '127.0.0.1';
   const port = opts.port ?? (await freePort());
   const main = path.join(path.dirname(createRequire(__filename).resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
-  const args = [main, '--blobHost', host, '--blobPort', String(port), '--skipApiVersionCheck', '--loose', '--silent'];
+  const args = [main, '--blobHost', host, '--blobPort', String(port), '--skipApiVersionCheck', '--loose', '--silent', '--disableTelemetry'];
   args.push(...(opts.location ? ['--location', opts.location] : ['--inMemoryPersistence']));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -1,0 +1,103 @@
+/**
+ * Runs the local runtime as a user does: `node dist/tools/local/start.js` in a child process,
+ * after one build per test run. Finds the base URL in what it prints, keeps its output for
+ * failure messages, and always ends it (SIGKILL as the last resort).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+const START = path.join(ROOT, 'dist', 'tools', 'local', 'start.js');
+const APP = path.join(ROOT, 'dist', 'functions', 'index.js');
+
+/**
+ * Compiles the app and tools into dist/. Others may be mid-edit in this tree: type errors are
+ * reported but only a missing output fails, since tsc still emits everything it can.
+ */
+export function buildOnce(): void {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) console.warn(`tsc reported problems (the build output is used anyway):\n${result.stdout}${result.stderr}`);
+  for (const f of [START, APP]) if (!fs.existsSync(f)) throw new Error(`The build produced no ${f}.`);
+}
+
+export interface RuntimeProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  output(): string;
+  /** Sends the signal and waits for the exit; resolves the exit code (null when killed by a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const live = new Set<ChildProcess>();
+
+/** Ends every runtime still running; for afterAll and failures. */
+export async function killAll(): Promise<void> {
+  await Promise.all(
+    [...live].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGKILL');
+        }),
+    ),
+  );
+  live.clear();
+}
+
+export async function startRuntime(dataDir: string, args: readonly string[] = [], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<RuntimeProcess> {
+  const child = spawn(process.execPath, ['--enable-source-maps', START, '--data-dir', dataDir, '--port', '0', ...args], {
+    // Beside the data directory: a local.settings.json of the developer's must not change what the tests see.
+    cwd: path.dirname(path.resolve(dataDir)),
+    env: { ...process.env, PORT: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`The runtime printed no URL within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
+    const check = (): void => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m?.[1] && /Ready in/.test(out)) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`The runtime exited (${code ?? signal}) before it was ready:\n${out}`));
+    });
+  });
+  return {
+    url,
+    child,
+    output: () => out,
+    stop: (signal = 'SIGTERM') =>
+      new Promise<number | null>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      }),
+  };
+}
+
+export interface RuntimeInfo {
+  readonly endpoints: {
+    readonly cosmos: { readonly endpoint: string; readonly key: string; readonly database: string };
+    readonly blob: { readonly endpoint: string; readonly connectionString: string };
+  };
+}
+
+export function runtimeInfo(dataDir: string): RuntimeInfo {
+  return JSON.parse(fs.readFileSync(path.join(dataDir, 'runtime.json'), 'utf8')) as RuntimeInfo;
+}
