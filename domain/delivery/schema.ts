@@ -13,6 +13,8 @@ import { Type } from '@sinclair/typebox';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FieldError } from '../shared/errors';
+import { parseBody, poison, rawText } from '../shared/body';
+import type { Poison } from '../shared/body';
 import { ID_PATTERN } from '../shared/ids';
 import type { DeadLetterReason } from '../telemetry/ports';
 import { isCalendarInstant } from '../telemetry/schema';
@@ -153,50 +155,13 @@ export function validateDeliveryEvent(body: unknown): DeliveryEventVerdict {
   return { ok: true, value: body as unknown as DeliveryEvent };
 }
 
-export type DecodedDeliveryEvent =
-  | { readonly ok: true; readonly event: DeliveryEvent }
-  | {
-      readonly ok: false;
-      readonly reason: DeadLetterReason;
-      readonly errors: readonly FieldError[];
-      readonly rawBody: string;
-      readonly rawBodyEncoding: 'utf8' | 'base64';
-    };
+export type DecodedDeliveryEvent = { readonly ok: true; readonly event: DeliveryEvent } | Poison<DeadLetterReason>;
 
-const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
-
-/**
- * Decodes one body as the Functions host hands it over: already JSON-parsed when it parses,
- * the raw string when it does not, or bytes.
- */
+/** Decodes one body as the Functions host hands it over (see domain/shared/body.ts). */
 export function decodeDeliveryEvent(body: unknown, utf8: (bytes: Uint8Array) => string): DecodedDeliveryEvent {
-  let parsed: unknown = body;
-  if (typeof body === 'string' || isBytes(body)) {
-    const text = typeof body === 'string' ? body : utf8(body);
-    const size = typeof body === 'string' ? body.length : body.byteLength;
-    if (size > MAX_DELIVERY_EVENT_BODY_BYTES) {
-      return poison('BodyTooLarge', [{ path: '/', message: `body of ${size} bytes exceeds ${MAX_DELIVERY_EVENT_BODY_BYTES}` }], text);
-    }
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      return poison('NotJson', [{ path: '/', message: (e as Error).message }], text);
-    }
-  }
-  const verdict = validateDeliveryEvent(parsed);
+  const parsed = parseBody(body, utf8, MAX_DELIVERY_EVENT_BODY_BYTES);
+  if (!parsed.ok) return parsed;
+  const verdict = validateDeliveryEvent(parsed.value);
   if (verdict.ok) return { ok: true, event: verdict.value };
-  const raw = typeof body === 'string' ? body : isBytes(body) ? utf8(body) : safeStringify(body);
-  return poison(verdict.reason, verdict.errors, raw);
-}
-
-function poison(reason: DeadLetterReason, errors: readonly FieldError[], rawBody: string): DecodedDeliveryEvent {
-  return { ok: false, reason, errors, rawBody, rawBodyEncoding: 'utf8' };
-}
-
-function safeStringify(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
+  return poison(verdict.reason, verdict.errors, rawText(body, utf8));
 }

@@ -3,7 +3,8 @@
  * the valid events per drone, and decide which milestones a batch carries past the stored state.
  * Pure: decoding takes bytes or text, never I/O.
  */
-import type { FieldError } from '../shared/errors';
+import { parseBody, poison, rawText } from '../shared/body';
+import type { Poison } from '../shared/body';
 import { isNewer, stateFromTelemetry } from './drone-state';
 import type { DroneState } from './drone-state';
 import { milestoneOf } from './milestones';
@@ -12,54 +13,14 @@ import type { DeadLetterReason } from './ports';
 import { MAX_TELEMETRY_BODY_BYTES, validateTelemetry } from './schema';
 import type { Telemetry } from './schema';
 
-export type Decoded =
-  | { readonly ok: true; readonly telemetry: Telemetry }
-  | {
-      readonly ok: false;
-      readonly reason: DeadLetterReason;
-      readonly errors: readonly FieldError[];
-      readonly rawBody: string;
-      readonly rawBodyEncoding: 'utf8' | 'base64';
-    };
+export type Decoded = { readonly ok: true; readonly telemetry: Telemetry } | Poison<DeadLetterReason>;
 
-const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
-
-/**
- * The Functions host hands an Event Hubs body over already JSON-parsed when it parses, as the
- * raw string when it does not, or as bytes; all three are accepted here.
- */
 export function decodeTelemetry(body: unknown, utf8: (bytes: Uint8Array) => string): Decoded {
-  let parsed: unknown;
-  if (typeof body === 'string' || isBytes(body)) {
-    const size = typeof body === 'string' ? body.length : body.byteLength;
-    const text = typeof body === 'string' ? body : utf8(body);
-    if (size > MAX_TELEMETRY_BODY_BYTES) {
-      return poison('BodyTooLarge', [{ path: '/', message: `body of ${size} bytes exceeds ${MAX_TELEMETRY_BODY_BYTES}` }], text);
-    }
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      return poison('NotJson', [{ path: '/', message: (e as Error).message }], text);
-    }
-  } else {
-    parsed = body;
-  }
-  const verdict = validateTelemetry(parsed);
+  const parsed = parseBody(body, utf8, MAX_TELEMETRY_BODY_BYTES);
+  if (!parsed.ok) return parsed;
+  const verdict = validateTelemetry(parsed.value);
   if (verdict.ok) return { ok: true, telemetry: verdict.value };
-  const raw = typeof body === 'string' ? body : isBytes(body) ? utf8(body) : safeStringify(body);
-  return poison(verdict.reason, verdict.errors, raw);
-}
-
-function poison(reason: DeadLetterReason, errors: readonly FieldError[], rawBody: string): Decoded {
-  return { ok: false, reason, errors, rawBody, rawBodyEncoding: 'utf8' };
-}
-
-function safeStringify(v: unknown): string {
-  try {
-    return JSON.stringify(v) ?? String(v);
-  } catch {
-    return String(v);
-  }
+  return poison(verdict.reason, verdict.errors, rawText(body, utf8));
 }
 
 /** Valid events grouped per drone, each group in ascending sequence with duplicates removed. */

@@ -26,6 +26,7 @@ import type { DeadLetterSink, EventOrigin } from '../../domain/telemetry/ports';
 import { stableStringify } from '../../domain/delivery/request';
 import { forEachBounded, withRetry } from '../resilience/retry';
 import type { RetryPolicy } from '../resilience/retry';
+import { decodeBatch, utf8 } from '../shared/decode-batch';
 
 export const DEAD_LETTER_SOURCE = 'delivery-events';
 
@@ -134,7 +135,6 @@ export interface ProjectionReport extends AppendCounts {
   waiting: number;
 }
 
-const utf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 
 /** Events of one batch per delivery, exact duplicates within the batch dropped. */
 function byDelivery(events: readonly DeliveryEvent[]): Map<string, DeliveryEvent[]> {
@@ -149,42 +149,16 @@ function byDelivery(events: readonly DeliveryEvent[]): Map<string, DeliveryEvent
 }
 
 export async function projectBatch(bodies: readonly unknown[], origins: readonly EventOrigin[], deps: ProjectorDeps): Promise<ProjectionReport> {
-  const now = deps.now();
-  const valid: DeliveryEvent[] = [];
-  const poison: Promise<void>[] = [];
-  bodies.forEach((body, i) => {
-    const decoded = decodeDeliveryEvent(body, utf8);
-    if (decoded.ok) {
-      valid.push(decoded.event);
-      return;
-    }
-    const origin = origins[i] ?? { eventHubName: DEAD_LETTER_SOURCE };
-    deps.log?.({ event: 'history.deadLettered', reason: decoded.reason, firstError: decoded.errors[0], ...origin });
-    poison.push(
-      withRetry(
-        () =>
-          deps.deadLetters.put({
-            source: DEAD_LETTER_SOURCE,
-            reason: decoded.reason,
-            errors: decoded.errors,
-            rawBody: decoded.rawBody,
-            rawBodyEncoding: decoded.rawBodyEncoding,
-            origin,
-            deadLetteredAt: now.toISOString(),
-          }),
-        deps.retry,
-        deps.wait,
-      ),
-    );
-  });
-  // A dead letter that cannot be stored fails the batch: it is redelivered, nothing is lost.
-  await Promise.all(poison);
+  const { valid, deadLettered } = await decodeBatch(DEAD_LETTER_SOURCE, bodies, origins, (body) => {
+    const d = decodeDeliveryEvent(body, utf8);
+    return d.ok ? { ok: true, value: d.event } : d;
+  }, deps);
 
   const groups = byDelivery(valid);
   const report: ProjectionReport = {
     events: bodies.length,
     valid: valid.length,
-    deadLettered: poison.length,
+    deadLettered,
     deliveries: groups.size,
     appended: 0,
     duplicates: 0,

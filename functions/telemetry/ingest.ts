@@ -8,9 +8,9 @@
  */
 import { decodeTelemetry, groupByDrone, planDrone } from '../../domain/telemetry/batch';
 import type { DeadLetterSink, DroneStateStore, EventOrigin, MilestoneSink } from '../../domain/telemetry/ports';
-import type { Telemetry } from '../../domain/telemetry/schema';
 import type { CircuitBreaker } from '../resilience/circuit-breaker';
 import { forEachBounded, withRetry } from '../resilience/retry';
+import { decodeBatch, utf8 } from '../shared/decode-batch';
 import type { RetryPolicy } from '../resilience/retry';
 
 export interface IngestDeps {
@@ -41,43 +41,16 @@ export interface BatchReport {
   readonly minLatenessMs?: number;
 }
 
-const utf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
-
 export async function ingestBatch(
   bodies: readonly unknown[],
   origins: readonly EventOrigin[],
   deps: IngestDeps,
 ): Promise<BatchReport> {
   const now = deps.now();
-  const valid: Telemetry[] = [];
-  const poison: Promise<void>[] = [];
-  bodies.forEach((body, i) => {
-    const decoded = decodeTelemetry(body, utf8);
-    if (decoded.ok) {
-      valid.push(decoded.telemetry);
-      return;
-    }
-    const origin = origins[i] ?? { eventHubName: 'telemetry' };
-    deps.log?.({ event: 'telemetry.deadLettered', reason: decoded.reason, firstError: decoded.errors[0], ...origin });
-    poison.push(
-      withRetry(
-        () =>
-          deps.deadLetters.put({
-            source: 'telemetry',
-            reason: decoded.reason,
-            errors: decoded.errors,
-            rawBody: decoded.rawBody,
-            rawBodyEncoding: decoded.rawBodyEncoding,
-            origin,
-            deadLetteredAt: now.toISOString(),
-          }),
-        deps.retry,
-        deps.wait,
-      ),
-    );
-  });
-  // A dead letter that cannot be stored fails the batch: it is redelivered, nothing is lost.
-  await Promise.all(poison);
+  const { valid, deadLettered } = await decodeBatch('telemetry', bodies, origins, (body) => {
+    const d = decodeTelemetry(body, utf8);
+    return d.ok ? { ok: true, value: d.telemetry } : d;
+  }, deps);
 
   const groups = groupByDrone(valid);
   let writes = 0;
@@ -117,7 +90,7 @@ export async function ingestBatch(
   return {
     events: bodies.length,
     valid: valid.length,
-    deadLettered: poison.length,
+    deadLettered,
     drones: groups.size,
     writes,
     conflicts,
