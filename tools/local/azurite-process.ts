@@ -29,7 +29,8 @@ timer.unref();
 require(process.argv[1]);
 `;
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this id exists (EPERM: it exists but is not ours). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -50,7 +50,7 @@ import type { LakeServerHandle } from './lake-server';
 import { provisionBlobs, provisionCosmos } from './provision';
 import { resolveSettingRefs } from './settings';
 import { AZURITE_ACCOUNT, AZURITE_KEY, freePort } from './standins';
-import { startAzuriteProcess } from './azurite-process';
+import { isAlive, startAzuriteProcess } from './azurite-process';
 import type { AzuriteHandle } from './standins';
 import { TimerScheduler } from './timers';
 
@@ -181,15 +181,6 @@ export function localSettings(
   for (const k of removed) delete settings[k];
   Object.assign(settings, standIns);
   return { settings, removed: [...removed] };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Data directories held by runtimes in this process (the lock file tells other processes). */
