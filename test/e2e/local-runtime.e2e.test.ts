@@ -11,6 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { CosmosClient } from '@azure/cosmos';
+import { AnonymousCredential, DataLakeServiceClient } from '@azure/storage-file-datalake';
+import { CaptureArchive } from '../../functions/adapters/capture-archive';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { principalHeaders } from '../../functions/http/identity';
 import { buildOnce, killAll, runtimeInfo, startRuntime } from './support/runtime-process';
@@ -29,7 +31,7 @@ let seq = 1;
 beforeAll(async () => {
   buildOnce();
   dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-runtime-')), 'data');
-  rt = await startRuntime(dataDir, ['--quiet']);
+  rt = await startRuntime(dataDir, ['--quiet', '--capture-window', '2']);
 }, 90_000);
 
 afterAll(async () => {
@@ -239,6 +241,87 @@ describe('npm start (the local runtime as a child process)', () => {
     expect(types).not.toContain('DeliveryCompleted');
   });
 
+  it('archives delivery events to the lake (Capture) and rebuilds a lost view from there, identical', async () => {
+    const before = await call('GET', '/api/deliveries/e2e-happy', ALICE);
+    expect(before.status).toBe(200);
+    const info = runtimeInfo(dataDir);
+    const lake = new DataLakeServiceClient(info.endpoints.lake.url, new AnonymousCredential()).getFileSystemClient(info.endpoints.lake.fileSystem);
+    const captured = await until('captured delivery events in the lake', async () => {
+      const files: string[] = [];
+      for await (const p of lake.listPaths({ recursive: true })) if (!p.isDirectory && p.name?.endsWith('.avro') && p.name.includes('/delivery-events/')) files.push(p.name);
+      const events = [];
+      for (const f of files) events.push(...(await new CaptureArchive(lake).readFile(f)));
+      const happy = events.filter((e) => e.body?.toString('utf8').includes('"e2e-happy"'));
+      return happy.length >= 8 ? happy : undefined;
+    }, 20_000);
+    expect(captured.length).toBeGreaterThanOrEqual(8);
+
+    const cosmos = new CosmosClient({ endpoint: info.endpoints.cosmos.endpoint, key: info.endpoints.cosmos.key, connectionPolicy: { enableEndpointDiscovery: false } });
+    await cosmos.database(info.endpoints.cosmos.database).container('deliveryStatus').item('e2e-happy', 'e2e-happy').delete();
+    expect((await call('GET', '/api/deliveries/e2e-happy', ALICE)).status).toBe(404);
+
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 60_000).toISOString();
+    expect((await call('POST', '/api/ops/rebuild-views', ALICE, { from, to })).status).toBe(403);
+    const rebuilt = await call('POST', '/api/ops/rebuild-views', ADMIN, { from, to, deliveryId: 'e2e-happy' });
+    expect(rebuilt.status, rebuilt.text).toBe(200);
+    const after = await call('GET', '/api/deliveries/e2e-happy', ALICE);
+    expect(after.status).toBe(200);
+    expect(after.json()).toEqual(before.json());
+  });
+
+  it('keeps the right drone state and stream under duplicated and reordered telemetry', async () => {
+    await publish('telemetry', [
+      telemetry('e2e-dup', 'Idle', PICKUP, undefined, 10_010),
+      telemetry('e2e-dup', 'Charging', PICKUP, undefined, 10_008),
+      telemetry('e2e-dup', 'Idle', PICKUP, undefined, 10_010),
+      telemetry('e2e-dup', 'Returning', PICKUP, undefined, 10_009),
+    ]);
+    const drone = await droneAt('e2e-dup', 10_010);
+    expect(drone).toMatchObject({ sequence: 10_010, status: 'Idle' });
+
+    await registerDrones('e2e-reorder', 1);
+    await requestDelivery('e2e-reordered');
+    const scheduled = await stageOf('e2e-reordered', 'Scheduled');
+    const droneId = scheduled.droneId ?? '';
+    // Whichever drone got the job, its next reports must be newer than what it last said.
+    const base = ((await call('GET', `/api/drones/${droneId}`, ADMIN)).json() as DroneView).sequence;
+    // The completion arrives first; the pickup and transit reports arrive late, one of them twice.
+    await publish('telemetry', [telemetry(droneId, 'Delivered', DROPOFF, 'e2e-reordered', base + 3)]);
+    await stageOf('e2e-reordered', 'Delivered');
+    await publish('telemetry', [
+      telemetry(droneId, 'PickedUp', PICKUP, 'e2e-reordered', base + 1),
+      telemetry(droneId, 'EnRouteToDropoff', DROPOFF, 'e2e-reordered', base + 2),
+      telemetry(droneId, 'PickedUp', PICKUP, 'e2e-reordered', base + 1),
+    ]);
+    const types = await until('the release after completion', async () => {
+      const t = await historyTypes('e2e-reordered');
+      return t.includes('DroneReleased') ? t : undefined;
+    });
+    expect(types.filter((t) => t === 'DeliveryCompleted')).toHaveLength(1);
+    expect(types).not.toContain('PackagePickedUp');
+    expect((await droneAt(droneId, base + 3)).status).toBe('Delivered');
+  });
+
+  it('fails a delivery whose deadline cannot be met, compensating what it did', async () => {
+    await registerDrones('e2e-deadline', 1);
+    const r = await call('POST', '/api/deliveries', ALICE, {
+      deliveryId: 'e2e-late',
+      pickup: PICKUP,
+      dropoff: { lat: 45.52, lon: -122.68 },
+      deadline: new Date(Date.now() + 60_000).toISOString(),
+      package: { size: 'medium', weightKg: 4 },
+    });
+    expect(r.status, r.text).toBe(202);
+    const failed = (await stageOf('e2e-late', 'Failed')) as StatusView & { failureReason?: string };
+    expect(failed.failureReason).toContain('deadline');
+    const types = await until('the compensations', async () => {
+      const t = await historyTypes('e2e-late');
+      return t.at(-1) === 'DeliveryFailed' ? t : undefined;
+    });
+    expect(types).toEqual(['DeliveryRequested', 'PackageCreated', 'DroneAssigned', 'DroneReleased', 'PackageCancelled', 'DeliveryFailed']);
+  });
+
   it('keeps deliveries to their owners: 401 without identity, 404 for others, readers read', async () => {
     expect((await call('GET', '/api/deliveries/e2e-happy')).status).toBe(401);
     expect((await call('GET', '/api/deliveries/e2e-happy', BOB)).status).toBe(404);
@@ -265,7 +348,7 @@ describe('npm start (the local runtime as a child process)', () => {
     expect(await rt.stop('SIGKILL')).toBeNull();
 
     const info = runtimeInfo(dataDir);
-    rt = await startRuntime(dataDir, ['--quiet']);
+    rt = await startRuntime(dataDir, ['--quiet', '--capture-window', '2']);
     expect(rt.output()).toMatch(/Cosmos DB: \d+ writes restored/);
 
     // The hubs kept every event (the burst on top of what was there), and consumers resumed.
