@@ -42,6 +42,20 @@ describe('GET /api/health', () => {
     expect(report.checks.down?.error).toContain('ECONNREFUSED');
   });
 
+  it('answers 503 through the real handler when Cosmos DB is down, naming it and still reporting storage', async () => {
+    await useEmulators('health-down', { CosmosConnection__accountEndpoint: 'http://127.0.0.1:9', HealthCheckTimeoutMs: '500' });
+    try {
+      const res = await callHttp(FUNCTIONS.health, { path: 'health' });
+      expect(res.status).toBe(503);
+      const report = res.json<Report>();
+      expect(report.status).toBe('Unhealthy');
+      expect(report.checks.cosmosDb?.status).toBe('Unhealthy');
+      expect(report.checks.deadLetterStorage?.status).toBe('Healthy');
+    } finally {
+      await useEmulators('health');
+    }
+  });
+
   it('reports a hung dependency as Unhealthy after the timeout instead of hanging', async () => {
     const started = Date.now();
     const res = await checkHealth([{ name: 'hung', check: () => new Promise<void>(() => undefined) }], 200);

@@ -71,5 +71,7 @@ describe('the failure matrix', () => {
     const held = await heldResources(w);
     expect(held.reservations).not.toContain(id);
     expect(held.activePackages).not.toContain(id);
+    // Replaying the finished history gives the same decisions.
+    expect((await w.engine.verifyDeterminism(id)).deterministic).toBe(true);
   });
 });
