@@ -88,7 +88,19 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
         }, size, ms),
       rounds,
     );
-    rows.push({ metric: `ingest handler CPU, batch ${size}`, ours: r.ours, baseline: r.baseline, ratio: r.ours / r.baseline, target: '>= 0.5', unit: 'events/s vs JSON.parse events/s' });
+    const ratio = r.ours / r.baseline;
+    rows.push({
+      metric: `ingest handler CPU, batch ${size}`,
+      ours: r.ours,
+      baseline: r.baseline,
+      ratio,
+      target: '>= 0.5',
+      unit: 'events/s vs JSON.parse events/s',
+      // Why a miss happens is known: say it beside the figure rather than leave a bare number.
+      ...(ratio < 0.5
+        ? { note: `target missed: each event is parsed, schema-checked (compiled check plus two patterns and a calendar check) and folded into its drone's plan, and each batch pays a fixed cost (breaker, retry wrapper, coalescing maps, promise chain) that ${size} events amortize ${size < 1000 ? 'less well than 1000 do' : 'only partly'}; bare JSON.parse does none of it` }
+        : {}),
+    });
   }
 
   // Validators on the same schema and parsed bodies: the compiled checks alone, then ours whole

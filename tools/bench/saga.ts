@@ -5,7 +5,6 @@
  * beside a no-op orchestration that schedules the same number of no-op activities, so the
  * ratio is what the agents' real work costs on top of the engine's own.
  */
-import path from 'node:path';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { Composition, resetComposition } from '../../functions/composition';
@@ -18,9 +17,10 @@ import type { SagaInput } from '../../functions/saga/contracts';
 import { provisionCosmos } from '../local/provision';
 import { startCosmos } from '../local/standins';
 import { createInvocationContext, silentLogger } from '../local/invocation';
-import { loadApp } from '../runtime/functions-core';
+import type { FunctionRegistry } from '../runtime/functions-core';
 import { DurableEngine, EventType, VirtualClock } from '../runtime/durable';
 import type { HistoryEvent } from '../runtime/durable';
+import { benchApp } from './app';
 import { median, printTable } from './harness';
 import type { Row } from './harness';
 
@@ -40,7 +40,8 @@ function actionsIn(history: readonly HistoryEvent[] | undefined): number {
   return (history ?? []).filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.TimerCreated).length;
 }
 
-export async function benchSaga(opts: { quick: boolean }): Promise<Row[]> {
+/** `registry`: the app as already loaded in this process (it can be loaded only once); default: load it. */
+export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegistry }): Promise<Row[]> {
   const cosmos = await startCosmos();
   const rows: Row[] = [];
   try {
@@ -49,7 +50,7 @@ export async function benchSaga(opts: { quick: boolean }): Promise<Row[]> {
     const comp = new SilentComposition(parseConfig(env));
     resetComposition(comp);
     await provisionCosmos(comp.cosmos(), 'bench-saga');
-    const registry = loadApp(path.join(__dirname, '..', '..', 'functions', 'index.js'));
+    const registry = opts.registry ?? benchApp();
     // The baseline: the same number of activity calls, each doing nothing.
     df.app.activity('benchNoop', { handler: async () => undefined });
     df.app.orchestration('benchNoopSaga', function* (context: OrchestrationContext): Generator<Task, unknown, unknown> {

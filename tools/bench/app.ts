@@ -1,0 +1,19 @@
+/**
+ * The compiled function app, loaded once per benchmark process. Registrations go through the
+ * functions-core seam into one process-wide registry, so a second load would register every
+ * function twice; every benchmark that needs the app (the local runtime, the saga engine) takes
+ * the registry from here.
+ */
+import path from 'node:path';
+import { loadApp } from '../runtime/functions-core';
+import type { FunctionRegistry } from '../runtime/functions-core';
+
+/** The app's entry module beside this compiled file: dist/functions/index.js. */
+export const BENCH_APP_ENTRY = path.join(__dirname, '..', '..', 'functions', 'index.js');
+
+let loaded: FunctionRegistry | undefined;
+
+export function benchApp(): FunctionRegistry {
+  loaded ??= loadApp(BENCH_APP_ENTRY);
+  return loaded;
+}

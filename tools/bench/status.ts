@@ -1,0 +1,82 @@
+/**
+ * The status inquiry through the local runtime's whole HTTP stack beside the point read it
+ * wraps: `GET /api/deliveries/{id}` with App Service principal headers, driven by autocannon on
+ * loopback, ÷ the same point read done by `@azure/cosmos` against the runtime's own Cosmos
+ * endpoint, with the same concurrency and duration, interleaved A/B. Both load generators run
+ * in this process, as does the runtime, so each side pays for its own client on the same cores.
+ */
+import { CosmosClient } from '@azure/cosmos';
+import { CosmosStatusViewStore } from '../../functions/adapters/cosmos-status-view-store';
+import { principalHeaders } from '../../functions/http/identity';
+import { COSMOS_CONTAINERS } from '../../functions/resources';
+import type { DeliveryStatusView } from '../../domain/delivery/status';
+import type { LocalRuntime } from '../local/runtime';
+import { median, percentile } from './harness';
+import type { Row } from './harness';
+import { callLoad, httpLoad } from './http-load';
+
+const CONNECTIONS = 10;
+const OWNER = 'bench-owner';
+
+export async function benchStatus(rt: LocalRuntime, opts: { quick: boolean }): Promise<Row[]> {
+  const { endpoint, key, database } = rt.endpoints.cosmos;
+  const client = new CosmosClient({ endpoint, key, connectionPolicy: { enableEndpointDiscovery: false } });
+  try {
+    const container = client.database(database).container(COSMOS_CONTAINERS.deliveryStatus.name);
+    // The view as the projector writes it, through the same adapter.
+    const view: DeliveryStatusView = {
+      deliveryId: 'bench-status-1',
+      ownerId: OWNER,
+      stage: 'InTransit',
+      droneId: 'drone-7',
+      lastKnownLocation: { lat: 47.615, lon: -122.34, altitudeM: 90 },
+      version: 6,
+      updatedAt: '2026-11-22T10:11:00.000Z',
+    };
+    await new CosmosStatusViewStore(container).write(view, undefined);
+    const url = `${rt.baseUrl}/api/deliveries/${view.deliveryId}`;
+    const headers = principalHeaders({ id: OWNER, roles: [] });
+    const probe = await fetch(url, { headers });
+    if (probe.status !== 200) throw new Error(`GET ${url} answered ${probe.status}: ${await probe.text()}`);
+    await probe.arrayBuffer().catch(() => undefined);
+
+    const seconds = opts.quick ? 1 : 3;
+    const rounds = opts.quick ? 1 : 5;
+    const read = (): Promise<unknown> => container.item(view.deliveryId, view.deliveryId).read();
+    // Warm both paths (connections, JIT) before the clock matters.
+    await httpLoad(url, headers, CONNECTIONS, 1);
+    await callLoad(read, CONNECTIONS, 0.5);
+    const ours: { rate: number; p50: number; p99: number; failures: number }[] = [];
+    const base: { rate: number; p50: number; p99: number; failures: number }[] = [];
+    for (let i = 0; i < rounds; i++) {
+      const a = await httpLoad(url, headers, CONNECTIONS, seconds);
+      ours.push({ rate: a.perSecond, p50: percentile(a.latenciesMs, 50), p99: percentile(a.latenciesMs, 99), failures: a.failures });
+      const b = await callLoad(read, CONNECTIONS, seconds);
+      base.push({ rate: b.perSecond, p50: percentile(b.latenciesMs, 50), p99: percentile(b.latenciesMs, 99), failures: b.failures });
+    }
+    const m = (xs: typeof ours, k: 'rate' | 'p50' | 'p99'): number => median(xs.map((x) => x[k]));
+    const failures = ours.reduce((n, x) => n + x.failures, 0) + base.reduce((n, x) => n + x.failures, 0);
+    const rate = { ours: m(ours, 'rate'), base: m(base, 'rate') };
+    const ratio = rate.ours / rate.base;
+    const met = ratio >= 0.8;
+    const why = met
+      ? 'target met'
+      : `target missed: overhead ${((1 - ratio) * 100).toFixed(0)} %. Each inquiry adds a whole loopback HTTP exchange to the same SDK point read: autocannon's client, the local host's request parsing, a Functions HttpRequest (an undici Request) built per call, the principal header decoded, the JSON response written, all on the same 2 cores as the load generator and the Cosmos stand-in; the baseline has none of it`;
+    const tail = `${CONNECTIONS} connections, ${seconds} s per side per round, median of ${rounds}${failures > 0 ? `; ${failures} failed requests` : ''}`;
+    return [
+      { metric: 'status inquiry: HTTP GET vs Cosmos point read', ours: rate.ours, baseline: rate.base, ratio, target: '>= 0.8', unit: 'requests/s vs point reads/s', note: `${why}; ${tail}` },
+      { metric: 'status inquiry: p50 latency', ours: m(ours, 'p50'), baseline: m(base, 'p50'), ratio: m(ours, 'p50') / m(base, 'p50'), target: 'info', unit: 'ms (HTTP vs point read)' },
+      {
+        metric: 'status inquiry: p99 latency',
+        ours: m(ours, 'p99'),
+        baseline: m(base, 'p99'),
+        ratio: m(ours, 'p99') / m(base, 'p99'),
+        target: 'info (Cosmos DB point read p99 < 10 ms)',
+        unit: 'ms (HTTP vs point read)',
+        note: 'closed-loop latency at full concurrency on loopback; the stand-in is not Cosmos DB, so the anchor is for scale, not a like-for-like comparison',
+      },
+    ];
+  } finally {
+    client.dispose();
+  }
+}
