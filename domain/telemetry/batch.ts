@@ -23,17 +23,23 @@ export function decodeTelemetry(body: unknown, utf8: (bytes: Uint8Array) => stri
   return poison(verdict.reason, verdict.errors, rawText(body, utf8));
 }
 
-/** Valid events grouped per drone, each group in ascending sequence with duplicates removed. */
+/** Valid events grouped per drone, each group in ascending sequence with duplicates removed (the first kept). */
 export function groupByDrone(events: readonly Telemetry[]): Map<string, Telemetry[]> {
-  const groups = new Map<string, Map<number, Telemetry>>();
+  const groups = new Map<string, Telemetry[]>();
   for (const t of events) {
-    let g = groups.get(t.droneId);
-    if (!g) groups.set(t.droneId, (g = new Map()));
-    if (!g.has(t.sequence)) g.set(t.sequence, t);
+    const g = groups.get(t.droneId);
+    if (g) g.push(t);
+    else groups.set(t.droneId, [t]);
   }
-  const out = new Map<string, Telemetry[]>();
-  for (const [droneId, g] of groups) out.set(droneId, [...g.values()].sort((a, b) => a.sequence - b.sequence));
-  return out;
+  for (const [droneId, g] of groups) {
+    // Batches usually arrive in order: only a group that is not strictly ascending pays for a sort.
+    let ordered = true;
+    for (let i = 1; i < g.length && ordered; i++) ordered = (g[i] as Telemetry).sequence > (g[i - 1] as Telemetry).sequence;
+    if (ordered) continue;
+    const sorted = [...g].sort((a, b) => a.sequence - b.sequence);
+    groups.set(droneId, sorted.filter((t, i) => i === 0 || t.sequence !== (sorted[i - 1] as Telemetry).sequence));
+  }
+  return groups;
 }
 
 export interface DronePlan {
@@ -46,7 +52,7 @@ export interface DronePlan {
 
 /** Given one drone's ordered events and its stored state, what moves forward. */
 export function planDrone(stored: DroneState | undefined, ordered: readonly Telemetry[]): DronePlan {
-  const newer = ordered.filter((t) => isNewer(stored, t));
+  const newer = stored === undefined ? ordered : ordered.filter((t) => isNewer(stored, t));
   const seen = new Set<string>();
   const milestones: Milestone[] = [];
   for (const t of newer) {
