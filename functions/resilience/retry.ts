@@ -10,22 +10,29 @@ export interface RetryPolicy {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function withRetry<T>(
+/** The first attempt costs one promise and no async frame: retries are rare, calls are not. */
+export function withRetry<T>(
   call: () => Promise<T>,
   policy: RetryPolicy,
   wait: (ms: number) => Promise<void> = sleep,
   random: () => number = Math.random,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  const attempt = (n: number): Promise<T> => {
+    let pending: Promise<T>;
     try {
-      return await call();
+      pending = call();
     } catch (e) {
-      // An open breaker is the signal to stop now and let the function's retry policy back off.
-      if (e instanceof BreakerOpenError || !isTransient(e) || attempt >= policy.attempts) throw e;
-      const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-      await wait(Math.max(retryAfterMs(e) ?? 0, Math.floor(random() * backoff)));
+      pending = Promise.reject(e);
     }
-  }
+    return pending.catch(async (e: unknown) => {
+      // An open breaker is the signal to stop now and let the function's retry policy back off.
+      if (e instanceof BreakerOpenError || !isTransient(e) || n >= policy.attempts) throw e;
+      const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
+      await wait(Math.max(retryAfterMs(e) ?? 0, Math.floor(random() * backoff)));
+      return attempt(n + 1);
+    });
+  };
+  return attempt(1);
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; rejects with the first failure after all settle. */
