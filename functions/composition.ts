@@ -26,6 +26,7 @@ import { AzureEventHubsPublisher, LocalRuntimePublisher } from './adapters/event
 import type { EventPublisher } from './adapters/event-publishers';
 import { Bulkhead } from './resilience/bulkhead';
 import type { AgentDeps } from './saga/agents';
+import type { StatusQueryDeps } from './history/status-queries';
 import { CosmosDroneStateStore } from './adapters/cosmos-drone-store';
 import { DurableMilestoneSink } from './adapters/durable-milestones';
 import { CircuitBreaker } from './resilience/circuit-breaker';
@@ -155,6 +156,10 @@ export class Composition {
   readonly deliveryEventStore = lazy<DeliveryEventStore>(() => new CosmosDeliveryEventStore(this.container(COSMOS_CONTAINERS.deliveryEvents)));
 
   readonly statusViews = lazy<StatusViewStore>(() => new CosmosStatusViewStore(this.container(COSMOS_CONTAINERS.deliveryStatus)));
+
+  get statusQueryDeps(): StatusQueryDeps {
+    return { views: this.statusViews(), events: this.deliveryEventStore(), drones: this.droneStore() };
+  }
 
   get historyDeps(): HistoryDeps {
     return {

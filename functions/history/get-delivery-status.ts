@@ -11,8 +11,7 @@ export async function deliveryStatus(request: HttpRequest): Promise<HttpResponse
   return withCaller(request, async (caller) => {
     const id = checkId('deliveryId', request.params.deliveryId);
     if (!id.ok) return fromDomainError(id.error);
-    const c = composition();
-    const found = await getDeliveryStatus(caller, id.value, { views: c.statusViews(), events: c.deliveryEventStore(), drones: c.droneStore() });
+    const found = await getDeliveryStatus(caller, id.value, composition().statusQueryDeps);
     if (!found.ok) return fromDomainError(found.error);
     const etag = entityTag(found.value.etag);
     // The view changes with every event: caches revalidate (ETag) rather than guess an age.

@@ -11,8 +11,7 @@ export async function droneState(request: HttpRequest): Promise<HttpResponseInit
   return withCaller(request, async (caller) => {
     const id = checkId('droneId', request.params.droneId);
     if (!id.ok) return fromDomainError(id.error);
-    const c = composition();
-    const found = await getDrone(caller, id.value, { views: c.statusViews(), events: c.deliveryEventStore(), drones: c.droneStore() });
+    const found = await getDrone(caller, id.value, composition().statusQueryDeps);
     if (!found.ok) return fromDomainError(found.error);
     return jsonResponse(200, found.value, { 'cache-control': 'private, no-cache' });
   });

@@ -6,31 +6,21 @@
  */
 import { app } from '@azure/functions';
 import type { InvocationContext } from '@azure/functions';
-import { originsFrom } from '../adapters/eventhub-metadata';
 import { composition } from '../composition';
 import { CONNECTIONS, CONSUMER_GROUP_SETTINGS, FUNCTIONS, HUBS } from '../names';
+import { HUB_TRIGGER_RETRY, hubBatch, logBatchMetric } from '../shared/hub-batch';
 import { projectBatch } from './project';
 
 export async function projectDeliveryEvents(messages: unknown, context: InvocationContext): Promise<void> {
   const c = composition();
-  const bodies = Array.isArray(messages) ? messages : [messages];
-  const origins = originsFrom(context.triggerMetadata, bodies.length, HUBS.deliveryEvents);
+  const { bodies, origins } = hubBatch(messages, context, HUBS.deliveryEvents);
   const report = await projectBatch(bodies, origins, {
     ...c.historyDeps,
     deadLetters: c.deadLetters(),
     now: () => new Date(),
     log: (entry) => context.info(JSON.stringify(entry)),
   });
-  context.info(
-    JSON.stringify({
-      metric: 'history.batch',
-      partitionId: origins[0]?.partitionId,
-      firstSequenceNumber: origins[0]?.sequenceNumber,
-      lastSequenceNumber: origins[origins.length - 1]?.sequenceNumber,
-      retryCount: context.retryContext?.retryCount ?? 0,
-      ...report,
-    }),
-  );
+  logBatchMetric(context, 'history.batch', origins, report);
 }
 
 app.eventHub(FUNCTIONS.projectDeliveryEvents, {
@@ -38,11 +28,6 @@ app.eventHub(FUNCTIONS.projectDeliveryEvents, {
   consumerGroup: `%${CONSUMER_GROUP_SETTINGS.projector}%`,
   connection: CONNECTIONS.eventHubs,
   cardinality: 'many',
-  retry: {
-    strategy: 'exponentialBackoff',
-    maxRetryCount: 5,
-    minimumInterval: { seconds: 2 },
-    maximumInterval: { minutes: 1 },
-  },
+  retry: HUB_TRIGGER_RETRY,
   handler: projectDeliveryEvents,
 });

@@ -8,6 +8,7 @@ import type { IntakeRecords } from '../../domain/delivery/agents';
 import { superviseSaga } from '../../domain/delivery/supervisor';
 import type { SupervisorPolicy, Verdict } from '../../domain/delivery/supervisor';
 import type { Sagas } from '../adapters/durable-sagas';
+import type { AppConfig } from '../config';
 import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
 import type { RecoveryInput } from './contracts';
 
@@ -20,6 +21,25 @@ export interface SupervisorDeps {
   /** How far back to look for unfinished sagas. */
   readonly lookbackMs: number;
   readonly log: (entry: Record<string, unknown>) => void;
+}
+
+/** The supervisor's settings as the app configures them; `now` and `log` come from the caller. */
+export function supervisorDeps(
+  c: { readonly config: AppConfig; intakes(): IntakeRecords },
+  sagas: Sagas,
+  now: () => Date,
+  log: (entry: Record<string, unknown>) => void,
+): SupervisorDeps {
+  const saga = c.config.saga;
+  return {
+    sagas,
+    intakes: c.intakes(),
+    now,
+    policy: { graceMs: saga.supervisorGraceMs, escalateAfterMs: 15 * 60_000, pendingTooLongMs: 15 * 60_000 },
+    retry: { attempts: saga.stepAttempts, firstRetryMs: saga.stepFirstRetryMs },
+    lookbackMs: 30 * 86_400_000,
+    log,
+  };
 }
 
 export type SupervisorReport = Record<Verdict['action'], number> & { readonly examined: number };

@@ -8,16 +8,14 @@
 import { app } from '@azure/functions';
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import { originsFrom } from '../adapters/eventhub-metadata';
 import { composition } from '../composition';
 import { CONNECTIONS, CONSUMER_GROUP_SETTINGS, FUNCTIONS, HUBS } from '../names';
+import { HUB_TRIGGER_RETRY, hubBatch, logBatchMetric } from '../shared/hub-batch';
 import { ingestBatch } from './ingest';
 
 export async function ingestTelemetry(messages: unknown, context: InvocationContext): Promise<void> {
   const c = composition();
-  const bodies = Array.isArray(messages) ? messages : [messages];
-  const origins = originsFrom(context.triggerMetadata, bodies.length, HUBS.telemetry);
-  const first = origins[0];
+  const { bodies, origins } = hubBatch(messages, context, HUBS.telemetry);
   const report = await ingestBatch(bodies, origins, {
     store: c.droneStore(),
     deadLetters: c.deadLetters(),
@@ -27,16 +25,7 @@ export async function ingestTelemetry(messages: unknown, context: InvocationCont
     now: () => new Date(),
     log: (entry) => context.info(JSON.stringify(entry)),
   });
-  context.info(
-    JSON.stringify({
-      metric: 'telemetry.batch',
-      partitionId: first?.partitionId,
-      firstSequenceNumber: first?.sequenceNumber,
-      lastSequenceNumber: origins[origins.length - 1]?.sequenceNumber,
-      retryCount: context.retryContext?.retryCount ?? 0,
-      ...report,
-    }),
-  );
+  logBatchMetric(context, 'telemetry.batch', origins, report);
 }
 
 app.eventHub(FUNCTIONS.ingestTelemetry, {
@@ -45,11 +34,6 @@ app.eventHub(FUNCTIONS.ingestTelemetry, {
   connection: CONNECTIONS.eventHubs,
   cardinality: 'many',
   extraInputs: [df.input.durableClient()],
-  retry: {
-    strategy: 'exponentialBackoff',
-    maxRetryCount: 5,
-    minimumInterval: { seconds: 2 },
-    maximumInterval: { minutes: 1 },
-  },
+  retry: HUB_TRIGGER_RETRY,
   handler: ingestTelemetry,
 });

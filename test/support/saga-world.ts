@@ -8,7 +8,7 @@ import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { Composition } from '../../functions/composition';
 import { DurableSagas } from '../../functions/adapters/durable-sagas';
-import { superviseOnce } from '../../functions/saga/supervisor';
+import { superviseOnce, supervisorDeps } from '../../functions/saga/supervisor';
 import type { SupervisorReport } from '../../functions/saga/supervisor';
 import type { EventPublisher, OutgoingEvent } from '../../functions/adapters/event-publishers';
 import type { DeliveryEvent } from '../../domain/delivery/events';
@@ -137,16 +137,7 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
       const fn = registry.get(FUNCTIONS.superviseSagas);
       const ctx = createInvocationContext(fn, { logger: silentLogger });
       bind(ctx);
-      const c = env.composition;
-      const report = await superviseOnce({
-        sagas: new DurableSagas(df.getClient(ctx)),
-        intakes: c.intakes(),
-        now: () => now,
-        policy: { graceMs: c.config.saga.supervisorGraceMs, escalateAfterMs: 15 * 60_000, pendingTooLongMs: 15 * 60_000 },
-        retry: { attempts: c.config.saga.stepAttempts, firstRetryMs: c.config.saga.stepFirstRetryMs },
-        lookbackMs: 30 * 86_400_000,
-        log: () => undefined,
-      });
+      const report = await superviseOnce(supervisorDeps(env.composition, new DurableSagas(df.getClient(ctx)), () => now, () => undefined));
       await engine.idle();
       return report;
     },
