@@ -65,16 +65,29 @@ export interface IntakeRecord {
   readonly requestedAt: string;
   readonly active: boolean;
   readonly outcome?: string;
+  /** Set when the saga ended with resources it could not release (CompensationStuck). */
+  readonly failureCode?: string;
   readonly supervisorRequestedAt?: string;
+  /** Set by the one supervisor that starts the recovery of this delivery's dead saga. */
+  readonly recoveryClaimedAt?: string;
 }
 
 export interface IntakeRecords {
   /** Resolves the existing record instead when the delivery id is taken. */
   createOrGet(record: IntakeRecord): Promise<{ created: boolean; record: IntakeRecord }>;
   get(deliveryId: string): Promise<IntakeRecord | undefined>;
-  close(deliveryId: string, outcome: string): Promise<void>;
+  /** The delivery no longer counts in flight; `failureCode` keeps why, when it ended badly. */
+  close(deliveryId: string, outcome: string, failureCode?: string): Promise<void>;
+  /** A repeated request whose saga never started counts in flight again. */
+  reopen(deliveryId: string): Promise<void>;
   markSupervised(deliveryId: string, at: string): Promise<void>;
+  /** Exclusive: resolves true for exactly one caller, the one that may start the recovery. */
+  claimRecovery(deliveryId: string, at: string): Promise<boolean>;
   countActive(): Promise<number>;
+  /** Records still counted in flight that were requested before `before`. */
+  listActive(before: string): Promise<IntakeRecord[]>;
+  /** Records of deliveries that ended with a compensation given up. */
+  listStuck(): Promise<IntakeRecord[]>;
 }
 
 export type { LatLon };

@@ -14,8 +14,12 @@ export interface SagaSnapshot {
   readonly createdAt: Date;
   readonly lastUpdatedAt: Date;
   readonly progress?: SagaProgress;
-  /** Whether a recovery orchestration already exists for this saga. */
+  /** Whether a recovery orchestration already exists for this saga (in any state: one is never started twice). */
   readonly recoveryExists: boolean;
+  /** The recovery's own runtime status, when it exists. */
+  readonly recoveryStatus?: RuntimeStatus;
+  /** Whether the delivery's intake is closed: whoever closed it (saga or recovery) had finished. */
+  readonly intakeClosed?: boolean;
   /** When a supervisor last asked this saga to compensate itself (kept with the intake record). */
   readonly supervisorRequestedAt?: Date;
 }
@@ -57,8 +61,12 @@ export function superviseSaga(s: SagaSnapshot, now: Date, policy: SupervisorPoli
     case 'Failed':
     case 'Terminated':
     case 'Unknown': {
-      if (progress?.finished) return { action: 'none' };
-      if (s.recoveryExists) return { action: 'none' };
+      if (progress?.finished || s.intakeClosed) return { action: 'none' };
+      if (s.recoveryExists) {
+        return s.recoveryStatus === 'Failed' || s.recoveryStatus === 'Terminated'
+          ? { action: 'alert', reason: `its recovery ${s.recoveryStatus.toLowerCase()} too` }
+          : { action: 'none' };
+      }
       if (!progress) return { action: 'alert', reason: `saga ${s.runtimeStatus.toLowerCase()} before reporting progress` };
       return { action: 'recover', reason: `saga ${s.runtimeStatus.toLowerCase()} at stage ${stage}` };
     }

@@ -202,7 +202,9 @@ const toIntake = (d: IntakeDoc): IntakeRecord => ({
   requestedAt: d.requestedAt,
   active: d.active,
   ...(d.outcome !== undefined ? { outcome: d.outcome } : {}),
+  ...(d.failureCode !== undefined ? { failureCode: d.failureCode } : {}),
   ...(d.supervisorRequestedAt !== undefined ? { supervisorRequestedAt: d.supervisorRequestedAt } : {}),
+  ...(d.recoveryClaimedAt !== undefined ? { recoveryClaimedAt: d.recoveryClaimedAt } : {}),
 });
 
 export class CosmosIntakeRecords implements IntakeRecords {
@@ -225,8 +227,42 @@ export class CosmosIntakeRecords implements IntakeRecords {
     return d ? toIntake(d) : undefined;
   }
 
-  async close(deliveryId: string, outcome: string): Promise<void> {
-    await update<IntakeDoc>(this.c, deliveryId, (cur) => (cur && cur.active ? { ...cur, active: false, outcome } : undefined));
+  async close(deliveryId: string, outcome: string, failureCode?: string): Promise<void> {
+    await update<IntakeDoc>(this.c, deliveryId, (cur) => (cur && cur.active ? { ...cur, active: false, outcome, ...(failureCode !== undefined ? { failureCode } : {}) } : undefined));
+  }
+
+  async reopen(deliveryId: string): Promise<void> {
+    await update<IntakeDoc>(this.c, deliveryId, (cur) => {
+      if (!cur || cur.active) return undefined;
+      const { outcome: _outcome, ...rest } = cur;
+      return { ...rest, active: true };
+    });
+  }
+
+  async claimRecovery(deliveryId: string, at: string): Promise<boolean> {
+    for (;;) {
+      const cur = await readDoc<IntakeDoc>(this.c, deliveryId);
+      if (!cur || cur.recoveryClaimedAt !== undefined) return false;
+      try {
+        await this.c.item(deliveryId, deliveryId).replace({ ...cur, recoveryClaimedAt: at }, { accessCondition: { type: 'IfMatch', condition: cur._etag } });
+        return true;
+      } catch (e) {
+        if (isPreconditionFailed(e)) continue;
+        throw e;
+      }
+    }
+  }
+
+  async listActive(before: string): Promise<IntakeRecord[]> {
+    const { resources } = await this.c.items
+      .query<IntakeDoc>({ query: 'SELECT * FROM c WHERE c.active = true AND c.requestedAt < @before', parameters: [{ name: '@before', value: before }] })
+      .fetchAll();
+    return resources.map(toIntake);
+  }
+
+  async listStuck(): Promise<IntakeRecord[]> {
+    const { resources } = await this.c.items.query<IntakeDoc>("SELECT * FROM c WHERE c.failureCode = 'CompensationStuck'").fetchAll();
+    return resources.map(toIntake);
   }
 
   async markSupervised(deliveryId: string, at: string): Promise<void> {

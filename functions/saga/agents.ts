@@ -13,6 +13,8 @@ import type {
   AssignDroneResult,
   CompensationInput,
   CompensationResult,
+  CompleteDeliveryInput,
+  CompleteDeliveryResult,
   CreatePackageInput,
   CreatePackageResult,
   ScheduleDeliveryInput,
@@ -92,7 +94,10 @@ export async function cancelDelivery(d: AgentDeps, input: CompensationInput): Pr
   return existing?.status === 'Scheduled' ? { undone: input.deliveryId } : {};
 }
 
-export async function completeDelivery(d: AgentDeps, input: { deliveryId: string; at: string }): Promise<void> {
+/** The delivery was made: schedule and package are closed and the drone is let go, in one call. */
+export async function completeDelivery(d: AgentDeps, input: CompleteDeliveryInput): Promise<CompleteDeliveryResult> {
   await d.schedules.setStatus(input.deliveryId, 'Delivered');
   await d.packages.markDelivered(input.deliveryId, input.at);
+  const released = await d.reservations.release(input.deliveryId);
+  return released ? { releasedDroneId: released } : {};
 }

@@ -1,7 +1,9 @@
 /**
  * The cancel use case (CONTRACT §1 `DELETE /api/deliveries/{id}`): only the owner or an admin
- * may cancel, and others learn nothing (404); a delivered delivery cannot be cancelled (409);
- * otherwise the saga is told, and compensates whatever it completed.
+ * may cancel, and others learn nothing (404). A delivery whose saga never started is not found
+ * (404). One that is over, or whose saga has already fixed another outcome (delivered, or
+ * compensating a failure), cannot be cancelled (409, naming the stage). Otherwise the saga is
+ * told, and compensates every step it may have taken; a repeated cancel is accepted again.
  */
 import type { IntakeRecords } from '../../domain/delivery/agents';
 import { canChange } from '../../domain/shared/caller';
@@ -18,22 +20,27 @@ export interface CancelDeps {
   readonly now: () => Date;
 }
 
+const FINAL: ReadonlySet<string> = new Set(['Delivered', 'Cancelled', 'Failed']);
+
 export async function cancelDelivery(deliveryId: string, caller: Caller, deps: CancelDeps): Promise<Result<{ deliveryId: string }, DomainError>> {
   if (!isValidId(deliveryId)) {
     return err({ code: 'ValidationFailed', message: 'deliveryId is not a valid id.', errors: [{ path: '/deliveryId', message: 'must be 1-64 of [A-Za-z0-9_-]' }] });
   }
   const notFound = err<DomainError>({ code: 'NotFound', message: `delivery ${deliveryId} was not found` });
+  const conflict = (stage: string, why: string): Result<{ deliveryId: string }, DomainError> =>
+    err({ code: 'Conflict', message: `delivery ${deliveryId} is ${stage}: ${why}` });
   const intake = await deps.intakes.get(deliveryId);
   if (!intake || !canChange(caller, intake.ownerId)) return notFound;
   const saga = await deps.sagas.status(deliveryId);
-  const stage = saga?.progress?.stage;
-  if (stage === 'Delivered' || intake.outcome === 'Delivered') {
-    return err({ code: 'Conflict', message: `delivery ${deliveryId} was already delivered` });
-  }
-  if (stage === 'Failed' || intake.outcome === 'Failed') {
-    return err({ code: 'Conflict', message: `delivery ${deliveryId} already failed; there is nothing to cancel` });
-  }
-  if (stage === 'Cancelled' || intake.outcome === 'Cancelled') return ok({ deliveryId });
-  await deps.sagas.signal(deliveryId, SAGA_EVENTS.cancelRequested, { requestedBy: caller.id, at: deps.now().toISOString() });
-  return ok({ deliveryId });
+  if (!saga) return intake.outcome !== undefined && FINAL.has(intake.outcome) ? conflict(intake.outcome, 'it is over') : notFound;
+  const progress = saga.progress;
+  const stage = progress?.stage ?? 'Requested';
+  if (FINAL.has(stage) || progress?.finished) return conflict(stage, 'it is over');
+  if (intake.outcome !== undefined && FINAL.has(intake.outcome)) return conflict(intake.outcome, 'it is over');
+  if (progress?.outcome === 'Delivered') return conflict('Delivered', 'it was delivered');
+  if (progress?.outcome === 'Failed') return conflict(stage, 'it is already compensating a failure');
+  if (progress?.outcome === 'Cancelled') return ok({ deliveryId });
+  if (saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated') return conflict('Failed', 'its saga stopped; the supervisor recovers it');
+  const told = await deps.sagas.signal(deliveryId, SAGA_EVENTS.cancelRequested, { requestedBy: caller.id, at: deps.now().toISOString() });
+  return told === 'delivered' ? ok({ deliveryId }) : conflict(stage, 'its saga has just finished');
 }

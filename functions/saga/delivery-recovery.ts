@@ -1,38 +1,29 @@
 /**
- * Recovery for a saga that died holding resources (runtime status Failed or Terminated before a
- * terminal stage): started by the supervisor with the dead saga's last progress. It re-sends the
- * saga's last recorded event (same id: a no-op if it had been sent), compensates the completed
- * steps from the next sequence on, and ends the stream with DeliveryFailed, so the stream stays
- * gapless and the delivery's resources are freed.
+ * Recovery for a saga that died holding resources (runtime status Failed or Terminated before
+ * it finished): started once by the supervisor, under a stable instance id, with the dead
+ * saga's last progress. The same workflow and interpreter take over from that progress: the
+ * events the saga had decided but not confirmed are sent again as they were, every step that
+ * may have run is compensated (a Delivered saga is closed instead), and the stream goes on from
+ * the next sequence, so it stays gapless.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
-import { TERMINAL_EVENT_TYPES } from '../../domain/delivery/events';
-import { ACTIVITIES, ORCHESTRATIONS } from '../names';
+import type { SagaResult } from '../../domain/delivery/saga';
+import { recoveryState } from '../../domain/delivery/saga-workflow';
+import { ORCHESTRATIONS } from '../names';
 import type { RecoveryInput } from './contracts';
-import { SagaSession } from './saga-runtime';
+import { runSaga } from './saga-interpreter';
 
-function* deliveryRecovery(context: OrchestrationContext): Generator<Task, unknown, unknown> {
+export function* deliveryRecovery(context: OrchestrationContext): Generator<Task, SagaResult, unknown> {
   const input = context.df.getInput() as RecoveryInput;
-  const s = new SagaSession(context, input.deliveryId, input.correlationId, input.retry, input.progress);
-  yield* s.resendLast();
-  const last = input.progress.lastEvent;
-  let outcome = 'Failed';
-  if (last?.type === 'DeliveryCompleted' || (last?.type === 'DroneReleased' && input.progress.stage === 'Delivered')) {
-    // Delivered, but the saga died before letting go of the drone.
-    outcome = 'Delivered';
-    yield* s.persistently(ACTIVITIES.completeDelivery, { deliveryId: input.deliveryId, at: s.now().toISOString() });
-    const released = (yield* s.persistently(ACTIVITIES.releaseDrone, s.compensationInput('delivery completed'))) as { undone?: string } | undefined;
-    if (last.type === 'DeliveryCompleted') yield* s.emit('DroneReleased', { droneId: released?.undone ?? input.progress.droneId ?? 'unknown', reason: 'delivery completed' });
-  } else if (last && TERMINAL_EVENT_TYPES.has(last.type)) {
-    outcome = last.type === 'DeliveryCancelled' ? 'Cancelled' : 'Failed';
-  } else {
-    yield* s.compensate(input.progress.completedSteps, input.reason);
-    yield* s.emit('DeliveryFailed', { reason: input.reason, code: 'SupervisorRecovered' });
-  }
-  s.setProgress({ stage: outcome === 'Delivered' ? 'Delivered' : outcome === 'Cancelled' ? 'Cancelled' : 'Failed', finished: true, ...(outcome === 'Failed' ? { failure: { code: 'SupervisorRecovered', reason: input.reason } } : {}) });
-  yield* s.persistently(ACTIVITIES.closeIntake, { deliveryId: input.deliveryId, outcome });
-  return { deliveryId: input.deliveryId, outcome, reason: input.reason };
+  const state = recoveryState({
+    deliveryId: input.deliveryId,
+    correlationId: input.correlationId,
+    progress: input.progress,
+    retry: input.retry,
+    ...(input.compensationRounds !== undefined ? { compensationRounds: input.compensationRounds } : {}),
+  });
+  return yield* runSaga(context, state, (at) => ({ type: 'RecoveryStarted', reason: input.reason, at }));
 }
 
 df.app.orchestration(ORCHESTRATIONS.deliveryRecovery, deliveryRecovery);

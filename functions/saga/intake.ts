@@ -4,7 +4,7 @@
  * if absent) is the guard against concurrent duplicates; the saga is started when the record is
  * new, or when a retry finds the record but no saga (a crash between the two).
  */
-import type { IntakeRecords } from '../../domain/delivery/agents';
+import type { IntakeRecord, IntakeRecords } from '../../domain/delivery/agents';
 import { canonicalRequest, MAX_REQUEST_BODY_BYTES, normalizeRequest, validateRequestBody } from '../../domain/delivery/request';
 import type { SlaSettings } from '../../domain/delivery/saga';
 import type { Caller } from '../../domain/shared/caller';
@@ -51,7 +51,7 @@ export async function requestDelivery(rawBody: string, caller: Caller, deps: Int
   const canonical = canonicalRequest(normalized.value);
 
   const existing = await deps.intakes.get(deliveryId);
-  if (existing) return repeat(existing.canonical, canonical, deliveryId, deps, data);
+  if (existing) return repeat(existing, canonical, deliveryId, deps, data);
 
   if ((await deps.inFlight()) >= deps.maxInFlight) {
     return err({ code: 'Throttled', message: `more than ${deps.maxInFlight} deliveries are in flight; try again shortly`, retryAfterSeconds: RETRY_AFTER_SECONDS });
@@ -63,28 +63,40 @@ export async function requestDelivery(rawBody: string, caller: Caller, deps: Int
     requestedAt: deps.now().toISOString(),
     active: true,
   });
-  if (!created) return repeat(record.canonical, canonical, deliveryId, deps, data);
+  if (!created) return repeat(record, canonical, deliveryId, deps, data);
   await startSaga(deliveryId, data, deps);
   return ok({ deliveryId, created: true });
 }
 
 async function repeat(
-  storedCanonical: string,
+  stored: IntakeRecord,
   canonical: string,
   deliveryId: string,
   deps: IntakeDeps,
   data: SagaInput['request'],
 ): Promise<Result<Accepted, DomainError>> {
   // The canonical form includes the owner, so another caller's request never counts as "the same".
-  if (storedCanonical !== canonical) {
+  if (stored.canonical !== canonical) {
     return err({ code: 'Conflict', message: `delivery ${deliveryId} already exists with a different request` });
   }
   // The same request again: make sure its saga exists (the first attempt may have died before starting it).
-  if (!(await deps.sagas.status(deliveryId))) await startSaga(deliveryId, data, deps);
+  if (!(await deps.sagas.status(deliveryId))) {
+    if (!stored.active) await deps.intakes.reopen(deliveryId);
+    await startSaga(deliveryId, data, deps);
+  }
   return ok({ deliveryId, created: false });
 }
 
+/** A start that fails gives the in-flight slot back; the caller's retry of the same request reopens it. */
 async function startSaga(deliveryId: string, request: SagaInput['request'], deps: IntakeDeps): Promise<void> {
   const input: SagaInput = { deliveryId, correlationId: deliveryId, request, sla: deps.sla, retry: deps.retry };
-  await deps.sagas.start(ORCHESTRATIONS.deliverySaga, deliveryId, input);
+  try {
+    await deps.sagas.start(ORCHESTRATIONS.deliverySaga, deliveryId, input);
+  } catch (e) {
+    await deps.intakes.close(deliveryId, NOT_STARTED).catch(() => undefined);
+    throw e;
+  }
 }
+
+/** The outcome of an intake whose saga never started. */
+export const NOT_STARTED = 'NotStarted';

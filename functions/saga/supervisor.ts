@@ -11,6 +11,7 @@ import type { Sagas } from '../adapters/durable-sagas';
 import type { AppConfig } from '../config';
 import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
 import type { RecoveryInput } from './contracts';
+import { NOT_STARTED } from './intake';
 
 export interface SupervisorDeps {
   readonly sagas: Sagas;
@@ -42,11 +43,18 @@ export function supervisorDeps(
   };
 }
 
-export type SupervisorReport = Record<Verdict['action'], number> & { readonly examined: number };
+export type SupervisorReport = Record<Verdict['action'], number> & {
+  readonly examined: number;
+  /** Intake records closed because their saga never started or had finished without closing them. */
+  readonly intakesClosed: number;
+};
+
+/** How long an intake may wait for its saga to appear before it stops counting in flight. */
+export const INTAKE_START_GRACE_MS = 5 * 60_000;
 
 export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorReport> {
   const now = deps.now();
-  const report = { examined: 0, none: 0, requestCompensation: 0, recover: 0, resume: 0, alert: 0 };
+  const report = { examined: 0, none: 0, requestCompensation: 0, recover: 0, resume: 0, alert: 0, intakesClosed: 0 };
   const candidates = await deps.sagas.list({
     runtimeStatus: ['Pending', 'Running', 'Failed', 'Terminated', 'Suspended'],
     createdFrom: new Date(now.getTime() - deps.lookbackMs),
@@ -55,7 +63,7 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
     if (saga.name && saga.name !== ORCHESTRATIONS.deliverySaga) continue;
     report.examined++;
     const intake = await deps.intakes.get(saga.instanceId);
-    const recoveryExists = (await deps.sagas.status(recoveryInstanceId(saga.instanceId))) !== undefined;
+    const recovery = await deps.sagas.status(recoveryInstanceId(saga.instanceId));
     const verdict = superviseSaga(
       {
         instanceId: saga.instanceId,
@@ -63,15 +71,22 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
         createdAt: saga.createdAt,
         lastUpdatedAt: saga.lastUpdatedAt,
         ...(saga.progress ? { progress: saga.progress } : {}),
-        recoveryExists,
+        recoveryExists: recovery !== undefined,
+        ...(recovery ? { recoveryStatus: recovery.runtimeStatus } : {}),
+        intakeClosed: intake !== undefined && !intake.active,
         ...(intake?.supervisorRequestedAt ? { supervisorRequestedAt: new Date(intake.supervisorRequestedAt) } : {}),
       },
       now,
       deps.policy,
     );
+    if (verdict.action === 'recover' && !(saga.progress && (await deps.intakes.claimRecovery(saga.instanceId, now.toISOString())))) {
+      // Another supervisor claimed this recovery first (or there is no progress to recover from).
+      report.none++;
+      continue;
+    }
     report[verdict.action]++;
     if (verdict.action === 'none') continue;
-    deps.log({ event: 'supervisor.verdict', deliveryId: saga.instanceId, runtimeStatus: saga.runtimeStatus, stage: saga.progress?.stage, ...verdict });
+    deps.log({ event: verdict.action === 'alert' ? 'alert' : 'supervisor.verdict', deliveryId: saga.instanceId, runtimeStatus: saga.runtimeStatus, stage: saga.progress?.stage, ...verdict });
     switch (verdict.action) {
       case 'requestCompensation':
         await deps.intakes.markSupervised(saga.instanceId, now.toISOString());
@@ -79,7 +94,7 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
         break;
       case 'recover': {
         if (!saga.progress) break;
-        const input: RecoveryInput = { deliveryId: saga.instanceId, correlationId: saga.instanceId, reason: verdict.reason, progress: saga.progress, retry: deps.retry };
+        const input: RecoveryInput = { deliveryId: saga.instanceId, correlationId: saga.progress.outbox[0]?.correlationId ?? saga.instanceId, reason: verdict.reason, progress: saga.progress, retry: deps.retry };
         await deps.sagas.start(ORCHESTRATIONS.deliveryRecovery, recoveryInstanceId(saga.instanceId), input);
         break;
       }
@@ -94,5 +109,27 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
       }
     }
   }
+  report.intakesClosed = await reconcileIntakes(deps, now);
+  for (const stuck of await deps.intakes.listStuck()) {
+    report.alert++;
+    deps.log({ event: 'alert', deliveryId: stuck.deliveryId, reason: 'a compensation was given up (CompensationStuck): release its resources by hand' });
+  }
   return report;
+}
+
+/**
+ * Intake records still counted in flight whose saga never started (past a grace period), or
+ * whose saga finished without closing them, stop counting. Dead sagas are the recovery's.
+ */
+async function reconcileIntakes(deps: SupervisorDeps, now: Date): Promise<number> {
+  let closed = 0;
+  for (const intake of await deps.intakes.listActive(new Date(now.getTime() - INTAKE_START_GRACE_MS).toISOString())) {
+    const saga = await deps.sagas.status(intake.deliveryId);
+    const outcome = !saga ? NOT_STARTED : saga.runtimeStatus === 'Completed' ? (saga.progress?.outcome ?? 'Completed') : saga.progress?.finished ? (saga.progress.outcome ?? 'Failed') : undefined;
+    if (outcome === undefined) continue;
+    await deps.intakes.close(intake.deliveryId, outcome);
+    deps.log({ event: 'supervisor.intake.closed', deliveryId: intake.deliveryId, outcome });
+    closed++;
+  }
+  return closed;
 }

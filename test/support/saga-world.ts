@@ -53,6 +53,8 @@ export interface SagaWorld {
   registerDrone(droneId: string, at?: { lat: number; lon: number }, overrides?: Partial<Telemetry>): Promise<void>;
   /** Sends telemetry through the ingestion function (milestones reach the saga from there). */
   fly(droneId: string, overrides: Partial<Telemetry>): Promise<void>;
+  /** Telemetry from the drone the delivery's saga assigned (only its milestones count). */
+  flyAssigned(deliveryId: string, overrides: Partial<Telemetry>): Promise<void>;
   /** Lets the engine finish everything it can without moving the clock. */
   settle(): Promise<void>;
   status(deliveryId: string): Promise<InstanceStatus | undefined>;
@@ -126,6 +128,11 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
       bind(ctx);
       await fn.handler(messages, ctx);
       await engine.idle();
+    },
+    async flyAssigned(deliveryId, overrides) {
+      const droneId = (await world.progress(deliveryId))?.droneId;
+      if (!droneId) throw new Error(`delivery ${deliveryId} has no drone assigned`);
+      await world.fly(droneId, { deliveryId, ...overrides });
     },
     settle: () => engine.idle(),
     status: (id) => engine.getStatus(id),

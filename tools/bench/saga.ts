@@ -90,7 +90,12 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       await Promise.all(ids.map((id) => engine.startNew(ORCHESTRATIONS.deliverySaga, { instanceId: id, input: input(id) })));
       await engine.idle();
       for (const m of ['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted']) {
-        await Promise.all(ids.map((id) => engine.raiseEvent(id, m, { droneId: 'x' })));
+        await Promise.all(
+          ids.map(async (id) => {
+            const droneId = ((await engine.getStatus(id))?.customStatus as { droneId?: string } | null)?.droneId;
+            await engine.raiseEvent(id, m, { droneId });
+          }),
+        );
         await engine.idle();
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

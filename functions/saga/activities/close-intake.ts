@@ -7,7 +7,7 @@ import type { CloseIntakeInput } from '../contracts';
 
 df.app.activity(ACTIVITIES.closeIntake, {
   handler: async (input: unknown, _context: InvocationContext): Promise<void> => {
-    const { deliveryId, outcome } = input as CloseIntakeInput;
-    await composition().intakes().close(deliveryId, outcome);
+    const { deliveryId, outcome, failureCode } = input as CloseIntakeInput;
+    await composition().intakes().close(deliveryId, outcome, failureCode);
   },
 });

@@ -112,11 +112,11 @@ describe('cancelling', () => {
   });
 
   it('mid-flight (picked up, in transit): compensates and ends Cancelled', async () => {
-    const { id, drone } = await setUp();
+    const { id } = await setUp();
     await w.post(request({ deliveryId: id }), alice);
     await w.settle();
-    await w.fly(drone, { status: 'PickedUp', deliveryId: id });
-    await w.fly(drone, { status: 'EnRouteToDropoff', deliveryId: id });
+    await w.flyAssigned(id, { status: 'PickedUp' });
+    await w.flyAssigned(id, { status: 'EnRouteToDropoff' });
     expect((await w.cancel(id, alice)).status).toBe(202);
     await w.settle();
     expect(types(id)).toEqual([
@@ -125,12 +125,12 @@ describe('cancelling', () => {
     ]);
   });
 
-  it('is refused once delivered (409), is 404 for someone else, and is idempotent once cancelled', async () => {
-    const { id, drone } = await setUp();
+  it('is refused once delivered or cancelled (409 naming the stage), and is 404 for someone else', async () => {
+    const { id } = await setUp();
     await w.post(request({ deliveryId: id }), alice);
     await w.settle();
     expect((await w.cancel(id, bob)).status).toBe(404);
-    await w.fly(drone, { status: 'Delivered', deliveryId: id });
+    await w.flyAssigned(id, { status: 'Delivered' });
     expect((await w.progress(id))?.stage).toBe('Delivered');
     const refused = await w.cancel(id, alice);
     expect(refused.status).toBe(409);
@@ -141,7 +141,9 @@ describe('cancelling', () => {
     await w.settle();
     expect((await w.cancel(other.id, alice)).status).toBe(202);
     await w.settle();
-    expect((await w.cancel(other.id, alice)).status).toBe(202);
+    const again = await w.cancel(other.id, alice);
+    expect(again.status).toBe(409);
+    expect(again.json()).toMatchObject({ status: 409, detail: expect.stringContaining('Cancelled') });
     expect(types(other.id).filter((t) => t === 'DeliveryCancelled')).toHaveLength(1);
     expect((await w.cancel('no-such-delivery', alice)).status).toBe(404);
   });
@@ -159,10 +161,10 @@ describe('SLAs', () => {
   });
 
   it('fails a delivery picked up but not completed within the delivery SLA', async () => {
-    const { id, drone } = await setUp();
+    const { id } = await setUp();
     await w.post(request({ deliveryId: id }), alice);
     await w.settle();
-    await w.fly(drone, { status: 'PickedUp', deliveryId: id });
+    await w.flyAssigned(id, { status: 'PickedUp' });
     await w.engine.advance(121 * 60_000);
     await w.settle();
     expect(w.events(id).at(-1)?.data).toMatchObject({ code: 'DeliverySlaExceeded' });

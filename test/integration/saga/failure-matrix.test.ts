@@ -48,11 +48,11 @@ describe('the failure matrix', () => {
     const scheduled = (await w.progress(id))?.stage === 'Scheduled';
     if (scheduled && cancelAt === 'scheduled') await w.cancel(id, alice);
     if (scheduled && cancelAt !== 'scheduled') {
-      await w.fly(drone, { status: 'PickedUp', deliveryId: id });
+      await w.flyAssigned(id, { status: 'PickedUp' });
       if (cancelAt === 'pickedUp') await w.cancel(id, alice);
-      await w.fly(drone, { status: 'EnRouteToDropoff', deliveryId: id });
+      await w.flyAssigned(id, { status: 'EnRouteToDropoff' });
       if (cancelAt === 'inTransit') await w.cancel(id, alice);
-      if (cancelAt === 'never') await w.fly(drone, { status: 'Delivered', deliveryId: id });
+      if (cancelAt === 'never') await w.flyAssigned(id, { status: 'Delivered' });
     }
     await drive();
     w.faults.clear();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMilestone, compensationsFor, completeBy, milestoneDeadlines } from '../../../domain/delivery/saga';
+import { applyMilestone, completeBy, milestoneDeadlines } from '../../../domain/delivery/saga';
 import type { SagaProgress } from '../../../domain/delivery/saga';
 import { rankDrones, schedule } from '../../../domain/delivery/scheduling';
 import { superviseSaga } from '../../../domain/delivery/supervisor';
@@ -11,12 +11,6 @@ const request = { ownerId: 'o', pickup: { lat: 47.61, lon: -122.33 }, dropoff: {
 const sla = { pickupSlaMs: 30 * 60_000, deliverySlaMs: 120 * 60_000, assignmentSlaMs: 10 * 60_000, assignmentRetryMs: 30_000 };
 
 describe('the saga plan', () => {
-  it('compensates exactly the completed steps, last first', () => {
-    expect(compensationsFor([])).toEqual([]);
-    expect(compensationsFor(['CreatePackage'])).toEqual(['CancelPackage']);
-    expect(compensationsFor(['CreatePackage', 'AssignDrone', 'ScheduleDelivery'])).toEqual(['CancelDelivery', 'ReleaseDrone', 'CancelPackage']);
-  });
-
   it('moves forward on milestones only: duplicates and late ones are ignored, skipped ones accepted', () => {
     expect(applyMilestone('Scheduled', 'PackagePickedUp')).toBe('PickedUp');
     expect(applyMilestone('PickedUp', 'PackagePickedUp')).toBeUndefined();
@@ -64,7 +58,18 @@ describe('the drone scheduler and delivery agent decisions', () => {
 describe("the supervisor's verdict", () => {
   const now = new Date('2026-11-22T12:00:00Z');
   const policy = { graceMs: 60_000, escalateAfterMs: 600_000, pendingTooLongMs: 600_000 };
-  const progress = (p: Partial<SagaProgress> = {}): SagaProgress => ({ stage: 'Scheduled', completedSteps: ['CreatePackage', 'AssignDrone', 'ScheduleDelivery'], completeBy: '2026-11-22T11:00:00.000Z', ...p });
+  const steps = ['CreatePackage', 'AssignDrone', 'ScheduleDelivery'] as const;
+  const progress = (p: Partial<SagaProgress> = {}): SagaProgress => ({
+    stage: 'Scheduled',
+    completedSteps: steps,
+    attemptedSteps: steps,
+    compensated: [],
+    closed: [],
+    completeBy: '2026-11-22T11:00:00.000Z',
+    sequence: 4,
+    outbox: [],
+    ...p,
+  });
   const snap = (s: Partial<SagaSnapshot>): SagaSnapshot => ({ instanceId: 'd', runtimeStatus: 'Running', createdAt: new Date('2026-11-22T09:00:00Z'), lastUpdatedAt: now, progress: progress(), recoveryExists: false, ...s });
 
   it('asks a running saga past its complete-by time to compensate, then escalates if it does not', () => {
@@ -77,7 +82,9 @@ describe("the supervisor's verdict", () => {
   it('recovers a failed or terminated saga that had not finished, once', () => {
     expect(superviseSaga(snap({ runtimeStatus: 'Failed' }), now, policy).action).toBe('recover');
     expect(superviseSaga(snap({ runtimeStatus: 'Terminated' }), now, policy).action).toBe('recover');
-    expect(superviseSaga(snap({ runtimeStatus: 'Terminated', recoveryExists: true }), now, policy).action).toBe('none');
+    expect(superviseSaga(snap({ runtimeStatus: 'Terminated', recoveryExists: true, recoveryStatus: 'Completed' }), now, policy).action).toBe('none');
+    expect(superviseSaga(snap({ runtimeStatus: 'Terminated', recoveryExists: true, recoveryStatus: 'Failed' }), now, policy).action).toBe('alert');
+    expect(superviseSaga(snap({ runtimeStatus: 'Terminated', intakeClosed: true }), now, policy).action).toBe('none');
     expect(superviseSaga(snap({ runtimeStatus: 'Failed', progress: progress({ finished: true }) }), now, policy).action).toBe('none');
     const noProgress: SagaSnapshot = { instanceId: 'd', runtimeStatus: 'Failed', createdAt: now, lastUpdatedAt: now, recoveryExists: false };
     expect(superviseSaga(noProgress, now, policy).action).toBe('alert');

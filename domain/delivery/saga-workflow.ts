@@ -1,0 +1,535 @@
+/**
+ * The delivery saga as a pure workflow (in the decider/workflow style): everything that can
+ * happen to a delivery is a message, everything the orchestrator may do is a command, and
+ * `decide(state, message) → commands` with `evolve(state, message | command) → state` holds
+ * every decision: the step order, retry and give-up, the SLA clock, which milestones count,
+ * when the outcome is fixed, and which compensations run in what order. The orchestrator
+ * (functions/saga/saga-interpreter.ts) only carries commands out and turns what completes
+ * into messages.
+ *
+ * One piece of work is in flight at a time (an agent call, an emit, a compensation), so the
+ * stream is sent in sequence order. Messages that arrive meanwhile are absorbed into the state
+ * at once: the first decisive one (a failure, a cancel, the supervisor, an SLA, the delivery)
+ * fixes the outcome, and the work that follows is derived from the state when the slot frees.
+ */
+import { assertNever } from '../shared/errors';
+import { deliveryEvent } from './events';
+import type { DeliveryEvent, DeliveryRequestedData, Location3D, MilestoneData } from './events';
+import { FINISHED_STAGES } from './status';
+import { applyMilestone, CLOSING_CALLS_DELIVERED, CLOSING_CALLS_UNDONE, COMPENSATION_OF, DEFAULT_COMPENSATION_ROUNDS, FORWARD_STEPS, milestoneDeadlines, roundWaitMs } from './saga';
+import type {
+  AssignDroneResult,
+  ClosingCall,
+  Compensation,
+  CompensationInput,
+  CompensationResult,
+  CompleteDeliveryResult,
+  CreatePackageResult,
+  ForwardStep,
+  MilestoneName,
+  RetrySettings,
+  SagaEnd,
+  SagaProgress,
+  SagaResult,
+  SagaStage,
+  ScheduleDeliveryResult,
+  SlaSettings,
+} from './saga';
+
+export type SagaTimer = 'PickupSla' | 'DeliverySla' | 'Retry';
+export type AgentCall = ForwardStep | ClosingCall;
+
+/** External events the saga listens to (raised by telemetry ingestion, the API and the supervisor). */
+export type ExternalSignal = MilestoneName | 'CancelRequested' | 'CompensationRequested';
+export const EXTERNAL_SIGNALS: readonly ExternalSignal[] = ['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted', 'CancelRequested', 'CompensationRequested'];
+
+export interface MilestoneReport {
+  readonly milestone: MilestoneName;
+  readonly droneId?: string;
+  readonly position?: Location3D;
+  readonly reportedAt?: string;
+}
+
+/** Everything that can happen to a delivery's saga; `at` is the orchestration's time when it is handled. */
+export type SagaMessage = { readonly at: string } & (
+  | { readonly type: 'SagaStarted' }
+  | { readonly type: 'RecoveryStarted'; readonly reason: string }
+  | { readonly type: 'StepSucceeded'; readonly step: 'CreatePackage'; readonly result: CreatePackageResult }
+  | { readonly type: 'StepSucceeded'; readonly step: 'AssignDrone'; readonly result: AssignDroneResult }
+  | { readonly type: 'StepSucceeded'; readonly step: 'ScheduleDelivery'; readonly result: ScheduleDeliveryResult }
+  | { readonly type: 'StepFailed'; readonly step: ForwardStep; readonly error: string }
+  | { readonly type: 'EventSent'; readonly sequence: number }
+  | { readonly type: 'EventSendFailed'; readonly sequence: number; readonly error: string }
+  | { readonly type: 'Compensated'; readonly compensation: Compensation; readonly result: CompensationResult }
+  | { readonly type: 'CompensationFailed'; readonly compensation: Compensation; readonly error: string }
+  | { readonly type: 'ClosingCallSucceeded'; readonly call: ClosingCall; readonly result: CompleteDeliveryResult }
+  | { readonly type: 'ClosingCallFailed'; readonly call: ClosingCall; readonly error: string }
+  | ({ readonly type: 'MilestoneReported' } & MilestoneReport)
+  | { readonly type: 'CancelRequested'; readonly requestedBy?: string }
+  | { readonly type: 'CompensationRequested'; readonly reason: string }
+  | { readonly type: 'TimerFired'; readonly timer: SagaTimer }
+);
+
+/** What the orchestrator does. */
+export type SagaCommand =
+  | { readonly type: 'CallAgent'; readonly agent: AgentCall; readonly input: { readonly deliveryId: string; readonly at: string } & Record<string, unknown> }
+  | { readonly type: 'EmitEvent'; readonly event: DeliveryEvent }
+  | { readonly type: 'Compensate'; readonly compensation: Compensation; readonly input: CompensationInput }
+  | { readonly type: 'ArmTimer'; readonly timer: SagaTimer; readonly fireAt: string }
+  | { readonly type: 'CancelTimer'; readonly timer: SagaTimer }
+  | { readonly type: 'Complete'; readonly result: SagaResult }
+  | { readonly type: 'Log'; readonly level: 'info' | 'warn' | 'error'; readonly event: string; readonly detail: string };
+
+export type Work =
+  | { readonly kind: 'agent'; readonly agent: AgentCall }
+  | { readonly kind: 'emit'; readonly sequence: number }
+  | { readonly kind: 'compensate'; readonly compensation: Compensation };
+
+export interface SagaState extends Omit<SagaProgress, 'outcome' | 'failure' | 'finished'> {
+  readonly deliveryId: string;
+  readonly correlationId: string;
+  /** Absent in a recovery, which never goes forward. */
+  readonly request?: DeliveryRequestedData;
+  readonly sla?: SlaSettings;
+  readonly retry: RetrySettings;
+  readonly compensationRounds: number;
+  readonly end?: SagaEnd;
+  /** The piece of work in flight. */
+  readonly work?: Work;
+  /** Failed rounds of the work that is due next. */
+  readonly round: number;
+  readonly timers: Partial<Record<SagaTimer, string>>;
+  readonly assignGiveUpAt?: string;
+  /** Milestones from the (future) assigned drone that arrived before the delivery was scheduled. */
+  readonly early: readonly MilestoneReport[];
+  readonly done: boolean;
+}
+
+export interface SagaStart {
+  readonly deliveryId: string;
+  readonly correlationId: string;
+  readonly request: DeliveryRequestedData;
+  readonly sla: SlaSettings;
+  readonly retry: RetrySettings;
+  readonly completeBy: string;
+  readonly compensationRounds?: number;
+}
+
+export function initialSagaState(s: SagaStart): SagaState {
+  return {
+    deliveryId: s.deliveryId,
+    correlationId: s.correlationId,
+    request: s.request,
+    sla: s.sla,
+    retry: s.retry,
+    compensationRounds: s.compensationRounds ?? DEFAULT_COMPENSATION_ROUNDS,
+    completeBy: s.completeBy,
+    stage: 'Requested',
+    completedSteps: [],
+    attemptedSteps: [],
+    compensated: [],
+    closed: [],
+    sequence: 0,
+    outbox: [],
+    round: 0,
+    timers: {},
+    early: [],
+    done: false,
+  };
+}
+
+export interface RecoveryStart {
+  readonly deliveryId: string;
+  readonly correlationId: string;
+  readonly progress: SagaProgress;
+  readonly retry: RetrySettings;
+  readonly compensationRounds?: number;
+}
+
+/** A recovery takes over a dead saga's progress; its first message is `RecoveryStarted`. */
+export function recoveryState(r: RecoveryStart): SagaState {
+  const p = r.progress;
+  const end = endFromProgress(p);
+  return {
+    deliveryId: r.deliveryId,
+    correlationId: r.correlationId,
+    retry: r.retry,
+    compensationRounds: r.compensationRounds ?? DEFAULT_COMPENSATION_ROUNDS,
+    completeBy: p.completeBy,
+    stage: p.stage,
+    completedSteps: [...p.completedSteps],
+    // A dead saga's progress from before attemptedSteps existed names only completed steps.
+    attemptedSteps: [...(p.attemptedSteps ?? p.completedSteps)],
+    compensated: [...(p.compensated ?? [])],
+    closed: [...(p.closed ?? [])],
+    ...(p.droneId !== undefined ? { droneId: p.droneId } : {}),
+    ...(p.packageId !== undefined ? { packageId: p.packageId } : {}),
+    sequence: p.sequence,
+    outbox: [...p.outbox],
+    ...(end ? { end } : {}),
+    round: 0,
+    timers: {},
+    early: [],
+    done: false,
+  };
+}
+
+function endFromProgress(p: SagaProgress): SagaEnd | undefined {
+  switch (p.outcome) {
+    case undefined:
+      return undefined;
+    case 'Delivered':
+      return { outcome: 'Delivered' };
+    case 'Cancelled':
+      return { outcome: 'Cancelled', reason: p.failure?.reason ?? 'cancelled on request' };
+    case 'Failed':
+      return { outcome: 'Failed', code: p.failure?.code ?? 'Unknown', reason: p.failure?.reason ?? 'failed' };
+    default:
+      return assertNever(p.outcome, 'saga outcome');
+  }
+}
+
+export function progressOf(s: SagaState): SagaProgress {
+  const end = s.end;
+  return {
+    stage: s.stage,
+    completedSteps: s.completedSteps,
+    attemptedSteps: s.attemptedSteps,
+    compensated: s.compensated,
+    closed: s.closed,
+    ...(s.droneId !== undefined ? { droneId: s.droneId } : {}),
+    ...(s.packageId !== undefined ? { packageId: s.packageId } : {}),
+    completeBy: s.completeBy,
+    sequence: s.sequence,
+    outbox: s.outbox,
+    ...(end ? { outcome: end.outcome } : {}),
+    ...(end && end.outcome !== 'Delivered' ? { failure: { code: end.outcome === 'Failed' ? end.code : 'Cancelled', reason: end.reason } } : {}),
+    ...(s.done ? { finished: true } : {}),
+  };
+}
+
+/** The signals worth waking up for: none once the outcome is fixed (they would only be ignored). */
+export function listensTo(s: SagaState): readonly ExternalSignal[] {
+  return s.done || s.end ? [] : EXTERNAL_SIGNALS;
+}
+
+// ------------------------------------------------------------------ decide and evolve
+
+export function decide(state: SagaState, message: SagaMessage): SagaCommand[] {
+  const t = transition(state, message);
+  const after = t.commands.reduce(applyCommand, t.state);
+  return [...t.commands, ...nextWork(after, message.at)];
+}
+
+export function evolve(state: SagaState, m: SagaMessage | SagaCommand): SagaState {
+  return isCommand(m) ? applyCommand(state, m) : transition(state, m).state;
+}
+
+/** Both at once, as the interpreter uses them: the commands, and the state after message and commands. */
+export function react(state: SagaState, message: SagaMessage): { state: SagaState; commands: SagaCommand[] } {
+  const commands = decide(state, message);
+  return { state: [message, ...commands].reduce(evolve, state), commands };
+}
+
+const COMMAND_TYPES: ReadonlySet<string> = new Set(['CallAgent', 'EmitEvent', 'Compensate', 'ArmTimer', 'CancelTimer', 'Complete', 'Log']);
+function isCommand(m: SagaMessage | SagaCommand): m is SagaCommand {
+  return COMMAND_TYPES.has(m.type);
+}
+
+interface Transition {
+  readonly state: SagaState;
+  readonly commands: SagaCommand[];
+}
+
+const same = (state: SagaState, ...commands: SagaCommand[]): Transition => ({ state, commands });
+const log = (level: 'info' | 'warn' | 'error', event: string, detail: string): SagaCommand => ({ type: 'Log', level, event, detail });
+
+function transition(s: SagaState, m: SagaMessage): Transition {
+  switch (m.type) {
+    case 'SagaStarted': {
+      if (!s.request) throw new Error('a saga starts with its request');
+      return same(withEvent({ ...s, stage: 'Scheduling' }, 'DeliveryRequested', s.request, m.at));
+    }
+    case 'RecoveryStarted': {
+      if (s.end) return same(s, log('info', 'saga.recovery', `finishing a dead saga that had decided ${s.end.outcome}: ${m.reason}`));
+      return fixEnd(s, { outcome: 'Failed', code: 'SupervisorRecovered', reason: m.reason }, m.at);
+    }
+    case 'StepSucceeded':
+      return stepSucceeded({ ...s, work: undefined, round: 0 }, m);
+    case 'StepFailed': {
+      const freed = { ...s, work: undefined, round: 0 };
+      return freed.end ? same(freed) : fixEnd(freed, { outcome: 'Failed', code: 'StepFailed', reason: `${m.step} failed: ${m.error}` }, m.at);
+    }
+    case 'EventSent': {
+      const head = s.outbox[0];
+      const outbox = head && head.sequence === m.sequence ? s.outbox.slice(1) : s.outbox;
+      return same({ ...s, outbox, work: undefined, round: 0 });
+    }
+    case 'EventSendFailed':
+      return retryRound({ ...s, work: undefined }, m.at, `event ${m.sequence}`, m.error);
+    case 'Compensated':
+      return same(compensated({ ...s, work: undefined, round: 0 }, m.compensation, m.result, m.at));
+    case 'CompensationFailed': {
+      const freed = { ...s, work: undefined };
+      const round = freed.round + 1;
+      if (round < freed.compensationRounds) return retryRound(freed, m.at, m.compensation, m.error);
+      const reason = `${m.compensation} still failing after ${round} rounds: ${m.error}`;
+      const stuck: SagaState = { ...freed, round: 0, compensated: [...freed.compensated, m.compensation], end: { outcome: 'Failed', code: 'CompensationStuck', reason } };
+      return same(stuck, log('error', 'saga.compensation.stuck', reason));
+    }
+    case 'ClosingCallSucceeded': {
+      const freed: SagaState = { ...s, work: undefined, round: 0, closed: [...s.closed, m.call] };
+      if (m.call !== 'CompleteDelivery') return same(freed);
+      const droneId = m.result.releasedDroneId ?? s.droneId;
+      return same(droneId ? withEvent(freed, 'DroneReleased', { droneId, reason: 'delivery completed' }, m.at) : freed);
+    }
+    case 'ClosingCallFailed':
+      return retryRound({ ...s, work: undefined }, m.at, m.call, m.error);
+    case 'MilestoneReported':
+      return milestone(s, m, m.at);
+    case 'CancelRequested': {
+      if (s.end) return same(s, log('info', 'saga.cancel.ignored', `outcome already ${s.end.outcome}`));
+      return fixEnd(s, { outcome: 'Cancelled', reason: m.requestedBy ? `cancelled by ${m.requestedBy}` : 'cancelled on request' }, m.at);
+    }
+    case 'CompensationRequested': {
+      if (s.end) return same(s, log('info', 'saga.supervisor.ignored', `outcome already ${s.end.outcome}`));
+      return fixEnd(s, { outcome: 'Failed', code: 'SupervisorTimeout', reason: m.reason }, m.at);
+    }
+    case 'TimerFired':
+      return timerFired(s, m.timer, m.at);
+    default:
+      return assertNever(m, 'saga message');
+  }
+}
+
+function stepSucceeded(s: SagaState, m: Extract<SagaMessage, { type: 'StepSucceeded' }>): Transition {
+  const done = (step: ForwardStep): readonly ForwardStep[] => (s.completedSteps.includes(step) ? s.completedSteps : [...s.completedSteps, step]);
+  switch (m.step) {
+    case 'CreatePackage': {
+      const r = m.result;
+      if (!r.ok) return s.end ? same(s) : fixEnd(s, { outcome: 'Failed', code: r.code, reason: r.reason }, m.at);
+      const pkg = requestOf(s).package;
+      return same(withEvent({ ...s, completedSteps: done('CreatePackage'), packageId: r.packageId }, 'PackageCreated', { packageId: r.packageId, size: pkg.size, weightKg: pkg.weightKg }, m.at));
+    }
+    case 'AssignDrone': {
+      const r = m.result;
+      if (r.assigned) {
+        return same(withEvent({ ...s, completedSteps: done('AssignDrone'), droneId: r.droneId }, 'DroneAssigned', { droneId: r.droneId, distanceToPickupM: r.distanceToPickupM }, m.at));
+      }
+      if (s.end) return same(s);
+      const sla = slaOf(s);
+      const nextTry = Date.parse(m.at) + sla.assignmentRetryMs;
+      if (s.assignGiveUpAt === undefined || nextTry > Date.parse(s.assignGiveUpAt)) {
+        return fixEnd(s, { outcome: 'Failed', code: 'NoDroneAvailable', reason: `no drone became available within ${Math.round(sla.assignmentSlaMs / 60_000)} min (${r.reason})` }, m.at);
+      }
+      return same(s, { type: 'ArmTimer', timer: 'Retry', fireAt: iso(nextTry) });
+    }
+    case 'ScheduleDelivery': {
+      const r = m.result;
+      if (!r.ok) return s.end ? same(s) : fixEnd(s, { outcome: 'Failed', code: r.code, reason: r.reason }, m.at);
+      const droneId = s.droneId ?? '';
+      const scheduled = withEvent({ ...s, completedSteps: done('ScheduleDelivery') }, 'DeliveryScheduled', { droneId, pickupEta: r.pickupEta, dropoffEta: r.dropoffEta }, m.at);
+      if (scheduled.end) return same(scheduled);
+      const { pickupBy, deliverBy } = milestoneDeadlines(new Date(m.at), requestOf(s), slaOf(s));
+      let t: Transition = same({ ...scheduled, stage: 'Scheduled', early: [] }, { type: 'ArmTimer', timer: 'PickupSla', fireAt: pickupBy.toISOString() }, { type: 'ArmTimer', timer: 'DeliverySla', fireAt: deliverBy.toISOString() });
+      for (const report of s.early) {
+        const next = milestone(t.state, report, m.at);
+        t = { state: next.state, commands: [...t.commands, ...next.commands] };
+      }
+      return t;
+    }
+    default:
+      return assertNever(m, 'forward step');
+  }
+}
+
+function milestone(s: SagaState, report: MilestoneReport, at: string): Transition {
+  const what = `${report.milestone} from drone ${report.droneId ?? '(none)'}`;
+  if (s.end) return same(s, log('info', 'saga.milestone.ignored', `${what}: outcome already ${s.end.outcome}`));
+  if (report.droneId === undefined) return same(s, log('warn', 'saga.milestone.ignored', `${what}: no drone named`));
+  if (s.droneId !== undefined && report.droneId !== s.droneId) {
+    return same(s, log('warn', 'saga.milestone.wrongDrone', `${what}: the delivery's drone is ${s.droneId}`));
+  }
+  if (s.stage === 'Requested' || s.stage === 'Scheduling') {
+    // Possible when a drone reports before the saga has seen its schedule confirmed: kept until then.
+    if (s.early.some((e) => e.milestone === report.milestone)) return same(s);
+    return same({ ...s, early: [...s.early, report] });
+  }
+  const next = applyMilestone(s.stage, report.milestone);
+  if (!next) return same(s, log('info', 'saga.milestone.ignored', `${what}: late or duplicate at stage ${s.stage}`));
+  const data: MilestoneData = {
+    droneId: report.droneId,
+    ...(report.position ? { position: report.position } : {}),
+    ...(report.reportedAt ? { reportedAt: report.reportedAt } : {}),
+  };
+  const advanced = withEvent({ ...s, stage: next }, report.milestone, data, at);
+  const commands: SagaCommand[] = [];
+  if (advanced.timers.PickupSla !== undefined) commands.push({ type: 'CancelTimer', timer: 'PickupSla' });
+  if (next !== 'Delivered') return same(advanced, ...commands);
+  if (advanced.timers.DeliverySla !== undefined) commands.push({ type: 'CancelTimer', timer: 'DeliverySla' });
+  return same({ ...advanced, end: { outcome: 'Delivered' } }, ...commands);
+}
+
+function timerFired(s: SagaState, timer: SagaTimer, at: string): Transition {
+  const fireAt = s.timers[timer];
+  if (fireAt === undefined) return same(s); // canceled since it was armed
+  const timers = { ...s.timers };
+  delete timers[timer];
+  const fired: SagaState = { ...s, timers };
+  switch (timer) {
+    case 'Retry':
+      return same(fired);
+    case 'PickupSla':
+      if (fired.end || fired.stage !== 'Scheduled') return same(fired);
+      return fixEnd(fired, { outcome: 'Failed', code: 'PickupSlaExceeded', reason: `package not picked up by ${fireAt}` }, at);
+    case 'DeliverySla':
+      if (fired.end) return same(fired);
+      return fixEnd(fired, { outcome: 'Failed', code: 'DeliverySlaExceeded', reason: `delivery not completed by ${fireAt}` }, at);
+    default:
+      return assertNever(timer, 'saga timer');
+  }
+}
+
+/** Fixes the outcome (once): the SLA timers and any wait for a free drone stop; compensation follows. */
+function fixEnd(s: SagaState, end: Exclude<SagaEnd, { outcome: 'Delivered' }>, _at: string): Transition {
+  const commands: SagaCommand[] = [];
+  if (s.timers.PickupSla !== undefined) commands.push({ type: 'CancelTimer', timer: 'PickupSla' });
+  if (s.timers.DeliverySla !== undefined) commands.push({ type: 'CancelTimer', timer: 'DeliverySla' });
+  // A retry wait with nothing left to send is a wait for a free drone: it has no reason to go on.
+  if (s.timers.Retry !== undefined && s.outbox.length === 0 && !s.work) commands.push({ type: 'CancelTimer', timer: 'Retry' });
+  const stage: SagaStage = FINISHED_STAGES.has(s.stage as never) ? s.stage : 'Compensating';
+  return same({ ...s, end, stage, early: [] }, ...commands);
+}
+
+function retryRound(s: SagaState, at: string, what: string, error: string): Transition {
+  const round = s.round + 1;
+  const wait = roundWaitMs(round);
+  return same({ ...s, round }, log('warn', 'saga.retry', `${what} failed (round ${round}), again in ${Math.round(wait / 1000)} s: ${error}`), { type: 'ArmTimer', timer: 'Retry', fireAt: iso(Date.parse(at) + wait) });
+}
+
+function compensated(s: SagaState, c: Compensation, result: CompensationResult, at: string): SagaState {
+  const done: SagaState = { ...s, compensated: s.compensated.includes(c) ? s.compensated : [...s.compensated, c] };
+  const reason = endReason(s);
+  // Only a step the stream announced gets its undoing announced; an attempt that never answered is undone silently.
+  switch (c) {
+    case 'CancelPackage':
+      if (!s.completedSteps.includes('CreatePackage')) return done;
+      return withEvent(done, 'PackageCancelled', { packageId: result.undone ?? s.packageId ?? `pkg-${s.deliveryId}`, reason }, at);
+    case 'ReleaseDrone':
+      if (!s.completedSteps.includes('AssignDrone')) return done;
+      return withEvent(done, 'DroneReleased', { droneId: result.undone ?? s.droneId ?? 'unknown', reason }, at);
+    case 'CancelDeliverySchedule':
+      // The delivery's own terminal event (cancelled or failed) tells this step's story.
+      return done;
+    default:
+      return assertNever(c, 'compensation');
+  }
+}
+
+/** The next piece of work once nothing is in flight or waiting. */
+function nextWork(s: SagaState, at: string): SagaCommand[] {
+  if (s.done || s.work || s.timers.Retry !== undefined) return [];
+  const head = s.outbox[0];
+  if (head) return [{ type: 'EmitEvent', event: head }];
+  const end = s.end;
+  if (!end) {
+    if (s.stage !== 'Requested' && s.stage !== 'Scheduling') return []; // waiting for milestones
+    const step = FORWARD_STEPS.find((f) => !s.completedSteps.includes(f));
+    return step ? [forwardCall(s, step, at)] : [];
+  }
+  if (end.outcome === 'Delivered') return closing(s, CLOSING_CALLS_DELIVERED, at);
+  const undo = [...s.attemptedSteps].reverse().map((step) => COMPENSATION_OF[step]).find((c) => !s.compensated.includes(c));
+  if (undo) return [{ type: 'Compensate', compensation: undo, input: { deliveryId: s.deliveryId, reason: end.reason, at } }];
+  if (!FINISHED_STAGES.has(s.stage as never)) {
+    const event =
+      end.outcome === 'Cancelled'
+        ? deliveryEvent('DeliveryCancelled', s.deliveryId, s.sequence + 1, at, s.correlationId, { reason: end.reason })
+        : deliveryEvent('DeliveryFailed', s.deliveryId, s.sequence + 1, at, s.correlationId, { reason: end.reason, code: end.code });
+    return [{ type: 'EmitEvent', event }];
+  }
+  return closing(s, CLOSING_CALLS_UNDONE, at);
+}
+
+function closing(s: SagaState, calls: readonly ClosingCall[], at: string): SagaCommand[] {
+  const end = s.end;
+  if (!end) return [];
+  const call = calls.find((c) => !s.closed.includes(c));
+  if (call === 'CompleteDelivery') return [{ type: 'CallAgent', agent: call, input: { deliveryId: s.deliveryId, at } }];
+  if (call === 'CloseIntake') {
+    return [{ type: 'CallAgent', agent: call, input: { deliveryId: s.deliveryId, at, outcome: end.outcome, ...(end.outcome === 'Failed' ? { failureCode: end.code } : {}) } }];
+  }
+  return [{ type: 'Complete', result: { deliveryId: s.deliveryId, outcome: end.outcome, ...(end.outcome !== 'Delivered' ? { reason: end.reason } : {}) } }];
+}
+
+function forwardCall(s: SagaState, step: ForwardStep, at: string): SagaCommand {
+  const request = requestOf(s);
+  switch (step) {
+    case 'CreatePackage':
+      return { type: 'CallAgent', agent: step, input: { deliveryId: s.deliveryId, package: request.package, at } };
+    case 'AssignDrone':
+      return { type: 'CallAgent', agent: step, input: { deliveryId: s.deliveryId, pickup: request.pickup, at } };
+    case 'ScheduleDelivery':
+      return {
+        type: 'CallAgent',
+        agent: step,
+        input: { deliveryId: s.deliveryId, droneId: s.droneId ?? '', pickup: request.pickup, dropoff: request.dropoff, ...(request.deadline !== undefined ? { deadline: request.deadline } : {}), at },
+      };
+    default:
+      return assertNever(step, 'forward step');
+  }
+}
+
+function applyCommand(s: SagaState, c: SagaCommand): SagaState {
+  switch (c.type) {
+    case 'CallAgent': {
+      const step = (FORWARD_STEPS as readonly string[]).includes(c.agent) ? (c.agent as ForwardStep) : undefined;
+      const attemptedSteps = step && !s.attemptedSteps.includes(step) ? [...s.attemptedSteps, step] : s.attemptedSteps;
+      const giveUp = step === 'AssignDrone' && s.assignGiveUpAt === undefined ? { assignGiveUpAt: iso(Date.parse(c.input.at) + slaOf(s).assignmentSlaMs) } : {};
+      return { ...s, ...giveUp, attemptedSteps, work: { kind: 'agent', agent: c.agent } };
+    }
+    case 'EmitEvent': {
+      const known = s.outbox.some((e) => e.sequence === c.event.sequence);
+      const outbox = known ? s.outbox : [...s.outbox, c.event];
+      const stage = c.event.type === 'DeliveryCancelled' ? 'Cancelled' : c.event.type === 'DeliveryFailed' ? 'Failed' : s.stage;
+      return { ...s, outbox, stage, sequence: Math.max(s.sequence, c.event.sequence), work: { kind: 'emit', sequence: c.event.sequence } };
+    }
+    case 'Compensate':
+      return { ...s, work: { kind: 'compensate', compensation: c.compensation } };
+    case 'ArmTimer':
+      return { ...s, timers: { ...s.timers, [c.timer]: c.fireAt } };
+    case 'CancelTimer': {
+      const timers = { ...s.timers };
+      delete timers[c.timer];
+      return { ...s, timers };
+    }
+    case 'Complete':
+      return { ...s, done: true };
+    case 'Log':
+      return s;
+    default:
+      return assertNever(c, 'saga command');
+  }
+}
+
+function withEvent<K extends Parameters<typeof deliveryEvent>[0]>(s: SagaState, type: K, data: Parameters<typeof deliveryEvent<K>>[5], at: string): SagaState {
+  const event = deliveryEvent(type, s.deliveryId, s.sequence + 1, at, s.correlationId, data) as DeliveryEvent;
+  return { ...s, sequence: event.sequence, outbox: [...s.outbox, event] };
+}
+
+function endReason(s: SagaState): string {
+  return s.end && s.end.outcome !== 'Delivered' ? s.end.reason : 'compensated';
+}
+
+function requestOf(s: SagaState): DeliveryRequestedData {
+  if (!s.request) throw new Error(`saga ${s.deliveryId} has no request to go forward with`);
+  return s.request;
+}
+
+function slaOf(s: SagaState): SlaSettings {
+  if (!s.sla) throw new Error(`saga ${s.deliveryId} has no SLA settings to go forward with`);
+  return s.sla;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
