@@ -20,7 +20,7 @@ import type { Caller } from '../../domain/shared/caller';
 import type { Telemetry } from '../../domain/telemetry/schema';
 import { createInvocationContext, silentLogger } from '../../tools/local/invocation';
 import { DurableEngine, VirtualClock, bindDurableClient, startDurableHttpServer } from '../../tools/runtime/durable';
-import type { DurableHttpServer, InstanceStatus } from '../../tools/runtime/durable';
+import type { DurableEngineOptions, DurableHttpServer, InstanceStatus } from '../../tools/runtime/durable';
 import { callHttp, loadFunctionApp } from './app';
 import type { HttpResult } from './app';
 import { useEmulators } from './emulators';
@@ -53,6 +53,10 @@ export interface SagaWorld {
   registerDrone(droneId: string, at?: { lat: number; lon: number }, overrides?: Partial<Telemetry>): Promise<void>;
   /** Sends telemetry through the ingestion function (milestones reach the saga from there). */
   fly(droneId: string, overrides: Partial<Telemetry>): Promise<void>;
+  /** Several reports of one drone in one Event Hubs batch, as the host may deliver them. */
+  flyBatch(droneId: string, reports: readonly Partial<Telemetry>[]): Promise<void>;
+  /** Raises an external event on an instance directly. */
+  raise(instanceId: string, name: string, data: unknown): Promise<void>;
   /** Telemetry from the drone the delivery's saga assigned (only its milestones count). */
   flyAssigned(deliveryId: string, overrides: Partial<Telemetry>): Promise<void>;
   /** Lets the engine finish everything it can without moving the clock. */
@@ -67,7 +71,9 @@ export interface SagaWorld {
 
 let worldCount = 0;
 
-export async function useSagaWorld(label: string, settings: Record<string, string> = {}): Promise<SagaWorld> {
+export type WorldEngineOptions = Pick<DurableEngineOptions, 'eventDelivery' | 'loseResult'>;
+
+export async function useSagaWorld(label: string, settings: Record<string, string> = {}, engineOptions: WorldEngineOptions = {}): Promise<SagaWorld> {
   const registry = await loadFunctionApp();
   const env = await useEmulators(
     `${label}${worldCount++}`,
@@ -90,6 +96,7 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
   const engine = await DurableEngine.create({
     registry,
     clock,
+    ...engineOptions,
     invokeActivity: async (fn, input) => {
       activityCalls.push(fn.name);
       const left = faults.get(fn.name) ?? 0;
@@ -119,11 +126,15 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
     async registerDrone(droneId, at = SEATTLE, overrides = {}) {
       await world.fly(droneId, { position: { ...at, altitudeM: 0 }, status: 'Idle', batteryPct: 95, ...overrides });
     },
-    async fly(droneId, overrides) {
-      const sequence = (sequences.get(droneId) ?? 0) + 1;
-      sequences.set(droneId, sequence);
+    fly: (droneId, overrides) => world.flyBatch(droneId, [overrides]),
+    async flyBatch(droneId, reports) {
+      const bodies = reports.map((overrides) => {
+        const sequence = (sequences.get(droneId) ?? 0) + 1;
+        sequences.set(droneId, sequence);
+        return telemetry({ droneId, sequence, timestamp: new Date(clock.now()).toISOString(), ...overrides });
+      });
       const fn = registry.get(FUNCTIONS.ingestTelemetry);
-      const { messages, triggerMetadata } = hostBatch([telemetry({ droneId, sequence, timestamp: new Date(clock.now()).toISOString(), ...overrides })]);
+      const { messages, triggerMetadata } = hostBatch(bodies);
       const ctx = createInvocationContext(fn, { logger: silentLogger, triggerMetadata });
       bind(ctx);
       await fn.handler(messages, ctx);
@@ -133,6 +144,10 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
       const droneId = (await world.progress(deliveryId))?.droneId;
       if (!droneId) throw new Error(`delivery ${deliveryId} has no drone assigned`);
       await world.fly(droneId, { deliveryId, ...overrides });
+    },
+    async raise(instanceId, name, data) {
+      await engine.raiseEvent(instanceId, name, data);
+      await engine.idle();
     },
     settle: () => engine.idle(),
     status: (id) => engine.getStatus(id),

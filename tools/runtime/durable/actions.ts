@@ -47,7 +47,14 @@ export type OrchestratorAction =
   | { readonly kind: 'timer'; readonly fireAt: string; readonly canceled: boolean }
   | { readonly kind: 'externalEvent'; readonly name: string }
   | { readonly kind: 'continueAsNew'; readonly inputJson?: string }
-  | { readonly kind: 'unsupported'; readonly actionType: number; readonly description: string };
+  | { readonly kind: 'unsupported'; readonly actionType: number; readonly description: string }
+  /**
+   * A task that was scheduled already, raced again inside a new Task.any / Task.all. The SDK
+   * sends the compound with that child's action, and the Durable extension, which sees no task
+   * ids in this protocol, schedules it a second time and shifts every later task id
+   * (azure-functions-durable-js #574). The engine refuses it instead of hiding it.
+   */
+  | { readonly kind: 'reraced'; readonly description: string };
 
 /** Whether the SDK gives this action a task id from its sequence (external events are keyed by name). */
 export function takesTaskId(action: OrchestratorAction): boolean {
@@ -59,6 +66,7 @@ export function takesTaskId(action: OrchestratorAction): boolean {
     case 'externalEvent':
     case 'continueAsNew':
     case 'unsupported':
+    case 'reraced':
       return false;
     default: {
       const _exhaustive: never = action;
@@ -115,11 +123,29 @@ function str(value: unknown, what: string): string {
   return value;
 }
 
-function readOne(raw: unknown, out: OrchestratorAction[], seen: Set<object>): void {
+const ID_TAKING_TYPES: ReadonlySet<number> = new Set([
+  ActionType.CallActivity,
+  ActionType.CallActivityWithRetry,
+  ActionType.CallSubOrchestrator,
+  ActionType.CallSubOrchestratorWithRetry,
+  ActionType.CreateTimer,
+]);
+
+function readOne(raw: unknown, out: OrchestratorAction[], seen: Set<object>, inCompound = false): void {
   if (!isRecord(raw) || typeof raw.actionType !== 'number') throw new Error('The orchestrator returned an action without an actionType.');
   // A task yielded again inside a later Task.all/any brings its action object along a second
-  // time; the SDK gives it no new task id, so it is not a new action.
-  if (seen.has(raw)) return;
+  // time; the SDK gives it no new task id. An external-event wait is harmless (it takes no id);
+  // anything else would be scheduled again by the extension.
+  if (seen.has(raw)) {
+    if (inCompound && ID_TAKING_TYPES.has(raw.actionType)) {
+      const name = typeof raw.functionName === 'string' ? ` '${raw.functionName}'` : raw.actionType === ActionType.CreateTimer ? ' (a timer)' : '';
+      out.push({
+        kind: 'reraced',
+        description: `a task already scheduled${name} was raced again in a new Task.any/Task.all; the Durable extension would schedule it a second time (azure-functions-durable-js #574)`,
+      });
+    }
+    return;
+  }
   seen.add(raw);
   switch (raw.actionType) {
     case ActionType.CallActivity:
@@ -161,7 +187,7 @@ function readOne(raw: unknown, out: OrchestratorAction[], seen: Set<object>): vo
     case ActionType.WhenAll:
     case ActionType.WhenAny: {
       if (!Array.isArray(raw.compoundActions)) throw new Error('A Task.all/Task.any action has no compoundActions.');
-      for (const child of raw.compoundActions) readOne(child, out, seen);
+      for (const child of raw.compoundActions) readOne(child, out, seen, true);
       return;
     }
     case ActionType.CallEntity:

@@ -63,6 +63,28 @@ export interface DurableEngineOptions {
   readonly maxConcurrentActivities?: number;
   readonly invokeActivity?: ActivityInvoker;
   readonly log?: (message: string) => void;
+  /**
+   * How queued events reach the orchestrator: 'batch' (default) hands it everything queued since
+   * its last episode at once, as the Durable extension does; 'single' plays one per episode.
+   */
+  readonly eventDelivery?: EventDelivery;
+  /** Test control: an activity's result may be lost after it ran; it then runs again. */
+  readonly loseResult?: (invocation: ActivityRun) => boolean;
+}
+
+export type EventDelivery = 'batch' | 'single';
+
+/** One run of an activity, as the test controls see it. */
+export interface ActivityRun extends ActivityInvocation {
+  readonly name: string;
+}
+
+/** Results of matching activities wait until `release()`; the activities themselves have run. */
+export interface ResultHold {
+  /** How many results are waiting. */
+  readonly held: number;
+  /** Lets every held result through (and any later one), in the order they were held. */
+  release(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -149,6 +171,15 @@ function failureDetailsFrom(message: string): FailureDetailsPayload | undefined 
   }
 }
 
+/** Whether playing `event` makes the SDK take task ids for a retry (a timer, or the next attempt). */
+function needsTaskIds(work: PendingWork, event: CompletionEvent): boolean {
+  const retry = work.retry;
+  if (!retry) return false;
+  const failed = event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed;
+  if (failed && work.kind !== 'timer') return true;
+  return event.EventType === EventType.TimerFired && work.kind === 'timer' && retry.attempt < retry.policy.maxNumberOfAttempts;
+}
+
 /** The binding view `context.options` gives handlers, from the captured metadata. */
 function invocationOptions(fn: RegisteredFunction): { trigger: FunctionInput; extraInputs: FunctionInput[]; extraOutputs: FunctionOutput[] } {
   const extraInputs: FunctionInput[] = [];
@@ -169,6 +200,9 @@ export class DurableEngine {
   readonly #limiter: Limiter;
   readonly #invoke: ActivityInvoker;
   readonly #log: (message: string) => void;
+  readonly #delivery: EventDelivery;
+  readonly #loseResult: ((invocation: ActivityRun) => boolean) | undefined;
+  readonly #holds: { matches: (run: ActivityRun) => boolean; waiting: (() => void)[]; released: boolean }[] = [];
 
   readonly #records = new Map<string, InstanceRecord>();
   readonly #locks = new Map<string, Promise<unknown>>();
@@ -188,6 +222,39 @@ export class DurableEngine {
     this.#limiter = new Limiter(options.maxConcurrentActivities ?? 10);
     this.#log = options.log ?? (() => undefined);
     this.#invoke = options.invokeActivity ?? ((fn, input, invocation) => this.#defaultInvoke(fn, input, invocation));
+    this.#delivery = options.eventDelivery ?? 'batch';
+    this.#loseResult = options.loseResult;
+  }
+
+  // ---------------------------------------------------------------- test controls
+
+  /**
+   * Holds the results of the activities `matches` selects: they run, but what they return
+   * reaches the orchestration only on `release()`, so a test can raise events meanwhile.
+   */
+  holdResults(matches: (run: ActivityRun) => boolean): ResultHold {
+    const hold = { matches, waiting: [] as (() => void)[], released: false };
+    this.#holds.push(hold);
+    return {
+      get held() {
+        return hold.waiting.length;
+      },
+      release: async () => {
+        hold.released = true;
+        const i = this.#holds.indexOf(hold);
+        if (i >= 0) this.#holds.splice(i, 1);
+        for (const w of hold.waiting.splice(0)) w();
+        await this.idle();
+      },
+    };
+  }
+
+  /** Whether a hold took the result; `deliver` runs on release. */
+  #hold(run: ActivityRun, deliver: () => void): boolean {
+    const hold = this.#holds.find((h) => !h.released && h.matches(run));
+    if (!hold) return false;
+    hold.waiting.push(deliver);
+    return true;
   }
 
   /**
@@ -613,24 +680,36 @@ export class DurableEngine {
         ...(r.parent ? { ParentInstanceId: r.parent.instanceId } : {}),
       });
     } else {
+      // One event per episode ('single'), or everything queued since the last episode ('batch',
+      // as the extension does), except that an event which makes the SDK number new tasks (a
+      // retried call's failure, or the retry timer that schedules the next attempt) may only
+      // open a batch: the SDK numbers those as it reads them, before tasks later events start.
       let found = false;
-      while (!found && consumed < r.inbox.length) {
+      const batch = this.#delivery === 'batch';
+      while (consumed < r.inbox.length) {
         const event = r.inbox[consumed];
-        consumed++;
         if (!event) break;
         const taskId = completedTaskId(event);
         if (taskId === undefined) {
           fresh.push(event);
+          consumed++;
           found = true;
-          break;
+          if (!batch) break;
+          continue;
         }
         const at = pending.findIndex((p) => p.taskId === taskId);
         const work = pending[at];
-        if (!work) continue; // stale: answered already, canceled, or from an abandoned attempt
+        if (!work) {
+          consumed++; // stale: answered already, canceled, or from an abandoned attempt
+          continue;
+        }
+        if (found && needsTaskIds(work, event)) break;
+        consumed++;
         pending.splice(at, 1);
         fresh.push(event);
         found = true;
         nextTaskId = this.#retryFollowUp(r, work, event, fresh, pending, nextTaskId, nowMs);
+        if (!batch) break;
       }
       if (!found) {
         if (consumed > 0) {
@@ -677,6 +756,10 @@ export class DurableEngine {
       for (const action of outcome.actions.slice(actionLog.length)) {
         if (action.kind === 'unsupported') {
           failure = `Orchestrator function '${r.name}' failed: ${action.description} is not supported by the local orchestration engine.`;
+          break;
+        }
+        if (action.kind === 'reraced') {
+          failure = `Orchestrator function '${r.name}' failed: ${action.description}.`;
           break;
         }
         if (action.kind === 'continueAsNew') continueAsNew = action;
@@ -869,6 +952,7 @@ export class DurableEngine {
       case 'externalEvent':
       case 'continueAsNew':
       case 'unsupported':
+      case 'reraced':
         return;
       default: {
         const _exhaustive: never = action;
@@ -948,9 +1032,20 @@ export class DurableEngine {
           }
         })
         .then(async (event) => {
+          if (!event) return;
+          const run: ActivityRun = { name: work.name, instanceId, taskId: work.taskId, attempt: work.retry?.attempt ?? 1 };
+          if (this.#loseResult?.(run)) {
+            // As when a worker dies after the activity ran: the work item is handed out again.
+            this.#dispatched.delete(key);
+            const current = this.#records.get(instanceId);
+            if (current && current.execution === execution && !this.#closed) this.#dispatch(current);
+            return;
+          }
           // The key stays dispatched until the work leaves pending, so a dispatch between this
           // result and its episode does not run the activity again.
-          if (event) await this.#enqueue(instanceId, execution, event);
+          // Held by a test: not tracked while it waits, so that `idle()` does not wait for it.
+          const held = this.#hold(run, () => void this.#track(this.#enqueue(instanceId, execution, event)));
+          if (!held) await this.#enqueue(instanceId, execution, event);
         }),
     );
   }

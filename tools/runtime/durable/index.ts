@@ -6,11 +6,14 @@ export { DurableEngine, DurableEngineError } from './engine';
 export type {
   ActivityInvocation,
   ActivityInvoker,
+  ActivityRun,
   DeterminismReport,
+  EventDelivery,
   DurableEngineErrorCode,
   DurableEngineOptions,
   InstanceQuery,
   InstanceStatus,
+  ResultHold,
   StartOptions,
   StatusOptions,
 } from './engine';
