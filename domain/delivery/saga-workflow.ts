@@ -347,8 +347,9 @@ function milestone(s: SagaState, report: MilestoneReport, at: string): Transitio
   const what = `${report.milestone} from drone ${report.droneId ?? '(none)'}`;
   if (s.end) return same(s, log('info', 'saga.milestone.ignored', `${what}: outcome already ${s.end.outcome}`));
   if (report.droneId === undefined) return same(s, log('warn', 'saga.milestone.ignored', `${what}: no drone named`));
-  if (s.droneId !== undefined && report.droneId !== s.droneId) {
-    return same(s, log('warn', 'saga.milestone.wrongDrone', `${what}: the delivery's drone is ${s.droneId}`));
+  // Before the saga knows its drone, no report can be told apart from a wrong drone's: none counts.
+  if (s.droneId === undefined || report.droneId !== s.droneId) {
+    return same(s, log('warn', 'saga.milestone.wrongDrone', `${what}: the delivery's drone is ${s.droneId ?? 'not assigned yet'}`));
   }
   if (s.stage === 'Requested' || s.stage === 'Scheduling') {
     // Possible when a drone reports before the saga has seen its schedule confirmed: kept until then.
