@@ -204,10 +204,17 @@ export function* runSaga(context: OrchestrationContext, initial: SagaState, firs
     }
   }
 
-  /** Queues what completed, outside the race first, then the winner, then the rest of the race. */
+  /**
+   * Queues what completed, outside the race first (signals by the time their raiser stamped on
+   * them, when they carry one), then the winner, then the rest of the race.
+   */
   function settle(winner: Task, race: readonly Task[] = [winner]): void {
     const complete = waiting.filter((w) => w.task.isCompleted || w.task.isFaulted);
-    const outside = complete.filter((w) => !race.includes(w.task));
+    const outside = complete
+      .filter((w) => !race.includes(w.task))
+      .map((w, i) => ({ w, i, t: w.kind === 'signal' ? stampOf(w.task.result) : Number.POSITIVE_INFINITY }))
+      .sort((a, b) => a.t - b.t || a.i - b.i)
+      .map((x) => x.w);
     const won = complete.filter((w) => w.task === winner);
     const after = complete.filter((w) => race.includes(w.task) && w.task !== winner);
     take([...outside, ...won, ...after]);
@@ -231,6 +238,15 @@ export function* runSaga(context: OrchestrationContext, initial: SagaState, firs
     if (result) return result;
     message = yield* nextMessage();
   }
+}
+
+/** When a raised event says it happened (`at`, or a telemetry report's `occurredAt`), in ms. */
+function stampOf(raised: unknown): number {
+  if (!raised || typeof raised !== 'object') return Number.POSITIVE_INFINITY;
+  const r = raised as { at?: unknown; occurredAt?: unknown };
+  const text = typeof r.at === 'string' ? r.at : typeof r.occurredAt === 'string' ? r.occurredAt : undefined;
+  const ms = text === undefined ? Number.NaN : Date.parse(text);
+  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
 }
 
 /** Awaits one task; a failed one is a completion like any other (its message says it failed). */

@@ -35,5 +35,5 @@ describe('the saga workflow under seeded interleavings and faults', () => {
         `${deliveries} deliveries, ${invariants} invariant checks (${INVARIANTS.length} invariants), outcomes ${JSON.stringify(outcomes)}`,
     );
     expect(failures.slice(0, 10)).toEqual([]);
-  }, 120_000);
+  }, Math.max(120_000, (FIXED.length + fresh.length) * 20));
 });

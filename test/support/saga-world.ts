@@ -19,8 +19,8 @@ import { COSMOS_CONTAINERS } from '../../functions/resources';
 import type { Caller } from '../../domain/shared/caller';
 import type { Telemetry } from '../../domain/telemetry/schema';
 import { createInvocationContext, silentLogger } from '../../tools/local/invocation';
-import { DurableEngine, VirtualClock, bindDurableClient, startDurableHttpServer } from '../../tools/runtime/durable';
-import type { DurableEngineOptions, DurableHttpServer, InstanceStatus } from '../../tools/runtime/durable';
+import { DurableEngine, MemoryInstanceStore, VirtualClock, bindDurableClient, startDurableHttpServer } from '../../tools/runtime/durable';
+import type { DurableEngineOptions, DurableHttpServer, InstanceRecord, InstanceStatus, InstanceStore } from '../../tools/runtime/durable';
 import { callHttp, loadFunctionApp } from './app';
 import type { HttpResult } from './app';
 import { useEmulators } from './emulators';
@@ -43,7 +43,15 @@ export const SEATTLE = { lat: 47.6062, lon: -122.3321 };
 
 export interface SagaWorld {
   readonly env: TestEnvironment & { composition: RecordingComposition };
+  /** The engine running now (a restart replaces it). */
   readonly engine: DurableEngine;
+  /** The engine's store, which outlives a crash. */
+  readonly store: CrashingStore;
+  /**
+   * Kills the engine process at once (nothing more is written or started; activities already
+   * running finish, their results unheard) and starts a new one on what the store kept.
+   */
+  restart(): Promise<void>;
   readonly clock: VirtualClock;
   /** Activity name → failures still to inject (Infinity: every attempt fails). */
   readonly faults: Map<string, number>;
@@ -67,6 +75,50 @@ export interface SagaWorld {
   /** One supervisor run through the durable client, at `now` (default: the engine's clock). */
   supervise(now?: Date): Promise<SupervisorReport>;
   close(): Promise<void>;
+}
+
+/**
+ * A store that can be set to die: after `armCrash(n)`, the n-th next save is the first that
+ * never happens, and the process is killed at that moment (`onCrash`).
+ */
+export class CrashingStore implements InstanceStore {
+  #left: number | undefined;
+  crashed = false;
+  onCrash: () => void = () => undefined;
+
+  constructor(readonly inner: InstanceStore) {}
+
+  armCrash(saves: number): void {
+    this.#left = saves;
+    this.crashed = false;
+  }
+
+  disarm(): void {
+    this.#left = undefined;
+    this.crashed = false;
+  }
+
+  async save(record: InstanceRecord): Promise<void> {
+    if (this.crashed) return;
+    if (this.#left !== undefined && --this.#left < 0) {
+      this.crashed = true;
+      this.onCrash();
+      return;
+    }
+    await this.inner.save(record);
+  }
+
+  load(instanceId: string): Promise<InstanceRecord | undefined> {
+    return this.inner.load(instanceId);
+  }
+
+  delete(instanceId: string): Promise<boolean> {
+    return this.inner.delete(instanceId);
+  }
+
+  loadAll(): Promise<InstanceRecord[]> {
+    return this.inner.loadAll();
+  }
 }
 
 let worldCount = 0;
@@ -93,9 +145,12 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
   const clock = new VirtualClock(START);
   const faults = new Map<string, number>();
   const activityCalls: string[] = [];
-  const engine = await DurableEngine.create({
+  const store = new CrashingStore(new MemoryInstanceStore());
+  const createEngine = (): Promise<DurableEngine> =>
+    DurableEngine.create({
     registry,
     clock,
+    store,
     ...engineOptions,
     invokeActivity: async (fn, input) => {
       activityCalls.push(fn.name);
@@ -107,7 +162,9 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
       return fn.handler(input, createInvocationContext(fn, { logger: silentLogger }));
     },
   });
-  const api: DurableHttpServer = await startDurableHttpServer(engine);
+  let engine = await createEngine();
+  let api: DurableHttpServer = await startDurableHttpServer(engine);
+  store.onCrash = () => engine.crash();
   const bind = (ctx: InvocationContext): void => {
     bindDurableClient(ctx, api.clientBindingData());
   };
@@ -115,7 +172,18 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
 
   const world: SagaWorld = {
     env,
-    engine,
+    get engine() {
+      return engine;
+    },
+    store,
+    async restart() {
+      engine.crash();
+      await api.close();
+      store.disarm();
+      engine = await createEngine();
+      api = await startDurableHttpServer(engine);
+      await engine.idle();
+    },
     clock,
     faults,
     activityCalls,

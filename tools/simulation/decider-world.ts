@@ -235,7 +235,11 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     trace?.(`${new Date(now).toISOString()} ${run.deliveryId} ${JSON.stringify(message)} -> ${commands.map(describe).join(', ')}`);
     run.state = state;
     const f = facts.get(run.deliveryId);
-    if (f && !decided && state.end) f.decidedAt ??= now;
+    if (f && !decided && state.end) {
+      f.decidedAt ??= now;
+      if (message.type === 'CancelRequested') f.decidedBy = 'cancel';
+      if (message.type === 'CompensationRequested') f.decidedBy = 'supervisor';
+    }
     for (const c of commands) {
       switch (c.type) {
         case 'CallAgent':

@@ -21,6 +21,8 @@ export interface DeliveryFacts {
   deliveredReportAt?: number;
   /** When the saga fixed its outcome (set by simulations that can see it). */
   decidedAt?: number;
+  /** The cancel or supervisor request that fixed the outcome, when one did. */
+  decidedBy?: 'cancel' | 'supervisor';
 }
 
 export interface InvariantInput {
@@ -55,6 +57,7 @@ export const INVARIANTS = [
   'one terminal event, matching the outcome',
   'the status view equals the fold of the stream',
   'a compensation is announced only for a step the stream announced',
+  'a cancel or supervisor request that fixed the outcome is the outcome',
 ] as const;
 
 export function checkDeliveryInvariants(i: InvariantInput): InvariantReport {
@@ -120,6 +123,12 @@ export function checkDeliveryInvariants(i: InvariantInput): InvariantReport {
   for (const e of stream) {
     if (e.type === 'PackageCancelled' && !announced('PackageCreated', e.sequence)) fail(8, `PackageCancelled at ${e.sequence} without PackageCreated`);
     if (e.type === 'DroneReleased' && !announced('DroneAssigned', e.sequence)) fail(8, `DroneReleased at ${e.sequence} without DroneAssigned`);
+  }
+  if (outcome && f.decidedBy) {
+    const expected = f.decidedBy === 'cancel' ? 'Cancelled' : 'Failed';
+    const code = f.decidedBy === 'supervisor' ? 'SupervisorTimeout' : undefined;
+    const ok = (outcome === expected && (code === undefined || i.failureCode === code)) || stuck;
+    if (!ok) fail(9, `decided by a ${f.decidedBy} request, ended ${outcome}${i.failureCode ? ` (${i.failureCode})` : ''}`);
   }
   return { checked: INVARIANTS.length, violations };
 }

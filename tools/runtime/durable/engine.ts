@@ -465,7 +465,7 @@ export class DurableEngine {
 
   /** Resolves when no replay, activity, child start or write is under way. Armed timers do not count. */
   async idle(): Promise<void> {
-    while (this.#inflight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    while (this.#inflight > 0 && !this.#closed) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /**
@@ -487,6 +487,19 @@ export class DurableEngine {
     await this.idle();
     while (clock.fireNextDue(limit)) await this.idle();
     return clock.now() - start;
+  }
+
+  /**
+   * Test control: the process dies now. Nothing more is played, started or written (writes
+   * already queued are dropped too); activities already running finish unheard.
+   */
+  crash(): void {
+    this.#closed = true;
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Stops the engine: timers are disarmed, nothing more is started or written; queued writes finish. */
