@@ -139,6 +139,7 @@ export class Composition {
     cruiseSpeedMps: this.config.saga.cruiseSpeedMps,
     handlingSeconds: this.config.saga.handlingSeconds,
     maxPickupDistanceM: this.config.saga.maxPickupDistanceKm * 1000,
+    droneFreshnessMs: this.config.fleet.droneFreshnessMs,
   }));
 
   /** Publishes with a partition key: Event Hubs (SDK, managed identity) in Azure, the local runtime's endpoint locally. */
@@ -158,7 +159,14 @@ export class Composition {
   readonly statusViews = lazy<StatusViewStore>(() => new CosmosStatusViewStore(this.container(COSMOS_CONTAINERS.deliveryStatus)));
 
   get statusQueryDeps(): StatusQueryDeps {
-    return { views: this.statusViews(), events: this.deliveryEventStore(), drones: this.droneStore() };
+    return {
+      views: this.statusViews(),
+      events: this.deliveryEventStore(),
+      drones: this.droneStore(),
+      reservations: this.agents().reservations,
+      droneFreshnessMs: this.config.fleet.droneFreshnessMs,
+      now: () => new Date(),
+    };
   }
 
   get historyDeps(): HistoryDeps {
