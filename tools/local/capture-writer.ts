@@ -10,7 +10,7 @@
  */
 import type { DataLakeFileClient, DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { capturePath, capturedRecordSize, encodeCaptureFile, formatEnqueuedTimeUtc, readCaptureHeader } from '../../functions/adapters/capture-format';
-import type { CaptureCodec, CaptureValue, CapturedEvent } from '../../functions/adapters/capture-format';
+import type { CaptureCodec, CapturePropertyValue, CaptureValue, CapturedEvent } from '../../functions/adapters/capture-format';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -27,7 +27,7 @@ export interface CaptureInput {
   readonly enqueuedTime: Date;
   readonly body: Buffer | null;
   readonly partitionKey?: string;
-  readonly properties?: Readonly<Record<string, CaptureValue>>;
+  readonly properties?: Readonly<Record<string, CapturePropertyValue>>;
 }
 
 export interface CapturedFile {
@@ -189,7 +189,7 @@ export class CaptureWriter {
       const header = readCaptureHeader(await file.readToBuffer(0, probe));
       if (header) {
         if (header.codec !== 'null' && header.codec !== 'deflate') throw new Error(`${file.name} uses codec ${header.codec}, which this writer cannot append to`);
-        const blocks = await encodeCaptureFile(events, { codec: header.codec, syncMarker: header.syncMarker, header: false });
+        const blocks = await encodeCaptureFile(events, { codec: header.codec, syncMarker: header.syncMarker, header: false, ...(header.schema !== undefined ? { schema: header.schema } : {}) });
         return writeAt(file, length, blocks);
       }
       if (probe >= length) throw new Error(`${file.name} is not an Avro container file`);

@@ -35,7 +35,7 @@ import {
 import type { DurableClientBindingData, DurableHttpHandler } from '../runtime/durable';
 import { CaptureWriter } from './capture-writer';
 import type { CaptureInput, CapturedFile } from './capture-writer';
-import type { CaptureValue } from '../../functions/adapters/capture-format';
+import type { CapturePropertyValue } from '../../functions/adapters/capture-format';
 import { startDurableCosmos } from './cosmos-wal';
 import type { DurableCosmosHandle } from './cosmos-wal';
 import { EventHubNamespace, eventHubOutputHook, eventHubsPublishRoute, startEventHubTriggers } from './eventhubs';
@@ -297,11 +297,11 @@ function durableHostOptions(hostJsonPath: string): { maxConcurrentActivities: nu
   return { maxConcurrentActivities: max, hubName: typeof dt.hubName === 'string' ? dt.hubName : 'LocalTaskHub' };
 }
 
-/** Capture only carries numbers, strings and bytes in application properties. */
-function captureProperties(props: Readonly<Record<string, unknown>>): Record<string, CaptureValue> {
-  const out: Record<string, CaptureValue> = {};
+/** Capture only carries numbers, strings, bytes and nulls in application properties. */
+function captureProperties(props: Readonly<Record<string, unknown>>): Record<string, CapturePropertyValue> {
+  const out: Record<string, CapturePropertyValue> = {};
   for (const [k, v] of Object.entries(props)) {
-    if (typeof v === 'number' || typeof v === 'string' || Buffer.isBuffer(v)) out[k] = v;
+    if (typeof v === 'number' || typeof v === 'string' || Buffer.isBuffer(v) || v === null) out[k] = v;
     else if (typeof v === 'boolean') out[k] = String(v);
   }
   return out;
