@@ -102,6 +102,8 @@ export class CaptureArchive {
         partition = file.partitionId;
         seen.clear();
       }
+      // Created, never flushed: a writer died before the lake took the window (it is captured again).
+      if (file.sizeBytes === 0) continue;
       for (const e of await this.readFile(file.path)) {
         if (seen.has(e.sequenceNumber)) {
           onDuplicate?.({ partitionId: file.partitionId, sequenceNumber: e.sequenceNumber, file: file.path });
