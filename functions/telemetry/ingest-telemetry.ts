@@ -29,6 +29,7 @@ export async function ingestTelemetry(messages: unknown, context: InvocationCont
         store: c.droneStore(),
         deadLetters: c.deadLetters(),
         milestones: c.milestones(context),
+        assignments: c.droneAssignments(),
         breaker: c.ingestionBreaker(),
         retry: c.ingestionRetry,
         now,
