@@ -54,7 +54,7 @@ export function isLastAttempt(retry: RetryContext | undefined): retry is RetryCo
   return retry !== undefined && retry.maxRetryCount >= 0 && retry.retryCount >= retry.maxRetryCount;
 }
 
-const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+const describeFailure = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 function rawBodyOf(body: unknown): Pick<DeadLetter, 'rawBody' | 'rawBodyEncoding'> {
   if (body instanceof Uint8Array) {
@@ -78,7 +78,7 @@ export interface ParkDeps {
 /** Dead-letters every event of the batch with reason RetriesExhausted; idempotent per event (see BlobDeadLetterSink). */
 export async function parkBatch(bodies: readonly unknown[], origins: readonly EventOrigin[], error: unknown, attempt: RetryContext, deps: ParkDeps): Promise<number> {
   const at = deps.now().toISOString();
-  const lastError = describe(error);
+  const lastError = describeFailure(error);
   const letters: DeadLetter[] = bodies.map((body, i) => ({
     source: deps.source,
     reason: 'RetriesExhausted',
@@ -121,7 +121,7 @@ export async function runHubBatch<R extends object>(messages: unknown, context: 
       events: bodies.length,
       retryCount: attempt.retryCount,
       maxRetryCount: attempt.maxRetryCount,
-      error: describe(error),
+      error: describeFailure(error),
     };
     try {
       const parked = await parkBatch(bodies, origins, error, attempt, b);
@@ -129,7 +129,7 @@ export async function runHubBatch<R extends object>(messages: unknown, context: 
       logBatchMetric(context, b.metric, origins, { events: bodies.length, parked });
       return;
     } catch (parkError) {
-      context.error(JSON.stringify({ alert: 'hub.batchNotParked', ...where, parkError: describe(parkError) }));
+      context.error(JSON.stringify({ alert: 'hub.batchNotParked', ...where, parkError: describeFailure(parkError) }));
       throw error;
     }
   }
