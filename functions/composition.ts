@@ -17,7 +17,7 @@ import { HUBS } from './names';
 import type { AppConfig, BlobSettings, CosmosSettings } from './config';
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { DeadLetterSink, DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
+import type { DeadLetterSink, DroneAssignments, DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
 import type { IntakeRecords } from '../domain/delivery/agents';
 import type { SlaSettings } from '../domain/delivery/saga';
 import { BlobDeadLetterSink } from './adapters/blob-dead-letters';
@@ -103,6 +103,12 @@ export class Composition {
     return { attempts: this.config.ingestion.writeAttempts, baseDelayMs: 100, maxDelayMs: 2000 };
   }
 
+  /** A drone is assigned to a delivery while it holds the delivery's reservation (one point read, by drone id). */
+  readonly droneAssignments = lazy<DroneAssignments>(() => {
+    const reservations = new CosmosDroneReservations(this.container(COSMOS_CONTAINERS.droneReservations));
+    return { isAssigned: async (droneId, deliveryId) => (await reservations.findByDrone(droneId))?.deliveryId === deliveryId };
+  });
+
   /** Per invocation: the durable client comes from the invocation's input binding, built only when a milestone needs it. */
   milestones(context: InvocationContext): MilestoneSink {
     return new DurableMilestoneSink(lazy(() => df.getClient(context)), (m) => context.warn(m));
@@ -139,6 +145,7 @@ export class Composition {
     cruiseSpeedMps: this.config.saga.cruiseSpeedMps,
     handlingSeconds: this.config.saga.handlingSeconds,
     maxPickupDistanceM: this.config.saga.maxPickupDistanceKm * 1000,
+    droneFreshnessMs: this.config.fleet.droneFreshnessMs,
   }));
 
   /** Publishes with a partition key: Event Hubs (SDK, managed identity) in Azure, the local runtime's endpoint locally. */
@@ -158,7 +165,14 @@ export class Composition {
   readonly statusViews = lazy<StatusViewStore>(() => new CosmosStatusViewStore(this.container(COSMOS_CONTAINERS.deliveryStatus)));
 
   get statusQueryDeps(): StatusQueryDeps {
-    return { views: this.statusViews(), events: this.deliveryEventStore(), drones: this.droneStore() };
+    return {
+      views: this.statusViews(),
+      events: this.deliveryEventStore(),
+      drones: this.droneStore(),
+      reservations: this.agents().reservations,
+      droneFreshnessMs: this.config.fleet.droneFreshnessMs,
+      now: () => new Date(),
+    };
   }
 
   get historyDeps(): HistoryDeps {

@@ -40,6 +40,7 @@ export interface AppConfig {
   readonly publishing: { readonly kind: 'eventHubs'; readonly namespace: string } | { readonly kind: 'localRuntime'; readonly endpoint: string };
   readonly lake?: LakeSettings;
   readonly saga: SagaSettings;
+  readonly fleet: FleetSettings;
   readonly history: HistorySettings;
 }
 
@@ -53,6 +54,12 @@ export interface LakeSettings {
 /** Capture names its folders after the namespace name, the first label of the namespace host. */
 export function captureNamespaceOf(fullyQualifiedNamespace: string | undefined): string {
   return fullyQualifiedNamespace ? (fullyQualifiedNamespace.split('.')[0] ?? fullyQualifiedNamespace) : 'local';
+}
+
+/** What the app knows about drones from their telemetry. */
+export interface FleetSettings {
+  /** A drone whose last accepted report is older than this is not assigned and shows `stale` (CONTRACT §2). */
+  readonly droneFreshnessMs: number;
 }
 
 export interface SagaSettings {
@@ -126,6 +133,7 @@ export const SETTINGS = {
   DroneCruiseSpeedMps: { where: 'app', description: 'Cruise speed used for ETAs. Default: 15.' },
   DeliveryHandlingSeconds: { where: 'app', description: 'Loading/unloading time at each end, for ETAs. Default: 60.' },
   DroneMaxPickupDistanceKm: { where: 'app', description: 'How far from the pickup an assigned drone may be. Default: 25.' },
+  DroneFreshnessMinutes: { where: 'app', description: "How old a drone's last accepted report may be for it to be assigned; older ones show stale. Default: 10." },
   AgentParallelism: { where: 'app', description: 'Parallel store calls within one agent activity. Default: 8.' },
   SupervisorSchedule: { where: 'app', description: 'NCRONTAB schedule of the saga supervisor. Default set in app settings: 0 */5 * * * *.' },
   SupervisorGraceMinutes: { where: 'app', description: "Minutes past a saga's complete-by time before the supervisor acts. Default: 5." },
@@ -269,6 +277,7 @@ export function parseConfig(env: Env): AppConfig {
     },
     publishing: readPublishing(r, eventHubsNamespace),
     ...readLake(r, eventHubsNamespace),
+    fleet: { droneFreshnessMs: r.int('DroneFreshnessMinutes', 10, 1, 10_080) * 60_000 },
     saga: {
       maxInFlight: r.int('SagaMaxInFlight', 1000, 1, 1_000_000),
       pickupSlaMs: r.int('PickupSlaMinutes', 30, 1, 10_080) * 60_000,

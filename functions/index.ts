@@ -20,7 +20,7 @@ import './saga/activities/cancel-package';
 import './saga/activities/assign-drone';
 import './saga/activities/release-drone';
 import './saga/activities/schedule-delivery';
-import './saga/activities/cancel-delivery';
+import './saga/activities/cancel-delivery-schedule';
 import './saga/activities/complete-delivery';
 import './saga/activities/emit-delivery-event';
 import './saga/activities/close-intake';

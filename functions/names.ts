@@ -44,7 +44,7 @@ export const ACTIVITIES = {
   assignDrone: 'AssignDrone',
   releaseDrone: 'ReleaseDrone',
   scheduleDelivery: 'ScheduleDelivery',
-  cancelDelivery: 'CancelDelivery',
+  cancelDelivery: 'CancelDeliverySchedule',
   completeDelivery: 'CompleteDelivery',
   emitDeliveryEvent: 'EmitDeliveryEvent',
   closeIntake: 'CloseIntake',

@@ -629,6 +629,7 @@ var functionAppSettings = {
   DroneCruiseSpeedMps: '15'
   DeliveryHandlingSeconds: '60'
   DroneMaxPickupDistanceKm: '25'
+  DroneFreshnessMinutes: '10'
   AgentParallelism: '8'
   SupervisorSchedule: '0 */5 * * * *'
   SupervisorGraceMinutes: '5'

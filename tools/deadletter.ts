@@ -17,6 +17,8 @@ commands:
             --source <telemetry|delivery-events>  --reason <reason>  --json
   replay    re-validate every dead letter not yet replayed and re-publish the valid ones
             --target <local|azure> (default local)  --url <base url> (default http://127.0.0.1:7071)
+            --source <telemetry|delivery-events>  --reason <reason>  (only these; e.g. --reason RetriesExhausted
+            re-publishes the events of batches that failed their last retry)
             --dry-run  (validate and count, publish nothing)`;
 
 async function main(argv: string[]): Promise<number> {
@@ -55,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
       publisher = new AzureEventHubsPublisher(namespace);
     } else throw new Error(`--target must be local or azure, got ${target}`);
     try {
-      const report = await replayDeadLetters(container, publisher, { dryRun: flags['dry-run'] === true, progress: (l) => console.log(l) });
+      const filter = { ...(typeof flags.source === 'string' ? { source: flags.source } : {}), ...(typeof flags.reason === 'string' ? { reason: flags.reason } : {}) };
+      const report = await replayDeadLetters(container, publisher, { dryRun: flags['dry-run'] === true, progress: (l) => console.log(l), filter });
       console.log(
         `${flags['dry-run'] ? '(dry run) ' : ''}examined ${report.examined}: replayed ${report.replayed}, still invalid ${report.stillInvalid}, already replayed ${report.alreadyReplayed}, not replayable ${report.unsupportedSource}`,
       );

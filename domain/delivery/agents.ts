@@ -28,6 +28,8 @@ export interface Reservation {
 export interface DroneReservations {
   /** The reservation a delivery already holds (a retried assignment returns the same drone). */
   findByDelivery(deliveryId: string): Promise<Reservation | undefined>;
+  /** The reservation holding a drone, if any. */
+  findByDrone(droneId: string): Promise<Reservation | undefined>;
   /** Exclusive: resolves false when the drone is already reserved. */
   tryReserve(reservation: Reservation): Promise<boolean>;
   /** Removes the delivery's reservation; resolves the released drone id, if there was one. */

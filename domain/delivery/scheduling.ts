@@ -13,13 +13,20 @@ export interface DroneCandidate {
   readonly distanceM: number;
 }
 
+/** When availability is judged: the drones' reports must be at most `freshnessMs` old at `now`. */
+export interface Freshness {
+  readonly now: Date;
+  readonly freshnessMs: number;
+}
+
 /**
  * Available drones within reach of the pickup, nearest first (ties by id, so the choice is
- * deterministic). A drone beyond `maxDistanceM` could not get there and back on one charge.
+ * deterministic). A drone beyond `maxDistanceM` could not get there and back on one charge; a
+ * drone whose last report is too old may no longer be where it said, or there at all.
  */
-export function rankDrones(drones: readonly DroneState[], pickup: LatLon, maxDistanceM = Number.POSITIVE_INFINITY): DroneCandidate[] {
+export function rankDrones(drones: readonly DroneState[], pickup: LatLon, freshness: Freshness, maxDistanceM = Number.POSITIVE_INFINITY): DroneCandidate[] {
   return drones
-    .filter(isAvailable)
+    .filter((d) => isAvailable(d, freshness.now, freshness.freshnessMs))
     .map((d) => ({ droneId: d.droneId, distanceM: distanceM(d.position, pickup) }))
     .filter((c) => c.distanceM <= maxDistanceM)
     .sort((a, b) => a.distanceM - b.distanceM || (a.droneId < b.droneId ? -1 : a.droneId > b.droneId ? 1 : 0));

@@ -50,7 +50,32 @@ export function foldDrone(events: readonly Telemetry[], initial?: DroneState): D
 /** Minimum battery for a new assignment: enough for a round trip with reserve. */
 export const MIN_BATTERY_FOR_ASSIGNMENT_PCT = 30;
 
-/** CONTRACT §2: an Idle drone with batteryPct ≥ 30 and no delivery is available for scheduling. */
-export function isAvailable(state: Pick<DroneState, 'status' | 'batteryPct' | 'deliveryId'>): boolean {
+/** CONTRACT §2 default of `DroneFreshnessMinutes`. */
+export const DEFAULT_DRONE_FRESHNESS_MS = 10 * 60_000;
+
+/**
+ * The time-free half of availability (Idle, battery ≥ 30, no delivery): what a stored drone
+ * document can carry as a flag, since it does not change until the drone reports again.
+ */
+export function isAssignable(state: Pick<DroneState, 'status' | 'batteryPct' | 'deliveryId'>): boolean {
   return state.status === 'Idle' && state.batteryPct >= MIN_BATTERY_FOR_ASSIGNMENT_PCT && state.deliveryId === undefined;
+}
+
+/**
+ * True when the drone's last accepted report is older than `freshnessMs` at `now`. A report
+ * stamped ahead of `now` (a drone clock running fast) counts as fresh; an unreadable stamp as stale.
+ */
+export function isStale(state: Pick<DroneState, 'reportedAt'>, now: Date, freshnessMs: number): boolean {
+  const reported = Date.parse(state.reportedAt);
+  if (!Number.isFinite(reported)) return true;
+  return now.getTime() - reported > freshnessMs;
+}
+
+/**
+ * CONTRACT §2: an Idle drone with batteryPct ≥ 30, no delivery, and a last accepted report at
+ * most `freshnessMs` old at `now` is available for scheduling. A drone that stopped reporting
+ * (switched off, out of range, left over from an earlier run) is not, whatever it said last.
+ */
+export function isAvailable(state: Pick<DroneState, 'status' | 'batteryPct' | 'deliveryId' | 'reportedAt'>, now: Date, freshnessMs: number): boolean {
+  return isAssignable(state) && !isStale(state, now, freshnessMs);
 }

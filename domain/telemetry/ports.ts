@@ -29,7 +29,11 @@ export interface EventOrigin {
   readonly partitionKey?: string;
 }
 
-export type DeadLetterReason = 'NotJson' | 'BodyTooLarge' | 'SchemaViolation' | 'UnsupportedSchemaVersion';
+/**
+ * Why an event was set aside: its body is poison (the first four), or its batch kept failing
+ * until the trigger's retry policy ran out (`RetriesExhausted`: the event itself may be fine).
+ */
+export type DeadLetterReason = 'NotJson' | 'BodyTooLarge' | 'SchemaViolation' | 'UnsupportedSchemaVersion' | 'RetriesExhausted';
 
 export interface DeadLetter {
   readonly source: string;
@@ -40,11 +44,21 @@ export interface DeadLetter {
   readonly rawBodyEncoding: 'utf8' | 'base64';
   readonly origin: EventOrigin;
   readonly deadLetteredAt: string;
+  /** `RetriesExhausted` only: the error of the batch's last attempt. */
+  readonly lastError?: string;
+  /** `RetriesExhausted` only: the attempt that parked the batch, as the host counted it. */
+  readonly retry?: { readonly retryCount: number; readonly maxRetryCount: number };
 }
 
 export interface DeadLetterSink {
   /** Idempotent per origin: the same event dead-lettered twice is stored once. */
   put(letter: DeadLetter): Promise<void>;
+}
+
+/** Which drone a delivery has: CONTRACT §2 counts a milestone only from the drone assigned to it. */
+export interface DroneAssignments {
+  /** True while `droneId` holds the reservation of `deliveryId`. */
+  isAssigned(droneId: string, deliveryId: string): Promise<boolean>;
 }
 
 export interface MilestoneSink {

@@ -1,7 +1,8 @@
 /**
  * DeadLetterSink on Blob Storage: one JSON blob per poison event in the `deadletter` container,
  * named from its origin (source/hub/partition/sequence number) so a redelivered batch writes
- * the same name and the first record is kept. Records carry the raw body, the reason, the field
+ * the same name and the first record is kept. An event parked because its batch ran out of
+ * retries gets a name of its own beside it, so a poison record of the same event stays as it was. Records carry the raw body, the reason, the field
  * errors and the Event Hubs metadata, which is all `npm run deadletter` needs to list and replay.
  */
 import { createHash } from 'node:crypto';
@@ -10,14 +11,15 @@ import type { DeadLetter, DeadLetterSink } from '../../domain/telemetry/ports';
 
 export const DEAD_LETTER_SCHEMA = 'fabrikam.deadletter.v1';
 
-export function deadLetterBlobName(letter: Pick<DeadLetter, 'source' | 'origin' | 'rawBody'>): string {
+export function deadLetterBlobName(letter: Pick<DeadLetter, 'source' | 'origin' | 'rawBody' | 'reason'>): string {
   const o = letter.origin;
   const day = (o.enqueuedTimeUtc ?? '').slice(0, 10) || 'undated';
   const id =
     o.partitionId !== undefined && o.sequenceNumber !== undefined
       ? `p${o.partitionId}-s${o.sequenceNumber}`
       : `h${createHash('sha256').update(letter.rawBody).digest('hex').slice(0, 32)}`;
-  return `${letter.source}/${o.eventHubName}/${day}/${id}.json`;
+  const suffix = letter.reason === 'RetriesExhausted' ? '.retries-exhausted' : '';
+  return `${letter.source}/${o.eventHubName}/${day}/${id}${suffix}.json`;
 }
 
 export class BlobDeadLetterSink implements DeadLetterSink {

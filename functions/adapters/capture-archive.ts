@@ -7,10 +7,15 @@
  * misses the range, so a query for an hour lists a handful of folders, not the whole archive.
  * A file is in range when the window start in its path is in [from, to): events are not
  * filtered by their own enqueued time, as a file is Capture's unit of delivery.
+ *
+ * Capture is at least once: a writer that dies after the lake took a window but before it noted
+ * so captures those events again. `events()` therefore drops an event whose partition and
+ * sequence number it has already yielded in the same read; files of either schema variant read
+ * (each with the writer schema in its header), null property values included.
  */
 import type { DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { capturedEnqueuedTime, capturePartitionPrefix, decodeCaptureStream, parseCapturePath } from './capture-format';
-import type { CaptureFileLocation, CaptureValue, CapturedEvent } from './capture-format';
+import type { CaptureFileLocation, CapturePropertyValue, CaptureValue, CapturedEvent } from './capture-format';
 
 export interface CaptureRange {
   readonly namespace: string;
@@ -44,7 +49,7 @@ export interface ArchivedEvent {
   readonly enqueuedTimeUtc: string;
   /** Parsed, to the millisecond when the file carries `x-opt-enqueued-time`. */
   readonly enqueuedTime: Date | undefined;
-  readonly properties: Readonly<Record<string, CaptureValue>>;
+  readonly properties: Readonly<Record<string, CapturePropertyValue>>;
   readonly systemProperties: Readonly<Record<string, CaptureValue>>;
   readonly body: ArchivedBody;
 }
@@ -85,12 +90,26 @@ export class CaptureArchive {
   }
 
   /**
-   * Every event of the files in range, file by file: per partition in sequence-number order.
-   * Only one file is held in memory at a time, so any range can be replayed.
+   * Every event of the files in range, file by file: per partition in sequence-number order,
+   * each (partition, sequence number) once. One file is held in memory at a time, and the
+   * sequence numbers seen of one partition (files come partition by partition).
    */
-  async *events(range: CaptureRange): AsyncGenerator<ArchivedEvent> {
+  async *events(range: CaptureRange, onDuplicate?: (e: { partitionId: string; sequenceNumber: number; file: string }) => void): AsyncGenerator<ArchivedEvent> {
+    let partition: string | undefined;
+    const seen = new Set<number>();
     for await (const file of this.listFiles(range)) {
+      if (file.partitionId !== partition) {
+        partition = file.partitionId;
+        seen.clear();
+      }
+      // Created, never flushed: a writer died before the lake took the window (it is captured again).
+      if (file.sizeBytes === 0) continue;
       for (const e of await this.readFile(file.path)) {
+        if (seen.has(e.sequenceNumber)) {
+          onDuplicate?.({ partitionId: file.partitionId, sequenceNumber: e.sequenceNumber, file: file.path });
+          continue;
+        }
+        seen.add(e.sequenceNumber);
         yield {
           partitionId: file.partitionId,
           file: file.path,

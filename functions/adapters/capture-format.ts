@@ -9,8 +9,11 @@ import avro from 'avsc';
 import type { Type } from 'avsc';
 
 /**
- * The schema Capture writes into every file's header, as published in the Event Hubs Capture
- * overview. Body is a `["null","bytes"]` union there (an event may have no body).
+ * The schema real Capture files carry in their header. It differs from the one the Event Hubs
+ * Capture overview publishes (CAPTURE_SCHEMA_DOCUMENTED) in one place: application `Properties`
+ * map values may also be `null`. Body is a `["null","bytes"]` union (an event may have no body).
+ * The local Capture stand-in writes this one, so local files look like Azure's; files are always
+ * read with the writer schema their header carries, so either variant reads.
  */
 export const CAPTURE_SCHEMA = {
   type: 'record',
@@ -21,9 +24,15 @@ export const CAPTURE_SCHEMA = {
     { name: 'Offset', type: 'string' },
     { name: 'EnqueuedTimeUtc', type: 'string' },
     { name: 'SystemProperties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } },
-    { name: 'Properties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } },
+    { name: 'Properties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes', 'null'] } },
     { name: 'Body', type: ['null', 'bytes'] },
   ],
+} as const;
+
+/** The schema as Microsoft's Capture documentation gives it: `Properties` values without `null`. */
+export const CAPTURE_SCHEMA_DOCUMENTED = {
+  ...CAPTURE_SCHEMA,
+  fields: CAPTURE_SCHEMA.fields.map((f) => (f.name === 'Properties' ? { name: 'Properties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } } : f)),
 } as const;
 
 /** `long` and `double` are both JS numbers, so avsc wraps these union values as `{ long: 5 }`. */
@@ -31,6 +40,9 @@ export const captureType: Type = avro.Type.forSchema(CAPTURE_SCHEMA as unknown a
 
 /** A property value as the schema can carry it: integers go out as `long`, other numbers as `double`. */
 export type CaptureValue = number | string | Buffer;
+
+/** An application property's value: real Capture files may also hold `null`. */
+export type CapturePropertyValue = CaptureValue | null;
 
 export interface CapturedEvent {
   readonly sequenceNumber: number;
@@ -40,7 +52,7 @@ export interface CapturedEvent {
   readonly enqueuedTimeUtc: string;
   /** Capture puts `x-opt-enqueued-time` (epoch ms, long) and `x-opt-partition-key` here. */
   readonly systemProperties: Readonly<Record<string, CaptureValue>>;
-  readonly properties: Readonly<Record<string, CaptureValue>>;
+  readonly properties: Readonly<Record<string, CapturePropertyValue>>;
   readonly body: Buffer | null;
 }
 
@@ -123,33 +135,49 @@ export function capturedEnqueuedTime(e: Pick<CapturedEvent, 'enqueuedTimeUtc' | 
 
 // ---- records --------------------------------------------------------------------------------
 
-type WrappedValue = { long: number } | { double: number } | { string: string } | { bytes: Buffer };
+type WrappedValue = { long: number } | { double: number } | { string: string } | { bytes: Buffer } | null;
 
-function wrap(v: CaptureValue): WrappedValue {
+function wrap(v: CapturePropertyValue): WrappedValue {
+  // avsc writes a union's null branch as a bare null, wrapped or not.
+  if (v === null) return null;
   if (typeof v === 'string') return { string: v };
   if (Buffer.isBuffer(v)) return { bytes: v };
   return Number.isSafeInteger(v) ? { long: v } : { double: v };
 }
 
-function wrapMap(m: Readonly<Record<string, CaptureValue>>): Record<string, WrappedValue> {
+/** `withNulls` false: a schema without a null branch (the documented one) cannot carry them, so they are left out. */
+function wrapMap(m: Readonly<Record<string, CapturePropertyValue>>, withNulls: boolean): Record<string, WrappedValue> {
   const out: Record<string, WrappedValue> = {};
-  for (const [k, v] of Object.entries(m)) out[k] = wrap(v);
+  for (const [k, v] of Object.entries(m)) if (v !== null || withNulls) out[k] = wrap(v);
   return out;
 }
 
 /**
- * Reads a union-valued map from a decoded record. Files from other writers may use other union
- * shapes (some add `null`); any single-branch wrapper or bare value of a known kind is accepted
- * and nulls are left out.
+ * Reads a union-valued map from a decoded record. Files from other writers use other union
+ * shapes (real Capture adds `null` to `Properties`); any single-branch wrapper or bare value of
+ * a known kind is accepted. A null is kept where `keepNulls` (application properties: the sender
+ * set the key) and left out elsewhere.
  */
-function unwrapMap(raw: unknown): Record<string, CaptureValue> {
-  const out: Record<string, CaptureValue> = {};
+function unwrapMap(raw: unknown, keepNulls: true): Record<string, CapturePropertyValue>;
+function unwrapMap(raw: unknown, keepNulls: false): Record<string, CaptureValue>;
+function unwrapMap(raw: unknown, keepNulls: boolean): Record<string, CapturePropertyValue> {
+  const out: Record<string, CapturePropertyValue> = {};
   if (!raw || typeof raw !== 'object') return out;
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-    const value = unwrapValue(v);
-    if (value !== undefined) out[k] = value;
+    const value = isNullValue(v) ? null : unwrapValue(v);
+    if (value === null ? keepNulls : value !== undefined) out[k] = value ?? null;
   }
   return out;
+}
+
+/** A null as avsc decodes it: bare, or (from other union settings) wrapped as `{ null: null }`. */
+function isNullValue(v: unknown): boolean {
+  if (v === null) return true;
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) {
+    const entries = Object.entries(v as Record<string, unknown>);
+    return entries.length === 1 && entries[0]?.[0] === 'null' && entries[0][1] === null;
+  }
+  return false;
 }
 
 function unwrapValue(v: unknown): CaptureValue | undefined {
@@ -161,15 +189,24 @@ function unwrapValue(v: unknown): CaptureValue | undefined {
   return undefined;
 }
 
-function toRecord(e: CapturedEvent): Record<string, unknown> {
+function toRecord(e: CapturedEvent, propertyNulls = true): Record<string, unknown> {
   return {
     SequenceNumber: e.sequenceNumber,
     Offset: e.offset,
     EnqueuedTimeUtc: e.enqueuedTimeUtc,
-    SystemProperties: wrapMap(e.systemProperties),
-    Properties: wrapMap(e.properties),
+    SystemProperties: wrapMap(e.systemProperties, false),
+    Properties: wrapMap(e.properties, propertyNulls),
     Body: e.body,
   };
+}
+
+/** Whether a writer schema's `Properties` map admits null values (real Capture's does, the documented one does not). */
+export function propertiesAllowNull(schema: unknown): boolean {
+  const fields = (schema as { fields?: unknown } | null)?.fields;
+  if (!Array.isArray(fields)) return false;
+  const props = fields.find((f): f is { name: string; type: { values?: unknown } } => (f as { name?: unknown } | null)?.name === 'Properties');
+  const values = props?.type?.values;
+  return Array.isArray(values) && values.includes('null');
 }
 
 function fromRecord(r: unknown): CapturedEvent {
@@ -180,8 +217,8 @@ function fromRecord(r: unknown): CapturedEvent {
     sequenceNumber: Number(rec.SequenceNumber),
     offset: String(rec.Offset),
     enqueuedTimeUtc: String(rec.EnqueuedTimeUtc),
-    systemProperties: unwrapMap(rec.SystemProperties),
-    properties: unwrapMap(rec.Properties),
+    systemProperties: unwrapMap(rec.SystemProperties, false),
+    properties: unwrapMap(rec.Properties, true),
     body: Buffer.isBuffer(bodyValue) ? bodyValue : typeof bodyValue === 'string' ? Buffer.from(bodyValue) : null,
   };
 }
@@ -202,12 +239,19 @@ export interface EncodeOptions {
   readonly syncMarker?: Buffer;
   /** False: blocks only, to append to a file that already has its header. Default true. */
   readonly header?: boolean;
+  /**
+   * The writer schema: default CAPTURE_SCHEMA. Blocks appended to an existing file must use the
+   * schema in its header (a file from before this writer used the null variant, say).
+   */
+  readonly schema?: unknown;
 }
 
 /** Encodes events into an Avro object container file (or, with `header: false`, blocks for one). */
 export async function encodeCaptureFile(events: readonly CapturedEvent[], opts: EncodeOptions = {}): Promise<Buffer> {
   const header = opts.header ?? true;
-  const encoder = new avro.streams.BlockEncoder(CAPTURE_SCHEMA as unknown as avro.Schema, {
+  const schema = opts.schema ?? CAPTURE_SCHEMA;
+  const withNulls = propertiesAllowNull(schema);
+  const encoder = new avro.streams.BlockEncoder(schema as avro.Schema, {
     codec: opts.codec ?? 'null',
     // 'always' writes the header even for an empty file, which is still a valid container file.
     writeHeader: header ? 'always' : 'never',
@@ -219,7 +263,7 @@ export async function encodeCaptureFile(events: readonly CapturedEvent[], opts: 
     encoder.on('error', reject);
     encoder.on('end', () => resolve(Buffer.concat(chunks)));
   });
-  for (const e of events) encoder.write(toRecord(e));
+  for (const e of events) encoder.write(toRecord(e, withNulls));
   encoder.end();
   return done;
 }

@@ -117,6 +117,11 @@ export class CosmosDroneReservations implements DroneReservations {
     return r?.droneId ? { droneId: r.droneId, deliveryId: r.deliveryId, reservedAt: r.reservedAt ?? '' } : undefined;
   }
 
+  async findByDrone(droneId: string): Promise<Reservation | undefined> {
+    const r = await readDoc<ReservationDoc>(this.c, droneId);
+    return r?.kind === 'reservation' && r.droneId ? { droneId: r.droneId, deliveryId: r.deliveryId, reservedAt: r.reservedAt ?? '' } : undefined;
+  }
+
   async tryReserve(r: Reservation): Promise<boolean> {
     try {
       await this.c.items.create<ReservationDoc>({ id: r.droneId, kind: 'reservation', deliveryId: r.deliveryId, droneId: r.droneId, reservedAt: r.reservedAt });

@@ -1,11 +1,12 @@
 /**
  * DroneStateStore on Cosmos DB: one document per drone (id = droneId) holding its latest state
- * and an `available` flag the scheduler queries. Writes are conditional (create, or replace
+ * and an `available` flag the scheduler queries (the time-free rules; freshness is judged when
+ * the scheduler reads, against its own clock). Writes are conditional (create, or replace
  * with If-Match on the ETag read), so concurrent or replayed batches cannot regress a drone.
  * Fields other writers may add to the document are carried over untouched.
  */
 import type { Container, ItemDefinition } from '@azure/cosmos';
-import { isAvailable } from '../../domain/telemetry/drone-state';
+import { isAssignable } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
 import type { DroneStateStore, VersionedDroneState } from '../../domain/telemetry/ports';
 
@@ -67,7 +68,7 @@ export class CosmosDroneStateStore implements DroneStateStore {
     const base: Record<string, unknown> = { ...previous };
     for (const f of SYSTEM_FIELDS) delete base[f];
     delete base.deliveryId;
-    const doc: DroneDocument = { ...base, ...next, id: next.droneId, available: isAvailable(next) };
+    const doc: DroneDocument = { ...base, ...next, id: next.droneId, available: isAssignable(next) };
     try {
       if (expectedVersion === undefined) {
         const res = await this.container.items.create(doc);

@@ -2,25 +2,35 @@
  * Event Hub trigger on `delivery-events` (batches, the projector's own consumer group): appends
  * each delivery event to the event store and keeps the delivery's status view current;
  * dead-letters poison. A batch that still fails after in-invocation retries is re-run by the
- * retry policy, which is safe because every write is idempotent or version-guarded.
+ * retry policy, which is safe because every write is idempotent or version-guarded; one that
+ * fails its last retry is parked in the dead-letter store (shared/hub-batch.ts), never dropped.
  */
 import { app } from '@azure/functions';
 import type { InvocationContext } from '@azure/functions';
 import { composition } from '../composition';
 import { CONNECTIONS, CONSUMER_GROUP_SETTINGS, FUNCTIONS, HUBS } from '../names';
-import { HUB_TRIGGER_RETRY, hubBatch, logBatchMetric } from '../shared/hub-batch';
-import { projectBatch } from './project';
+import { HUB_TRIGGER_RETRY, runHubBatch } from '../shared/hub-batch';
+import { DEAD_LETTER_SOURCE, projectBatch } from './project';
 
 export async function projectDeliveryEvents(messages: unknown, context: InvocationContext): Promise<void> {
   const c = composition();
-  const { bodies, origins } = hubBatch(messages, context, HUBS.deliveryEvents);
-  const report = await projectBatch(bodies, origins, {
-    ...c.historyDeps,
+  const deps = c.historyDeps;
+  const now = (): Date => new Date();
+  await runHubBatch(messages, context, {
+    hub: HUBS.deliveryEvents,
+    source: DEAD_LETTER_SOURCE,
+    metric: 'history.batch',
     deadLetters: c.deadLetters(),
-    now: () => new Date(),
-    log: (entry) => context.info(JSON.stringify(entry)),
+    retry: deps.retry,
+    now,
+    run: (bodies, origins) =>
+      projectBatch(bodies, origins, {
+        ...deps,
+        deadLetters: c.deadLetters(),
+        now,
+        log: (entry) => context.info(JSON.stringify(entry)),
+      }),
   });
-  logBatchMetric(context, 'history.batch', origins, report);
 }
 
 app.eventHub(FUNCTIONS.projectDeliveryEvents, {

@@ -13,13 +13,18 @@ import { isValidId } from '../../domain/shared/ids';
 import type { DeliveryEventOf, DeliveryEventType } from '../../domain/delivery/events';
 import type { DeliveryEventStore, StatusViewStore, VersionedStatusView } from '../../domain/delivery/ports';
 import { gaplessPrefix } from '../../domain/delivery/status';
+import { isStale } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
+import type { DroneReservations } from '../../domain/delivery/agents';
 import type { DroneStateStore } from '../../domain/telemetry/ports';
 
 export interface StatusQueryDeps {
   readonly views: StatusViewStore;
   readonly events: DeliveryEventStore;
   readonly drones: DroneStateStore;
+  readonly reservations: Pick<DroneReservations, 'findByDrone'>;
+  readonly droneFreshnessMs: number;
+  readonly now: () => Date;
 }
 
 export type HistoryEntry = {
@@ -39,6 +44,10 @@ export interface DroneView {
   readonly sequence: number;
   readonly reportedAt: string;
   readonly deliveryId?: string;
+  /** The last accepted report is older than `DroneFreshnessMinutes`: the drone is not assigned until it reports again. */
+  readonly stale: boolean;
+  /** The delivery holding the drone's reservation, while one does (from assignment until release). */
+  readonly reservedFor?: string;
 }
 
 const notFound = (what: string): DomainError => ({ code: 'NotFound', message: `${what} was not found.` });
@@ -73,7 +82,7 @@ export async function getDeliveryHistory(caller: Caller, deliveryId: string, dep
 export async function getDrone(caller: Caller, droneId: string, deps: StatusQueryDeps): Promise<Result<DroneView>> {
   // Fleet data is for operations roles; the check comes before the read, so it reveals nothing.
   if (!canReadFleet(caller)) return err({ code: 'Forbidden', message: 'Drone state is visible to Deliveries.Admin and Deliveries.Reader only.' });
-  const stored = await deps.drones.read(droneId);
+  const [stored, reservation] = await Promise.all([deps.drones.read(droneId), deps.reservations.findByDrone(droneId)]);
   if (!stored) return err(notFound(`Drone ${droneId}`));
   const s = stored.state;
   return ok({
@@ -84,6 +93,8 @@ export async function getDrone(caller: Caller, droneId: string, deps: StatusQuer
     sequence: s.sequence,
     reportedAt: s.reportedAt,
     ...(s.deliveryId !== undefined ? { deliveryId: s.deliveryId } : {}),
+    stale: isStale(s, deps.now(), deps.droneFreshnessMs),
+    ...(reservation ? { reservedFor: reservation.deliveryId } : {}),
   });
 }
 

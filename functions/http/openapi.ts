@@ -136,6 +136,9 @@ export function buildOpenApiDocument(): Json {
         get: {
           operationId: 'getDrone',
           summary: `Latest known drone state (${ROLE_ADMIN} or ${ROLE_READER})`,
+          description:
+            'The state from the drone\'s last accepted report, with `stale: true` once that report is older than DroneFreshnessMinutes ' +
+            '(default 10): a stale drone is not assigned to deliveries until it reports again. `reservedFor` names the delivery holding it.',
           responses: {
             200: { description: 'The drone state.', content: json(ref('Drone')) },
             ...common,

@@ -49,6 +49,10 @@ export const DroneViewSchema = Type.Object(
     sequence: Type.Integer({ minimum: 0 }),
     reportedAt: Type.String({ description: 'ISO-8601: the telemetry timestamp of this state.' }),
     deliveryId: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'Present while the drone works on a delivery.' })),
+    stale: Type.Boolean({
+      description: 'True when the last accepted report is older than DroneFreshnessMinutes (default 10): the drone is not assigned until it reports again.',
+    }),
+    reservedFor: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'The delivery holding the drone, from its assignment until the drone is released.' })),
   },
   { additionalProperties: false },
 );

@@ -30,6 +30,8 @@ export interface AgentDeps {
   readonly handlingSeconds: number;
   /** How far from the pickup a drone may be to be assigned. */
   readonly maxPickupDistanceM: number;
+  /** How old a drone's last report may be for it to be assigned (CONTRACT §2, `DroneFreshnessMinutes`). */
+  readonly droneFreshnessMs: number;
   /** Drones tried per assignment before giving up for this attempt. */
   readonly maxCandidates?: number;
 }
@@ -53,13 +55,14 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
   if (await d.reservations.isReleased(input.deliveryId)) {
     return { assigned: false, reason: 'the delivery was released; no drone will be assigned' };
   }
-  const ranked = rankDrones(await d.fleet.availableDrones(), input.pickup, d.maxPickupDistanceM);
+  // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
+  const ranked = rankDrones(await d.fleet.availableDrones(), input.pickup, { now: new Date(input.at), freshnessMs: d.droneFreshnessMs }, d.maxPickupDistanceM);
   for (const candidate of ranked.slice(0, d.maxCandidates ?? 100)) {
     if (await d.reservations.tryReserve({ droneId: candidate.droneId, deliveryId: input.deliveryId, reservedAt: input.at })) {
       return { assigned: true, droneId: candidate.droneId, distanceToPickupM: Math.round(candidate.distanceM) };
     }
   }
-  return { assigned: false, reason: ranked.length === 0 ? `no drone is available within ${Math.round(d.maxPickupDistanceM / 1000)} km` : 'every drone in reach is reserved' };
+  return { assigned: false, reason: ranked.length === 0 ? `no drone that reported in the last ${Math.round(d.droneFreshnessMs / 60_000)} min is available within ${Math.round(d.maxPickupDistanceM / 1000)} km` : 'every drone in reach is reserved' };
 }
 
 export async function releaseDrone(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {

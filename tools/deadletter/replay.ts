@@ -3,7 +3,9 @@
  * error; `replay` re-validates each not-yet-replayed record's raw body with today's schema for
  * its source (telemetry, or delivery events), re-publishes the ones that now pass to their hub
  * with the contract's partition key (drone id, or delivery id), and marks them replayed in blob
- * metadata so a second replay does not send them again.
+ * metadata so a second replay does not send them again. `RetriesExhausted` records (events of a
+ * batch that failed its last retry, parked by functions/shared/hub-batch.ts) replay the same way:
+ * their bodies were fine, so they pass and go back to their hub.
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { decodeDeliveryEvent } from '../../domain/delivery/schema';
@@ -58,7 +60,7 @@ function redecode(source: string, raw: string): Redecoded | undefined {
 export async function replayDeadLetters(
   container: ContainerClient,
   publisher: EventPublisher,
-  opts: { dryRun?: boolean; now?: () => Date; progress?: (line: string) => void; batchSize?: number } = {},
+  opts: { dryRun?: boolean; now?: () => Date; progress?: (line: string) => void; batchSize?: number; filter?: { source?: string; reason?: string } } = {},
 ): Promise<ReplayReport> {
   const progress = opts.progress ?? (() => undefined);
   const now = opts.now ?? (() => new Date());
@@ -87,7 +89,7 @@ export async function replayDeadLetters(
     pending = [];
   };
 
-  for await (const letter of readDeadLetters(container)) {
+  for await (const letter of readDeadLetters(container, opts.filter ?? {})) {
     examined++;
     if (letter.replayedAt) {
       alreadyReplayed++;

@@ -7,10 +7,19 @@
  * limit, whichever comes first; its start time names the file. A window with no events writes
  * nothing. Time comes from an injectable clock and closing by time happens on `tick()` (driven by
  * a timer after `start()`), so tests move time by hand instead of sleeping.
+ *
+ * Nothing is lost to a failing lake: a window's write (create, append, flush) is retried with
+ * exponential backoff until the lake has it, and only then reported through `onFile`, which is
+ * where the caller notes the window as written. Windows of a partition are written in order, so
+ * a later one never lands (and is never noted) before an earlier one. Stopping while the lake
+ * still fails abandons the unwritten windows of that partition, all of them and never noted, so a
+ * restart captures them again; so does a kill at any point, between append and flush included
+ * (unflushed data is not part of a file). Capture is at least once: readers drop the repeats by
+ * partition and sequence number (functions/adapters/capture-archive.ts).
  */
 import type { DataLakeFileClient, DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { capturePath, capturedRecordSize, encodeCaptureFile, formatEnqueuedTimeUtc, readCaptureHeader } from '../../functions/adapters/capture-format';
-import type { CaptureCodec, CaptureValue, CapturedEvent } from '../../functions/adapters/capture-format';
+import type { CaptureCodec, CapturePropertyValue, CaptureValue, CapturedEvent } from '../../functions/adapters/capture-format';
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -27,7 +36,7 @@ export interface CaptureInput {
   readonly enqueuedTime: Date;
   readonly body: Buffer | null;
   readonly partitionKey?: string;
-  readonly properties?: Readonly<Record<string, CaptureValue>>;
+  readonly properties?: Readonly<Record<string, CapturePropertyValue>>;
 }
 
 export interface CapturedFile {
@@ -38,6 +47,57 @@ export interface CapturedFile {
   readonly bytes: number;
   /** Why the window closed. */
   readonly reason: 'time' | 'size' | 'flush';
+  readonly firstSequenceNumber: number;
+  readonly lastSequenceNumber: number;
+  /** Attempts the write took (1 when the lake took it at once). */
+  readonly attempts: number;
+}
+
+export interface CaptureRetryOptions {
+  /** Delay before the second attempt; doubles per attempt. Default 500 ms. */
+  readonly firstDelayMs?: number;
+  /** Cap on the delay. Default 30 s. */
+  readonly maxDelayMs?: number;
+  /**
+   * Waits between attempts; resolves false when `signal` aborts (stopping). Default: a real
+   * timer. Tests pass one that returns at once.
+   */
+  readonly wait?: (ms: number, signal: AbortSignal) => Promise<boolean>;
+}
+
+/** A write that failed and will be tried again. */
+export interface CaptureRetry {
+  readonly path: string;
+  readonly partitionId: string;
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: unknown;
+}
+
+const realWait = (ms: number, signal: AbortSignal): Promise<boolean> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** A window left unwritten because the writer stopped while the lake still failed. */
+export class CaptureAbandonedError extends Error {
+  constructor(
+    readonly partitionId: string,
+    readonly events: number,
+    cause: unknown,
+  ) {
+    super(`capture of ${events > 0 ? `${events} event(s)` : 'events'} of partition ${partitionId} abandoned on stop; they are captured again after a restart`, { cause });
+    this.name = 'CaptureAbandonedError';
+  }
 }
 
 export interface CaptureWriterOptions {
@@ -51,8 +111,11 @@ export interface CaptureWriterOptions {
   /** Capture writes deflate; `null` keeps files readable byte by byte. Default deflate. */
   readonly codec?: CaptureCodec;
   readonly clock?: Clock;
-  /** Called after each file is written, e.g. to log it. */
+  /** Called after each window is in the lake (never before): where the caller notes it as written. */
   readonly onFile?: (file: CapturedFile) => void;
+  readonly retry?: CaptureRetryOptions;
+  /** Called before each retry of a failed write, e.g. to log it. */
+  readonly onRetry?: (retry: CaptureRetry) => void;
 }
 
 interface Window {
@@ -65,6 +128,8 @@ interface PartitionState {
   window?: Window;
   /** Writes of one partition run in order, so a later window never lands before an earlier one. */
   writes: Promise<void>;
+  /** A window of this partition was abandoned: later ones must not be noted past it. */
+  abandoned?: unknown;
 }
 
 /** How much of an existing file to read first when looking for its header (it is rarely more than 1 KiB). */
@@ -77,6 +142,8 @@ export class CaptureWriter {
   private readonly codec: CaptureCodec;
   private readonly clock: Clock;
   private timer: NodeJS.Timeout | undefined;
+  /** Aborted on stop: pending retries get no more waits. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: CaptureWriterOptions) {
     this.windowMs = opts.windowMs ?? 60_000;
@@ -116,7 +183,10 @@ export class CaptureWriter {
     await settleAll(writes);
   }
 
-  /** Closes every open window now and waits for every write: the shutdown path. */
+  /**
+   * Closes every open window now and waits for every write: the shutdown path. Rejects when a
+   * window of some partition was abandoned (see stop()).
+   */
   async flushAll(): Promise<void> {
     const writes: Promise<void>[] = [];
     for (const [partitionId, st] of this.partitions) {
@@ -124,6 +194,8 @@ export class CaptureWriter {
       writes.push(st.writes);
     }
     await settleAll(writes);
+    const abandoned = [...this.partitions].find(([, st]) => st.abandoned !== undefined);
+    if (abandoned) throw new CaptureAbandonedError(abandoned[0], 0, abandoned[1].abandoned);
   }
 
   /** Ticks on a timer (unref'd, so it never keeps the process alive). */
@@ -135,10 +207,14 @@ export class CaptureWriter {
     this.timer.unref();
   }
 
-  /** Stops the timer and writes what is buffered. */
+  /**
+   * Stops the timer and writes what is buffered: each pending window gets one more attempt at
+   * once, and is abandoned (not noted, so captured again after a restart) if the lake still fails.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.stopping.abort();
     await this.flushAll();
   }
 
@@ -162,17 +238,53 @@ export class CaptureWriter {
   }
 
   private async write(partitionId: string, w: Window, reason: CapturedFile['reason']): Promise<void> {
+    const st = this.state(partitionId);
+    if (st.abandoned !== undefined) throw new CaptureAbandonedError(partitionId, w.events.length, st.abandoned);
     const windowStart = new Date(w.start);
     const path = capturePath({ namespace: this.opts.namespace, eventHub: this.opts.eventHub, partitionId, windowStart });
+    const first = this.opts.retry?.firstDelayMs ?? 500;
+    const max = this.opts.retry?.maxDelayMs ?? 30_000;
+    const wait = this.opts.retry?.wait ?? realWait;
+    for (let attempt = 1; ; attempt++) {
+      let bytes: number;
+      try {
+        bytes = await this.writeOnce(path, w.events);
+      } catch (error) {
+        const delayMs = Math.min(max, first * 2 ** (attempt - 1));
+        if (!this.stopping.signal.aborted) this.opts.onRetry?.({ path, partitionId, attempt, delayMs, error });
+        if (this.stopping.signal.aborted || !(await wait(delayMs, this.stopping.signal))) {
+          st.abandoned = error;
+          throw new CaptureAbandonedError(partitionId, w.events.length, error);
+        }
+        continue;
+      }
+      const firstEvent = w.events[0];
+      const lastEvent = w.events[w.events.length - 1];
+      this.opts.onFile?.({
+        path,
+        partitionId,
+        windowStart,
+        events: w.events.length,
+        bytes,
+        reason,
+        firstSequenceNumber: firstEvent?.sequenceNumber ?? -1,
+        lastSequenceNumber: lastEvent?.sequenceNumber ?? -1,
+        attempts: attempt,
+      });
+      return;
+    }
+  }
+
+  /**
+   * One attempt. Safe to repeat after any failure: data appended and not flushed is not part of
+   * the file, and a repeat appends at the flushed length again; a flush that landed though its
+   * answer was lost makes the repeat add the window twice, which readers drop as duplicates.
+   */
+  private async writeOnce(path: string, events: readonly CapturedEvent[]): Promise<number> {
     const file = this.opts.fileSystem.getFileClient(path);
     const created = await file.createIfNotExists();
-    let bytes: number;
-    if (created.succeeded) {
-      bytes = await writeAt(file, 0, await encodeCaptureFile(w.events, { codec: this.codec }));
-    } else {
-      bytes = await this.appendToExisting(file, w.events);
-    }
-    this.opts.onFile?.({ path, partitionId, windowStart, events: w.events.length, bytes, reason });
+    if (created.succeeded) return writeAt(file, 0, await encodeCaptureFile(events, { codec: this.codec }));
+    return this.appendToExisting(file, events);
   }
 
   /**
@@ -189,7 +301,7 @@ export class CaptureWriter {
       const header = readCaptureHeader(await file.readToBuffer(0, probe));
       if (header) {
         if (header.codec !== 'null' && header.codec !== 'deflate') throw new Error(`${file.name} uses codec ${header.codec}, which this writer cannot append to`);
-        const blocks = await encodeCaptureFile(events, { codec: header.codec, syncMarker: header.syncMarker, header: false });
+        const blocks = await encodeCaptureFile(events, { codec: header.codec, syncMarker: header.syncMarker, header: false, ...(header.schema !== undefined ? { schema: header.schema } : {}) });
         return writeAt(file, length, blocks);
       }
       if (probe >= length) throw new Error(`${file.name} is not an Avro container file`);

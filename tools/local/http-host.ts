@@ -18,6 +18,7 @@ import type { Cookie, HttpResponseInit } from '@azure/functions';
 import type { Caller } from '../../domain/shared/caller';
 import { principalHeaders } from '../../functions/http/identity';
 import { problemResponse } from '../../functions/http/problem';
+import { checkRoutePrefix } from '../runtime/functions-core';
 import type { RegisteredFunction } from '../runtime/functions-core';
 import { consoleLogger, createInvocationContext, describeError } from './invocation';
 import type { AfterInvocation, LocalLogger } from './invocation';
@@ -111,6 +112,7 @@ export class HttpHost {
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger;
     const prefix = (options.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
+    checkRoutePrefix(prefix);
     for (const fn of options.functions) {
       if (fn.trigger.type.toLowerCase() !== 'httptrigger') continue;
       const route = typeof fn.trigger.route === 'string' && fn.trigger.route !== '' ? fn.trigger.route : fn.name;

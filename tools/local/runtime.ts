@@ -35,7 +35,7 @@ import {
 import type { DurableClientBindingData, DurableHttpHandler } from '../runtime/durable';
 import { CaptureWriter } from './capture-writer';
 import type { CaptureInput, CapturedFile } from './capture-writer';
-import type { CaptureValue } from '../../functions/adapters/capture-format';
+import type { CapturePropertyValue } from '../../functions/adapters/capture-format';
 import { startDurableCosmos } from './cosmos-wal';
 import type { DurableCosmosHandle } from './cosmos-wal';
 import { EventHubNamespace, eventHubOutputHook, eventHubsPublishRoute, startEventHubTriggers } from './eventhubs';
@@ -297,11 +297,11 @@ function durableHostOptions(hostJsonPath: string): { maxConcurrentActivities: nu
   return { maxConcurrentActivities: max, hubName: typeof dt.hubName === 'string' ? dt.hubName : 'LocalTaskHub' };
 }
 
-/** Capture only carries numbers, strings and bytes in application properties. */
-function captureProperties(props: Readonly<Record<string, unknown>>): Record<string, CaptureValue> {
-  const out: Record<string, CaptureValue> = {};
+/** Capture only carries numbers, strings, bytes and nulls in application properties. */
+function captureProperties(props: Readonly<Record<string, unknown>>): Record<string, CapturePropertyValue> {
+  const out: Record<string, CapturePropertyValue> = {};
   for (const [k, v] of Object.entries(props)) {
-    if (typeof v === 'number' || typeof v === 'string' || Buffer.isBuffer(v)) out[k] = v;
+    if (typeof v === 'number' || typeof v === 'string' || Buffer.isBuffer(v) || v === null) out[k] = v;
     else if (typeof v === 'boolean') out[k] = String(v);
   }
   return out;
@@ -309,8 +309,10 @@ function captureProperties(props: Readonly<Record<string, unknown>>): Record<str
 
 /**
  * Capture for one hub: every appended event goes to a CaptureWriter; the position after the last
- * event in a written file is kept under the data directory, so a restart resumes where the lake
- * stops (at least once: a crash between a file and its position writes those events again).
+ * event of a window the lake has taken is kept under the data directory, so a restart resumes
+ * where the lake stops (at least once: a crash between a file and its position writes those
+ * events again, and the archive reader drops the repeats). A failing lake is retried by the
+ * writer; the position never moves past a window the lake does not have.
  */
 class HubCapture {
   readonly #writer: CaptureWriter;
@@ -318,8 +320,6 @@ class HubCapture {
   readonly #file: string;
   readonly #positions: Record<string, number>;
   readonly #next = new Map<string, number>();
-  /** Sequence numbers handed to the writer and not yet in a file, per partition, in order. */
-  readonly #buffered = new Map<string, number[]>();
   #unsubscribe: (() => void) | undefined;
 
   constructor(hub: EventHub, fileSystem: ReturnType<DataLakeServiceClient['getFileSystemClient']>, windowMs: number, stateFile: string, log: LocalLogger) {
@@ -333,6 +333,7 @@ class HubCapture {
       eventHub: hub.name,
       windowMs,
       onFile: (f) => this.#written(f, log),
+      onRetry: (r) => log('warning', `Capture.${hub.name}`, `Partition ${r.partitionId}: writing ${r.path} failed (attempt ${r.attempt}: ${describeError(r.error)}); again in ${r.delayMs} ms.`),
     });
   }
 
@@ -345,17 +346,16 @@ class HubCapture {
     this.#writer.start(1000, (e) => log('error', `Capture.${this.#hub.name}`, describeError(e)));
   }
 
-  async stop(): Promise<void> {
+  async stop(log: LocalLogger): Promise<void> {
     this.#unsubscribe?.();
-    await this.#writer.stop();
+    // Windows the lake would not take are not noted: the next start captures them again.
+    await this.#writer.stop().catch((e: unknown) => log('warning', `Capture.${this.#hub.name}`, describeError(e)));
   }
 
   #feed(partitionId: string, log: LocalLogger): void {
     const from = this.#next.get(partitionId) ?? 0;
     const events = this.#hub.read(partitionId, from);
     if (events.length === 0) return;
-    const buffered = this.#buffered.get(partitionId) ?? [];
-    this.#buffered.set(partitionId, buffered);
     for (const e of events) {
       const input: CaptureInput = {
         partitionId,
@@ -366,18 +366,14 @@ class HubCapture {
         ...(e.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
         properties: captureProperties(e.properties),
       };
-      buffered.push(e.sequenceNumber);
       this.#writer.add(input).catch((err: unknown) => log('error', `Capture.${this.#hub.name}`, `Partition ${partitionId}: ${describeError(err)}`));
     }
     this.#next.set(partitionId, from + events.length);
   }
 
   #written(file: CapturedFile, log: LocalLogger): void {
-    const buffered = this.#buffered.get(file.partitionId) ?? [];
-    const done = buffered.splice(0, file.events);
-    const last = done[done.length - 1];
-    if (last === undefined) return;
-    this.#positions[file.partitionId] = last + 1;
+    if (file.events === 0) return;
+    this.#positions[file.partitionId] = Math.max(this.#positions[file.partitionId] ?? 0, file.lastSequenceNumber + 1);
     const temp = `${this.#file}.${process.pid}.tmp`;
     fs.writeFileSync(temp, JSON.stringify(this.#positions));
     fs.renameSync(temp, this.#file);
@@ -579,7 +575,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       capture.start(appLogger);
       captures.push(capture);
     }
-    stops.push({ name: 'capture', phase: 5, stop: async () => void (await Promise.all(captures.map((c) => c.stop()))) });
+    stops.push({ name: 'capture', phase: 5, stop: async () => void (await Promise.all(captures.map((c) => c.stop(appLogger)))) });
 
     // ── Timers and Event Hub triggers ────────────────────────────────────────────────────
     const timers = new TimerScheduler({ functions, dataDir, settings, logger: appLogger, afterInvocation }).start();

@@ -3,6 +3,11 @@
  * the `@azure/functions-core` module. With it installed, every `app.*` and `df.app.*` call
  * reaches `registerFunction(metadata, handler)` here, with the full binding metadata and retry
  * options, so the local runtime and the tests run the same handlers Azure runs, unchanged.
+ *
+ * It also enforces the Functions host's start-up rules that nothing else here would notice, so a
+ * registration Azure refuses fails locally too: function names are case-insensitive and limited
+ * to `^[a-zA-Z][a-zA-Z0-9_-]{0,127}$` (azure-functions-dotnet-worker #3359), one HTTP function
+ * per method and route template, and nothing under `admin`, which the host keeps for its own API.
  */
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
@@ -52,6 +57,72 @@ function isTriggerType(type: string): boolean {
   return /trigger$/i.test(type);
 }
 
+/** The host's rule for function names (Microsoft.Azure.WebJobs.Script `FunctionNameValidationRegex`). */
+export const FUNCTION_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_-]{0,127}$/;
+
+const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'] as const;
+
+/** The host keeps `admin…` for its own API: a route or route prefix starting so is refused at start-up. */
+const startsWithAdmin = (route: string): boolean => /^admin/i.test(route.replace(/^\/+/, ''));
+
+/** A route prefix the host accepts (host.json `extensions.http.routePrefix`); throws otherwise. */
+export function checkRoutePrefix(prefix: string): void {
+  if (startsWithAdmin(prefix)) throw new Error(`The route prefix "${prefix}" conflicts with the host's built-in admin routes.`);
+}
+
+/**
+ * A route template as the router tells templates apart: literal segments ignoring case,
+ * parameters by position and constraints only (`deliveries/{id}` and `Deliveries/{deliveryId}`
+ * are the same route).
+ */
+function routeKey(template: string): string {
+  return template
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .map((segment) => segment.replace(/\{\*?[^}:?=]*(:[^}?=]*)?[^}]*\}/g, (_m, constraint: string | undefined) => `{${(constraint ?? '').toLowerCase()}}`).toLowerCase())
+    .join('/');
+}
+
+interface HttpRoute {
+  readonly key: string;
+  readonly template: string;
+  readonly methods: readonly string[];
+}
+
+function httpRouteOf(name: string, trigger: BindingMetadata): HttpRoute | undefined {
+  if (trigger.type.toLowerCase() !== 'httptrigger') return undefined;
+  const template = typeof trigger.route === 'string' && trigger.route !== '' ? trigger.route : name;
+  const declared = Array.isArray(trigger.methods) ? trigger.methods.filter((m): m is string => typeof m === 'string').map((m) => m.toUpperCase()) : [];
+  // No methods declared: the host routes every method to the function.
+  return { key: routeKey(template), template, methods: declared.length > 0 ? declared : [...HTTP_METHODS] };
+}
+
+/**
+ * Why the host would refuse `candidate` beside the functions already registered, or undefined
+ * when it would start with it. The rules are the host's, checked in its order: name, uniqueness
+ * ignoring case, reserved route, one function per method and route template.
+ */
+export function registrationProblem(existing: Iterable<RegisteredFunction>, candidate: FunctionMetadata): string | undefined {
+  const name = candidate.name;
+  if (!FUNCTION_NAME_PATTERN.test(name)) return `Function name "${name}" is invalid: the host requires ${FUNCTION_NAME_PATTERN.source}.`;
+  const trigger = Object.values(candidate.bindings).find((b) => isTriggerType(b.type));
+  if (!trigger) return `Function "${name}" has no trigger binding.`;
+  const route = httpRouteOf(name, trigger);
+  if (route && startsWithAdmin(route.template)) return `Function "${name}": the route "${route.template}" conflicts with the host's built-in admin routes.`;
+  for (const other of existing) {
+    if (other.name === name) return `Function "${name}" is registered twice.`;
+    if (other.name.toLowerCase() === name.toLowerCase()) {
+      return `Functions "${other.name}" and "${name}" differ only by case; the host treats function names case-insensitively and refuses both.`;
+    }
+    const theirs = route ? httpRouteOf(other.name, other.trigger) : undefined;
+    if (route && theirs && theirs.key === route.key) {
+      const shared = route.methods.filter((m) => theirs.methods.includes(m));
+      if (shared.length > 0) return `Functions "${other.name}" and "${name}" both answer ${shared.join(', ')} on route "${route.template}".`;
+    }
+  }
+  return undefined;
+}
+
 const coreApi = {
   version: 'fabrikam-local',
   hostVersion: '4.0.0',
@@ -65,9 +136,8 @@ const coreApi = {
     const entry = Object.entries(metadata.bindings).find(([, b]) => isTriggerType(b.type));
     if (!entry) throw new Error(`Function "${metadata.name}" has no trigger binding.`);
     const [bindingName, binding] = entry;
-    if (registered.has(metadata.name)) {
-      throw new Error(`Function "${metadata.name}" is registered twice.`);
-    }
+    const problem = registrationProblem(registered.values(), metadata);
+    if (problem) throw new Error(problem);
     registered.set(metadata.name, {
       name: metadata.name,
       metadata,

@@ -126,7 +126,7 @@ describe('GET /api/openapi.json', () => {
         events: events.map((e) => ({ eventId: e.eventId, type: e.type, sequence: e.sequence, occurredAt: e.occurredAt, data: e.data })),
       });
     }
-    check('Drone', { droneId: 'drone-1', status: 'Idle', position: { lat: 1, lon: 2, altitudeM: 3 }, batteryPct: 50, sequence: 4, reportedAt: '2026-11-22T10:00:05Z' });
+    check('Drone', { droneId: 'drone-1', status: 'Idle', position: { lat: 1, lon: 2, altitudeM: 3 }, batteryPct: 50, sequence: 4, reportedAt: '2026-11-22T10:00:05Z', stale: false });
     check('Problem', { type: 'https://fabrikam.example/problems/not-found', title: 'Not found.', status: 404, detail: 'x' });
     check('HealthReport', { status: 'Unhealthy', checks: { cosmosDb: { status: 'Unhealthy', latencyMs: 2000, error: 'timeout' } } });
     expect(() => check('DeliveryStatus', { ...foldStatus(deliveryStream('x')), stage: 'Teleported' })).toThrow();

@@ -159,8 +159,28 @@ describe('GET /api/drones/{droneId}', () => {
         sequence: 9,
         reportedAt: '2026-11-22T10:00:05Z',
         deliveryId: D,
+        // Its last report is weeks old: past DroneFreshnessMinutes (10).
+        stale: true,
       });
     }
+  });
+
+  it('shows stale: false while the last report is at most DroneFreshnessMinutes old, stale: true past it, and the delivery holding its reservation', async () => {
+    const minutesAgo = (m: number): string => new Date(Date.now() - m * 60_000).toISOString();
+    const fresh = `fresh-${suffix}`;
+    const silent = `silent-${suffix}`;
+    await comp.droneStore().write(stateFromTelemetry(telemetry({ droneId: fresh, sequence: 1, timestamp: minutesAgo(9) })), undefined);
+    await comp.droneStore().write(stateFromTelemetry(telemetry({ droneId: silent, sequence: 1, timestamp: minutesAgo(11) })), undefined);
+    expect(await comp.agents().reservations.tryReserve({ droneId: fresh, deliveryId: D, reservedAt: minutesAgo(1) })).toBe(true);
+
+    const freshView = (await drone(fresh, reader)).json<Record<string, unknown>>();
+    expect(freshView).toMatchObject({ droneId: fresh, status: 'Idle', stale: false, reservedFor: D });
+    const silentView = (await drone(silent, reader)).json<Record<string, unknown>>();
+    expect(silentView).toMatchObject({ droneId: silent, status: 'Idle', stale: true });
+    expect(silentView).not.toHaveProperty('reservedFor');
+
+    await comp.agents().reservations.release(D);
+    expect((await drone(fresh, admin)).json()).not.toHaveProperty('reservedFor');
   });
 
   it('answers 401 without identity, 403 without an operations role (before any read), 404 for an unknown drone, 400 for a bad id', async () => {

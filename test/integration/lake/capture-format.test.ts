@@ -9,12 +9,14 @@ import avro from 'avsc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CAPTURE_SCHEMA,
+  CAPTURE_SCHEMA_DOCUMENTED,
   capturePath,
   capturedEnqueuedTime,
   decodeCaptureFile,
   encodeCaptureFile,
   formatEnqueuedTimeUtc,
   parseCapturePath,
+  propertiesAllowNull,
   readCaptureHeader,
 } from '../../../functions/adapters/capture-format';
 import type { CapturedEvent } from '../../../functions/adapters/capture-format';
@@ -105,10 +107,10 @@ describe('Capture Avro format', () => {
     expect(resolved.records[1]?.Body).toEqual(Buffer.from([0xff, 0x00, 0x10]));
   });
 
-  it('reads files avsc wrote itself from the published schema', async () => {
+  it('reads files avsc wrote itself from the documented schema (Properties values without null)', async () => {
     const file = path.join(dir, 'by-avsc.avro');
     await new Promise<void>((resolve, reject) => {
-      const enc = avro.createFileEncoder(file, CAPTURE_SCHEMA as unknown as avro.Schema, { codec: 'deflate' });
+      const enc = avro.createFileEncoder(file, CAPTURE_SCHEMA_DOCUMENTED as unknown as avro.Schema, { codec: 'deflate' });
       enc.on('error', reject);
       enc.on('finish', () => setTimeout(resolve, 20));
       enc.write({ SequenceNumber: 7, Offset: '70', EnqueuedTimeUtc: '1/2/2026 12:00:01 AM', SystemProperties: {}, Properties: { n: { long: 3 } }, Body: Buffer.from('x') });
@@ -117,6 +119,67 @@ describe('Capture Avro format', () => {
     const [decoded] = await decodeCaptureFile(await fs.readFile(file));
     expect(decoded).toEqual({ sequenceNumber: 7, offset: '70', enqueuedTimeUtc: '1/2/2026 12:00:01 AM', systemProperties: {}, properties: { n: 3 }, body: Buffer.from('x') });
     expect(capturedEnqueuedTime(decoded as CapturedEvent)?.toISOString()).toBe('2026-01-02T00:00:01.000Z');
+  });
+
+  /** The writer schema as a real Capture file's header carries it, written out here rather than imported. */
+  const REAL_CAPTURE_SCHEMA = {
+    type: 'record',
+    name: 'EventData',
+    namespace: 'Microsoft.ServiceBus.Messaging',
+    fields: [
+      { name: 'SequenceNumber', type: 'long' },
+      { name: 'Offset', type: 'string' },
+      { name: 'EnqueuedTimeUtc', type: 'string' },
+      { name: 'SystemProperties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } },
+      { name: 'Properties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes', 'null'] } },
+      { name: 'Body', type: ['null', 'bytes'] },
+    ],
+  };
+
+  it('reads a file avsc wrote with the real Capture schema, Properties values including null, null values kept', async () => {
+    const file = path.join(dir, 'real-capture.avro');
+    await new Promise<void>((resolve, reject) => {
+      const enc = avro.createFileEncoder(file, REAL_CAPTURE_SCHEMA as unknown as avro.Schema, { codec: 'deflate' });
+      enc.on('error', reject);
+      enc.on('finish', () => setTimeout(resolve, 20));
+      enc.write({
+        SequenceNumber: 41,
+        Offset: '4100',
+        EnqueuedTimeUtc: '11/22/2026 2:58:24 PM',
+        SystemProperties: { 'x-opt-enqueued-time': { long: at }, 'x-opt-partition-key': { string: 'd-41' } },
+        Properties: { correlationId: null, retries: { long: 2 }, source: { string: 'saga' } },
+        Body: Buffer.from('{"eventId":"d-41:1"}'),
+      });
+      enc.write({ SequenceNumber: 42, Offset: '4200', EnqueuedTimeUtc: '11/22/2026 2:58:25 PM', SystemProperties: {}, Properties: { onlyNull: null }, Body: null });
+      enc.end();
+    });
+    const bytes = await fs.readFile(file);
+    expect(propertiesAllowNull(readCaptureHeader(bytes)?.schema)).toBe(true);
+    expect(await decodeCaptureFile(bytes)).toEqual([
+      {
+        sequenceNumber: 41,
+        offset: '4100',
+        enqueuedTimeUtc: '11/22/2026 2:58:24 PM',
+        systemProperties: { 'x-opt-enqueued-time': at, 'x-opt-partition-key': 'd-41' },
+        properties: { correlationId: null, retries: 2, source: 'saga' },
+        body: Buffer.from('{"eventId":"d-41:1"}'),
+      },
+      { sequenceNumber: 42, offset: '4200', enqueuedTimeUtc: '11/22/2026 2:58:25 PM', systemProperties: {}, properties: { onlyNull: null }, body: null },
+    ]);
+  });
+
+  it('writes the real variant itself, null property values included, and leaves nulls out of blocks for a documented-schema file', async () => {
+    expect(propertiesAllowNull(CAPTURE_SCHEMA)).toBe(true);
+    expect(propertiesAllowNull(CAPTURE_SCHEMA_DOCUMENTED)).toBe(false);
+    const withNull = event(5, Buffer.from('{}'), { tag: null, n: 1 });
+    expect(await decodeCaptureFile(await encodeCaptureFile([withNull]))).toEqual([withNull]);
+    // Appending to a file an older writer made with the documented schema: its header's schema rules.
+    const old = await encodeCaptureFile([event(4, null)], { schema: CAPTURE_SCHEMA_DOCUMENTED });
+    const header = readCaptureHeader(old);
+    if (!header) throw new Error('no header');
+    expect(header.schema).toEqual(CAPTURE_SCHEMA_DOCUMENTED);
+    const more = await encodeCaptureFile([withNull], { header: false, syncMarker: header.syncMarker, schema: header.schema });
+    expect((await decodeCaptureFile(Buffer.concat([old, more]))).map((e) => e.properties)).toEqual([{}, { n: 1 }]);
   });
 
   it('takes more blocks appended with the file\'s own sync marker', async () => {

@@ -292,16 +292,18 @@ describe('the Event Hubs trigger dispatcher', () => {
     expect(calls.get(F.many)?.map((c) => c.input)).toEqual([[1], [2]]);
   });
 
-  it('retries a failing batch with a fixed delay, then checkpoints and moves on when retries run out', async () => {
+  it('retries a failing batch with a fixed delay; once retries run out it alerts, holds the batch unchecked with later events behind it, and runs it as a last attempt until it goes through', async () => {
     const clock = new ManualClock();
     clockForCalls = clock;
     const ns = setup({ clock });
     const { logger, lines } = capturingLogger();
+    let healed = false;
     behaviour.set(F.fixed, (input) => {
-      if ((input as string[]).includes('poison')) throw new Error('still failing');
+      if (!healed && (input as string[]).includes('poison')) throw new Error('still failing');
     });
     const d = dispatcher(F.fixed, { namespace: ns, clock, logger });
     const hub = ns.hub('orders');
+    const key = { hub: 'orders', consumerGroup: '$Default', owner: F.fixed, partitionId: '3' };
     hub.publish([{ body: 'poison', partitionId: '3' }]);
     await settle();
     expect(calls.get(F.fixed)).toHaveLength(1);
@@ -311,35 +313,54 @@ describe('the Event Hubs trigger dispatcher', () => {
     expect(calls.get(F.fixed)).toHaveLength(2);
     hub.publish([{ body: 'fine', partitionId: '3' }]);
     await clock.advance(2000);
+    // Retries 1 and 2 are spent: the batch is held, not checkpointed, and "fine" waits behind it.
+    expect(lines.filter((l) => l.startsWith('warning:'))).toHaveLength(2);
+    const alerts = lines.filter((l) => l.startsWith('error:')).map((l) => JSON.parse(l.slice('error: '.length)) as Record<string, unknown>);
+    expect(alerts).toEqual([expect.objectContaining({ alert: 'eventhubs.batchHeld', function: F.fixed, hub: 'orders', partitionId: '3', firstSequenceNumber: 0, lastSequenceNumber: 0, retries: 2, error: 'still failing' })]);
+    expect(ns.checkpoints.get(key)).toBeUndefined();
+    expect(d.position('3')).toBe(0);
+
+    await clock.advance(2000);
+    expect(lines.filter((l) => l.includes('eventhubs.batchHeld'))).toHaveLength(2);
+    healed = true;
+    await clock.advance(2000);
+    await d.whenIdle();
     const got = calls.get(F.fixed) ?? [];
     expect(got.map((c) => c.context.retryContext)).toEqual([
       { retryCount: 0, maxRetryCount: 2 },
       { retryCount: 1, maxRetryCount: 2 },
       { retryCount: 2, maxRetryCount: 2 },
+      // Held: every further run is a last attempt, so the app parks the batch rather than throw.
+      { retryCount: 2, maxRetryCount: 2 },
+      { retryCount: 2, maxRetryCount: 2 },
       { retryCount: 0, maxRetryCount: 2 },
     ]);
-    expect(got.map((c) => c.input)).toEqual([['poison'], ['poison'], ['poison'], ['fine']]);
-    await d.whenIdle();
-    expect(d.position('3')).toBe(2);
-    expect(lines.filter((l) => l.startsWith('warning:'))).toHaveLength(2);
-    expect(lines.some((l) => l.startsWith('error:') && l.includes('after 2 retries') && l.includes('moving on'))).toBe(true);
+    expect(got.map((c) => c.input)).toEqual([['poison'], ['poison'], ['poison'], ['poison'], ['poison'], ['fine']]);
+    expect(ns.checkpoints.get(key)?.sequenceNumber).toBe(1);
+    expect(lines.some((l) => l.includes('Checkpointing past'))).toBe(false);
   });
 
-  it('backs off exponentially between retries up to the maximum interval', async () => {
+  it('backs off exponentially between retries up to the maximum interval, then holds at the maximum interval', async () => {
     const clock = new ManualClock();
     clockForCalls = clock;
     const start = clock.now();
     const ns = setup({ clock });
+    let down = true;
     behaviour.set(F.exponential, () => {
-      throw new Error('down');
+      if (down) throw new Error('down');
     });
     const d = dispatcher(F.exponential, { namespace: ns, clock });
     ns.hub('orders').publish([{ body: 'x', partitionId: '0' }]);
     await clock.advance(10_000);
+    // Retries after 1 s, 2 s, then 3 s (4 s capped at the 3 s maximum); held, it runs again 3 s later.
+    expect((calls.get(F.exponential) ?? []).map((c) => c.at - start)).toEqual([0, 1000, 3000, 6000, 9000]);
+    const key = { hub: 'orders', consumerGroup: '$Default', owner: F.exponential, partitionId: '0' };
+    expect(ns.checkpoints.get(key)).toBeUndefined();
+    down = false;
+    await clock.advance(3000);
     await d.whenIdle();
-    // Retries after 1 s, 2 s, then 3 s (4 s capped at the 3 s maximum).
-    expect((calls.get(F.exponential) ?? []).map((c) => c.at - start)).toEqual([0, 1000, 3000, 6000]);
-    expect(ns.checkpoints.get({ hub: 'orders', consumerGroup: '$Default', owner: F.exponential, partitionId: '0' })?.sequenceNumber).toBe(0);
+    expect((calls.get(F.exponential) ?? []).map((c) => c.at - start)).toEqual([0, 1000, 3000, 6000, 9000, 12_000]);
+    expect(ns.checkpoints.get(key)?.sequenceNumber).toBe(0);
   });
 
   it('resolves %Setting% consumer groups and refuses groups the hub does not declare', () => {

@@ -60,4 +60,17 @@ describe('a delivery that goes well', () => {
     const report = await w.engine.verifyDeterminism('happy-1');
     expect(report.deterministic).toBe(true);
   });
+
+  it('does not assign a drone that still says Idle but stopped reporting more than DroneFreshnessMinutes ago, however near', async () => {
+    // An earlier simulator run's drone, left Idle right at the pickup, then silent for 11 minutes.
+    await w.registerDrone('happy-drone-silent', { lat: 47.61, lon: -122.33 });
+    await w.clock.advance(11 * 60_000, () => w.settle());
+    await w.registerDrone('happy-drone-fresh', { lat: 47.65, lon: -122.4 });
+
+    expect((await w.post(request({ deliveryId: 'happy-fresh' }), alice)).status).toBe(202);
+    await w.settle();
+    const p = await w.progress('happy-fresh');
+    expect(p?.stage).toBe('Scheduled');
+    expect(p?.droneId).toBe('happy-drone-fresh');
+  });
 });

@@ -36,9 +36,20 @@ describe('the drone scheduler and delivery agent decisions', () => {
     const ranked = rankDrones(
       [drone('far', 47.7, -122.5), drone('b', 47.61, -122.33), drone('a', 47.61, -122.33), drone('busy', 47.61, -122.33, { deliveryId: 'x' }), drone('low', 47.61, -122.33, { batteryPct: 10 }), drone('away', -33.9, 18.4)],
       { lat: 47.61, lon: -122.33 },
+      { now: new Date('2026-11-22T10:05:00Z'), freshnessMs: 10 * 60_000 },
       25_000,
     );
     expect(ranked.map((r) => r.droneId)).toEqual(['a', 'b', 'far']);
+  });
+
+  it('passes over a drone that still says Idle but has not reported for longer than the freshness limit, however near', () => {
+    const now = new Date('2026-11-22T10:20:00Z');
+    const ranked = rankDrones(
+      [drone('silent-nearest', 47.61, -122.33, { timestamp: '2026-11-22T10:09:59Z' }), drone('fresh-further', 47.62, -122.34, { timestamp: '2026-11-22T10:19:00Z' }), drone('at-limit', 47.63, -122.35, { timestamp: '2026-11-22T10:10:00Z' })],
+      { lat: 47.61, lon: -122.33 },
+      { now, freshnessMs: 10 * 60_000 },
+    );
+    expect(ranked.map((r) => r.droneId)).toEqual(['fresh-further', 'at-limit']);
   });
 
   it('computes ETAs from distance and cruise speed, and refuses an unreachable deadline', () => {

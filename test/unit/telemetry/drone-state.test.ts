@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evolveDrone, foldDrone, isAvailable } from '../../../domain/telemetry/drone-state';
+import { DEFAULT_DRONE_FRESHNESS_MS, evolveDrone, foldDrone, isAssignable, isAvailable, isStale } from '../../../domain/telemetry/drone-state';
 import { groupByDrone, planDrone } from '../../../domain/telemetry/batch';
 import { DRONE_STATUSES } from '../../../domain/telemetry/schema';
 import type { Telemetry } from '../../../domain/telemetry/schema';
@@ -57,12 +57,34 @@ describe('the drone state fold', () => {
 });
 
 describe('availability for scheduling', () => {
-  const base = { status: 'Idle' as const, batteryPct: 30 };
-  it('is an Idle drone with battery ≥ 30% and no delivery', () => {
-    expect(isAvailable(base)).toBe(true);
-    expect(isAvailable({ ...base, batteryPct: 29.99 })).toBe(false);
-    expect(isAvailable({ ...base, deliveryId: 'd-1' })).toBe(false);
-    for (const status of DRONE_STATUSES.filter((s) => s !== 'Idle')) expect(isAvailable({ ...base, status })).toBe(false);
+  const reportedAt = '2026-11-22T10:00:00Z';
+  const base = { status: 'Idle' as const, batteryPct: 30, reportedAt };
+  const now = new Date('2026-11-22T10:05:00Z');
+  const TEN_MIN = DEFAULT_DRONE_FRESHNESS_MS;
+
+  it('is an Idle drone with battery ≥ 30%, no delivery and a report at most DroneFreshnessMinutes old', () => {
+    expect(isAvailable(base, now, TEN_MIN)).toBe(true);
+    expect(isAvailable({ ...base, batteryPct: 29.99 }, now, TEN_MIN)).toBe(false);
+    expect(isAvailable({ ...base, deliveryId: 'd-1' }, now, TEN_MIN)).toBe(false);
+    for (const status of DRONE_STATUSES.filter((s) => s !== 'Idle')) expect(isAvailable({ ...base, status }, now, TEN_MIN)).toBe(false);
+  });
+
+  it('given an Idle, charged, free drone whose last report is 10 minutes old, it is available; a millisecond later it is stale and not', () => {
+    const atLimit = new Date(Date.parse(reportedAt) + TEN_MIN);
+    const pastLimit = new Date(atLimit.getTime() + 1);
+    expect(isStale(base, atLimit, TEN_MIN)).toBe(false);
+    expect(isAvailable(base, atLimit, TEN_MIN)).toBe(true);
+    expect(isStale(base, pastLimit, TEN_MIN)).toBe(true);
+    expect(isAvailable(base, pastLimit, TEN_MIN)).toBe(false);
+    // The time-free rules alone still hold: the stored flag is unchanged by age.
+    expect(isAssignable(base)).toBe(true);
+  });
+
+  it('takes the limit it is given, and counts a report stamped ahead of now as fresh and an unreadable one as stale', () => {
+    expect(isAvailable(base, now, 4 * 60_000)).toBe(false);
+    expect(isAvailable(base, now, 5 * 60_000)).toBe(true);
+    expect(isStale({ reportedAt: '2026-11-22T10:30:00Z' }, now, TEN_MIN)).toBe(false);
+    expect(isStale({ reportedAt: 'not a time' }, now, TEN_MIN)).toBe(true);
   });
 });
 

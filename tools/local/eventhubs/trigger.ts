@@ -3,8 +3,14 @@
  * Event Hubs extension does: one dispatcher per (hub, consumer group, function), one invocation
  * at a time per partition (so a partition's events are handled in order), batches shaped by
  * host.json `extensions.eventHubs`, trigger metadata as the worker hands it to Node handlers, the
- * function's retry policy, and a checkpoint after every invocation whether it succeeded or not
- * (the host does not stop a partition for a failing batch; the retry policy is the only redo).
+ * function's retry policy, and a checkpoint after every invocation that succeeded.
+ *
+ * A failing batch: the host checkpoints past it once its retry policy is spent, and its events
+ * are gone. Here a batch whose retries ran out is held instead: an `alert` is logged at error
+ * level and the batch is run again, as a last attempt (so the app parks it, see
+ * functions/shared/hub-batch.ts), every maximum retry interval until it goes through; later
+ * events of the partition wait behind it, as order demands. Only a function without a retry
+ * policy is checkpointed past after one failure, as the host does, with an error line.
  *
  * Batching follows the extension's documented rule: a batch of up to `maxEventBatchSize` goes as
  * soon as at least `minEventBatchSize` events are waiting, or when `maxWaitTime` has passed since
@@ -17,10 +23,10 @@
 import type { InvocationContext, RetryContext } from '@azure/functions';
 import type { RegisteredFunction } from '../../runtime/functions-core';
 import type { Clock } from '../clock';
-import { systemClock } from '../clock';
+import { sleep, systemClock } from '../clock';
 import { DEFAULT_HOST_OPTIONS } from '../host-options';
 import type { EventHubsHostOptions } from '../host-options';
-import { consoleLogger, createInvocationContext, describeError, runWithRetries } from '../invocation';
+import { consoleLogger, createInvocationContext, describeError, retryDelayMs, runWithRetries } from '../invocation';
 import type { AfterInvocation, LocalLogger } from '../invocation';
 import { resolveOptionalSetting } from '../settings';
 import type { Settings } from '../settings';
@@ -209,8 +215,9 @@ export class EventHubTriggerDispatcher {
     const last = batch[batch.length - 1];
     if (!first || !last) return;
     const range = batch.length === 1 ? `sequence number ${first.sequenceNumber}` : `sequence numbers ${first.sequenceNumber}-${last.sequenceNumber}`;
-    const outcome = await runWithRetries(
-      this.#fn.metadata.retryOptions,
+    const policy = this.#fn.metadata.retryOptions;
+    let outcome = await runWithRetries(
+      policy,
       {
         clock: this.#clock,
         signal: this.#abort.signal,
@@ -219,10 +226,35 @@ export class EventHubTriggerDispatcher {
       },
       (retryContext) => this.#invoke(p, batch, retryContext),
     );
+    // Retries spent: hold the batch and run it again as a last attempt until it goes through.
+    for (let held = 1; policy && !outcome.ok && !outcome.aborted; held++) {
+      const waitMs = Math.max(1, retryDelayMs(policy, Math.max(1, policy.maxRetryCount)));
+      this.#logger(
+        'error',
+        this.#category,
+        JSON.stringify({
+          alert: 'eventhubs.batchHeld',
+          function: this.#fn.name,
+          hub: this.hubName,
+          partitionId: p.id,
+          firstSequenceNumber: first.sequenceNumber,
+          lastSequenceNumber: last.sequenceNumber,
+          retries: outcome.retries,
+          held,
+          error: describeError(outcome.error),
+          next: `not checkpointed; run again as a last attempt in ${waitMs} ms`,
+        }),
+      );
+      if (!(await sleep(this.#clock, waitMs, this.#abort.signal))) return; // stopping: unchecked, delivered again next time
+      const lastAttempt: RetryContext = { retryCount: policy.maxRetryCount, maxRetryCount: policy.maxRetryCount };
+      outcome = await this.#invoke(p, batch, lastAttempt).then(
+        () => ({ ok: true }) as const,
+        (error: unknown) => ({ ok: false, error, retries: policy.maxRetryCount, aborted: false }) as const,
+      );
+    }
     if (!outcome.ok) {
       if (outcome.aborted) return; // stopping: the batch stays unchecked and is delivered again next time
-      const why = this.#fn.metadata.retryOptions ? `after ${outcome.retries} ${outcome.retries === 1 ? 'retry' : 'retries'}` : 'and no retry policy is set';
-      this.#logger('error', this.#category, `Partition ${p.id}, ${range} failed ${why}: ${describeError(outcome.error)}. Checkpointing past it and moving on.`);
+      this.#logger('error', this.#category, `Partition ${p.id}, ${range} failed and no retry policy is set: ${describeError(outcome.error)}. Checkpointing past it and moving on.`);
     }
     this.#options.namespace.checkpoints.set(this.#key(p.id), {
       sequenceNumber: last.sequenceNumber,

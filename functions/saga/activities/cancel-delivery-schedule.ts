@@ -1,4 +1,8 @@
-/** Activity CancelDelivery (compensation of ScheduleDelivery): marks the schedule cancelled, or leaves a mark if there was none. */
+/**
+ * Activity CancelDeliverySchedule (compensation of ScheduleDelivery): marks the schedule cancelled,
+ * or leaves a mark if there was none. Not "CancelDelivery": the HTTP function `cancelDelivery`
+ * has that name ignoring case, and the host refuses two such functions.
+ */
 import { ACTIVITIES } from '../../names';
 import { cancelDelivery } from '../agents';
 import type { CompensationInput, CompensationResult } from '../contracts';
