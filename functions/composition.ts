@@ -17,7 +17,7 @@ import { HUBS } from './names';
 import type { AppConfig, BlobSettings, CosmosSettings } from './config';
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { DeadLetterSink, DroneAssignments, DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
+import type { DeadLetterSink, DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
 import type { IntakeRecords } from '../domain/delivery/agents';
 import type { SlaSettings } from '../domain/delivery/saga';
 import { BlobDeadLetterSink } from './adapters/blob-dead-letters';
@@ -102,12 +102,6 @@ export class Composition {
   get ingestionRetry(): RetryPolicy {
     return { attempts: this.config.ingestion.writeAttempts, baseDelayMs: 100, maxDelayMs: 2000 };
   }
-
-  /** A drone is assigned to a delivery while it holds the delivery's reservation (one point read, by drone id). */
-  readonly droneAssignments = lazy<DroneAssignments>(() => {
-    const reservations = new CosmosDroneReservations(this.container(COSMOS_CONTAINERS.droneReservations));
-    return { isAssigned: async (droneId, deliveryId) => (await reservations.findByDrone(droneId))?.deliveryId === deliveryId };
-  });
 
   /** Per invocation: the durable client comes from the invocation's input binding, built only when a milestone needs it. */
   milestones(context: InvocationContext): MilestoneSink {

@@ -55,12 +55,6 @@ export interface DeadLetterSink {
   put(letter: DeadLetter): Promise<void>;
 }
 
-/** Which drone a delivery has: CONTRACT §2 counts a milestone only from the drone assigned to it. */
-export interface DroneAssignments {
-  /** True while `droneId` holds the reservation of `deliveryId`. */
-  isAssigned(droneId: string, deliveryId: string): Promise<boolean>;
-}
-
 export interface MilestoneSink {
   /** At least once: the saga ignores duplicates and late milestones. */
   raise(milestone: Milestone): Promise<void>;

@@ -29,7 +29,6 @@ export async function ingestTelemetry(messages: unknown, context: InvocationCont
         store: c.droneStore(),
         deadLetters: c.deadLetters(),
         milestones: c.milestones(context),
-        assignments: c.droneAssignments(),
         breaker: c.ingestionBreaker(),
         retry: c.ingestionRetry,
         now,

@@ -3,13 +3,11 @@
  * sink and the rest of the batch goes on; valid events are coalesced per drone and written once
  * per drone with a version-guarded write; milestones newer than the stored state are raised
  * before the write, so a crash between the two re-raises (the saga ignores duplicates) rather
- * than losing one. A milestone is raised only when the reporting drone is the one assigned to
- * the delivery (CONTRACT §2): a report from any other drone names a delivery that is not its own,
- * and is logged and left out. Transient store failures are retried here, then rethrown for the
- * function's retry policy: every step is idempotent, so re-running the batch is safe.
+ * than losing one. Transient store failures are retried here, then rethrown for the function's
+ * retry policy: every step is idempotent, so re-running the batch is safe.
  */
 import { decodeTelemetry, groupByDrone, planDrone } from '../../domain/telemetry/batch';
-import type { DeadLetterSink, DroneAssignments, DroneStateStore, EventOrigin, MilestoneSink } from '../../domain/telemetry/ports';
+import type { DeadLetterSink, DroneStateStore, EventOrigin, MilestoneSink } from '../../domain/telemetry/ports';
 import type { CircuitBreaker } from '../resilience/circuit-breaker';
 import { forEachBounded, withRetry } from '../resilience/retry';
 import { decodeBatch, utf8 } from '../shared/decode-batch';
@@ -19,8 +17,6 @@ export interface IngestDeps {
   readonly store: DroneStateStore;
   readonly deadLetters: DeadLetterSink;
   readonly milestones: MilestoneSink;
-  /** Who holds each delivery; a milestone from another drone is not raised. */
-  readonly assignments: DroneAssignments;
   readonly breaker: CircuitBreaker;
   readonly retry: RetryPolicy;
   readonly now: () => Date;
@@ -40,8 +36,6 @@ export interface BatchReport {
   readonly conflicts: number;
   readonly staleSkipped: number;
   readonly milestones: number;
-  /** Milestones left out because the reporting drone is not the one assigned to the delivery. */
-  readonly milestonesIgnored: number;
   /** Now minus the oldest / newest enqueued time in the batch, in ms (when the host gave them). */
   readonly maxLatenessMs?: number;
   readonly minLatenessMs?: number;
@@ -63,7 +57,6 @@ export async function ingestBatch(
   let conflicts = 0;
   let staleSkipped = 0;
   let milestones = 0;
-  let milestonesIgnored = 0;
   const guarded = <T>(call: () => Promise<T>): Promise<T> => withRetry(() => deps.breaker.execute(call), deps.retry, deps.wait);
 
   await forEachBounded([...groups.entries()], deps.parallelism ?? 16, async ([droneId, events]) => {
@@ -74,13 +67,7 @@ export async function ingestBatch(
         staleSkipped += plan.staleEvents;
         return;
       }
-      let ignored = 0;
       for (const m of plan.milestones) {
-        if (!(await withRetry(() => deps.assignments.isAssigned(m.droneId, m.deliveryId), deps.retry, deps.wait))) {
-          ignored += 1;
-          deps.log?.({ event: 'telemetry.milestoneIgnored', reason: 'drone not assigned to the delivery', deliveryId: m.deliveryId, milestone: m.name, droneId: m.droneId, sequence: m.sequence });
-          continue;
-        }
         await withRetry(() => deps.milestones.raise(m), deps.retry, deps.wait);
         deps.log?.({ event: 'telemetry.milestone', deliveryId: m.deliveryId, milestone: m.name, droneId: m.droneId, sequence: m.sequence });
       }
@@ -89,8 +76,7 @@ export async function ingestBatch(
       if (written) {
         writes += 1;
         staleSkipped += plan.staleEvents;
-        milestones += plan.milestones.length - ignored;
-        milestonesIgnored += ignored;
+        milestones += plan.milestones.length;
         return;
       }
       // Another writer moved the drone meanwhile: re-read and plan again against its state.
@@ -110,7 +96,6 @@ export async function ingestBatch(
     conflicts,
     staleSkipped,
     milestones,
-    milestonesIgnored,
     ...(enqueued.length > 0
       ? { maxLatenessMs: now.getTime() - Math.min(...enqueued), minLatenessMs: now.getTime() - Math.max(...enqueued) }
       : {}),

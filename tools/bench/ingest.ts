@@ -71,7 +71,6 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
     store,
     deadLetters: { put: async () => undefined },
     milestones: { raise: async () => undefined },
-    assignments: { isAssigned: async () => true },
     breaker,
     retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
     now: () => new Date(),

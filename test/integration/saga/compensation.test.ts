@@ -15,13 +15,8 @@ beforeAll(async () => {
 });
 afterAll(async () => w.close());
 
-/**
- * A fresh delivery id and a drone right at its pickup, the only one available, so it is the one
- * chosen: the drones of earlier tests dock (Charging). Milestones count only from the assigned
- * drone, so the test must fly the very drone the saga took.
- */
+/** A fresh delivery id and a drone right at its pickup, so it is the one chosen. */
 async function setUp(): Promise<{ id: string; drone: string }> {
-  if (n > 0) await w.fly(`comp-drone-${n}`, { status: 'Charging', position: { lat: 47.61, lon: -122.33, altitudeM: 0 } });
   n++;
   const id = `comp-${n}`;
   const drone = `comp-drone-${n}`;
