@@ -123,6 +123,9 @@ export class CrashingStore implements InstanceStore {
 
 let worldCount = 0;
 
+/** How the engine hands queued events over: the saga's specifications run in both. */
+export const EVENT_DELIVERY_MODES = ['batch', 'single'] as const;
+
 export type WorldEngineOptions = Pick<DurableEngineOptions, 'eventDelivery' | 'loseResult'>;
 
 export async function useSagaWorld(label: string, settings: Record<string, string> = {}, engineOptions: WorldEngineOptions = {}): Promise<SagaWorld> {
