@@ -208,9 +208,15 @@ export function progressOf(s: SagaState): SagaProgress {
   };
 }
 
-/** The signals worth waking up for: none once the outcome is fixed (they would only be ignored). */
+const STOP_SIGNALS: readonly ExternalSignal[] = ['CancelRequested', 'CompensationRequested'];
+
+/**
+ * The signals worth waking up for: none once the outcome is fixed, and no milestones before the
+ * saga knows its drone (they would only be ignored).
+ */
 export function listensTo(s: SagaState): readonly ExternalSignal[] {
-  return s.done || s.end ? [] : EXTERNAL_SIGNALS;
+  if (s.done || s.end) return [];
+  return s.droneId === undefined ? STOP_SIGNALS : EXTERNAL_SIGNALS;
 }
 
 // ------------------------------------------------------------------ decide and evolve
