@@ -2,6 +2,7 @@
  * The function app's entry point (package.json `main`): importing a module registers its
  * triggers through `app.*` / `df.app.*`. Every trigger module is listed here once.
  */
+import './ops/principal-trust';
 import './ops/health';
 import './telemetry/ingest-telemetry';
 import './history/project-delivery-events';

@@ -634,6 +634,7 @@ var functionAppSettings = {
   SupervisorGraceMinutes: '5'
   StatusViewTtlDays: '30'
   ProjectorWriteAttempts: '4'
+  RebuildMaxRangeDays: '31'
 }
 
 var appSettingsConfig = {

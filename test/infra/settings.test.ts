@@ -59,6 +59,7 @@ const FLEX_UNSUPPORTED = [
 const specs = Object.entries(SETTINGS) as [string, SettingSpec][];
 const appSettings = specs.filter(([, s]) => s.where === 'app').map(([n]) => n);
 const emulatorSettings = specs.filter(([, s]) => s.where === 'emulator').map(([n]) => n);
+const platformSettings = specs.filter(([, s]) => s.where === 'platform').map(([n]) => n);
 
 const main = readBicep(path.join(INFRA, 'main.bicep'));
 const bicepAppSettings = varValue(main, 'functionAppSettings');
@@ -141,6 +142,17 @@ describe('emulator settings', () => {
 
   it('none is offered in local.settings.sample.json (the local runtime sets its own)', () => {
     expect(sampleKeys.filter((k) => emulatorSettings.includes(k))).toEqual([]);
+  });
+});
+
+describe('platform settings (App Service sets them on the running app)', () => {
+  it('include the App Service Authentication switch the app reads', () => {
+    expect(platformSettings).toEqual(expect.arrayContaining(['WEBSITE_AUTH_ENABLED', 'WEBSITE_SITE_NAME']));
+  });
+
+  it('are set neither by Bicep nor by local.settings.sample.json (setting one would forge the platform)', () => {
+    expect(bicepKeys.filter((k) => platformSettings.includes(k))).toEqual([]);
+    expect(sampleKeys.filter((k) => platformSettings.includes(k))).toEqual([]);
   });
 });
 

@@ -8,12 +8,17 @@ import { callHttp, loadFunctionApp } from '../../support/app';
 import { deliveryStream } from '../../support/delivery';
 import { foldStatus } from '../../../domain/delivery/status';
 import { FUNCTIONS } from '../../../functions/names';
+import { principalHeaders } from '../../../functions/http/identity';
+import { useEmulators } from '../../support/emulators';
 
 type Json = Record<string, unknown>;
 let doc: Json;
 
 beforeAll(async () => {
-  const res = await callHttp(FUNCTIONS.openApi, { path: 'openapi.json' });
+  await useEmulators('openapi');
+  const anonymous = await callHttp(FUNCTIONS.openApi, { path: 'openapi.json' });
+  expect(anonymous.status).toBe(401);
+  const res = await callHttp(FUNCTIONS.openApi, { path: 'openapi.json', headers: principalHeaders({ id: 'reader', roles: [] }) });
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toContain('application/json');
   doc = res.json<Json>();
