@@ -10,6 +10,8 @@ import './history/get-delivery-status';
 import './history/get-delivery-history';
 import './history/get-drone';
 import './history/rebuild-views-http';
+import './history/get-rebuild-job';
+import './history/rebuild-job';
 import './ops/openapi';
 import './saga/request-delivery-http';
 import './saga/cancel-delivery-http';

@@ -137,8 +137,14 @@ describe('startLocalRuntime', () => {
   });
 
   it('serves the publish endpoint and its own status', async () => {
-    const r = await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, { method: 'POST', body: JSON.stringify([{ body: { a: 1 }, partitionKey: 'k' }]) });
+    const events = JSON.stringify([{ body: { a: 1 }, partitionKey: 'k' }]);
+    const r = await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: events });
     expect(r.status).toBe(202);
+    // The whole runtime's listener refuses what a web page could send (tools/local/cross-site.ts).
+    expect((await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, { method: 'POST', body: events })).status).toBe(415);
+    for (const path of ['/local/status', '/runtime/webhooks/durabletask/instances', '/api/rtl/nothing']) {
+      expect((await fetch(`${rt.baseUrl}${path}`, { headers: { origin: 'https://evil.example' } })).status, path).toBe(403);
+    }
     const status = (await (await fetch(`${rt.baseUrl}/local/status`)).json()) as { hubs: { name: string }[] };
     expect(status.hubs.map((h) => h.name).sort()).toEqual(['delivery-events', 'telemetry']);
   });

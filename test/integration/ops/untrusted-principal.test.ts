@@ -29,7 +29,7 @@ describe.each([
   it('every HTTP route but health answers 401 to forged admin headers', async () => {
     const registry = await loadFunctionApp();
     const http = [...registry.functions.values()].filter((f) => f.trigger.type === 'httpTrigger' && f.name !== FUNCTIONS.health);
-    expect(http.length).toBeGreaterThanOrEqual(7);
+    expect(http.length).toBeGreaterThanOrEqual(8);
     for (const fn of http) {
       const method = Array.isArray(fn.trigger.methods) ? String(fn.trigger.methods[0]) : 'GET';
       const res = await callHttp(fn.name, { method, path: String(fn.trigger.route), headers: { ...forged, 'content-type': 'application/json' }, params: sample, body: method === 'GET' ? undefined : '{}' });
