@@ -7,6 +7,7 @@
  * `<Name>__blobServiceUri`, …). Keys and connection strings are accepted only for emulators
  * on loopback: in Azure every data-plane call uses the managed identity.
  */
+import { COSMOS_DATABASE } from './resources';
 
 export interface CosmosSettings {
   readonly endpoint: string;
@@ -201,7 +202,7 @@ export const isLoopback = (url: URL): boolean => LOOPBACK.has(url.hostname);
 function readCosmos(r: Reader): CosmosSettings {
   const endpoint = r.required('CosmosConnection__accountEndpoint');
   const key = r.raw('CosmosConnection__accountKey');
-  const database = r.string('CosmosDatabaseName', 'drone-delivery');
+  const database = r.string('CosmosDatabaseName', COSMOS_DATABASE);
   if (endpoint) {
     const url = r.url('CosmosConnection__accountEndpoint', endpoint);
     if (url && key && !isLoopback(url)) {

@@ -6,6 +6,9 @@
  */
 import { CONSUMER_GROUP_SETTINGS, HUBS } from './names';
 
+/** The Cosmos DB database infrastructure creates (CosmosDatabaseName's default). */
+export const COSMOS_DATABASE = 'drone-delivery';
+
 export interface CosmosContainerDecl {
   readonly name: string;
   readonly partitionKey: string;
@@ -29,8 +32,12 @@ export interface BlobContainerDecl {
   readonly purpose: string;
 }
 
+/**
+ * Blob containers of the host storage account (AzureWebJobsStorage), where the app already
+ * holds the blob role the Functions host needs: the lake stays read-only to the app.
+ */
 export const BLOB_CONTAINERS = {
-  deadLetter: { name: 'deadletter', purpose: 'Poison events with reason and Event Hubs metadata.' },
+  deadLetter: { name: 'deadletter', purpose: 'Poison events with reason and Event Hubs metadata (host storage account).' },
 } as const satisfies Record<string, BlobContainerDecl>;
 
 /** Data Lake file systems: Capture writes the full delivery events here (archive, rebuilds). */
