@@ -51,6 +51,8 @@ export interface EventHubDecl {
   /** Consumer group name and the app setting that carries it. */
   readonly consumerGroups: readonly { readonly name: string; readonly setting: string }[];
   readonly capture: boolean;
+  /** Partitions per deployment profile in Azure (fixed once the hub exists on Standard); default 2. */
+  readonly partitionCount?: { readonly dev: number; readonly prod: number };
 }
 
 export const EVENT_HUBS: readonly EventHubDecl[] = [
@@ -59,12 +61,14 @@ export const EVENT_HUBS: readonly EventHubDecl[] = [
     partitionKey: 'droneId',
     consumerGroups: [{ name: 'ingestion', setting: CONSUMER_GROUP_SETTINGS.ingestion }],
     capture: false,
+    partitionCount: { dev: 2, prod: 32 },
   },
   {
     name: HUBS.deliveryEvents,
     partitionKey: 'deliveryId',
     consumerGroups: [{ name: 'projector', setting: CONSUMER_GROUP_SETTINGS.projector }],
     capture: true,
+    partitionCount: { dev: 2, prod: 16 },
   },
 ];
 

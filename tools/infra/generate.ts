@@ -9,12 +9,16 @@
  * - app-settings.json: every `app` setting of functions/config.ts whose value is fixed by the
  *   code (tunables at their documented defaults, consumer groups, database, file system).
  * - role-assignments.json: the role table of tools/infra/access.ts.
+ * - app-roles.json: the API's app roles in the shape `az ad app create --app-roles` takes
+ *   (infra/hooks/preprovision.mjs), with ids stable across runs.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SETTINGS } from '../../functions/config';
 import type { SettingName } from '../../functions/config';
 import { BLOB_CONTAINERS, COSMOS_CONTAINERS, COSMOS_DATABASE, EVENT_HUBS, LAKE_FILE_SYSTEMS } from '../../functions/resources';
+import { ROLE_ADMIN, ROLE_READER } from '../../domain/shared/caller';
 import { roleAssignmentTable } from './access';
 
 /** The repository root: the nearest folder up with package.json (this file runs from tools/ or dist/tools/). */
@@ -33,7 +37,7 @@ export function documentedDefault(description: string): string | undefined {
 
 export function resourcesJson(): Record<string, unknown> {
   return {
-    eventHubs: EVENT_HUBS.map((h) => ({ name: h.name, partitionKey: h.partitionKey, consumerGroups: h.consumerGroups.map((c) => c.name), capture: h.capture })),
+    eventHubs: EVENT_HUBS.map((h) => ({ name: h.name, partitionKey: h.partitionKey, consumerGroups: h.consumerGroups.map((c) => c.name), capture: h.capture, partitionCount: h.partitionCount ?? { dev: 2, prod: 2 } })),
     cosmosDatabase: COSMOS_DATABASE,
     cosmosContainers: Object.values(COSMOS_CONTAINERS).map((c) => ({ name: c.name, partitionKey: c.partitionKey, ...('defaultTtl' in c ? { defaultTtl: c.defaultTtl } : {}) })),
     hostContainers: Object.values(BLOB_CONTAINERS).map((c) => c.name),
@@ -60,12 +64,37 @@ export function roleAssignmentsJson(): Record<string, unknown> {
   return { assignments: roleAssignmentTable() };
 }
 
+/** A stable UUID (RFC 4122 layout, version 5 bits) from a name: the same role keeps its id. */
+export function stableUuid(name: string): string {
+  const h = createHash('sha1').update(`fabrikam-drone-delivery/${name}`).digest();
+  h[6] = ((h[6] ?? 0) & 0x0f) | 0x50;
+  h[8] = ((h[8] ?? 0) & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
+}
+
+export function appRolesJson(): unknown[] {
+  const role = (value: string, displayName: string, description: string) => ({
+    allowedMemberTypes: ['User', 'Application'],
+    description,
+    displayName,
+    id: stableUuid(value),
+    isEnabled: true,
+    value,
+  });
+  return [
+    role(ROLE_ADMIN, 'Delivery administrator', 'Sees and changes every delivery, reads drones, runs view rebuilds.'),
+    role(ROLE_READER, 'Delivery reader', 'Reads every delivery and every drone.'),
+  ];
+}
+
 export function generatedFiles(): Record<string, string> {
   const text = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
   return {
     'resources.json': text(resourcesJson()),
     'app-settings.json': text(appSettingsJson()),
     'role-assignments.json': text(roleAssignmentsJson()),
+    'app-roles.json': text(appRolesJson()),
   };
 }
 
