@@ -6,6 +6,7 @@
  * Slices run one after another: a delivery's view is recomputed from its whole stored stream each
  * time, so the last slice that touched it leaves the right view.
  */
+import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { addCounts, jobProgress, NO_COUNTS, planRebuildSlices } from '../../domain/delivery/rebuild-job';
@@ -42,7 +43,7 @@ export function* rebuildViewsJob(context: OrchestrationContext): Generator<df.Ta
 
 df.app.orchestration(ORCHESTRATIONS.rebuildViewsJob, rebuildViewsJob);
 
-export async function rebuildViewsSlice(input: unknown): Promise<RebuildReport> {
+export async function rebuildViewsSlice(input: unknown, context: InvocationContext): Promise<RebuildReport> {
   const slice = input as RebuildRange;
   const c = composition();
   const archive = c.archiveReader();
@@ -52,7 +53,7 @@ export async function rebuildViewsSlice(input: unknown): Promise<RebuildReport> 
     ...c.historyDeps,
     ...(slice.deliveryId !== undefined ? { deliveryId: slice.deliveryId } : {}),
     onProgress: (p) => {
-      if (p.phase === 'done') console.info(JSON.stringify({ event: 'history.rebuild.slice', from: slice.from, to: slice.to, ...p }));
+      if (p.phase === 'done') context.info(JSON.stringify({ event: 'history.rebuild.slice', from: slice.from, to: slice.to, ...p }));
     },
   });
 }
