@@ -4,8 +4,9 @@
  * (learn.microsoft.com, "Work with user identities in Azure App Service authentication"), from
  * v1.0 and v2.0 access tokens. The headers count only under a trust the configuration found.
  */
+import path from 'node:path';
 import { HttpRequest } from '@azure/functions';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ROLE_ADMIN, ROLE_READER } from '../../../domain/shared/caller';
 import { parsePrincipalTrust } from '../../../functions/config';
 import type { PrincipalTrust } from '../../../functions/config';
@@ -143,5 +144,33 @@ describe('the start-up check', () => {
     reportPrincipalTrust({ kind: 'appServiceAuthentication' }, (l) => lines.push(l));
     reportPrincipalTrust({ kind: 'localRuntime' }, (l) => lines.push(l));
     expect(lines).toEqual([]);
+  });
+});
+
+describe('the start-up check as the app loads it', () => {
+  const STARTUP_MODULE = path.resolve(__dirname, '../../../functions/ops/principal-trust.ts');
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+    vi.restoreAllMocks();
+  });
+
+  it('importing the module logs one identity.untrusted error outside the local runtime and App Service Authentication', async () => {
+    delete process.env.LocalRuntime;
+    delete process.env.WEBSITE_AUTH_ENABLED;
+    delete process.env.WEBSITE_SITE_NAME;
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    vi.resetModules();
+    await import(STARTUP_MODULE);
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(String(error.mock.calls[0]?.[0])).toContain('"event":"identity.untrusted"');
+  });
+
+  it('and logs nothing under the local runtime', async () => {
+    process.env.LocalRuntime = 'true';
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    vi.resetModules();
+    await import(STARTUP_MODULE);
+    expect(error).not.toHaveBeenCalled();
   });
 });
