@@ -10,8 +10,7 @@
  * - `capture`: Event Hubs Capture's own identity; writes the capture container only.
  * - `deployer`: the person running `azd up` in dev, for local runs against Azure; never in prod.
  */
-import { COSMOS_DATABASE } from '../../functions/resources';
-import { BLOB_CONTAINERS, EVENT_HUBS, LAKE_FILE_SYSTEMS } from '../../functions/resources';
+import { BLOB_CONTAINERS, COSMOS_DATABASE, EVENT_HUBS, LAKE_FILE_SYSTEMS } from '../../functions/resources';
 import { HUBS } from '../../functions/names';
 
 export type Principal = 'app' | 'capture' | 'deployer';
@@ -41,7 +40,7 @@ export const PUBLISHED_HUBS: readonly string[] = [HUBS.deliveryEvents];
 export function roleAssignmentTable(): RoleAssignmentRow[] {
   const consumed = EVENT_HUBS.filter((h) => h.consumerGroups.length > 0).map((h) => h.name);
   const captureFs = LAKE_FILE_SYSTEMS.capture.name;
-  const rows: RoleAssignmentRow[] = [
+  return [
     ...consumed.map((name): RoleAssignmentRow => ({ principal: 'app', role: 'Azure Event Hubs Data Receiver', scope: { kind: 'eventHub', name }, profiles: BOTH })),
     ...PUBLISHED_HUBS.map((name): RoleAssignmentRow => ({ principal: 'app', role: 'Azure Event Hubs Data Sender', scope: { kind: 'eventHub', name }, profiles: BOTH })),
     // The Functions host's own needs on AzureWebJobsStorage (Durable task hub, leases, checkpoints, timers).
@@ -61,5 +60,4 @@ export function roleAssignmentTable(): RoleAssignmentRow[] {
     { principal: 'deployer', role: 'Storage Blob Data Reader', scope: { kind: 'blobContainer', account: 'lake', name: captureFs }, profiles: DEV },
     { principal: 'deployer', role: 'Cosmos DB Built-in Data Contributor', scope: { kind: 'cosmosDatabase', name: COSMOS_DATABASE }, profiles: DEV },
   ];
-  return rows;
 }
