@@ -83,6 +83,8 @@ let engine: DurableEngine;
 let api: DurableHttpServer;
 /** While set, slice activities wait for it: a job that stays Running as long as a test needs. */
 let gate: Promise<void> | undefined;
+/** While set, slice activities fail with it. */
+let sliceFault: Error | undefined;
 const bind = (ctx: InvocationContext): void => void bindDurableClient(ctx, api.clientBindingData());
 const skipped: SkippedArchiveEvent[] = [];
 
@@ -144,7 +146,8 @@ beforeAll(async () => {
   }
 
   // An empty database, with the lake as the archive.
-  const empty = await useEmulators('rebuild-empty', {}, (config) =>
+  // The job's slice retries: one attempt, a short timer, so a failing job ends quickly.
+  const empty = await useEmulators('rebuild-empty', { SagaStepAttempts: '1', SagaStepFirstRetryMs: '10' }, (config) =>
     new ArchiveComposition(config, () => new CaptureDeliveryArchive(new CaptureArchive(fileSystem), NS, HUB, (s) => skipped.push(s))),
   );
   comp = empty.composition;
@@ -154,6 +157,7 @@ beforeAll(async () => {
     registry: await loadFunctionApp(),
     invokeActivity: async (fn, input) => {
       if (fn.name === ACTIVITIES.rebuildViewsSlice && gate) await gate;
+      if (fn.name === ACTIVITIES.rebuildViewsSlice && sliceFault) throw sliceFault;
       return fn.handler(input, createInvocationContext(fn, { logger: silentLogger }));
     },
   });
@@ -305,6 +309,23 @@ describe('POST /api/ops/rebuild-views', () => {
     const done = await poll((await start(range)).headers.location ?? '');
     expect(done.json<Job>().status).toMatch(/Running|Completed/);
     await engine.idle();
+  });
+
+  it('a job whose slice keeps failing ends Failed; asking again reruns it', async () => {
+    const range = { from: '2026-11-22T12:00:00Z', to: '2026-11-22T13:00:00Z' };
+    sliceFault = new Error('the lake is unreachable');
+    try {
+      const res = await start(range);
+      expect(res.status).toBe(202);
+      await engine.idle();
+      const failed = await poll(res.headers.location ?? '');
+      expect(failed.json<Job>()).toMatchObject({ status: 'Failed', progress: { phase: 'running', slicesDone: 0, slicesTotal: 1 } });
+    } finally {
+      sliceFault = undefined;
+    }
+    const again = await start(range);
+    await engine.idle();
+    expect((await poll(again.headers.location ?? '')).json<Job>()).toMatchObject({ status: 'Completed', progress: { phase: 'done', slicesDone: 1 } });
   });
 
   it('an unknown job is 404', async () => {
