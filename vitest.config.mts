@@ -11,5 +11,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default'],
+    // Test files stand where the local runtime stands: the only caller of the app, so the
+    // principal headers they send are believed (functions/config.ts PrincipalTrust).
+    env: { LocalRuntime: 'true' },
   },
 });

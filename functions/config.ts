@@ -7,6 +7,7 @@
  * `<Name>__blobServiceUri`, …). Keys and connection strings are accepted only for emulators
  * on loopback: in Azure every data-plane call uses the managed identity.
  */
+import { COSMOS_DATABASE } from './resources';
 
 export interface CosmosSettings {
   readonly endpoint: string;
@@ -42,7 +43,20 @@ export interface AppConfig {
   readonly saga: SagaSettings;
   readonly fleet: FleetSettings;
   readonly history: HistorySettings;
+  /** Whether `x-ms-client-principal*` headers were set by the platform (and so may be believed). */
+  readonly principalTrust: PrincipalTrust;
 }
+
+/**
+ * Who vouches for the principal headers. App Service Authentication in Azure (it strips
+ * client-sent ones and sets its own); the local runtime locally (it is the only caller that can
+ * reach the app). Anything else passes client-sent headers through unchanged, so they are
+ * ignored and every route but health answers 401.
+ */
+export type PrincipalTrust =
+  | { readonly kind: 'appServiceAuthentication' }
+  | { readonly kind: 'localRuntime' }
+  | { readonly kind: 'untrusted'; readonly reason: string };
 
 export interface LakeSettings {
   readonly dfsServiceUri: string;
@@ -85,6 +99,8 @@ export interface HistorySettings {
   readonly statusViewTtlDays: number;
   /** Attempts per event-store or view call inside one invocation before the batch is handed to the retry policy. */
   readonly writeAttempts: number;
+  /** The longest `to - from` a rebuild job may cover. */
+  readonly rebuildMaxRangeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -104,7 +120,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export interface SettingSpec {
   readonly description: string;
-  readonly where: 'app' | 'emulator';
+  /** `platform`: set by Azure itself on the running app, never by Bicep or local settings. */
+  readonly where: 'app' | 'emulator' | 'platform';
 }
 
 export const SETTINGS = {
@@ -139,6 +156,10 @@ export const SETTINGS = {
   SupervisorGraceMinutes: { where: 'app', description: "Minutes past a saga's complete-by time before the supervisor acts. Default: 5." },
   StatusViewTtlDays: { where: 'app', description: "Days a finished delivery's status view is kept after its last change (per-item TTL). Default: 30." },
   ProjectorWriteAttempts: { where: 'app', description: 'Attempts per event-store or status-view call within one projector invocation. Default: 4.' },
+  RebuildMaxRangeDays: { where: 'app', description: 'Longest time range one view rebuild job may cover, in days. Default: 31.' },
+  WEBSITE_AUTH_ENABLED: { where: 'platform', description: 'Set by App Service to True when App Service Authentication is enabled for the app; only then are principal headers believed in Azure.' },
+  WEBSITE_SITE_NAME: { where: 'platform', description: 'Set by App Service to the app name: the app runs in Azure.' },
+  LocalRuntime: { where: 'emulator', description: 'true when the app runs under the local runtime (npm start), which alone sets principal headers locally. Never set in Azure.' },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -189,7 +210,7 @@ export const isLoopback = (url: URL): boolean => LOOPBACK.has(url.hostname);
 function readCosmos(r: Reader): CosmosSettings {
   const endpoint = r.required('CosmosConnection__accountEndpoint');
   const key = r.raw('CosmosConnection__accountKey');
-  const database = r.string('CosmosDatabaseName', 'drone-delivery');
+  const database = r.string('CosmosDatabaseName', COSMOS_DATABASE);
   if (endpoint) {
     const url = r.url('CosmosConnection__accountEndpoint', endpoint);
     if (url && key && !isLoopback(url)) {
@@ -250,6 +271,31 @@ export function parseDeadLetterStorage(env: Env): BlobSettings {
   return settings;
 }
 
+function readPrincipalTrust(r: Reader): PrincipalTrust {
+  const authEnabled = r.raw('WEBSITE_AUTH_ENABLED');
+  const site = r.raw('WEBSITE_SITE_NAME');
+  const local = r.raw('LocalRuntime');
+  if (local !== undefined && local !== 'true') r.problems.push(`LocalRuntime must be "true" when set, got "${local}".`);
+  // App Service writes "True"; the platform's own readers compare without case.
+  if (authEnabled?.toLowerCase() === 'true') return { kind: 'appServiceAuthentication' };
+  if (site !== undefined) {
+    return {
+      kind: 'untrusted',
+      reason: `The app runs in Azure (WEBSITE_SITE_NAME=${site}) without App Service Authentication (WEBSITE_AUTH_ENABLED is ${authEnabled === undefined ? 'not set' : `"${authEnabled}"`}), so x-ms-client-principal headers could come from any client. Every route but GET /api/health answers 401 until authentication is enabled (infra/README.md).`,
+    };
+  }
+  if (local === 'true') return { kind: 'localRuntime' };
+  return {
+    kind: 'untrusted',
+    reason: 'Neither App Service Authentication (WEBSITE_AUTH_ENABLED=True) nor the local runtime (LocalRuntime=true, set by npm start) vouches for x-ms-client-principal headers, so they could come from any client. Every route but GET /api/health answers 401.',
+  };
+}
+
+/** Only the principal trust, for the start-up check (which must not fail on unrelated settings). */
+export function parsePrincipalTrust(env: Env): PrincipalTrust {
+  return readPrincipalTrust(new Reader(env));
+}
+
 export function parseConfig(env: Env): AppConfig {
   const r = new Reader(env);
   const cosmos = readCosmos(r);
@@ -274,7 +320,9 @@ export function parseConfig(env: Env): AppConfig {
     history: {
       statusViewTtlDays: r.int('StatusViewTtlDays', 30, 1, 3650),
       writeAttempts: r.int('ProjectorWriteAttempts', 4, 1, 20),
+      rebuildMaxRangeMs: r.int('RebuildMaxRangeDays', 31, 1, 3660) * 86_400_000,
     },
+    principalTrust: readPrincipalTrust(r),
     publishing: readPublishing(r, eventHubsNamespace),
     ...readLake(r, eventHubsNamespace),
     fleet: { droneFreshnessMs: r.int('DroneFreshnessMinutes', 10, 1, 10_080) * 60_000 },

@@ -2,6 +2,7 @@
  * The function app's entry point (package.json `main`): importing a module registers its
  * triggers through `app.*` / `df.app.*`. Every trigger module is listed here once.
  */
+import './ops/principal-trust';
 import './ops/health';
 import './telemetry/ingest-telemetry';
 import './history/project-delivery-events';
@@ -9,6 +10,8 @@ import './history/get-delivery-status';
 import './history/get-delivery-history';
 import './history/get-drone';
 import './history/rebuild-views-http';
+import './history/get-rebuild-job';
+import './history/rebuild-job';
 import './ops/openapi';
 import './saga/request-delivery-http';
 import './saga/cancel-delivery-http';

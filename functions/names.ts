@@ -27,6 +27,7 @@ export const FUNCTIONS = {
   getDrone: 'getDrone',
   openApi: 'openApi',
   rebuildViews: 'rebuildViews',
+  getRebuildJob: 'getRebuildJob',
   requestDelivery: 'requestDelivery',
   cancelDelivery: 'cancelDelivery',
   superviseSagas: 'superviseSagas',
@@ -36,6 +37,7 @@ export const FUNCTIONS = {
 export const ORCHESTRATIONS = {
   deliverySaga: 'deliverySaga',
   deliveryRecovery: 'deliveryRecovery',
+  rebuildViewsJob: 'rebuildViewsJob',
 } as const;
 
 export const ACTIVITIES = {
@@ -48,6 +50,7 @@ export const ACTIVITIES = {
   completeDelivery: 'CompleteDelivery',
   emitDeliveryEvent: 'EmitDeliveryEvent',
   closeIntake: 'CloseIntake',
+  rebuildViewsSlice: 'RebuildViewsSlice',
 } as const;
 
 /** External events raised on a delivery's saga (milestone names come from domain/telemetry/milestones). */
@@ -70,6 +73,7 @@ export const ROUTES = {
    * Azure/azure-functions-host#1781), whatever the route prefix.
    */
   rebuildViews: 'ops/rebuild-views',
+  rebuildJob: 'ops/rebuild-views/{jobId}',
   deliveries: 'deliveries',
   delivery: 'deliveries/{deliveryId}',
 } as const;

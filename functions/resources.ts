@@ -6,6 +6,9 @@
  */
 import { CONSUMER_GROUP_SETTINGS, HUBS } from './names';
 
+/** The Cosmos DB database infrastructure creates (CosmosDatabaseName's default). */
+export const COSMOS_DATABASE = 'drone-delivery';
+
 export interface CosmosContainerDecl {
   readonly name: string;
   readonly partitionKey: string;
@@ -29,8 +32,12 @@ export interface BlobContainerDecl {
   readonly purpose: string;
 }
 
+/**
+ * Blob containers of the host storage account (AzureWebJobsStorage), where the app already
+ * holds the blob role the Functions host needs: the lake stays read-only to the app.
+ */
 export const BLOB_CONTAINERS = {
-  deadLetter: { name: 'deadletter', purpose: 'Poison events with reason and Event Hubs metadata.' },
+  deadLetter: { name: 'deadletter', purpose: 'Poison events with reason and Event Hubs metadata (host storage account).' },
 } as const satisfies Record<string, BlobContainerDecl>;
 
 /** Data Lake file systems: Capture writes the full delivery events here (archive, rebuilds). */
@@ -44,6 +51,8 @@ export interface EventHubDecl {
   /** Consumer group name and the app setting that carries it. */
   readonly consumerGroups: readonly { readonly name: string; readonly setting: string }[];
   readonly capture: boolean;
+  /** Partitions per deployment profile in Azure (fixed once the hub exists on Standard); default 2. */
+  readonly partitionCount?: { readonly dev: number; readonly prod: number };
 }
 
 export const EVENT_HUBS: readonly EventHubDecl[] = [
@@ -52,12 +61,14 @@ export const EVENT_HUBS: readonly EventHubDecl[] = [
     partitionKey: 'droneId',
     consumerGroups: [{ name: 'ingestion', setting: CONSUMER_GROUP_SETTINGS.ingestion }],
     capture: false,
+    partitionCount: { dev: 2, prod: 32 },
   },
   {
     name: HUBS.deliveryEvents,
     partitionKey: 'deliveryId',
     consumerGroups: [{ name: 'projector', setting: CONSUMER_GROUP_SETTINGS.projector }],
     capture: true,
+    partitionCount: { dev: 2, prod: 16 },
   },
 ];
 

@@ -1,13 +1,12 @@
 // Fabrikam Drone Delivery Pipeline: everything the function app needs in Azure, composed from
-// pinned Azure Verified Modules. Subscription scope so one deployment (azd up, or
+// pinned Azure Verified Modules in five modules (monitoring, network, data, messaging, app) and
+// one role table (modules/rbac.bicep). Subscription scope so one deployment (azd up, or
 // az deployment sub create) also creates the resource group.
 //
-// What is declared here mirrors the code's own declarations, and test/infra checks it:
-//   - functionAppSettings   <-> functions/config.ts SETTINGS (every `app` setting, nothing stale)
-//   - eventHubDefinitions   <-> functions/resources.ts EVENT_HUBS (hubs, consumer groups, capture)
-//   - cosmosContainers      <-> functions/resources.ts COSMOS_CONTAINERS (partition keys, TTL)
-//   - lakeContainers        <-> functions/resources.ts BLOB_CONTAINERS plus the Capture file system
-// Every data-plane call uses the one user-assigned managed identity: no keys, no SAS, no
+// Nothing the code declares is copied here: hubs, containers, setting names and defaults and the
+// role table come from infra/generated/*.json, which `npm run gen:infra` writes from
+// functions/resources.ts, functions/config.ts and tools/infra/access.ts (test/infra fails when
+// they are stale). Every data-plane call uses a managed identity: no keys, no SAS, no
 // connection strings; local auth is off wherever the service allows it.
 targetScope = 'subscription'
 
@@ -32,7 +31,7 @@ param profile string = 'dev'
 @description('Optional. Name of the resource group to create. Default: rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@description('Optional. Object id of the person or pipeline running the deployment (azd sets AZURE_PRINCIPAL_ID). When set, it gets the same data-plane roles as the app on Event Hubs, the lake and Cosmos DB, so local runs against the deployed resources work with `az login`.')
+@description('Optional. Object id of the person or pipeline running the deployment (azd sets AZURE_PRINCIPAL_ID). dev only: it gets the deployer rows of the role table (send/receive per hub, dead letters, reading the archive, Cosmos DB data in the database), so local runs against the deployed resources work with `az login`. Ignored in prod.')
 param principalId string = ''
 
 @allowed([
@@ -43,21 +42,16 @@ param principalId string = ''
 @description('Optional. Principal type of principalId.')
 param principalType string = 'User'
 
-@description('Optional. Application (client) id of the Entra ID app registration that protects the HTTP API (see infra/README.md for its app roles Deliveries.Admin and Deliveries.Reader). Empty: App Service Authentication is not configured and every call but GET /api/health answers 401.')
-param authClientId string = ''
+@minLength(36)
+@maxLength(36)
+@description('Required. Application (client) id of the Entra ID app registration that protects the HTTP API, with app roles Deliveries.Admin and Deliveries.Reader. azd creates it in the preprovision hook (infra/hooks/preprovision.mjs) and sets AUTH_CLIENT_ID; without one the deployment stops here: no deployment without sign-in.')
+param authClientId string
 
 @description('Optional. Tenant of the app registration. Default: the deployment\'s tenant.')
 param authTenantId string = tenant().tenantId
 
-@minValue(1)
-@maxValue(32)
-@description('Optional. Partitions of the telemetry hub (fixed after creation on Standard). Default: 2 (dev), 32 (prod).')
-param telemetryPartitionCount int = profile == 'prod' ? 32 : 2
-
-@minValue(1)
-@maxValue(32)
-@description('Optional. Partitions of the delivery-events hub. Default: 2 (dev), 16 (prod).')
-param deliveryEventsPartitionCount int = profile == 'prod' ? 16 : 2
+@description('Optional. Partitions by hub name, overriding the counts functions/resources.ts declares per profile (fixed after creation on Standard).')
+param eventHubPartitionCounts object = {}
 
 @minValue(1)
 @maxValue(7)
@@ -129,6 +123,11 @@ param apiRateLimitCalls int = 120
 @description('Optional. Renewal period of the rate limit, in seconds.')
 param apiRateLimitPeriodSeconds int = 60
 
+@minValue(1)
+@maxValue(146000)
+@description('Optional. prod only: days every Capture file stays immutable (time-based retention policy on the capture container). Default: 365.')
+param captureImmutabilityDays int = 365
+
 @minLength(3)
 @maxLength(45)
 @description('Optional. Durable Functions task hub name (letters and digits, starts with a letter). Default: fabrikam<profile>.')
@@ -145,7 +144,7 @@ param logRetentionDays int = profile == 'prod' ? 90 : 30
 @description('Optional. Extra tags for every resource.')
 param tags object = {}
 
-// ── Names and shared values ─────────────────────────────────────────────────────────────────
+// ── Names ───────────────────────────────────────────────────────────────────────────────────
 
 var isProd = profile == 'prod'
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -156,106 +155,22 @@ var allTags = union(tags, {
   workload: 'fabrikam-drone-delivery'
 })
 
-var identityName = 'id-${resourceToken}'
-var logAnalyticsName = 'log-${resourceToken}'
-var appInsightsName = 'appi-${resourceToken}'
+var appIdentityName = 'id-${resourceToken}'
+var captureIdentityName = 'id-capture-${resourceToken}'
 var hostStorageName = 'st${resourceToken}'
 var lakeStorageName = 'dls${resourceToken}'
 var eventHubsNamespaceName = 'evhns-${resourceToken}'
 var cosmosAccountName = 'cosmos-${resourceToken}'
-var planName = 'plan-${resourceToken}'
 var functionAppName = 'func-${resourceToken}'
 var apiManagementName = 'apim-${resourceToken}'
-
-var storageSuffix = environment().suffixes.storage
-var lakeBlobEndpoint = 'https://${lakeStorageName}.blob.${storageSuffix}'
-var lakeDfsEndpoint = 'https://${lakeStorageName}.dfs.${storageSuffix}'
-var eventHubsFqdn = '${eventHubsNamespaceName}.servicebus.windows.net'
-var storageSku = zoneRedundant ? 'Standard_ZRS' : 'Standard_LRS'
-
-var cosmosDatabaseName = 'drone-delivery'
 // Flex Consumption pulls the app package from this container, by identity.
 var deploymentContainerName = 'deployments'
-// The lake file system Capture writes to; the archive reader (ArchiveLakeFileSystem) reads it.
-var captureContainerName = 'capture'
-// Capture's path layout; functions/adapters/capture-format.ts parses exactly this.
-var captureArchiveNameFormat = '{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}'
 var localConsumerGroupSuffix = '-local'
+var deployApiManagement = isProd && enableApiManagement
+var resources = loadJsonContent('generated/resources.json')
+var storageSuffix = environment().suffixes.storage
 
-// Mirrors functions/resources.ts EVENT_HUBS: one consumer group per reading function.
-var eventHubDefinitions = [
-  {
-    name: 'telemetry'
-    partitionCount: telemetryPartitionCount
-    consumerGroups: [
-      'ingestion'
-    ]
-    capture: false
-  }
-  {
-    name: 'delivery-events'
-    partitionCount: deliveryEventsPartitionCount
-    consumerGroups: [
-      'projector'
-    ]
-    capture: true
-  }
-]
-
-// Mirrors functions/resources.ts COSMOS_CONTAINERS: partition key, and defaultTtl where declared
-// (-1: per-item TTL on, no default expiry; absent: TTL off).
-var cosmosContainers = [
-  {
-    name: 'drones'
-    partitionKey: '/id'
-  }
-  {
-    name: 'intakes'
-    partitionKey: '/id'
-  }
-  {
-    name: 'packages'
-    partitionKey: '/id'
-  }
-  {
-    name: 'droneReservations'
-    partitionKey: '/id'
-  }
-  {
-    name: 'deliveries'
-    partitionKey: '/id'
-  }
-  {
-    name: 'deliveryEvents'
-    partitionKey: '/deliveryId'
-  }
-  {
-    name: 'deliveryStatus'
-    partitionKey: '/id'
-    defaultTtl: -1
-  }
-]
-
-// The lake account: functions/resources.ts BLOB_CONTAINERS (dead letters) and the Capture file system.
-var lakeContainers = [
-  'deadletter'
-  captureContainerName
-]
-
-// Built-in role definition ids (the same in every tenant). Least privilege: data-plane roles only.
-var roles = {
-  eventHubsDataReceiver: 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
-  eventHubsDataSender: '2b629674-e913-4c01-ae53-ef4638d8f975'
-  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
-}
-// Cosmos DB's own data-plane role "Cosmos DB Built-in Data Contributor".
-var cosmosDataContributorRoleId = '00000000-0000-0000-0000-000000000002'
-
-// ── Resource group ──────────────────────────────────────────────────────────────────────────
+// ── Resource group and identities ───────────────────────────────────────────────────────────
 
 module rg 'br/public:avm/res/resources/resource-group:0.4.4' = {
   name: 'rg-${resourceToken}'
@@ -266,543 +181,164 @@ module rg 'br/public:avm/res/resources/resource-group:0.4.4' = {
   }
 }
 
-// ── Identity and monitoring ─────────────────────────────────────────────────────────────────
-
-module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.6.0' = {
-  name: 'identity-${resourceToken}'
+// The app's identity: every data-plane call of the app and its host.
+module appIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.6.0' = {
+  name: 'id-${resourceToken}'
   scope: resourceGroup(rgName)
   dependsOn: [
     rg
   ]
   params: {
-    name: identityName
+    name: appIdentityName
     location: location
     tags: allTags
   }
 }
 
-module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.16.1' = {
-  name: 'log-${resourceToken}'
+// Capture's own identity: it writes the capture container and nothing else.
+module captureIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.6.0' = {
+  name: 'id-capture-${resourceToken}'
   scope: resourceGroup(rgName)
   dependsOn: [
     rg
   ]
   params: {
-    name: logAnalyticsName
+    name: captureIdentityName
     location: location
     tags: allTags
-    skuName: 'PerGB2018'
-    dataRetention: logRetentionDays
-    features: {
-      disableLocalAuth: true
-    }
   }
 }
 
-module appInsights 'br/public:avm/res/insights/component:0.8.0' = {
-  name: 'appi-${resourceToken}'
+// ── Modules ─────────────────────────────────────────────────────────────────────────────────
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring-${resourceToken}'
   scope: resourceGroup(rgName)
+  dependsOn: [
+    rg
+  ]
   params: {
-    name: appInsightsName
     location: location
     tags: allTags
-    workspaceResourceId: logAnalytics.outputs.resourceId
-    // Ingestion only with an Entra token (APPLICATIONINSIGHTS_AUTHENTICATION_STRING below).
-    disableLocalAuth: true
-    roleAssignments: [
-      {
-        name: guid(subscription().id, rgName, appInsightsName, identityName, roles.monitoringMetricsPublisher)
-        roleDefinitionIdOrName: roles.monitoringMetricsPublisher
-        principalId: identity.outputs.principalId
-        principalType: 'ServicePrincipal'
-      }
-    ]
+    logAnalyticsName: 'log-${resourceToken}'
+    appInsightsName: 'appi-${resourceToken}'
+    logRetentionDays: logRetentionDays
   }
 }
 
-// ── Host storage: Durable Functions task hub, Event Hubs checkpoints, timers, app package ───
-
-module hostStorage 'br/public:avm/res/storage/storage-account:0.33.0' = {
-  name: 'st-${resourceToken}'
+// prod: VNet integration for the app and private endpoints for every data service.
+module network 'modules/network.bicep' = if (isProd) {
+  name: 'network-${resourceToken}'
   scope: resourceGroup(rgName)
+  dependsOn: [
+    rg
+  ]
   params: {
-    name: hostStorageName
     location: location
     tags: allTags
-    kind: 'StorageV2'
-    skuName: storageSku
-    allowSharedKeyAccess: false
-    defaultToOAuthAuthentication: true
-    allowBlobPublicAccess: false
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
-    }
-    blobServices: {
-      containers: [
-        {
-          name: deploymentContainerName
-          publicAccess: 'None'
-        }
-      ]
-    }
-    // Durable Functions' Azure Storage provider needs blobs (leases), queues and tables.
-    roleAssignments: [
-      {
-        name: guid(subscription().id, rgName, hostStorageName, identityName, roles.storageBlobDataOwner)
-        roleDefinitionIdOrName: roles.storageBlobDataOwner
-        principalId: identity.outputs.principalId
-        principalType: 'ServicePrincipal'
-      }
-      {
-        name: guid(subscription().id, rgName, hostStorageName, identityName, roles.storageQueueDataContributor)
-        roleDefinitionIdOrName: roles.storageQueueDataContributor
-        principalId: identity.outputs.principalId
-        principalType: 'ServicePrincipal'
-      }
-      {
-        name: guid(subscription().id, rgName, hostStorageName, identityName, roles.storageTableDataContributor)
-        roleDefinitionIdOrName: roles.storageTableDataContributor
-        principalId: identity.outputs.principalId
-        principalType: 'ServicePrincipal'
-      }
-    ]
+    virtualNetworkName: 'vnet-${resourceToken}'
   }
 }
 
-// ── Data Lake (ADLS Gen2): Capture archive and dead letters ─────────────────────────────────
-
-var lakeAppRoles = [
-  {
-    // Also Capture's identity: the namespace writes the archive as the same managed identity.
-    name: guid(subscription().id, rgName, lakeStorageName, identityName, roles.storageBlobDataContributor)
-    roleDefinitionIdOrName: roles.storageBlobDataContributor
-    principalId: identity.outputs.principalId
-    principalType: 'ServicePrincipal'
-  }
-]
-var lakeDeveloperRoles = empty(principalId) ? [] : [
-  {
-    name: guid(subscription().id, rgName, lakeStorageName, principalId, roles.storageBlobDataContributor)
-    roleDefinitionIdOrName: roles.storageBlobDataContributor
-    principalId: principalId
-    principalType: principalType
-  }
-]
-
-module lake 'br/public:avm/res/storage/storage-account:0.33.0' = {
-  name: 'dls-${resourceToken}'
+module data 'modules/data.bicep' = {
+  name: 'data-${resourceToken}'
   scope: resourceGroup(rgName)
+  dependsOn: [
+    rg
+  ]
   params: {
-    name: lakeStorageName
     location: location
     tags: allTags
-    kind: 'StorageV2'
-    skuName: storageSku
-    enableHierarchicalNamespace: true
-    allowSharedKeyAccess: false
-    defaultToOAuthAuthentication: true
-    allowBlobPublicAccess: false
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
-    }
-    blobServices: {
-      containers: [for c in lakeContainers: {
-        name: c
-        publicAccess: 'None'
-      }]
-    }
-    roleAssignments: concat(lakeAppRoles, lakeDeveloperRoles)
-  }
-}
-
-// ── Event Hubs ──────────────────────────────────────────────────────────────────────────────
-
-var eventHubsAppRoles = [
-  {
-    name: guid(subscription().id, rgName, eventHubsNamespaceName, identityName, roles.eventHubsDataReceiver)
-    roleDefinitionIdOrName: roles.eventHubsDataReceiver
-    principalId: identity.outputs.principalId
-    principalType: 'ServicePrincipal'
-  }
-  {
-    name: guid(subscription().id, rgName, eventHubsNamespaceName, identityName, roles.eventHubsDataSender)
-    roleDefinitionIdOrName: roles.eventHubsDataSender
-    principalId: identity.outputs.principalId
-    principalType: 'ServicePrincipal'
-  }
-]
-var eventHubsDeveloperRoles = empty(principalId) ? [] : [
-  {
-    name: guid(subscription().id, rgName, eventHubsNamespaceName, principalId, roles.eventHubsDataReceiver)
-    roleDefinitionIdOrName: roles.eventHubsDataReceiver
-    principalId: principalId
-    principalType: principalType
-  }
-  {
-    name: guid(subscription().id, rgName, eventHubsNamespaceName, principalId, roles.eventHubsDataSender)
-    roleDefinitionIdOrName: roles.eventHubsDataSender
-    principalId: principalId
-    principalType: principalType
-  }
-]
-
-module eventHubs 'br/public:avm/res/event-hub/namespace:0.15.0' = {
-  name: 'evhns-${resourceToken}'
-  scope: resourceGroup(rgName)
-  params: {
-    name: eventHubsNamespaceName
-    location: location
-    tags: allTags
-    // Capture needs Standard or above.
-    skuName: 'Standard'
-    skuCapacity: eventHubsThroughputUnits
-    isAutoInflateEnabled: eventHubsMaxThroughputUnits > 0
-    maximumThroughputUnits: eventHubsMaxThroughputUnits
+    profile: profile
+    hostStorageName: hostStorageName
+    lakeStorageName: lakeStorageName
+    cosmosAccountName: cosmosAccountName
+    eventHubsNamespaceName: eventHubsNamespaceName
+    deploymentContainerName: deploymentContainerName
     zoneRedundant: zoneRedundant
-    disableLocalAuth: true
-    publicNetworkAccess: 'Enabled'
-    minimumTlsVersion: '1.2'
-    // Capture runs as the namespace's user-assigned identity.
-    managedIdentities: {
-      userAssignedResourceId: identity.outputs.resourceId
-    }
-    eventhubs: [for hub in eventHubDefinitions: {
-      name: hub.name
-      partitionCount: hub.partitionCount
-      messageRetentionInDays: eventHubsRetentionDays
-      // No SAS rules: local auth is disabled and every client uses Entra ID.
-      authorizationRules: []
-      // The declared groups, plus `<group>-local` ones for developer machines when asked for.
-      consumergroups: map(createLocalConsumerGroups ? flatten(map(hub.consumerGroups, cg => [cg, '${cg}${localConsumerGroupSuffix}'])) : hub.consumerGroups, cg => { name: cg })
-      captureDescription: hub.capture
-        ? {
-            enabled: true
-            encoding: 'Avro'
-            intervalInSeconds: captureIntervalSeconds
-            sizeLimitInBytes: captureSizeLimitBytes
-            skipEmptyArchives: true
-            destination: {
-              name: 'EventHubArchive.AzureBlockBlob'
-              identity: {
-                userAssignedResourceId: identity.outputs.resourceId
-              }
-              properties: {
-                storageAccountResourceId: lake.outputs.resourceId
-                blobContainer: captureContainerName
-                archiveNameFormat: captureArchiveNameFormat
-              }
-            }
-          }
-        : null
-    }]
-    roleAssignments: concat(eventHubsAppRoles, eventHubsDeveloperRoles)
+    cosmosAutoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    captureImmutabilityDays: captureImmutabilityDays
+    privateEndpointSubnetResourceId: isProd ? network.outputs.privateEndpointSubnetResourceId : ''
+    privateDnsZoneResourceIds: isProd ? network.outputs.privateDnsZoneResourceIds : {}
   }
 }
 
-// ── Cosmos DB ───────────────────────────────────────────────────────────────────────────────
-
-var cosmosAppRoles = [
-  {
-    name: guid(subscription().id, rgName, cosmosAccountName, identityName, cosmosDataContributorRoleId)
-    roleDefinitionId: cosmosDataContributorRoleId
-    principalId: identity.outputs.principalId
-  }
-]
-var cosmosDeveloperRoles = empty(principalId) ? [] : [
-  {
-    name: guid(subscription().id, rgName, cosmosAccountName, principalId, cosmosDataContributorRoleId)
-    roleDefinitionId: cosmosDataContributorRoleId
-    principalId: principalId
-  }
-]
-
-module cosmos 'br/public:avm/res/document-db/database-account:0.20.1' = {
-  name: 'cosmos-${resourceToken}'
+module messaging 'modules/messaging.bicep' = {
+  name: 'messaging-${resourceToken}'
   scope: resourceGroup(rgName)
-  dependsOn: [
-    rg
-  ]
   params: {
-    name: cosmosAccountName
     location: location
     tags: allTags
-    disableLocalAuthentication: true
-    disableKeyBasedMetadataWriteAccess: true
-    defaultConsistencyLevel: 'Session'
+    profile: profile
+    namespaceName: eventHubsNamespaceName
+    partitionCountOverrides: eventHubPartitionCounts
+    retentionDays: eventHubsRetentionDays
+    throughputUnits: eventHubsThroughputUnits
+    maxThroughputUnits: eventHubsMaxThroughputUnits
     zoneRedundant: zoneRedundant
-    capabilitiesToAdd: isProd ? [] : [
-      'EnableServerless'
-    ]
-    backupPolicyType: 'Continuous'
-    backupPolicyContinuousTier: isProd ? 'Continuous30Days' : 'Continuous7Days'
-    networkRestrictions: {
-      publicNetworkAccess: 'Enabled'
-      networkAclBypass: 'None'
-      ipRules: []
-      virtualNetworkRules: []
-    }
-    sqlDatabases: [
-      {
-        name: cosmosDatabaseName
-        // prod: autoscale throughput shared by the containers; dev: serverless (no throughput).
-        autoscaleSettingsMaxThroughput: isProd ? cosmosAutoscaleMaxThroughput : null
-        containers: [for c in cosmosContainers: {
-          name: c.name
-          paths: [
-            c.partitionKey
-          ]
-          kind: 'Hash'
-          defaultTtl: c.?defaultTtl
-        }]
-      }
-    ]
-    // Data-plane RBAC scoped to the account.
-    sqlRoleAssignments: concat(cosmosAppRoles, cosmosDeveloperRoles)
+    createLocalConsumerGroups: createLocalConsumerGroups
+    localConsumerGroupSuffix: localConsumerGroupSuffix
+    captureIntervalSeconds: captureIntervalSeconds
+    captureSizeLimitBytes: captureSizeLimitBytes
+    captureIdentityResourceId: captureIdentity.outputs.resourceId
+    lakeResourceId: data.outputs.resourceId
+    privateEndpointSubnetResourceId: isProd ? network.outputs.privateEndpointSubnetResourceId : ''
+    privateDnsZoneResourceId: isProd ? network.outputs.privateDnsZoneResourceIds.eventHubs : ''
   }
 }
 
-// ── Function app (Flex Consumption, Node 22) ────────────────────────────────────────────────
-
-module plan 'br/public:avm/res/web/serverfarm:0.7.0' = {
-  name: 'plan-${resourceToken}'
+// Every role assignment of the deployment, from the generated table.
+module rbac 'modules/rbac.bicep' = {
+  name: 'rbac-${resourceToken}'
   scope: resourceGroup(rgName)
-  dependsOn: [
-    rg
-  ]
   params: {
-    name: planName
-    location: location
-    tags: allTags
-    skuName: 'FC1'
-    kind: 'functionapp'
-    reserved: true
-    zoneRedundant: zoneRedundant
+    profile: profile
+    appPrincipalId: appIdentity.outputs.principalId
+    capturePrincipalId: captureIdentity.outputs.principalId
+    deployerPrincipalId: isProd ? '' : principalId
+    deployerPrincipalType: principalType
+    eventHubsNamespaceName: messaging.outputs.name
+    hostStorageName: data.outputs.hostStorageName
+    lakeStorageName: data.outputs.name
+    appInsightsName: monitoring.outputs.name
+    cosmosAccountName: data.outputs.cosmosName
   }
 }
 
-// The app settings. Keys are the platform's identity-based conventions plus every `app`
-// setting of functions/config.ts SETTINGS (tunables carry the code's defaults). Flex
-// Consumption takes the runtime from functionAppConfig, so FUNCTIONS_WORKER_RUNTIME and
-// FUNCTIONS_EXTENSION_VERSION must not be set here.
-var functionAppSettings = {
-  // Host storage by identity: Durable Functions task hub, Event Hubs checkpoints, timers.
-  AzureWebJobsStorage__accountName: hostStorage.outputs.name
-  AzureWebJobsStorage__credential: 'managedidentity'
-  AzureWebJobsStorage__clientId: identity.outputs.clientId
-  DurableTaskHubName: durableTaskHubName
-  // DefaultAzureCredential in the code picks the user-assigned identity by this.
-  AZURE_CLIENT_ID: identity.outputs.clientId
-  // Not a credential: with local auth disabled, ingestion needs the Entra token named below.
-  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.outputs.connectionString
-  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
-  // Event Hubs triggers and publishers.
-  EventHubConnection__fullyQualifiedNamespace: eventHubsFqdn
-  EventHubConnection__credential: 'managedidentity'
-  EventHubConnection__clientId: identity.outputs.clientId
-  TelemetryConsumerGroup: 'ingestion'
-  ProjectorConsumerGroup: 'projector'
-  // Cosmos DB: the SDK (aadCredentials) and the bindings.
-  CosmosConnection__accountEndpoint: cosmos.outputs.endpoint
-  CosmosConnection__credential: 'managedidentity'
-  CosmosConnection__clientId: identity.outputs.clientId
-  CosmosDatabaseName: cosmosDatabaseName
-  // The lake: dead letters over the blob endpoint, the Capture archive over dfs.
-  DeadLetterStorage__blobServiceUri: lakeBlobEndpoint
-  ArchiveLake__dfsServiceUri: lakeDfsEndpoint
-  ArchiveLakeFileSystem: captureContainerName
-  // Tunables, at the code's defaults.
-  IngestionBreakerFailureThreshold: '5'
-  IngestionBreakerOpenMs: '30000'
-  IngestionWriteAttempts: '4'
-  HealthCheckTimeoutMs: '2000'
-  SagaMaxInFlight: '1000'
-  PickupSlaMinutes: '30'
-  DeliverySlaMinutes: '120'
-  AssignmentSlaMinutes: '10'
-  AssignmentRetrySeconds: '30'
-  SagaStepAttempts: '5'
-  SagaStepFirstRetryMs: '2000'
-  DroneCruiseSpeedMps: '15'
-  DeliveryHandlingSeconds: '60'
-  DroneMaxPickupDistanceKm: '25'
-  DroneFreshnessMinutes: '10'
-  AgentParallelism: '8'
-  SupervisorSchedule: '0 */5 * * * *'
-  SupervisorGraceMinutes: '5'
-  StatusViewTtlDays: '30'
-  ProjectorWriteAttempts: '4'
-}
-
-var appSettingsConfig = {
-  name: 'appsettings'
-  // Bicep owns the settings: one removed here is removed from the app.
-  retainCurrentAppSettings: false
-  properties: functionAppSettings
-}
-
-// App Service Authentication (Easy Auth) with Entra ID. Unauthenticated requests go through
-// to the app, which answers 401 itself, so GET /api/health stays anonymous and the API's
-// problem+json errors stay the app's. Tokens for the API (audience api://<clientId>) are
-// validated here; the app reads the caller from x-ms-client-principal.
-var authSettings = {
-  name: 'authsettingsV2'
-  properties: {
-    platform: {
-      enabled: true
-    }
-    globalValidation: {
-      requireAuthentication: false
-      unauthenticatedClientAction: 'AllowAnonymous'
-    }
-    httpSettings: {
-      requireHttps: true
-    }
-    identityProviders: {
-      azureActiveDirectory: {
-        enabled: true
-        registration: {
-          clientId: authClientId
-          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
-        }
-        validation: {
-          allowedAudiences: [
-            'api://${authClientId}'
-            authClientId
-          ]
-        }
-      }
-    }
-    login: {
-      tokenStore: {
-        enabled: false
-      }
-    }
-  }
-}
-
-module functionApp 'br/public:avm/res/web/site:0.24.0' = {
-  name: 'func-${resourceToken}'
+module app 'modules/app.bicep' = {
+  name: 'app-${resourceToken}'
   scope: resourceGroup(rgName)
   // The app's identity must hold its data-plane roles before the host starts.
   dependsOn: [
-    lake
-    eventHubs
+    rbac
   ]
   params: {
-    name: functionAppName
-    location: location
-    tags: union(allTags, {
-      'azd-service-name': 'api'
-    })
-    kind: 'functionapp,linux'
-    serverFarmResourceId: plan.outputs.resourceId
-    httpsOnly: true
-    clientAffinityEnabled: false
-    managedIdentities: {
-      userAssignedResourceIds: [
-        identity.outputs.resourceId
-      ]
-    }
-    siteConfig: {
-      minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      http20Enabled: true
-    }
-    functionAppConfig: {
-      deployment: {
-        storage: {
-          type: 'blobContainer'
-          value: 'https://${hostStorage.outputs.name}.blob.${storageSuffix}/${deploymentContainerName}'
-          authentication: {
-            type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identity.outputs.resourceId
-          }
-        }
-      }
-      scaleAndConcurrency: {
-        maximumInstanceCount: functionMaximumInstanceCount
-        instanceMemoryMB: functionInstanceMemoryMB
-      }
-      runtime: {
-        name: 'node'
-        version: '22'
-      }
-    }
-    // Deployments go through Entra ID (azd, az functionapp deploy), never publishing passwords.
-    basicPublishingCredentialsPolicies: [
-      {
-        name: 'scm'
-        allow: false
-      }
-      {
-        name: 'ftp'
-        allow: false
-      }
-    ]
-    configs: empty(authClientId) ? [appSettingsConfig] : [appSettingsConfig, authSettings]
-  }
-}
-
-// ── API Management (prod, optional) ─────────────────────────────────────────────────────────
-
-var deployApiManagement = isProd && enableApiManagement
-var rateLimitPolicyTemplate = loadTextContent('policies/rate-limit-by-key.xml')
-var rateLimitPolicy = replace(replace(rateLimitPolicyTemplate, '__CALLS__', string(apiRateLimitCalls)), '__RENEWAL_PERIOD__', string(apiRateLimitPeriodSeconds))
-
-module apiManagement 'br/public:avm/res/api-management/service:0.14.4' = if (deployApiManagement) {
-  name: 'apim-${resourceToken}'
-  scope: resourceGroup(rgName)
-  params: {
-    name: apiManagementName
     location: location
     tags: allTags
-    sku: apiManagementSku
-    skuCapacity: 1
-    publisherEmail: apiManagementPublisherEmail
-    publisherName: apiManagementPublisherName
-    apis: [
-      {
-        name: 'deliveries'
-        displayName: 'Fabrikam Drone Delivery API'
-        path: 'api'
-        protocols: [
-          'https'
-        ]
-        serviceUrl: 'https://${functionApp.outputs.defaultHostname}/api'
-        // Callers authenticate with Entra ID tokens, validated by App Service Authentication.
-        subscriptionRequired: false
-        operations: [
-          {
-            name: 'get'
-            displayName: 'GET'
-            method: 'GET'
-            urlTemplate: '/*'
-          }
-          {
-            name: 'post'
-            displayName: 'POST'
-            method: 'POST'
-            urlTemplate: '/*'
-          }
-          {
-            name: 'delete'
-            displayName: 'DELETE'
-            method: 'DELETE'
-            urlTemplate: '/*'
-          }
-        ]
-        policies: [
-          {
-            format: 'xml'
-            value: rateLimitPolicy
-          }
-        ]
-      }
-    ]
+    planName: 'plan-${resourceToken}'
+    functionAppName: functionAppName
+    identityResourceId: appIdentity.outputs.resourceId
+    identityClientId: appIdentity.outputs.clientId
+    hostStorageName: data.outputs.hostStorageName
+    deploymentContainerName: deploymentContainerName
+    eventHubsFullyQualifiedNamespace: messaging.outputs.fullyQualifiedNamespace
+    cosmosEndpoint: data.outputs.cosmosEndpoint
+    lakeDfsEndpoint: 'https://${lakeStorageName}.dfs.${storageSuffix}'
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    durableTaskHubName: durableTaskHubName
+    authClientId: authClientId
+    authTenantId: authTenantId
+    instanceMemoryMB: functionInstanceMemoryMB
+    maximumInstanceCount: functionMaximumInstanceCount
+    zoneRedundant: zoneRedundant
+    appSubnetResourceId: isProd ? network.outputs.appSubnetResourceId : ''
+    deployApiManagement: deployApiManagement
+    apiManagementName: apiManagementName
+    apiManagementSku: apiManagementSku
+    apiManagementPublisherEmail: apiManagementPublisherEmail
+    apiManagementPublisherName: apiManagementPublisherName
+    apiRateLimitCalls: apiRateLimitCalls
+    apiRateLimitPeriodSeconds: apiRateLimitPeriodSeconds
   }
 }
 
@@ -821,67 +357,70 @@ output AZURE_RESOURCE_GROUP string = rg.outputs.name
 output DEPLOYMENT_PROFILE string = profile
 
 @description('The function app azd deploys the api service to.')
-output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_FUNCTION_APP_NAME string = app.outputs.name
 
-@description('Base URL of the HTTP API on the function app.')
-output FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostname}'
+@description('Base URL of the HTTP API on the function app (only API Management may call it when deployed).')
+output FUNCTION_APP_URL string = 'https://${app.outputs.defaultHostname}'
 
 @description('Base URL callers use: API Management when deployed, else the function app.')
-output API_BASE_URL string = deployApiManagement ? 'https://${apiManagementName}.azure-api.net' : 'https://${functionApp.outputs.defaultHostname}'
+output API_BASE_URL string = app.outputs.apiBaseUrl
 
 @description('API Management instance name, empty when not deployed.')
 output API_MANAGEMENT_NAME string = deployApiManagement ? apiManagementName : ''
 
 @description('Client id of the app\'s user-assigned managed identity.')
-output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output AZURE_MANAGED_IDENTITY_CLIENT_ID string = appIdentity.outputs.clientId
 
 @description('Name of the app\'s user-assigned managed identity.')
-output AZURE_MANAGED_IDENTITY_NAME string = identity.outputs.name
+output AZURE_MANAGED_IDENTITY_NAME string = appIdentity.outputs.name
+
+@description('Name of Event Hubs Capture\'s managed identity.')
+output CAPTURE_IDENTITY_NAME string = captureIdentity.outputs.name
 
 @description('Event Hubs namespace name.')
-output EVENTHUBS_NAMESPACE string = eventHubs.outputs.name
+output EVENTHUBS_NAMESPACE string = messaging.outputs.name
 
 @description('Event Hubs namespace host name (EventHubConnection__fullyQualifiedNamespace).')
-output EVENTHUBS_FULLY_QUALIFIED_NAMESPACE string = eventHubsFqdn
+output EVENTHUBS_FULLY_QUALIFIED_NAMESPACE string = messaging.outputs.fullyQualifiedNamespace
 
 @description('Suffix of the developer consumer groups; empty when none were created.')
 output EVENTHUBS_LOCAL_CONSUMER_GROUP_SUFFIX string = createLocalConsumerGroups ? localConsumerGroupSuffix : ''
 
 @description('Cosmos DB account name.')
-output COSMOS_ACCOUNT_NAME string = cosmos.outputs.name
+output COSMOS_ACCOUNT_NAME string = data.outputs.cosmosName
 
 @description('Cosmos DB endpoint (CosmosConnection__accountEndpoint).')
-output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
+output COSMOS_ENDPOINT string = data.outputs.cosmosEndpoint
 
 @description('Cosmos DB database name.')
-output COSMOS_DATABASE_NAME string = cosmosDatabaseName
+output COSMOS_DATABASE_NAME string = data.outputs.cosmosDatabaseName
 
-@description('Host storage account (AzureWebJobsStorage).')
-output HOST_STORAGE_ACCOUNT_NAME string = hostStorage.outputs.name
+@description('Host storage account (AzureWebJobsStorage; also the dead letters).')
+output HOST_STORAGE_ACCOUNT_NAME string = data.outputs.hostStorageName
 
-@description('Data Lake account: Capture archive and dead letters.')
-output LAKE_STORAGE_ACCOUNT_NAME string = lake.outputs.name
+@description('Blob endpoint holding the dead-letter container (DeadLetterStorage__blobServiceUri).')
+output DEADLETTER_BLOB_ENDPOINT string = 'https://${hostStorageName}.blob.${storageSuffix}'
 
-@description('Blob endpoint of the lake (DeadLetterStorage__blobServiceUri).')
-output LAKE_BLOB_ENDPOINT string = lakeBlobEndpoint
+@description('Data Lake account: the Capture archive.')
+output LAKE_STORAGE_ACCOUNT_NAME string = data.outputs.name
 
 @description('Data Lake endpoint of the lake (ArchiveLake__dfsServiceUri).')
-output LAKE_DFS_ENDPOINT string = lakeDfsEndpoint
+output LAKE_DFS_ENDPOINT string = 'https://${lakeStorageName}.dfs.${storageSuffix}'
 
 @description('File system Capture writes to.')
-output CAPTURE_FILE_SYSTEM string = captureContainerName
+output CAPTURE_FILE_SYSTEM string = resources.captureFileSystem
 
 @description('Durable Functions task hub of the deployed app.')
 output DURABLE_TASK_HUB_NAME string = durableTaskHubName
 
 @description('Application Insights resource name.')
-output APPLICATIONINSIGHTS_NAME string = appInsights.outputs.name
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.name
 
 @description('Log Analytics workspace name.')
-output LOG_ANALYTICS_WORKSPACE_NAME string = logAnalytics.outputs.name
+output LOG_ANALYTICS_WORKSPACE_NAME string = monitoring.outputs.logAnalyticsName
 
-@description('Application id URI the API expects as token audience; empty until authClientId is set.')
-output AUTH_AUDIENCE string = empty(authClientId) ? '' : 'api://${authClientId}'
+@description('Application id URI the API expects as token audience.')
+output AUTH_AUDIENCE string = 'api://${authClientId}'
 
-@description('App roles the Entra app registration must define (see infra/README.md).')
-output AUTH_APP_ROLES string = 'Deliveries.Admin: sees and changes every delivery; Deliveries.Reader: reads every delivery and drone'
+@description('How many role assignments the role table granted in this profile.')
+output ROLE_ASSIGNMENT_COUNT int = rbac.outputs.assignmentCount

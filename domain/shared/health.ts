@@ -24,3 +24,10 @@ export function summarizeHealth(results: readonly ProbeResult[]): HealthReport {
   }
   return { status: results.every((r) => r.ok) ? 'Healthy' : 'Unhealthy', checks };
 }
+
+/** The report without error text: what an anonymous caller may see. */
+export function redactHealth(report: HealthReport): HealthReport {
+  const checks: Record<string, { status: HealthStatus; latencyMs: number }> = {};
+  for (const [name, c] of Object.entries(report.checks)) checks[name] = { status: c.status, latencyMs: c.latencyMs };
+  return { status: report.status, checks };
+}

@@ -1,58 +1,74 @@
 /**
- * `POST /api/ops/rebuild-views` (Deliveries.Admin): `{ from, to, deliveryId? }` replays the
- * archived delivery events of a time range into the event store and rebuilds the status views
- * they touch. Runs within the request and answers with the report; a range too large for one
- * request is split by the caller (or run with the CLI, which has no request timeout).
+ * `POST /api/ops/rebuild-views` (Deliveries.Admin): `{ from, to, deliveryId? }` starts the job
+ * that replays the archived delivery events of the range into the event store and rebuilds the
+ * status views they touch (rebuild-job.ts), and answers 202 with the job's Location. The job id
+ * comes from the range: the same range asked again while its job runs answers with that job; once
+ * it has finished, asking again starts it afresh. The range is bounded by RebuildMaxRangeDays.
  */
 import { app } from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
 import { isAdmin } from '../../domain/shared/caller';
 import { validationFailed } from '../../domain/shared/errors';
+import { rebuildJobId } from '../../domain/delivery/rebuild-job';
 import { composition } from '../composition';
 import { withCaller } from '../http/edge';
 import { fromDomainError, jsonResponse } from '../http/problem';
 import type { RebuildRequest } from '../http/schemas';
-import { FUNCTIONS, ROUTES } from '../names';
-import { checkRebuildRequest, rebuildViews } from './rebuild';
+import { FUNCTIONS, ORCHESTRATIONS, ROUTES } from '../names';
+import { checkRebuildRequest } from './rebuild';
+import type { RebuildJobInput } from './rebuild-job';
 
 const MAX_BODY_BYTES = 4 * 1024;
 
 type Parsed = { readonly ok: true; readonly value: RebuildRequest } | { readonly ok: false; readonly response: HttpResponseInit };
 
-async function parseRequest(request: HttpRequest): Promise<Parsed> {
-  const invalid = (message: string): Parsed => ({
+async function parseRequest(request: HttpRequest, maxRangeMs: number): Promise<Parsed> {
+  const invalid = (path: string, message: string): Parsed => ({
     ok: false,
-    response: fromDomainError(validationFailed('The rebuild request is not valid.', [{ path: '/', message }])),
+    response: fromDomainError(validationFailed('The rebuild request is not valid.', [{ path, message }])),
   });
   const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return invalid(`body over ${MAX_BODY_BYTES} bytes`);
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return invalid('/', `body over ${MAX_BODY_BYTES} bytes`);
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch (e) {
-    return invalid(`not JSON: ${(e as Error).message}`);
+    return invalid('/', `not JSON: ${(e as Error).message}`);
   }
   const checked = checkRebuildRequest(body);
-  return checked.ok ? checked : { ok: false, response: fromDomainError(checked.error) };
+  if (!checked.ok) return { ok: false, response: fromDomainError(checked.error) };
+  const span = Date.parse(checked.value.to) - Date.parse(checked.value.from);
+  if (span > maxRangeMs) return invalid('/to', `the range may span at most ${maxRangeMs / 86_400_000} days (RebuildMaxRangeDays)`);
+  return checked;
 }
+
+export const rebuildJobLocation = (jobId: string): string => `/api/${ROUTES.rebuildJob.replace('{jobId}', encodeURIComponent(jobId))}`;
+
+/** HTTP 409 from the extension: an instance with that id exists and has not finished. */
+const isExists = (e: unknown): boolean => /\b409\b|already exists/i.test((e as Error).message ?? '');
 
 export async function rebuildViewsHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
     if (!isAdmin(caller)) return fromDomainError({ code: 'Forbidden', message: 'Rebuilding views is for Deliveries.Admin.' });
-    const checked = await parseRequest(request);
-    if (!checked.ok) return checked.response;
-    const parsed = checked.value;
     const c = composition();
-    const archive = c.archiveReader();
-    if (!archive) return fromDomainError({ code: 'DependencyUnavailable', message: 'No archive is configured for this app.' });
-    const range = { from: parsed.from, to: parsed.to, ...(parsed.deliveryId !== undefined ? { deliveryId: parsed.deliveryId } : {}) };
-    context.info(JSON.stringify({ event: 'history.rebuild.started', by: caller.id, ...range }));
-    const report = await rebuildViews(archive.events(range), {
-      ...c.historyDeps,
-      ...(parsed.deliveryId !== undefined ? { deliveryId: parsed.deliveryId } : {}),
-      onProgress: (p) => context.info(JSON.stringify({ event: 'history.rebuild.progress', ...p })),
-    });
-    return jsonResponse(200, report, { 'cache-control': 'no-store' });
+    const checked = await parseRequest(request, c.config.history.rebuildMaxRangeMs);
+    if (!checked.ok) return checked.response;
+    if (!c.archiveReader()) return fromDomainError({ code: 'DependencyUnavailable', message: 'No archive is configured for this app.' });
+    const { from, to, deliveryId } = checked.value;
+    const range = { from, to, ...(deliveryId !== undefined ? { deliveryId } : {}) };
+    const jobId = rebuildJobId(range);
+    const input: RebuildJobInput = { range, retry: { attempts: c.config.saga.stepAttempts, firstRetryMs: c.config.saga.stepFirstRetryMs } };
+    let started = true;
+    try {
+      await df.getClient(context).startNew(ORCHESTRATIONS.rebuildViewsJob, { instanceId: jobId, input });
+    } catch (e) {
+      if (!isExists(e)) throw e;
+      started = false;
+    }
+    context.info(JSON.stringify({ event: started ? 'history.rebuild.started' : 'history.rebuild.joined', by: caller.id, jobId, ...range }));
+    const location = rebuildJobLocation(jobId);
+    return jsonResponse(202, { jobId, status: 'Running', links: { status: location } }, { location, 'retry-after': '5', 'cache-control': 'no-store' });
   });
 }
 
@@ -60,5 +76,6 @@ app.http(FUNCTIONS.rebuildViews, {
   route: ROUTES.rebuildViews,
   methods: ['POST'],
   authLevel: 'anonymous',
+  extraInputs: [df.input.durableClient()],
   handler: rebuildViewsHttp,
 });

@@ -17,7 +17,8 @@ import {
   DroneViewSchema,
   HealthReportSchema,
   ProblemSchema,
-  RebuildReportSchema,
+  RebuildJobAcceptedSchema,
+  RebuildJobSchema,
   RebuildRequestSchema,
 } from './schemas';
 
@@ -161,22 +162,40 @@ export function buildOpenApiDocument(): Json {
       [path(ROUTES.openApi)]: {
         get: {
           operationId: 'getOpenApi',
-          summary: 'This document',
-          security: [],
-          responses: { 200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
+          summary: 'This document (for signed-in callers)',
+          responses: { 200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) }, 401: respRef('Unauthorized') },
         },
       },
       [path(ROUTES.rebuildViews)]: {
         post: {
           operationId: 'rebuildViews',
           summary: `Rebuild status views from the archive (${ROLE_ADMIN})`,
-          description: 'Appends the archived events of the range to the event store (idempotent) and recomputes the views of the deliveries they touch.',
+          description:
+            'Starts a job that appends the archived events of the range to the event store (idempotent) and recomputes the views of the deliveries they touch. ' +
+            'The range may span at most RebuildMaxRangeDays (default 31). The same range asked again while its job runs answers with that job.',
           requestBody: { required: true, content: json(ref('RebuildRequest')) },
           responses: {
-            200: { description: 'What the rebuild did.', content: json(ref('RebuildReport')) },
+            202: {
+              description: 'The job runs; poll its Location.',
+              headers: { Location: { description: 'The job: GET it for status and progress.', schema: { type: 'string' } }, 'Retry-After': { schema: { type: 'integer' } } },
+              content: json(ref('RebuildJobAccepted')),
+            },
             ...common,
             403: problem(`The caller is not ${ROLE_ADMIN}.`),
             503: problem('The archive or a store is unavailable.'),
+          },
+        },
+      },
+      [path(ROUTES.rebuildJob)]: {
+        get: {
+          operationId: 'getRebuildJob',
+          summary: `A view rebuild job: status and progress (${ROLE_ADMIN})`,
+          parameters: [{ name: 'jobId', in: 'path', required: true, description: 'The job, as the Location of POST /ops/rebuild-views names it.', schema: { type: 'string' } }],
+          responses: {
+            200: { description: 'Running (progress so far), Completed (the totals) or Failed.', content: json(ref('RebuildJob')) },
+            401: respRef('Unauthorized'),
+            403: problem(`The caller is not ${ROLE_ADMIN}.`),
+            404: respRef('NotFound'),
           },
         },
       },
@@ -191,7 +210,8 @@ export function buildOpenApiDocument(): Json {
         HealthReport: jsonSchemaOf(HealthReportSchema),
         Problem: jsonSchemaOf(ProblemSchema),
         RebuildRequest: jsonSchemaOf(RebuildRequestSchema),
-        RebuildReport: jsonSchemaOf(RebuildReportSchema),
+        RebuildJobAccepted: jsonSchemaOf(RebuildJobAcceptedSchema),
+        RebuildJob: jsonSchemaOf(RebuildJobSchema),
       },
       responses: {
         BadRequest: problem('The request is not valid (bad id, body or JSON); `errors` names each field.'),
@@ -209,7 +229,7 @@ export function buildOpenApiDocument(): Json {
           type: 'apiKey',
           in: 'header',
           name: 'x-ms-client-principal',
-          description: 'Set by App Service Authentication: base64 JSON with `claims`; roles under the claim type named by `role_typ` (default `roles`).',
+          description: 'Set by App Service Authentication: base64 JSON with `claims`; a role is a claim typed `roles` or typed as `role_typ` names it.',
         },
       },
     },

@@ -79,15 +79,38 @@ export const RebuildRequestSchema = Type.Object(
 );
 export type RebuildRequest = Static<typeof RebuildRequestSchema>;
 
-export const RebuildReportSchema = Type.Object({
-  phase: Type.Literal('done'),
-  eventsRead: Type.Integer({ minimum: 0 }),
-  skipped: Type.Integer({ minimum: 0 }),
-  appended: Type.Integer({ minimum: 0 }),
-  duplicates: Type.Integer({ minimum: 0 }),
-  conflicts: Type.Integer({ minimum: 0 }),
-  deliveries: Type.Integer({ minimum: 0 }),
-  viewsWritten: Type.Integer({ minimum: 0 }),
-  viewsUnchanged: Type.Integer({ minimum: 0 }),
-  viewsEmpty: Type.Integer({ minimum: 0 }),
+const count = (description: string) => Type.Integer({ minimum: 0, description });
+
+/** A rebuild job's progress: its orchestration's custom status while it runs, its output once completed. */
+export const RebuildJobProgressSchema = Type.Object({
+  phase: Type.Union([Type.Literal('running'), Type.Literal('done')]),
+  slicesDone: count('Archive slices (an hour each) finished.'),
+  slicesTotal: count('Archive slices of the range.'),
+  from: Type.String({ pattern: ISO_UTC }),
+  to: Type.String({ pattern: ISO_UTC }),
+  deliveryId: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+  eventsRead: count('Archived events read.'),
+  skipped: count('Events of other deliveries, when a delivery is named.'),
+  appended: count('Events the event store did not have yet.'),
+  duplicates: count('Events it already had.'),
+  conflicts: count('Events whose sequence it holds with other content.'),
+  deliveries: count('Deliveries touched, counted once per slice.'),
+  viewsWritten: count('Views replaced.'),
+  viewsUnchanged: count('Views already right.'),
+  viewsEmpty: count('Deliveries without a gapless stream from sequence 1.'),
+});
+
+export const RebuildJobAcceptedSchema = Type.Object({
+  jobId: Type.String(),
+  status: Type.Literal('Running'),
+  links: Type.Object({ status: Type.String({ description: 'The job to poll (also the Location header).' }) }),
+});
+
+export const RebuildJobSchema = Type.Object({
+  jobId: Type.String(),
+  status: Type.Union([Type.Literal('Running'), Type.Literal('Completed'), Type.Literal('Failed')]),
+  progress: Type.Union([RebuildJobProgressSchema, Type.Object({})]),
+  createdAt: Type.String(),
+  lastUpdatedAt: Type.String(),
+  failure: Type.Optional(Type.String()),
 });

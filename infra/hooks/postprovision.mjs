@@ -40,7 +40,7 @@ export function settingsFromOutputs(env, sampleValues = {}) {
     ),
     CosmosConnection__accountEndpoint: need('COSMOS_ENDPOINT'),
     CosmosDatabaseName: need('COSMOS_DATABASE_NAME'),
-    DeadLetterStorage__blobServiceUri: need('LAKE_BLOB_ENDPOINT'),
+    DeadLetterStorage__blobServiceUri: need('DEADLETTER_BLOB_ENDPOINT'),
     ArchiveLake__dfsServiceUri: need('LAKE_DFS_ENDPOINT'),
     ArchiveLakeFileSystem: need('CAPTURE_FILE_SYSTEM'),
     DurableTaskHubName: taskHub,

@@ -264,7 +264,15 @@ describe('npm start (the local runtime as a child process)', () => {
     const to = new Date(Date.now() + 60_000).toISOString();
     expect((await call('POST', '/api/ops/rebuild-views', ALICE, { from, to })).status).toBe(403);
     const rebuilt = await call('POST', '/api/ops/rebuild-views', ADMIN, { from, to, deliveryId: 'e2e-happy' });
-    expect(rebuilt.status, rebuilt.text).toBe(200);
+    expect(rebuilt.status, rebuilt.text).toBe(202);
+    const job = rebuilt.headers.get('location') ?? '';
+    expect(job).toMatch(/^\/api\/ops\/rebuild-views\/rebuild-/);
+    const done = await until('the rebuild job', async () => {
+      const r = await call('GET', job, ADMIN);
+      const body = r.json() as { status: string; progress: { viewsWritten?: number } };
+      return body.status === 'Running' ? undefined : body;
+    }, 30_000);
+    expect(done).toMatchObject({ status: 'Completed', progress: { phase: 'done', viewsWritten: 1 } });
     const after = await call('GET', '/api/deliveries/e2e-happy', ALICE);
     expect(after.status).toBe(200);
     expect(after.json()).toEqual(before.json());

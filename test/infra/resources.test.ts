@@ -1,126 +1,115 @@
 /**
- * Bicep declares what functions/resources.ts declares, with the same names: every hub with its
- * consumer groups and Capture, every Cosmos DB container with its partition key and TTL, every
- * blob container, and the lake file system Capture writes to. Extras in Bicep are stale.
+ * Generated, not copied: hubs, consumer groups, Capture, containers, the database, setting names
+ * and defaults reach Bicep only through infra/generated/*.json (`npm run gen:infra`), which the
+ * templates read with loadJsonContent(). The files are checked fresh against the code, and no
+ * template spells a name the code declares.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SETTINGS } from '../../functions/config';
-import { BLOB_CONTAINERS, COSMOS_CONTAINERS, EVENT_HUBS, LAKE_FILE_SYSTEMS as LAKE_FILE_SYSTEM_DECLS } from '../../functions/resources';
-import { entry, INFRA, items, modules, readBicep, REPO, resolve, resolvedString, show, varValue } from './bicep';
+import { BLOB_CONTAINERS, COSMOS_CONTAINERS, COSMOS_DATABASE, EVENT_HUBS, LAKE_FILE_SYSTEMS } from '../../functions/resources';
+import { GENERATED_DIR, generatedFiles, staleFiles } from '../../tools/infra/generate';
+import { bicepFiles, INFRA, moduleNamed, property, readBicep, REPO, statement } from './bicep';
 
-const main = readBicep(path.join(INFRA, 'main.bicep'));
-const appSettings = varValue(main, 'functionAppSettings');
+const read = (name: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(INFRA, 'generated', name), 'utf8')) as Record<string, unknown>;
+const modulesDir = path.join(INFRA, 'modules');
+const messaging = readBicep(path.join(modulesDir, 'messaging.bicep'));
+const data = readBicep(path.join(modulesDir, 'data.bicep'));
 
-/** Where Capture writes and the archive reader reads (the default of ArchiveLakeFileSystem). */
-const LAKE_FILE_SYSTEMS = Object.values(LAKE_FILE_SYSTEM_DECLS).map((f) => f.name);
-
-function moduleText(symbol: string): string {
-  const m = modules(main).find((x) => x.symbol === symbol);
-  if (!m) throw new Error(`main.bicep has no module ${symbol}`);
-  return m.text;
-}
-
-describe('Event Hubs', () => {
-  const hubs = items(varValue(main, 'eventHubDefinitions')).map((h) => ({
-    name: resolvedString(main, entry(h, 'name')),
-    consumerGroups: items(resolve(main, entry(h, 'consumerGroups')) ?? { kind: 'array', items: [] }).map((c) => resolvedString(main, c)),
-    capture: show(resolve(main, entry(h, 'capture'))),
-  }));
-
-  it('declares exactly the hubs of EVENT_HUBS', () => {
-    expect(hubs.map((h) => h.name).sort()).toEqual(EVENT_HUBS.map((h) => h.name).sort());
+describe('infra/generated', () => {
+  it('is where gen:infra writes', () => {
+    expect(GENERATED_DIR).toBe(path.join(INFRA, 'generated'));
+    expect(JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).scripts['gen:infra']).toMatch(/tools\/infra\/generate\.js/);
   });
 
-  it.each(EVENT_HUBS.map((h) => [h.name, h] as const))('hub %s has its consumer groups and its Capture switch', (name, decl) => {
-    const hub = hubs.find((h) => h.name === name);
-    expect(hub?.consumerGroups.slice().sort()).toEqual(decl.consumerGroups.map((c) => c.name).sort());
-    expect(hub?.capture).toBe(decl.capture);
+  it('is up to date with the code (run `npm run gen:infra` when this fails)', () => {
+    expect(staleFiles()).toEqual([]);
   });
 
-  it.each(EVENT_HUBS.flatMap((h) => h.consumerGroups.map((c) => [c.setting, c.name] as const)))('app setting %s names consumer group %s', (setting, group) => {
-    expect(resolvedString(main, entry(appSettings, setting))).toBe(group);
+  it('a stale file is detected', () => {
+    const dir = fs.mkdtempSync(path.join(REPO, '.tmp-gen-'));
+    try {
+      for (const [name, content] of Object.entries(generatedFiles())) fs.writeFileSync(path.join(dir, name), content);
+      expect(staleFiles(dir)).toEqual([]);
+      const resources = JSON.parse(fs.readFileSync(path.join(dir, 'resources.json'), 'utf8')) as { eventHubs: { name: string }[] };
+      resources.eventHubs.push({ name: 'extra' });
+      fs.writeFileSync(path.join(dir, 'resources.json'), JSON.stringify(resources, null, 2));
+      fs.rmSync(path.join(dir, 'app-roles.json'));
+      expect(staleFiles(dir).sort()).toEqual(['app-roles.json', 'resources.json']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  it('creates the hubs from that list, consumer groups included, with no SAS rules', () => {
-    const text = moduleText('eventHubs');
-    expect(text).toMatch(/\[\s*for\s+hub\s+in\s+eventHubDefinitions\s*:/);
-    expect(text).toMatch(/consumergroups:[^\n]*hub\.consumerGroups/);
-    expect(text).toMatch(/authorizationRules:\s*\[\s*\]/);
-    expect(text).toMatch(/skuName:\s*'Standard'/);
+  it('resources.json holds what functions/resources.ts declares', () => {
+    const r = read('resources.json');
+    expect(r.eventHubs).toEqual(EVENT_HUBS.map((h) => ({ name: h.name, partitionKey: h.partitionKey, consumerGroups: h.consumerGroups.map((c) => c.name), capture: h.capture, partitionCount: h.partitionCount })));
+    expect(r.cosmosDatabase).toBe(COSMOS_DATABASE);
+    expect((r.cosmosContainers as { name: string }[]).map((c) => c.name).sort()).toEqual(Object.values(COSMOS_CONTAINERS).map((c) => c.name).sort());
+    expect(r.cosmosContainers).toContainEqual({ name: 'deliveryStatus', partitionKey: '/id', defaultTtl: -1 });
+    expect(r.hostContainers).toEqual([BLOB_CONTAINERS.deadLetter.name]);
+    expect(r.lakeFileSystems).toEqual([LAKE_FILE_SYSTEMS.capture.name]);
+  });
+});
+
+describe('the templates read the generated files', () => {
+  it.each([
+    ['modules/data.bicep', 'resources.json'],
+    ['modules/messaging.bicep', 'resources.json'],
+    ['modules/app.bicep', 'app-settings.json'],
+    ['modules/rbac.bicep', 'role-assignments.json'],
+    ['main.bicep', 'resources.json'],
+  ])('%s loads %s', (file, json) => {
+    expect(readBicep(path.join(INFRA, file)).code).toContain(`loadJsonContent('${file.startsWith('modules/') ? '../' : ''}generated/${json}')`);
   });
 
-  it('captures into the lake as Avro, by managed identity, in the layout the archive reader parses', () => {
-    const text = moduleText('eventHubs');
-    expect(text).toMatch(/captureDescription:\s*hub\.capture/);
-    expect(text).toMatch(/encoding:\s*'Avro'/);
-    expect(text).toMatch(/name:\s*'EventHubArchive\.AzureBlockBlob'/);
-    expect(text).toMatch(/identity:\s*\{\s*userAssignedResourceId:\s*identity\.outputs\.resourceId\s*\}/);
-    expect(text).toMatch(/storageAccountResourceId:\s*lake\.outputs\.resourceId/);
-    expect(text).toMatch(/intervalInSeconds:\s*captureIntervalSeconds/);
-    expect(text).toMatch(/sizeLimitInBytes:\s*captureSizeLimitBytes/);
+  it('no template spells a hub, consumer group, container, database or file system name the code declares', () => {
+    const names = [
+      ...EVENT_HUBS.flatMap((h) => [h.name, ...h.consumerGroups.map((c) => c.name)]),
+      ...Object.values(COSMOS_CONTAINERS).map((c) => c.name),
+      ...Object.values(BLOB_CONTAINERS).map((c) => c.name),
+      ...Object.values(LAKE_FILE_SYSTEMS).map((c) => c.name),
+      COSMOS_DATABASE,
+    ];
+    const found = bicepFiles().flatMap((file) => {
+      const code = readBicep(file).code;
+      return names.filter((n) => code.includes(`'${n}'`)).map((n) => `${path.relative(INFRA, file)}: '${n}'`);
+    });
+    expect(found).toEqual([]);
+  });
 
-    const format = resolvedString(main, { kind: 'expr', text: /archiveNameFormat:\s*(\w+)/.exec(text)?.[1] ?? '' });
+  it('creates the hubs from the list, consumer groups and partition counts included, with no SAS rules', () => {
+    const ns = moduleNamed(messaging, 'namespace').text;
+    expect(ns).toMatch(/eventhubs:\s*\[\s*for\s+hub\s+in\s+resources\.eventHubs\s*:/);
+    expect(ns).toMatch(/consumergroups:[^\n]*hub\.consumerGroups/);
+    expect(property(ns, 'partitionCount')).toBe('partitionCountOverrides[?hub.name] ?? hub.partitionCount[profile]');
+    expect(ns).toMatch(/authorizationRules:\s*\[\s*\]/);
+    expect(ns).toMatch(/skuName:\s*'Standard'/);
+  });
+
+  it('captures the hubs that declare it into the lake as Avro, in the layout the archive reader parses', () => {
+    const ns = moduleNamed(messaging, 'namespace').text;
+    expect(ns).toMatch(/captureDescription:\s*hub\.capture/);
+    expect(ns).toMatch(/encoding:\s*'Avro'/);
+    expect(property(ns, 'blobContainer')).toBe('resources.captureFileSystem');
+    expect(property(ns, 'storageAccountResourceId')).toBe('lakeResourceId');
+    const format = /'([^']+)'/.exec(statement(messaging, 'var', 'captureArchiveNameFormat').text)?.[1] ?? '';
     expect(format).toBe('{Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}');
-    const reader = fs.readFileSync(path.join(REPO, 'functions', 'adapters', 'capture-format.ts'), 'utf8');
-    expect(reader).toContain(format);
-
-    const container = resolvedString(main, { kind: 'expr', text: /blobContainer:\s*(\w+)/.exec(text)?.[1] ?? '' });
-    expect(LAKE_FILE_SYSTEMS).toContain(container);
-  });
-});
-
-describe('Cosmos DB', () => {
-  const containers = items(varValue(main, 'cosmosContainers')).map((c) => ({
-    name: resolvedString(main, entry(c, 'name')),
-    partitionKey: resolvedString(main, entry(c, 'partitionKey')),
-    defaultTtl: show(resolve(main, entry(c, 'defaultTtl'))),
-  }));
-  const declared = Object.values(COSMOS_CONTAINERS).map((c) => ({ name: c.name, partitionKey: c.partitionKey, defaultTtl: 'defaultTtl' in c ? c.defaultTtl : undefined }));
-
-  it('declares exactly the containers of COSMOS_CONTAINERS', () => {
-    expect(containers.map((c) => c.name).sort()).toEqual(declared.map((c) => c.name).sort());
+    expect(fs.readFileSync(path.join(REPO, 'functions', 'adapters', 'capture-format.ts'), 'utf8')).toContain(format);
   });
 
-  it.each(declared.map((d) => [d.name, d] as const))('container %s has its partition key, and its TTL where declared', (name, decl) => {
-    const c = containers.find((x) => x.name === name);
-    expect(c?.partitionKey).toBe(decl.partitionKey);
-    expect(c?.defaultTtl).toBe(decl.defaultTtl);
+  it('creates the Cosmos DB database and containers from the list, partition key and TTL passed through', () => {
+    const cosmos = moduleNamed(data, 'cosmos').text;
+    expect(cosmos).toMatch(/sqlDatabases:\s*\[\s*\{\s*name:\s*resources\.cosmosDatabase/);
+    expect(cosmos).toMatch(/\[\s*for\s+c\s+in\s+resources\.cosmosContainers\s*:/);
+    expect(cosmos).toMatch(/paths:\s*\[\s*c\.partitionKey\s*\]/);
+    expect(cosmos).toMatch(/defaultTtl:\s*c\.\?defaultTtl/);
   });
 
-  it('creates them in the database the app reads, passing partition key and TTL through', () => {
-    const text = moduleText('cosmos');
-    expect(text).toMatch(/\[\s*for\s+c\s+in\s+cosmosContainers\s*:/);
-    expect(text).toMatch(/paths:\s*\[\s*c\.partitionKey\s*\]/);
-    expect(text).toMatch(/defaultTtl:\s*c\.\?defaultTtl/);
-    const db = resolvedString(main, { kind: 'expr', text: /sqlDatabases:\s*\[\s*\{\s*name:\s*(\w+)/.exec(text)?.[1] ?? '' });
-    expect(db).toBeDefined();
-    expect(resolvedString(main, entry(appSettings, 'CosmosDatabaseName'))).toBe(db);
-    expect(SETTINGS.CosmosDatabaseName.description).toContain(`Default: ${db}.`);
-  });
-});
-
-describe('the lake (ADLS Gen2)', () => {
-  const lakeContainers = items(varValue(main, 'lakeContainers')).map((c) => resolvedString(main, c));
-  const expected = [...Object.values(BLOB_CONTAINERS).map((c) => c.name), ...LAKE_FILE_SYSTEMS];
-
-  it('holds exactly the blob containers of BLOB_CONTAINERS and the Capture file system', () => {
-    expect(lakeContainers.slice().sort()).toEqual(expected.slice().sort());
-  });
-
-  it('is a hierarchical-namespace account creating those containers', () => {
-    const text = moduleText('lake');
-    expect(text).toMatch(/enableHierarchicalNamespace:\s*true/);
-    expect(text).toMatch(/\[\s*for\s+c\s+in\s+lakeContainers\s*:/);
-  });
-
-  it('is where the app settings point dead letters and the archive reader', () => {
-    expect(resolvedString(main, entry(appSettings, 'ArchiveLakeFileSystem'))).toBe('capture');
-    expect(show(entry(appSettings, 'DeadLetterStorage__blobServiceUri'))).toEqual({ expr: 'lakeBlobEndpoint' });
-    expect(show(entry(appSettings, 'ArchiveLake__dfsServiceUri'))).toEqual({ expr: 'lakeDfsEndpoint' });
-    expect(show(varValue(main, 'lakeBlobEndpoint'))).toMatchObject({});
-    expect(main.code).toMatch(/var lakeBlobEndpoint = 'https:\/\/\$\{lakeStorageName\}\.blob\./);
-    expect(main.code).toMatch(/var lakeDfsEndpoint = 'https:\/\/\$\{lakeStorageName\}\.dfs\./);
+  it('creates the host containers (dead letters) and the lake file systems from the lists', () => {
+    expect(moduleNamed(data, 'hostStorage').text).toMatch(/\[\s*for\s+c\s+in\s+concat\(\[deploymentContainerName\],\s*resources\.hostContainers\)\s*:/);
+    const lake = moduleNamed(data, 'lake').text;
+    expect(lake).toMatch(/enableHierarchicalNamespace:\s*true/);
+    expect(lake).toMatch(/\[\s*for\s+c\s+in\s+resources\.lakeFileSystems\s*:/);
   });
 });

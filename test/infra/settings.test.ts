@@ -1,7 +1,8 @@
 /**
  * App settings in three places agree: what the code reads (functions/config.ts SETTINGS, the
  * %Name% references of host.json and the bindings), what Bicep sets on the function app
- * (var functionAppSettings in infra/main.bicep) and what local.settings.sample.json offers.
+ * (infra/modules/app.bicep: the generated infra/generated/app-settings.json, united with its
+ * var deploymentSettings) and what local.settings.sample.json offers.
  * Every `app` setting is in both files; nothing else is, except the host/platform settings
  * allowed below; `emulator` settings are in no Bicep file.
  */
@@ -10,7 +11,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../functions/config';
 import type { SettingSpec } from '../../functions/config';
-import { bicepFiles, keys, readBicep, REPO, resolvedString, entry, varValue, INFRA } from './bicep';
+import { documentedDefault as generatorDefault } from '../../tools/infra/generate';
+import { bicepFiles, INFRA, objectKeys, readBicep, REPO, statement } from './bicep';
 
 /**
  * Settings the code does not read through SETTINGS but the host or platform does. `azure`: set
@@ -59,10 +61,14 @@ const FLEX_UNSUPPORTED = [
 const specs = Object.entries(SETTINGS) as [string, SettingSpec][];
 const appSettings = specs.filter(([, s]) => s.where === 'app').map(([n]) => n);
 const emulatorSettings = specs.filter(([, s]) => s.where === 'emulator').map(([n]) => n);
+const platformSettings = specs.filter(([, s]) => s.where === 'platform').map(([n]) => n);
 
-const main = readBicep(path.join(INFRA, 'main.bicep'));
-const bicepAppSettings = varValue(main, 'functionAppSettings');
-const bicepKeys = keys(bicepAppSettings);
+const appBicep = readBicep(path.join(INFRA, 'modules', 'app.bicep'));
+const generated = (JSON.parse(fs.readFileSync(path.join(INFRA, 'generated', 'app-settings.json'), 'utf8')) as { settings: Record<string, string> }).settings;
+const deploymentKeys = objectKeys(appBicep, 'deploymentSettings');
+const bicepKeys = [...new Set([...Object.keys(generated), ...deploymentKeys])];
+/** A deployment setting's value text (one line). */
+const deploymentValue = (name: string): string | undefined => new RegExp(`^\\s*${name}:\\s*(.+)$`, 'm').exec(statement(appBicep, 'var', 'deploymentSettings').text)?.[1]?.trim();
 
 const sample = JSON.parse(fs.readFileSync(path.join(REPO, 'local.settings.sample.json'), 'utf8')) as { Values?: Record<string, unknown> };
 const sampleValues = sample.Values ?? {};
@@ -86,17 +92,19 @@ function percentReferences(): string[] {
   return [...found].sort();
 }
 
-/** `Default: 30000.` in a setting's description, when it is a single token. */
-function documentedDefault(spec: SettingSpec): string | undefined {
-  return /Default: ([\w.-]+)\.$/.exec(spec.description)?.[1];
-}
+const documentedDefault = (spec: SettingSpec): string | undefined => generatorDefault(spec.description);
 
 const allowedIn = (where: 'azure' | 'local'): ((name: string) => boolean) => (name) => {
   const p = PLATFORM_SETTINGS[name];
   return p !== undefined && (p.where === where || p.where === 'both');
 };
 
-describe('function app settings in infra/main.bicep', () => {
+describe('function app settings in infra/modules/app.bicep', () => {
+  it('are the generated settings united with the deployment ones, generated ones not repeated by hand', () => {
+    expect(statement(appBicep, 'var', 'functionAppSettings').text).toBe('var functionAppSettings = union(generatedSettings, deploymentSettings)');
+    expect(deploymentKeys.filter((k) => k in generated)).toEqual([]);
+  });
+
   it.each(appSettings)('sets the app setting %s', (name) => {
     expect(bicepKeys).toContain(name);
   });
@@ -116,16 +124,16 @@ describe('function app settings in infra/main.bicep', () => {
 
   it('connects by identity: every connection prefix the bindings use has credential and clientId', () => {
     for (const prefix of ['AzureWebJobsStorage', 'EventHubConnection', 'CosmosConnection']) {
-      expect(resolvedString(main, entry(bicepAppSettings, `${prefix}__credential`)), prefix).toBe('managedidentity');
-      expect(entry(bicepAppSettings, `${prefix}__clientId`), prefix).toBeDefined();
+      expect(deploymentValue(`${prefix}__credential`), prefix).toBe("'managedidentity'");
+      expect(deploymentValue(`${prefix}__clientId`), prefix).toBe('identityClientId');
     }
-    expect(main.code).toMatch(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING:\s*'ClientId=\$\{identity\.outputs\.clientId\};Authorization=AAD'/);
+    expect(deploymentValue('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe("'ClientId=${identityClientId};Authorization=AAD'");
   });
 
   it('gives every tunable the default its description documents', () => {
     const mismatches = specs.flatMap(([name, spec]) => {
       const documented = documentedDefault(spec);
-      const actual = resolvedString(main, entry(bicepAppSettings, name));
+      const actual = generated[name];
       return documented !== undefined && actual !== undefined && actual !== documented ? [`${name}: ${actual} (documented ${documented})`] : [];
     });
     expect(mismatches).toEqual([]);
@@ -141,6 +149,17 @@ describe('emulator settings', () => {
 
   it('none is offered in local.settings.sample.json (the local runtime sets its own)', () => {
     expect(sampleKeys.filter((k) => emulatorSettings.includes(k))).toEqual([]);
+  });
+});
+
+describe('platform settings (App Service sets them on the running app)', () => {
+  it('include the App Service Authentication switch the app reads', () => {
+    expect(platformSettings).toEqual(expect.arrayContaining(['WEBSITE_AUTH_ENABLED', 'WEBSITE_SITE_NAME']));
+  });
+
+  it('are set neither by Bicep nor by local.settings.sample.json (setting one would forge the platform)', () => {
+    expect(bicepKeys.filter((k) => platformSettings.includes(k))).toEqual([]);
+    expect(sampleKeys.filter((k) => platformSettings.includes(k))).toEqual([]);
   });
 });
 

@@ -9,6 +9,9 @@
  * headers and sets its own. Locally `trustClientPrincipalHeaders` (default true) lets callers,
  * such as the end-to-end tests, send them; set it to false to strip them as Azure would. A
  * `devPrincipal` is added to requests that carry no principal, for poking at the API by hand.
+ *
+ * Cross-site use is refused before anything else, raw handlers included (cross-site.ts): a
+ * foreign Host or Origin gets 403, a non-JSON POST to /local/* or the durable API 415.
  */
 import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
@@ -20,6 +23,7 @@ import { principalHeaders } from '../../functions/http/identity';
 import { problemResponse } from '../../functions/http/problem';
 import { checkRoutePrefix } from '../runtime/functions-core';
 import type { RegisteredFunction } from '../runtime/functions-core';
+import { allowedHostnames, crossSiteVerdictFor } from './cross-site';
 import { consoleLogger, createInvocationContext, describeError } from './invocation';
 import type { AfterInvocation, LocalLogger } from './invocation';
 import { comparePrecedence, compileRouteTemplate, splitPath } from './route-template';
@@ -106,11 +110,13 @@ export class HttpHost {
   readonly #routes: RouteEntry[] = [];
   readonly #logger: LocalLogger;
   readonly #server: http.Server;
+  readonly #hostnames: ReadonlySet<string>;
   #url: string | undefined;
 
   constructor(options: HttpHostOptions) {
     this.#options = options;
     this.#logger = options.logger ?? consoleLogger;
+    this.#hostnames = allowedHostnames(options.hostname ?? '127.0.0.1');
     const prefix = (options.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
     checkRoutePrefix(prefix);
     for (const fn of options.functions) {
@@ -165,6 +171,12 @@ export class HttpHost {
   /** The request listener; usable on a server of the caller's own. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let response: LocalResponse;
+    const refused = crossSiteVerdictFor(req, this.#hostnames);
+    if (refused) {
+      req.resume();
+      this.#write(res, toInit(problemResponse(refused.status, refused.status === 403 ? 'forbidden' : 'unsupported-media-type', refused.title, refused.detail)));
+      return;
+    }
     try {
       for (const raw of this.#options.rawHandlers ?? []) {
         if (await raw(req, res)) return;

@@ -472,6 +472,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       AzureWebJobsStorage: azurite.connectionString,
       ArchiveLake__dfsServiceUri: lake.url,
       LocalEventHubsEndpoint: baseUrl,
+      // The app believes principal headers only under the local runtime (or App Service Authentication).
+      LocalRuntime: 'true',
     });
     for (const k of removed) delete process.env[k];
     Object.assign(process.env, settings);

@@ -8,12 +8,17 @@ import { callHttp, loadFunctionApp } from '../../support/app';
 import { deliveryStream } from '../../support/delivery';
 import { foldStatus } from '../../../domain/delivery/status';
 import { FUNCTIONS } from '../../../functions/names';
+import { principalHeaders } from '../../../functions/http/identity';
+import { useEmulators } from '../../support/emulators';
 
 type Json = Record<string, unknown>;
 let doc: Json;
 
 beforeAll(async () => {
-  const res = await callHttp(FUNCTIONS.openApi, { path: 'openapi.json' });
+  await useEmulators('openapi');
+  const anonymous = await callHttp(FUNCTIONS.openApi, { path: 'openapi.json' });
+  expect(anonymous.status).toBe(401);
+  const res = await callHttp(FUNCTIONS.openApi, { path: 'openapi.json', headers: principalHeaders({ id: 'reader', roles: [] }) });
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toContain('application/json');
   doc = res.json<Json>();
@@ -61,6 +66,8 @@ describe('GET /api/openapi.json', () => {
       ['/deliveries/{deliveryId}/history', 'get', ['200', '400', '401', '404']],
       ['/drones/{droneId}', 'get', ['200', '401', '404']],
       ['/health', 'get', ['200', '503']],
+      ['/ops/rebuild-views', 'post', ['202', '400', '401', '403', '503']],
+      ['/ops/rebuild-views/{jobId}', 'get', ['200', '401', '403', '404']],
     ];
     for (const [path, method, codes] of expected) {
       expect(Object.keys(responses(path, method)), `${method} ${path}`).toEqual(expect.arrayContaining(codes));
@@ -99,6 +106,12 @@ describe('GET /api/openapi.json', () => {
       expect(bodySchemaRef(path, method, status, 'application/problem+json'), `${method} ${path} ${status}`).toBe('#/components/schemas/Problem');
     }
     expect(op('/health', 'get').security).toEqual([]);
+    // Every other operation needs a signed-in caller, this document included.
+    expect(op('/openapi.json', 'get').security).toBeUndefined();
+    expect(bodySchemaRef('/ops/rebuild-views', 'post', '202')).toBe('#/components/schemas/RebuildJobAccepted');
+    expect(responses('/ops/rebuild-views', 'post')['202']?.headers).toHaveProperty('Location');
+    expect(responses('/ops/rebuild-views', 'post')['200']).toBeUndefined();
+    expect(bodySchemaRef('/ops/rebuild-views/{jobId}', 'get', '200')).toBe('#/components/schemas/RebuildJob');
     const schemes = (doc.components as { securitySchemes: Record<string, Json> }).securitySchemes;
     expect(Object.values(schemes).map((s) => s.name)).toEqual(expect.arrayContaining(['x-ms-client-principal-id', 'x-ms-client-principal']));
   });
@@ -130,5 +143,10 @@ describe('GET /api/openapi.json', () => {
     check('Problem', { type: 'https://fabrikam.example/problems/not-found', title: 'Not found.', status: 404, detail: 'x' });
     check('HealthReport', { status: 'Unhealthy', checks: { cosmosDb: { status: 'Unhealthy', latencyMs: 2000, error: 'timeout' } } });
     expect(() => check('DeliveryStatus', { ...foldStatus(deliveryStream('x')), stage: 'Teleported' })).toThrow();
+    const progress = { phase: 'running', slicesDone: 1, slicesTotal: 2, from: '2026-11-22T09:00:00.000Z', to: '2026-11-22T11:00:00.000Z', eventsRead: 5, skipped: 0, appended: 5, duplicates: 0, conflicts: 0, deliveries: 1, viewsWritten: 1, viewsUnchanged: 0, viewsEmpty: 0 };
+    check('RebuildJobAccepted', { jobId: 'rebuild-1-2-all', status: 'Running', links: { status: '/api/ops/rebuild-views/rebuild-1-2-all' } });
+    check('RebuildJob', { jobId: 'rebuild-1-2-all', status: 'Running', progress, createdAt: '2026-11-22T10:00:00.000Z', lastUpdatedAt: '2026-11-22T10:00:01.000Z' });
+    check('RebuildJob', { jobId: 'rebuild-1-2-all', status: 'Completed', progress: { ...progress, phase: 'done', slicesDone: 2 }, createdAt: 'x', lastUpdatedAt: 'y' });
+    expect(() => check('RebuildJob', { jobId: 'j', status: 'Sleeping', progress, createdAt: 'x', lastUpdatedAt: 'y' })).toThrow();
   });
 });

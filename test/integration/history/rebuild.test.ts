@@ -1,7 +1,8 @@
 /**
  * Rebuilding status views: from Capture files in the local lake stand-in, through the archive
- * adapter and the registered HTTP function, into an empty database, the views come out exactly
- * as the live projector made them from the same events arriving out of order and duplicated.
+ * adapter, the registered HTTP function and the rebuild job on the Durable engine, into an empty
+ * database, the views come out exactly as the live projector made them from the same events
+ * arriving out of order and duplicated. The job answers 202 with a Location to poll.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@azure/cosmos';
@@ -29,6 +30,11 @@ import { principalHeaders } from '../../../functions/http/identity';
 import { FUNCTIONS } from '../../../functions/names';
 import { COSMOS_CONTAINERS } from '../../../functions/resources';
 import { ROLE_ADMIN, ROLE_READER } from '../../../domain/shared/caller';
+import type { InvocationContext } from '@azure/functions';
+import { createInvocationContext, silentLogger } from '../../../tools/local/invocation';
+import { bindDurableClient, DurableEngine, startDurableHttpServer } from '../../../tools/runtime/durable';
+import type { DurableHttpServer } from '../../../tools/runtime/durable';
+import { ACTIVITIES } from '../../../functions/names';
 
 const NS = 'fabrikam-local';
 const HUB = 'delivery-events';
@@ -73,6 +79,13 @@ let fileSystem: DataLakeFileSystemClient;
 let projectedDb: Database;
 let rebuiltDb: Database;
 let comp: ArchiveComposition;
+let engine: DurableEngine;
+let api: DurableHttpServer;
+/** While set, slice activities wait for it: a job that stays Running as long as a test needs. */
+let gate: Promise<void> | undefined;
+/** While set, slice activities fail with it. */
+let sliceFault: Error | undefined;
+const bind = (ctx: InvocationContext): void => void bindDurableClient(ctx, api.clientBindingData());
 const skipped: SkippedArchiveEvent[] = [];
 
 async function docOf(db: Database, container: string, id: string, partitionKey = id): Promise<Record<string, unknown> | undefined> {
@@ -133,19 +146,55 @@ beforeAll(async () => {
   }
 
   // An empty database, with the lake as the archive.
-  const empty = await useEmulators('rebuild-empty', {}, (config) =>
+  // The job's slice retries: one attempt, a short timer, so a failing job ends quickly.
+  const empty = await useEmulators('rebuild-empty', { SagaStepAttempts: '1', SagaStepFirstRetryMs: '10' }, (config) =>
     new ArchiveComposition(config, () => new CaptureDeliveryArchive(new CaptureArchive(fileSystem), NS, HUB, (s) => skipped.push(s))),
   );
   comp = empty.composition;
   rebuiltDb = empty.cosmos.database(empty.databaseId);
+
+  engine = await DurableEngine.create({
+    registry: await loadFunctionApp(),
+    invokeActivity: async (fn, input) => {
+      if (fn.name === ACTIVITIES.rebuildViewsSlice && gate) await gate;
+      if (fn.name === ACTIVITIES.rebuildViewsSlice && sliceFault) throw sliceFault;
+      return fn.handler(input, createInvocationContext(fn, { logger: silentLogger }));
+    },
+  });
+  api = await startDurableHttpServer(engine);
 });
 
 afterAll(async () => {
+  await api?.close();
+  await engine?.close();
   await lake?.dispose();
 });
 
-const rebuild = (body: unknown, headers: Record<string, string> = admin) =>
-  callHttp(FUNCTIONS.rebuildViews, { method: 'POST', path: 'ops/rebuild-views', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const start = (body: unknown, headers: Record<string, string> = admin) =>
+  callHttp(FUNCTIONS.rebuildViews, { method: 'POST', path: 'ops/rebuild-views', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body), prepare: bind });
+
+interface Job {
+  readonly jobId: string;
+  readonly status: 'Running' | 'Completed' | 'Failed';
+  readonly progress: Record<string, unknown>;
+}
+
+const poll = (location: string, headers: Record<string, string> = admin) => {
+  const jobId = decodeURIComponent(location.split('/').pop() ?? '');
+  return callHttp(FUNCTIONS.getRebuildJob, { path: location.replace(/^\/api\//, ''), params: { jobId }, headers, prepare: bind });
+};
+
+/** Starts a job, lets the engine finish it, and answers as the poll does. */
+async function rebuild(body: unknown, headers: Record<string, string> = admin) {
+  const res = await start(body, headers);
+  if (res.status !== 202) return res;
+  await engine.idle();
+  const polled = await poll(res.headers.location ?? '');
+  expect(polled.status).toBe(200);
+  expect(polled.json<Job>().status).toBe('Completed');
+  const progress = polled.json<Job>().progress;
+  return { ...polled, json: <T = unknown>() => progress as T };
+}
 const hour = { from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z' };
 
 describe('POST /api/ops/rebuild-views', () => {
@@ -159,7 +208,7 @@ describe('POST /api/ops/rebuild-views', () => {
     const res = await rebuild(hour);
     expect(res.status).toBe(200);
     const total = streams.reduce((n, s) => n + s.length, 0);
-    expect(res.json()).toMatchObject({ phase: 'done', appended: total, conflicts: 0, deliveries: 4, viewsWritten: 4, viewsUnchanged: 0, viewsEmpty: 0 });
+    expect(res.json()).toMatchObject({ phase: 'done', slicesDone: 1, slicesTotal: 1, appended: total, conflicts: 0, deliveries: 4, viewsWritten: 4, viewsUnchanged: 0, viewsEmpty: 0 });
     // The two poison bodies in the archive are skipped and reported, not appended.
     expect(skipped).toHaveLength(2);
     expect(skipped[0]).toMatchObject({ partitionId: '0', errors: [{ path: '/', message: 'body is not JSON' }] });
@@ -200,10 +249,94 @@ describe('POST /api/ops/rebuild-views', () => {
     expect(res.json()).toMatchObject({ eventsRead: 0, deliveries: 0 });
   });
 
-  it('is for Deliveries.Admin only: 401 without identity, 403 for others', async () => {
-    expect((await rebuild(hour, {})).status).toBe(401);
-    expect((await rebuild(hour, principalHeaders({ id: 'ops-reader', roles: [ROLE_READER] }))).status).toBe(403);
-    expect((await rebuild(hour, principalHeaders({ id: 'owner-1', roles: [] }))).status).toBe(403);
+  it('is for Deliveries.Admin only: 401 without identity, 403 for others; the job status too', async () => {
+    expect((await start(hour, {})).status).toBe(401);
+    expect((await start(hour, principalHeaders({ id: 'ops-reader', roles: [ROLE_READER] }))).status).toBe(403);
+    expect((await start(hour, principalHeaders({ id: 'owner-1', roles: [] }))).status).toBe(403);
+    const res = await start(hour);
+    await engine.idle();
+    const location = res.headers.location ?? '';
+    expect((await poll(location, {})).status).toBe(401);
+    expect((await poll(location, principalHeaders({ id: 'ops-reader', roles: [ROLE_READER] }))).status).toBe(403);
+  });
+
+  it('answers 202 with a Location; the job runs as an orchestration with its progress in the custom status', async () => {
+    let open: () => void = () => undefined;
+    gate = new Promise<void>((r) => (open = r));
+    const twoHours = { from: '2026-11-22T09:00:00Z', to: '2026-11-22T11:00:00Z' };
+    try {
+      const res = await start(twoHours);
+      expect(res.status).toBe(202);
+      const location = res.headers.location ?? '';
+      expect(location).toMatch(/^\/api\/ops\/rebuild-views\/rebuild-/);
+      expect(res.json()).toMatchObject({ status: 'Running', links: { status: location } });
+      await new Promise((r) => setTimeout(r, 50));
+      const running = await poll(location);
+      expect(running.json<Job>()).toMatchObject({ status: 'Running', progress: { phase: 'running', slicesDone: 0, slicesTotal: 2, eventsRead: 0 } });
+      const status = await engine.getStatus(running.json<Job>().jobId);
+      expect(status?.customStatus).toEqual(running.json<Job>().progress);
+    } finally {
+      open();
+      gate = undefined;
+    }
+    await engine.idle();
+    const done = await poll((await start(twoHours)).headers.location ?? '');
+    await engine.idle();
+    expect(done.status).toBe(200);
+  });
+
+  it('the same range asked again while its job runs returns that job (one instance), another range its own', async () => {
+    let open: () => void = () => undefined;
+    gate = new Promise<void>((r) => (open = r));
+    const range = { from: '2026-11-22T10:00:00Z', to: '2026-11-22T10:30:00Z' };
+    try {
+      const first = await start(range);
+      const again = await start(range);
+      // The same instants spelled differently are the same range.
+      const spelled = await start({ from: '2026-11-22T10:00:00.000Z', to: '2026-11-22T10:30:00.000Z' });
+      const other = await start({ ...range, deliveryId: ids[0] });
+      expect([first.status, again.status, spelled.status, other.status]).toEqual([202, 202, 202, 202]);
+      expect(again.headers.location).toBe(first.headers.location);
+      expect(spelled.headers.location).toBe(first.headers.location);
+      expect(other.headers.location).not.toBe(first.headers.location);
+      const jobId = first.json<{ jobId: string }>().jobId;
+      expect((await engine.getStatus(jobId))?.runtimeStatus).toMatch(/Pending|Running/);
+    } finally {
+      open();
+      gate = undefined;
+    }
+    await engine.idle();
+    const done = await poll((await start(range)).headers.location ?? '');
+    expect(done.json<Job>().status).toMatch(/Running|Completed/);
+    await engine.idle();
+  });
+
+  it('a job whose slice keeps failing ends Failed; asking again reruns it', async () => {
+    const range = { from: '2026-11-22T12:00:00Z', to: '2026-11-22T13:00:00Z' };
+    sliceFault = new Error('the lake is unreachable');
+    try {
+      const res = await start(range);
+      expect(res.status).toBe(202);
+      await engine.idle();
+      const failed = await poll(res.headers.location ?? '');
+      expect(failed.json<Job>()).toMatchObject({ status: 'Failed', progress: { phase: 'running', slicesDone: 0, slicesTotal: 1 } });
+    } finally {
+      sliceFault = undefined;
+    }
+    const again = await start(range);
+    await engine.idle();
+    expect((await poll(again.headers.location ?? '')).json<Job>()).toMatchObject({ status: 'Completed', progress: { phase: 'done', slicesDone: 1 } });
+  });
+
+  it('an unknown job is 404', async () => {
+    const res = await poll('/api/ops/rebuild-views/rebuild-0-1-none');
+    expect(res.status).toBe(404);
+  });
+
+  it('bounds the range by RebuildMaxRangeDays: 400 naming /to beyond it', async () => {
+    const res = await start({ from: '2026-10-01T00:00:00Z', to: '2026-11-22T00:00:00Z' });
+    expect(res.status).toBe(400);
+    expect(res.json<{ errors: { path: string; message: string }[] }>().errors).toEqual([{ path: '/to', message: expect.stringContaining('31 days') }]);
   });
 
   it('answers 400 with errors for a bad request body', async () => {
@@ -217,7 +350,7 @@ describe('POST /api/ops/rebuild-views', () => {
       [{ ...hour, extra: 1 }, '/extra'],
       [{ from: hour.from }, '/to'],
     ] as const) {
-      const res = await rebuild(body);
+      const res = await start(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.headers['content-type']).toBe('application/problem+json');
       expect((res.json() as { errors: { path: string }[] }).errors.map((e) => e.path), JSON.stringify(body)).toContain(path);
@@ -227,7 +360,7 @@ describe('POST /api/ops/rebuild-views', () => {
   it('answers 503 when no archive is configured', async () => {
     resetComposition(new Composition(comp.config));
     try {
-      const res = await rebuild(hour);
+      const res = await start(hour);
       expect(res.status).toBe(503);
       expect(res.headers['content-type']).toBe('application/problem+json');
     } finally {

@@ -5,6 +5,7 @@
  * same host; `eventHub` outputs land on the hubs; Capture writes the hub's events to the lake;
  * settings come from the right places in the right order.
  */
+import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -137,8 +138,16 @@ describe('startLocalRuntime', () => {
   });
 
   it('serves the publish endpoint and its own status', async () => {
-    const r = await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, { method: 'POST', body: JSON.stringify([{ body: { a: 1 }, partitionKey: 'k' }]) });
+    const events = JSON.stringify([{ body: { a: 1 }, partitionKey: 'k' }]);
+    const r = await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: events });
     expect(r.status).toBe(202);
+    // The whole runtime's listener refuses what a web page could send (tools/local/cross-site.ts).
+    expect((await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, { method: 'POST', body: events })).status).toBe(415);
+    for (const path of ['/local/status', '/runtime/webhooks/durabletask/instances', '/api/rtl/nothing']) {
+      expect((await fetch(`${rt.baseUrl}${path}`, { headers: { origin: 'https://evil.example' } })).status, path).toBe(403);
+      expect(await statusWithHost(rt.baseUrl, path, 'rebound.example'), path).toBe(403);
+      expect(await statusWithHost(rt.baseUrl, path, `localhost:${new URL(rt.baseUrl).port}`), path).not.toBe(403);
+    }
     const status = (await (await fetch(`${rt.baseUrl}/local/status`)).json()) as { hubs: { name: string }[] };
     expect(status.hubs.map((h) => h.name).sort()).toEqual(['delivery-events', 'telemetry']);
   });
@@ -147,6 +156,19 @@ describe('startLocalRuntime', () => {
     await expect(startLocalRuntime({ dataDir: rt.dataDir, port: 0, app: () => undefined, localSettings: false })).rejects.toThrow(/in use by process/);
   });
 });
+
+/** GET with exactly this Host header (fetch cannot set it): what a DNS-rebound page's request looks like. */
+function statusWithHost(baseUrl: string, path: string, host: string): Promise<number> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: url.hostname, port: url.port, path, headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('local settings', () => {
   it('layers defaults, local.settings.json, the environment and overrides; stand-ins win; Azure identity settings go', () => {

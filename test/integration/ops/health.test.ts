@@ -3,6 +3,8 @@ import { callHttp } from '../../support/app';
 import { useEmulators } from '../../support/emulators';
 import { checkHealth } from '../../../functions/ops/health';
 import { FUNCTIONS } from '../../../functions/names';
+import { principalHeaders } from '../../../functions/http/identity';
+import { ROLE_ADMIN, ROLE_READER } from '../../../domain/shared/caller';
 
 interface Report {
   status: string;
@@ -33,6 +35,7 @@ describe('GET /api/health', () => {
         { name: 'down', check: async () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })) },
       ],
       500,
+      'admin',
     );
     expect(res.status).toBe(503);
     const report = JSON.parse(String(res.body)) as Report;
@@ -58,9 +61,48 @@ describe('GET /api/health', () => {
 
   it('reports a hung dependency as Unhealthy after the timeout instead of hanging', async () => {
     const started = Date.now();
-    const res = await checkHealth([{ name: 'hung', check: () => new Promise<void>(() => undefined) }], 200);
+    const res = await checkHealth([{ name: 'hung', check: () => new Promise<void>(() => undefined) }], 200, 'admin');
     expect(res.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(5000);
     expect((JSON.parse(String(res.body)) as Report).checks.hung?.error).toContain('200 ms');
+  });
+
+  describe('error text is for Deliveries.Admin only', () => {
+    const down = [{ name: 'down', check: async () => Promise.reject(new Error('getaddrinfo ENOTFOUND cosmos-secret.documents.azure.com')) }];
+
+    it('an anonymous caller learns status and latency per dependency, never the error', async () => {
+      const res = await checkHealth(down, 500, 'anonymous');
+      expect(res.status).toBe(503);
+      const report = JSON.parse(String(res.body)) as Report;
+      expect(report.checks.down).toEqual({ status: 'Unhealthy', latencyMs: expect.any(Number) });
+      expect(String(res.body)).not.toContain('cosmos-secret');
+    });
+
+    it('through the handler: anonymous and Deliveries.Reader get no error text, Deliveries.Admin does', async () => {
+      await useEmulators('health-roles', { CosmosConnection__accountEndpoint: 'http://127.0.0.1:9', HealthCheckTimeoutMs: '500' });
+      try {
+        const anonymous = await callHttp(FUNCTIONS.health, { path: 'health' });
+        const reader = await callHttp(FUNCTIONS.health, { path: 'health', headers: principalHeaders({ id: 'r', roles: [ROLE_READER] }) });
+        const admin = await callHttp(FUNCTIONS.health, { path: 'health', headers: principalHeaders({ id: 'a', roles: [ROLE_ADMIN] }) });
+        for (const res of [anonymous, reader, admin]) expect(res.status).toBe(503);
+        expect(Object.keys(anonymous.json<Report>().checks.cosmosDb ?? {}).sort()).toEqual(['latencyMs', 'status']);
+        expect(Object.keys(reader.json<Report>().checks.cosmosDb ?? {}).sort()).toEqual(['latencyMs', 'status']);
+        expect(admin.json<Report>().checks.cosmosDb?.error).toEqual(expect.any(String));
+        expect(admin.json<Report>().checks.cosmosDb?.error?.length).toBeGreaterThan(0);
+      } finally {
+        await useEmulators('health');
+      }
+    });
+
+    it('an admin claim is not believed when nothing vouches for the principal headers', async () => {
+      await useEmulators('health-untrusted', { CosmosConnection__accountEndpoint: 'http://127.0.0.1:9', HealthCheckTimeoutMs: '500', LocalRuntime: '' });
+      try {
+        const res = await callHttp(FUNCTIONS.health, { path: 'health', headers: principalHeaders({ id: 'a', roles: [ROLE_ADMIN] }) });
+        expect(res.status).toBe(503);
+        expect(res.json<Report>().checks.cosmosDb?.error).toBeUndefined();
+      } finally {
+        await useEmulators('health', { LocalRuntime: 'true' });
+      }
+    });
   });
 });

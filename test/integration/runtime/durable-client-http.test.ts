@@ -195,9 +195,9 @@ describe('DurableClient over the engine HTTP API', () => {
 
   it('answers malformed requests with 4xx, never 5xx', async () => {
     const base = server.clientBindingData().rpcBaseUrl;
-    const badJson = await fetch(`${base}orchestrators/rtHttpIdle/http-bad-json`, { method: 'POST', body: '{not json' });
+    const badJson = await fetch(`${base}orchestrators/rtHttpIdle/http-bad-json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
     expect(badJson.status).toBe(400);
-    const unknownOrchestrator = await fetch(`${base}orchestrators/rtHttpNoSuch`, { method: 'POST', body: '' });
+    const unknownOrchestrator = await fetch(`${base}orchestrators/rtHttpNoSuch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
     expect(unknownOrchestrator.status).toBe(400);
     const badStatus = await fetch(`${base}instances/?runtimeStatus=Sleeping`);
     expect(badStatus.status).toBe(400);

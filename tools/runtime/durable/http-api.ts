@@ -12,6 +12,7 @@ import { DurableEngineError } from './engine';
 import type { DurableEngine, DurableEngineErrorCode, InstanceQuery, InstanceStatus } from './engine';
 import { buildDurableClientBindingData, managementPayload } from './client-binding';
 import type { DurableClientBindingData, HttpManagementPayload } from './client-binding';
+import { allowedHostnames, crossSiteVerdictFor } from '../../local/cross-site';
 import { isTerminal } from './store';
 import type { RuntimeStatus } from './store';
 
@@ -262,7 +263,15 @@ export async function startDurableHttpServer(engine: DurableEngine, options: Dur
     taskHubName,
     publicOrigin: () => options.publicOrigin ?? origin,
   });
+  const hostnames = allowedHostnames(host);
   const server = http.createServer((req, res) => {
+    // The same cross-site rules as the local runtime's HTTP host (tools/local/cross-site.ts).
+    const refused = crossSiteVerdictFor(req, hostnames);
+    if (refused) {
+      req.resume();
+      send(res, refused.status, { message: refused.detail });
+      return;
+    }
     handler(req, res)
       .then((handled) => {
         if (!handled) send(res, 404, { message: 'Not found.' });
