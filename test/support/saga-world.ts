@@ -74,6 +74,8 @@ export interface SagaWorld {
   events(deliveryId: string): DeliveryEvent[];
   /** One supervisor run through the durable client, at `now` (default: the engine's clock). */
   supervise(now?: Date): Promise<SupervisorReport>;
+  /** As `supervise`, handing the supervisor's log entries to `log`. */
+  superviseLogged(log: (entry: Record<string, unknown>) => void, now?: Date): Promise<SupervisorReport>;
   close(): Promise<void>;
 }
 
@@ -226,11 +228,12 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
       return (await engine.getStatus(id))?.customStatus as SagaProgress | undefined;
     },
     events: (id) => env.composition.published.filter((e) => e.deliveryId === id),
-    async supervise(now = new Date(clock.now())) {
+    supervise: (now) => world.superviseLogged(() => undefined, now),
+    async superviseLogged(log, now = new Date(clock.now())) {
       const fn = registry.get(FUNCTIONS.superviseSagas);
       const ctx = createInvocationContext(fn, { logger: silentLogger });
       bind(ctx);
-      const report = await superviseOnce(supervisorDeps(env.composition, new DurableSagas(df.getClient(ctx)), () => now, () => undefined));
+      const report = await superviseOnce(supervisorDeps(env.composition, new DurableSagas(df.getClient(ctx)), () => now, log));
       await engine.idle();
       return report;
     },
