@@ -187,11 +187,9 @@ class Api {
   }
 
   async call(method: string, route: string, ownerId: string, body?: unknown, roles: readonly string[] = []): Promise<{ status: number; headers: Headers; json: unknown }> {
-    const res = await fetch(`${this.o.url}${route}`, {
-      method,
-      headers: { ...(await this.headers(ownerId, roles)), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+    const headers = { ...(await this.headers(ownerId, roles)), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+    // Every call the simulator makes is safe to repeat (same delivery id, same body).
+    const res = await whileUnreachable(() => fetch(`${this.o.url}${route}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }));
     const text = await res.text();
     let json: unknown;
     try {
@@ -301,13 +299,13 @@ class Telemetry {
       this.counters.poison++;
     }
     this.counters.telemetry++;
-    await this.publisher.publish('telemetry', out);
+    await whileUnreachable(() => this.publisher.publish('telemetry', out));
   }
 
   /** Exactly these events, no faults injected (heartbeats, the wrong drone's report). */
   async sendPlain(events: readonly OutgoingEvent[]): Promise<void> {
     this.counters.telemetry += events.length;
-    await this.publisher.publish('telemetry', events);
+    await whileUnreachable(() => this.publisher.publish('telemetry', events));
   }
 
   poison(d: Drone): OutgoingEvent {
@@ -352,6 +350,26 @@ async function fly(d: Drone, delivery: Delivery, home: Position, t: Telemetry, o
   }
   d.battery = Math.min(100, d.battery + 20);
   await t.send(d, t.event(d, 'Idle'));
+}
+
+/** How long a drone or a customer keeps trying while the pipeline cannot be reached (a restart). */
+const UNREACHABLE_PATIENCE_MS = 120_000;
+
+/**
+ * Runs `call` again while the pipeline cannot be reached (connection refused or reset, as while
+ * it restarts), as devices and apps do; any answer, and any other error, goes to the caller.
+ */
+async function whileUnreachable<T>(call: () => Promise<T>): Promise<T> {
+  const giveUpAt = Date.now() + UNREACHABLE_PATIENCE_MS;
+  for (let wait = 200; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return await call();
+    } catch (e) {
+      const unreachable = /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up/i.test(`${(e as Error).message} ${String((e as { cause?: unknown }).cause ?? '')}`);
+      if (!unreachable || Date.now() > giveUpAt) throw e;
+      await sleep(wait);
+    }
+  }
 }
 
 /** How often a customer asks for its delivery's status: while it flies, and while it waits for a drone. */
