@@ -11,6 +11,9 @@
  * stream is sent in sequence order. Messages that arrive meanwhile are absorbed into the state
  * at once: the first decisive one (a failure, a cancel, the supervisor, an SLA, the delivery)
  * fixes the outcome, and the work that follows is derived from the state when the slot frees.
+ *
+ * Over 450 lines on purpose: the message types, the transition per message and the next-work
+ * rule are one table, read (and reviewed) together; splitting them would scatter each decision.
  */
 import { assertNever } from '../shared/errors';
 import { deliveryEvent } from './events';
