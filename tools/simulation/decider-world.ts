@@ -272,7 +272,7 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
   }
 
   /** Raises a signal on the delivery's saga instance; a dead or finished saga hears nothing. */
-  function signal(d: string, message: SagaMessage, kind: 'stop' | 'milestone', droneId?: string): void {
+  function signal(d: string, message: SagaMessage, kind: 'stop' | 'milestone' | 'impostor', droneId?: string): void {
     const run = runs.get(d);
     if (!run || !run.alive || run.result) return;
     const f = facts.get(d);
@@ -335,7 +335,8 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
       at(requestAt + rnd.int(0, 120 * MIN), () => {
         const run = runs.get(d);
         const wrong = drones.find((x) => x !== run?.state.droneId) ?? 'drone-stranger';
-        signal(d, { type: 'MilestoneReported', milestone: rnd.pick(['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted'] as const), droneId: wrong, at: new Date(now).toISOString() }, 'milestone', wrong);
+        // Not a report of a flight: even when the impostor is the drone about to be assigned, it says nothing true.
+        signal(d, { type: 'MilestoneReported', milestone: rnd.pick(['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted'] as const), droneId: wrong, at: new Date(now).toISOString() }, 'impostor', wrong);
       });
     }
     if (rnd.chance(knobs.kill)) {
