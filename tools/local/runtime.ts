@@ -11,6 +11,9 @@
  * Everything that matters survives `kill -9`: hub logs and checkpoints, timer status, durable
  * instances, Cosmos state (WAL), blobs (Azurite on disk) and the lake (files). The CLI is start.ts;
  * tests and benchmarks call `startLocalRuntime` and speak HTTP to `baseUrl`.
+ *
+ * Over 450 lines for now: start-up and shutdown of every stand-in live here until issue #13
+ * turns them into a list of named services in their own package.
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -9,6 +9,9 @@
  * Episodes: each replay plays exactly one new completion (or the start). The SDK numbers tasks
  * while it processes history, including the hidden retry steps of `callActivityWithRetry`; one
  * completion per episode keeps the engine's numbering in lockstep with the SDK's.
+ *
+ * Over 450 lines for now: instance operations, episodes, work, persistence and test controls are
+ * still one class; issue #13 splits the engine by those duties.
  */
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
