@@ -6,9 +6,11 @@
  * InstanceStore, recovery after a restart, bounded activity parallelism and per-instance
  * serialization of replays.
  *
- * Episodes: each replay plays exactly one new completion (or the start). The SDK numbers tasks
- * while it processes history, including the hidden retry steps of `callActivityWithRetry`; one
- * completion per episode keeps the engine's numbering in lockstep with the SDK's.
+ * Episodes: by default a replay plays everything queued since the last one, as the Durable
+ * extension does ('batch'), or one completion at a time ('single'). The SDK numbers tasks while
+ * it processes history, including the hidden retry steps of `callActivityWithRetry`, so an event
+ * that makes it number retry tasks only ever opens a batch; that keeps the engine's numbering in
+ * lockstep with the SDK's.
  *
  * Over 450 lines for now: instance operations, episodes, work, persistence and test controls are
  * still one class; issue #13 splits the engine by those duties.
