@@ -1,9 +1,20 @@
-// Lint: typescript-eslint's recommended rules, type-only imports, and the dependency rule that
-// keeps domain/ pure (no SDKs, no environment, no clock, no randomness).
+// Lint: typescript-eslint's recommended rules, type-only imports, the dependency rule that
+// keeps domain/ pure (no SDKs, no environment, no clock, no randomness), and the rooms rule:
+// the deployable app (functions/, domain/) never imports the local runtime package or tools/,
+// by name or by relative path (docs/architecture.md).
 import tseslint from 'typescript-eslint';
 
+/** What the app may not import: it ships alone, without the runtime package or the tools. */
+const APP_ROOM_PATTERNS = [
+  {
+    group: ['@fabrikam/functions-local', '@fabrikam/functions-local/*', '**/packages/**', 'packages/**'],
+    message: 'functions/ and domain/ are the deployable app: they never import the local runtime (packages/functions-local).',
+  },
+  { group: ['**/tools/**', 'tools/**'], message: 'functions/ and domain/ are the deployable app: they never import tools/.' },
+];
+
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.ci/**', 'coverage/**', '.data/**', 'bench/**'] },
+  { ignores: ['dist/**', 'dist-tools/**', 'packages/*/dist/**', 'node_modules/**', '.ci/**', 'coverage/**', '.data/**', 'bench/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -15,6 +26,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['functions/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: APP_ROOM_PATTERNS }] },
+  },
+  {
     files: ['domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -24,6 +39,7 @@ export default tseslint.config(
             { group: ['@azure/*', 'durable-functions', 'durable-functions/*'], message: 'domain/ is pure: SDKs belong in functions/adapters.' },
             { group: ['node:*', 'fs', 'http', 'https', 'net', 'crypto', 'os', 'child_process'], message: 'domain/ is pure: no Node I/O modules.' },
             { group: ['../../functions/*', '../../tools/*', '**/functions/**', '**/tools/**'], message: 'domain/ depends on nothing outside itself.' },
+            ...APP_ROOM_PATTERNS,
           ],
         },
       ],

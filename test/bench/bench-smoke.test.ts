@@ -55,7 +55,7 @@ beforeAll(async () => {
   buildOnce();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
   const outFile = path.join(dir, 'results.json');
-  const child = spawn(process.execPath, ['--enable-source-maps', path.join(ROOT, 'dist', 'tools', 'bench', 'index.js'), '--quick', '--out', outFile], {
+  const child = spawn(process.execPath, ['--enable-source-maps', path.join(ROOT, 'dist-tools', 'tools', 'bench', 'index.js'), '--quick', '--out', outFile], {
     cwd: dir,
     env: { ...process.env, PORT: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

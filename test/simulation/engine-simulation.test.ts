@@ -15,7 +15,7 @@ import { ACTIVITIES, recoveryInstanceId, SAGA_EVENTS } from '../../functions/nam
 import { checkDeliveryInvariants, INVARIANTS } from '../../tools/simulation/invariants';
 import type { DeliveryFacts } from '../../tools/simulation/invariants';
 import { freshSeeds, Random } from '../../tools/simulation/random';
-import type { ResultHold } from '../../tools/runtime/durable';
+import type { ResultHold } from '../../packages/functions-local/src/durable';
 import { alice, heldResources, request, useSagaWorld } from '../support/saga-world';
 import type { SagaWorld } from '../support/saga-world';
 

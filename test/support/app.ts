@@ -4,11 +4,11 @@
  */
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import type { HttpResponse, HttpResponseInit } from '@azure/functions';
-import { createInvocationContext, silentLogger } from '../../tools/local/invocation';
+import { createInvocationContext, silentLogger } from '../../packages/functions-local/src/host/invocation';
 import './install-core';
 import '../../functions/index';
-import { currentRegistry } from '../../tools/runtime/functions-core';
-import type { FunctionRegistry } from '../../tools/runtime/functions-core';
+import { currentRegistry } from '../../packages/functions-local/src/core/functions-core';
+import type { FunctionRegistry } from '../../packages/functions-local/src/core/functions-core';
 
 let registry: FunctionRegistry | undefined;
 

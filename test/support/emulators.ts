@@ -7,7 +7,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { Composition, cosmosClientFrom, resetComposition } from '../../functions/composition';
 import { parseConfig } from '../../functions/config';
 import type { AppConfig } from '../../functions/config';
-import { provisionBlobs, provisionCosmos } from '../../tools/local/provision';
+import { provisionBlobs, provisionCosmos } from '../../tools/local/fabrikam';
 
 function need(name: string): string {
   const v = process.env[name];

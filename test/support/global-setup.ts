@@ -3,19 +3,15 @@
  * plain HTTP) on free loopback ports and hands their endpoints to the test workers through
  * the environment. Teardown always stops both; Azurite is force-killed if it lingers.
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { startAzurite, startCosmos } from '../../tools/local/standins';
-import type { AzuriteHandle, CosmosHandle } from '../../tools/local/standins';
+import { startAzurite, startCosmos } from '../../packages/functions-local/src/host/standins';
+import type { AzuriteHandle, CosmosHandle } from '../../packages/functions-local/src/host/standins';
+import { buildAll } from './build';
 
-/** Runs that include end-to-end or benchmark files need dist/: build it once, before any worker starts. */
+/** Runs that include end-to-end or benchmark files need the build: once, before any worker starts. */
 function buildIfNeeded(): void {
   const filters = process.argv.slice(2).filter((a) => !a.startsWith('-') && a !== 'run' && !a.endsWith('vitest.mjs'));
   if (filters.length > 0 && !filters.some((f) => /e2e|bench/.test(f))) return;
-  const root = path.resolve(__dirname, '..', '..');
-  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) console.warn(`tsc reported problems (the build output is used anyway):\n${result.stdout}${result.stderr}`);
+  buildAll();
   process.env.TEST_APP_BUILT = '1';
 }
 

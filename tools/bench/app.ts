@@ -5,10 +5,10 @@
  * the registry from here.
  */
 import path from 'node:path';
-import { loadApp } from '../runtime/functions-core';
-import type { FunctionRegistry } from '../runtime/functions-core';
+import { loadApp } from '@fabrikam/functions-local';
+import type { FunctionRegistry } from '@fabrikam/functions-local';
 
-/** The app's entry module beside this compiled file: dist/functions/index.js. */
+/** The app's entry module beside this compiled file: dist-tools/functions/index.js (the tools build compiles the app it imports). */
 export const BENCH_APP_ENTRY = path.join(__dirname, '..', '..', 'functions', 'index.js');
 
 let loaded: FunctionRegistry | undefined;

@@ -19,8 +19,8 @@ import { TelemetrySchema, validateTelemetry } from '../../domain/telemetry/schem
 import type { Telemetry } from '../../domain/telemetry/schema';
 import type { DroneState } from '../../domain/telemetry/drone-state';
 import type { DroneStateStore, EventOrigin, VersionedDroneState } from '../../domain/telemetry/ports';
-import { provisionCosmos } from '../local/provision';
-import { startCosmos } from '../local/standins';
+import { provisionCosmos } from '../local/fabrikam';
+import { startCosmos } from '@fabrikam/functions-local';
 import { opsPerSecond, printTable, sideBySide } from './harness';
 import type { Row } from './harness';
 

@@ -12,8 +12,8 @@
 import { FUNCTIONS, HUBS } from '../../functions/names';
 import { EVENT_HUBS } from '../../functions/resources';
 import type { Telemetry } from '../../domain/telemetry/schema';
-import type { LocalRuntime } from '../local/runtime';
-import type { EventToPublish } from '../local/eventhubs';
+import type { LocalRuntime } from '../local/fabrikam';
+import type { EventToPublish } from '@fabrikam/functions-local';
 import type { Row } from './harness';
 
 /** Event Hubs ingress per throughput unit (events/s); the anchor, not a measurement. */

@@ -14,12 +14,12 @@ import { CosmosDroneStateStore } from '../../functions/adapters/cosmos-drone-sto
 import { ACTIVITIES, ORCHESTRATIONS } from '../../functions/names';
 import { COSMOS_CONTAINERS } from '../../functions/resources';
 import type { SagaInput } from '../../functions/saga/contracts';
-import { provisionCosmos } from '../local/provision';
-import { startCosmos } from '../local/standins';
-import { createInvocationContext, silentLogger } from '../local/invocation';
-import type { FunctionRegistry } from '../runtime/functions-core';
-import { DurableEngine, EventType, VirtualClock } from '../runtime/durable';
-import type { HistoryEvent } from '../runtime/durable';
+import { provisionCosmos } from '../local/fabrikam';
+import { startCosmos } from '@fabrikam/functions-local';
+import { createInvocationContext, silentLogger } from '@fabrikam/functions-local';
+import type { FunctionRegistry } from '@fabrikam/functions-local';
+import { DurableEngine, EventType, VirtualClock } from '@fabrikam/functions-local';
+import type { HistoryEvent } from '@fabrikam/functions-local';
 import { benchApp } from './app';
 import { median, printTable } from './harness';
 import type { Row } from './harness';

@@ -10,7 +10,7 @@ import { CosmosStatusViewStore } from '../../functions/adapters/cosmos-status-vi
 import { principalHeaders } from '../../functions/http/identity';
 import { COSMOS_CONTAINERS } from '../../functions/resources';
 import type { DeliveryStatusView } from '../../domain/delivery/status';
-import type { LocalRuntime } from '../local/runtime';
+import type { LocalRuntime } from '../local/fabrikam';
 import { median, percentile } from './harness';
 import type { Row } from './harness';
 import { callLoad, httpLoad } from './http-load';

@@ -1,13 +1,13 @@
 /**
- * `npm start`: the command-line front of the local runtime (runtime.ts). Parses options, starts
+ * `npm start`: the command-line front of the local runtime (@fabrikam/functions-local, bound to
+ * this app in fabrikam.ts). Parses options, starts
  * the runtime, prints the base URL and what it serves, logs one line per invocation, and on
  * SIGINT/SIGTERM stops everything in order and exits 0 (a second signal exits at once).
  */
 import { parseArgs } from 'node:util';
 import type { Caller } from '../../domain/shared/caller';
-import type { LocalLogger } from './invocation';
-import { DEFAULT_CAPTURE_WINDOW_MS, DEFAULT_DATA_DIR, startLocalRuntime } from './runtime';
-import type { LocalRuntimeOptions } from './runtime';
+import { DEFAULT_CAPTURE_WINDOW_MS, DEFAULT_DATA_DIR, startLocalRuntime } from './fabrikam';
+import type { LocalLogger, LocalRuntimeOptions } from './fabrikam';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -44,7 +44,7 @@ function portOption(value: string | undefined, name: string): number | undefined
   return n;
 }
 
-export function optionsFromArgs(argv: readonly string[]): LocalRuntimeOptions | 'help' {
+export function optionsFromArgs(argv: readonly string[]): Omit<LocalRuntimeOptions, 'profile'> | 'help' {
   const { values } = parseArgs({
     args: [...argv],
     strict: true,
@@ -97,7 +97,7 @@ const logger: LocalLogger = (level, category, message) => {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 async function main(): Promise<void> {
-  let options: LocalRuntimeOptions | 'help';
+  let options: Omit<LocalRuntimeOptions, 'profile'> | 'help';
   try {
     options = optionsFromArgs(process.argv.slice(2));
   } catch (e) {

@@ -1,21 +1,20 @@
 /**
- * Runs the local runtime as a user does: `node dist/tools/local/start.js` in a child process,
+ * Runs the local runtime as a user does: `node dist-tools/tools/local/start.js` in a child process,
  * after one build per test run. Finds the base URL in what it prints, keeps its output for
  * failure messages, and always ends it (SIGKILL as the last resort).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export const ROOT = path.resolve(__dirname, '..', '..', '..');
-const START = path.join(ROOT, 'dist', 'tools', 'local', 'start.js');
+import { buildAll, ROOT, toolEntry } from '../../support/build';
+
+export { ROOT };
+const START = toolEntry('local', 'start.js');
 const APP = path.join(ROOT, 'dist', 'functions', 'index.js');
 
-/**
- * Compiles the app and tools into dist/. Others may be mid-edit in this tree: type errors are
- * reported but only a missing output fails, since tsc still emits everything it can.
- */
+/** Builds as `npm run build` does (test/support/build.ts); only a missing output fails. */
 export function buildOnce(): void {
   // The global setup builds once per run before any worker starts; parallel files must not
   // rebuild dist/ under each other's running runtimes.
@@ -23,9 +22,7 @@ export function buildOnce(): void {
     for (const f of [START, APP]) if (!fs.existsSync(f)) throw new Error(`The build produced no ${f}.`);
     return;
   }
-  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) console.warn(`tsc reported problems (the build output is used anyway):\n${result.stdout}${result.stderr}`);
+  buildAll();
   for (const f of [START, APP]) if (!fs.existsSync(f)) throw new Error(`The build produced no ${f}.`);
 }
 

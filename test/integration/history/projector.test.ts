@@ -17,7 +17,7 @@ import type { DeliveryEvent } from '../../../domain/delivery/events';
 import { foldStatus } from '../../../domain/delivery/status';
 import { FUNCTIONS } from '../../../functions/names';
 import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from '../../../functions/resources';
-import type { RegisteredFunction } from '../../../tools/runtime/functions-core';
+import type { RegisteredFunction } from '../../../packages/functions-local/src/core/functions-core';
 
 let proxy: FaultProxy;
 let eventDocs: Container;

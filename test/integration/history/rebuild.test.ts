@@ -31,9 +31,9 @@ import { FUNCTIONS } from '../../../functions/names';
 import { COSMOS_CONTAINERS } from '../../../functions/resources';
 import { ROLE_ADMIN, ROLE_READER } from '../../../domain/shared/caller';
 import type { InvocationContext } from '@azure/functions';
-import { createInvocationContext, silentLogger } from '../../../tools/local/invocation';
-import { bindDurableClient, DurableEngine, startDurableHttpServer } from '../../../tools/runtime/durable';
-import type { DurableHttpServer } from '../../../tools/runtime/durable';
+import { createInvocationContext, silentLogger } from '../../../packages/functions-local/src/host/invocation';
+import { bindDurableClient, DurableEngine, startDurableHttpServer } from '../../../packages/functions-local/src/durable';
+import type { DurableHttpServer } from '../../../packages/functions-local/src/durable';
 import { ACTIVITIES } from '../../../functions/names';
 
 const NS = 'fabrikam-local';

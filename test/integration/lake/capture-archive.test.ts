@@ -7,8 +7,8 @@ import type { DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { CaptureArchive } from '../../../functions/adapters/capture-archive';
 import type { ArchivedEvent } from '../../../functions/adapters/capture-archive';
 import { capturedRecordSize, decodeCaptureFile, formatEnqueuedTimeUtc } from '../../../functions/adapters/capture-format';
-import { CaptureWriter, capturedFromInput } from '../../../tools/local/capture-writer';
-import type { CaptureInput, CapturedFile, Clock } from '../../../tools/local/capture-writer';
+import { CaptureWriter, capturedFromInput } from '../../../packages/functions-local/src/lake/capture-writer';
+import type { CaptureInput, CapturedFile, Clock } from '../../../packages/functions-local/src/lake/capture-writer';
 import { startTempLake } from './lake-fixture';
 import type { TempLake } from './lake-fixture';
 

@@ -7,9 +7,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DataLakeServiceClient, StorageSharedKeyCredential } from '@azure/storage-file-datalake';
-import { startLakeServer } from '../../../tools/local/lake-server';
-import type { LakeServerHandle } from '../../../tools/local/lake-server';
-import { AZURITE_ACCOUNT, AZURITE_KEY, freePort } from '../../../tools/local/standins';
+import { startLakeServer } from '../../../packages/functions-local/src/lake/server';
+import type { LakeServerHandle } from '../../../packages/functions-local/src/lake/server';
+import { AZURITE_ACCOUNT, AZURITE_KEY, freePort } from '../../../packages/functions-local/src/host/standins';
 
 export interface TempLake {
   readonly root: string;

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
 import type { Container } from '@azure/cosmos';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readWal, startDurableCosmos, WAL_FILE } from '../../../tools/local/cosmos-wal';
-import type { DurableCosmosHandle } from '../../../tools/local/cosmos-wal';
+import { readWal, startDurableCosmos, WAL_FILE } from '../../../packages/functions-local/src/cosmos/wal';
+import type { DurableCosmosHandle } from '../../../packages/functions-local/src/cosmos/wal';
 
 const started: DurableCosmosHandle[] = [];
 const dirs: string[] = [];

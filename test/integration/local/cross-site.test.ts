@@ -13,14 +13,14 @@ import * as df from 'durable-functions';
 import { InvocationContext } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventHubDecl } from '../../../functions/resources';
-import { crossSiteVerdict, allowedHostnames } from '../../../tools/local/cross-site';
-import { EventHubNamespace } from '../../../tools/local/eventhubs/hub';
-import { eventHubsPublishRoute } from '../../../tools/local/eventhubs/publish-endpoint';
-import { HttpHost } from '../../../tools/local/http-host';
-import { silentLogger } from '../../../tools/local/invocation';
-import { currentRegistry } from '../../../tools/runtime/functions-core';
-import { createDurableHttpHandler, DurableEngine, DURABLE_WEBHOOK_PATH, startDurableHttpServer, VirtualClock } from '../../../tools/runtime/durable';
-import type { DurableHttpServer } from '../../../tools/runtime/durable';
+import { crossSiteVerdict, allowedHostnames } from '../../../packages/functions-local/src/http/cross-site';
+import { EventHubNamespace } from '../../../packages/functions-local/src/eventhubs/hub';
+import { eventHubsPublishRoute } from '../../../packages/functions-local/src/eventhubs/publish-endpoint';
+import { HttpHost } from '../../../packages/functions-local/src/http/host';
+import { silentLogger } from '../../../packages/functions-local/src/host/invocation';
+import { currentRegistry } from '../../../packages/functions-local/src/core/functions-core';
+import { createDurableHttpHandler, DurableEngine, DURABLE_WEBHOOK_PATH, startDurableHttpServer, VirtualClock } from '../../../packages/functions-local/src/durable';
+import type { DurableHttpServer } from '../../../packages/functions-local/src/durable';
 
 app.http('xsiteWhoAmI', {
   route: 'xsite/whoami',

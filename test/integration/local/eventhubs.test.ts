@@ -6,17 +6,17 @@ import { app, output } from '@azure/functions';
 import type { InvocationContext } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventHubDecl } from '../../../functions/resources';
-import { ManualClock, settle } from '../../../tools/local/clock';
-import { EventHubNamespace } from '../../../tools/local/eventhubs/hub';
-import { eventHubOutputHook, publishEventHubOutputs } from '../../../tools/local/eventhubs/outputs';
-import { hashPartitionKey } from '../../../tools/local/eventhubs/partition-key';
-import { EventHubTriggerDispatcher } from '../../../tools/local/eventhubs/trigger';
-import type { EventHubTriggerOptions } from '../../../tools/local/eventhubs/trigger';
-import { DEFAULT_HOST_OPTIONS, hostOptionsFrom, parseTimeSpan, readHostOptions } from '../../../tools/local/host-options';
-import type { EventHubsHostOptions } from '../../../tools/local/host-options';
-import { createInvocationContext, silentLogger } from '../../../tools/local/invocation';
-import type { LocalLogger } from '../../../tools/local/invocation';
-import { currentRegistry } from '../../../tools/runtime/functions-core';
+import { ManualClock, settle } from '../../../packages/functions-local/src/clock';
+import { EventHubNamespace } from '../../../packages/functions-local/src/eventhubs/hub';
+import { eventHubOutputHook, publishEventHubOutputs } from '../../../packages/functions-local/src/eventhubs/outputs';
+import { hashPartitionKey } from '../../../packages/functions-local/src/eventhubs/partition-key';
+import { EventHubTriggerDispatcher } from '../../../packages/functions-local/src/eventhubs/trigger';
+import type { EventHubTriggerOptions } from '../../../packages/functions-local/src/eventhubs/trigger';
+import { DEFAULT_HOST_OPTIONS, hostOptionsFrom, parseTimeSpan, readHostOptions } from '../../../packages/functions-local/src/host/host-options';
+import type { EventHubsHostOptions } from '../../../packages/functions-local/src/host/host-options';
+import { createInvocationContext, silentLogger } from '../../../packages/functions-local/src/host/invocation';
+import type { LocalLogger } from '../../../packages/functions-local/src/host/invocation';
+import { currentRegistry } from '../../../packages/functions-local/src/core/functions-core';
 
 const HUBS: EventHubDecl[] = [
   { name: 'orders', partitionKey: 'orderId', consumerGroups: [{ name: 'billing', setting: 'OrdersGroup' }], capture: false },

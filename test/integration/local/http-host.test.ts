@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLE_ADMIN } from '../../../domain/shared/caller';
 import { principalHeaders } from '../../../functions/http/identity';
 import type { EventHubDecl } from '../../../functions/resources';
-import { EventHubNamespace } from '../../../tools/local/eventhubs/hub';
-import { eventHubsPublishRoute } from '../../../tools/local/eventhubs/publish-endpoint';
-import { HttpHost } from '../../../tools/local/http-host';
-import type { HttpHostOptions } from '../../../tools/local/http-host';
-import { silentLogger } from '../../../tools/local/invocation';
-import { currentRegistry } from '../../../tools/runtime/functions-core';
+import { EventHubNamespace } from '../../../packages/functions-local/src/eventhubs/hub';
+import { eventHubsPublishRoute } from '../../../packages/functions-local/src/eventhubs/publish-endpoint';
+import { HttpHost } from '../../../packages/functions-local/src/http/host';
+import type { HttpHostOptions } from '../../../packages/functions-local/src/http/host';
+import { silentLogger } from '../../../packages/functions-local/src/host/invocation';
+import { currentRegistry } from '../../../packages/functions-local/src/core/functions-core';
 
 const echo = (name: string) => async (request: HttpRequest) => ({
   jsonBody: { fn: name, method: request.method, params: request.params, query: request.query.getAll('tag'), url: request.url },

@@ -15,10 +15,10 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { DataLakeServiceClient, StorageSharedKeyCredential } from '@azure/storage-file-datalake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localSettings, startLocalRuntime } from '../../../tools/local/runtime';
-import type { LocalRuntime } from '../../../tools/local/runtime';
+import { localSettings, startLocalRuntime } from '../../../tools/local/fabrikam';
+import type { LocalRuntime } from '../../../tools/local/fabrikam';
 import { optionsFromArgs, parseDevPrincipal } from '../../../tools/local/start';
-import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../../tools/local/standins';
+import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../../packages/functions-local/src/host/standins';
 
 const ticks: Timer[] = [];
 

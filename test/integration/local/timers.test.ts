@@ -5,11 +5,11 @@ import path from 'node:path';
 import { app } from '@azure/functions';
 import type { Timer } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../tools/local/clock';
-import { silentLogger } from '../../../tools/local/invocation';
-import { CronExpressionError, TimerScheduler, nextOccurrence, nextOccurrences, parseNcrontab } from '../../../tools/local/timers';
-import type { TimerSchedulerOptions } from '../../../tools/local/timers';
-import { currentRegistry } from '../../../tools/runtime/functions-core';
+import { ManualClock } from '../../../packages/functions-local/src/clock';
+import { silentLogger } from '../../../packages/functions-local/src/host/invocation';
+import { CronExpressionError, TimerScheduler, nextOccurrence, nextOccurrences, parseNcrontab } from '../../../packages/functions-local/src/timers/scheduler';
+import type { TimerSchedulerOptions } from '../../../packages/functions-local/src/timers/scheduler';
+import { currentRegistry } from '../../../packages/functions-local/src/core/functions-core';
 
 const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
 const at = (s: string): number => Date.parse(s);

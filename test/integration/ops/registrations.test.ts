@@ -3,10 +3,10 @@ import * as df from 'durable-functions';
 import { describe, expect, it } from 'vitest';
 import { loadFunctionApp } from '../../support/app';
 import { ACTIVITIES, FUNCTIONS } from '../../../functions/names';
-import { checkRoutePrefix, registrationProblem } from '../../../tools/runtime/functions-core';
-import type { FunctionMetadata, RegisteredFunction } from '../../../tools/runtime/functions-core';
-import { HttpHost } from '../../../tools/local/http-host';
-import { silentLogger } from '../../../tools/local/invocation';
+import { checkRoutePrefix, registrationProblem } from '../../../packages/functions-local/src/core/functions-core';
+import type { FunctionMetadata, RegisteredFunction } from '../../../packages/functions-local/src/core/functions-core';
+import { HttpHost } from '../../../packages/functions-local/src/http/host';
+import { silentLogger } from '../../../packages/functions-local/src/host/invocation';
 
 const noop = async (): Promise<{ status: number }> => ({ status: 204 });
 

@@ -20,10 +20,10 @@ import { FUNCTIONS, HUBS } from '../../../functions/names';
 import { BLOB_CONTAINERS, EVENT_HUBS } from '../../../functions/resources';
 import type { Milestone } from '../../../domain/telemetry/milestones';
 import type { DeadLetter, MilestoneSink } from '../../../domain/telemetry/ports';
-import { ManualClock } from '../../../tools/local/clock';
-import { EventHubNamespace } from '../../../tools/local/eventhubs/hub';
-import { EventHubTriggerDispatcher } from '../../../tools/local/eventhubs/trigger';
-import type { LocalLogger } from '../../../tools/local/invocation';
+import { ManualClock } from '../../../packages/functions-local/src/clock';
+import { EventHubNamespace } from '../../../packages/functions-local/src/eventhubs/hub';
+import { EventHubTriggerDispatcher } from '../../../packages/functions-local/src/eventhubs/trigger';
+import type { LocalLogger } from '../../../packages/functions-local/src/host/invocation';
 import { readDeadLetters, replayDeadLetters } from '../../../tools/deadletter/replay';
 
 class RecordingComposition extends Composition {

@@ -9,15 +9,15 @@ import type { HttpResponse } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient, OrchestrationContext } from 'durable-functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentRegistry } from '../../../tools/runtime/functions-core';
+import { currentRegistry } from '../../../packages/functions-local/src/core/functions-core';
 import {
   bindDurableClient,
   DurableEngine,
   durableClientInputNames,
   startDurableHttpServer,
   VirtualClock,
-} from '../../../tools/runtime/durable';
-import type { DurableHttpServer } from '../../../tools/runtime/durable';
+} from '../../../packages/functions-local/src/durable';
+import type { DurableHttpServer } from '../../../packages/functions-local/src/durable';
 
 df.app.activity('rtHttpShout', { handler: (s: unknown) => String(s).toUpperCase() });
 

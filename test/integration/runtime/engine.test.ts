@@ -8,8 +8,8 @@ import '../../support/install-core';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DurableEngine, DurableEngineError, realClock, VirtualClock } from '../../../tools/runtime/durable';
-import type { HistoryEvent } from '../../../tools/runtime/durable';
+import { DurableEngine, DurableEngineError, realClock, VirtualClock } from '../../../packages/functions-local/src/durable';
+import type { HistoryEvent } from '../../../packages/functions-local/src/durable';
 
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
 

@@ -11,8 +11,8 @@ import path from 'node:path';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DurableEngine, FileInstanceStore, MemoryInstanceStore, VirtualClock } from '../../../tools/runtime/durable';
-import type { ActivityInvoker, InstanceRecord } from '../../../tools/runtime/durable';
+import { DurableEngine, FileInstanceStore, MemoryInstanceStore, VirtualClock } from '../../../packages/functions-local/src/durable';
+import type { ActivityInvoker, InstanceRecord } from '../../../packages/functions-local/src/durable';
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
 const HOUR = 3600_000;

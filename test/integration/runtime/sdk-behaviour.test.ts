@@ -7,7 +7,7 @@ import '../../support/install-core';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DurableEngine, VirtualClock } from '../../../tools/runtime/durable';
+import { DurableEngine, VirtualClock } from '../../../packages/functions-local/src/durable';
 
 df.app.activity('sdkBehEcho', { handler: (x: unknown) => x });
 

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryEvent } from '../../../domain/delivery/events';
 import { ACTIVITIES, recoveryInstanceId, SAGA_EVENTS } from '../../../functions/names';
-import type { ActivityRun, ResultHold } from '../../../tools/runtime/durable';
+import type { ActivityRun, ResultHold } from '../../../packages/functions-local/src/durable';
 import { alice, heldResources, request, EVENT_DELIVERY_MODES, useSagaWorld } from '../../support/saga-world';
 import type { SagaWorld } from '../../support/saga-world';
 

@@ -17,7 +17,7 @@ import { FUNCTIONS } from '../../../functions/names';
 import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from '../../../functions/resources';
 import type { Milestone } from '../../../domain/telemetry/milestones';
 import type { MilestoneSink } from '../../../domain/telemetry/ports';
-import type { RegisteredFunction } from '../../../tools/runtime/functions-core';
+import type { RegisteredFunction } from '../../../packages/functions-local/src/core/functions-core';
 
 class RecordingComposition extends Composition {
   readonly raised: Milestone[] = [];

@@ -14,8 +14,8 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { azuriteConnectionString, AZURITE_ACCOUNT, freePort } from './standins';
-import type { AzuriteHandle } from './standins';
+import { azuriteConnectionString, AZURITE_ACCOUNT, freePort } from '../host/standins';
+import type { AzuriteHandle } from '../host/standins';
 
 const PID_FILE = 'azurite.pid';
 

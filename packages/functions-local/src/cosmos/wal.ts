@@ -32,8 +32,8 @@ import { PassThrough } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { CosmosClient } from '@azure/cosmos';
 import { createHttpServer } from '@vercel/cosmosdb-server';
-import { COSMOS_EMULATOR_KEY } from './standins';
-import type { CosmosHandle } from './standins';
+import { COSMOS_EMULATOR_KEY } from '../host/standins';
+import type { CosmosHandle } from '../host/standins';
 
 export const WAL_FILE = 'cosmos.wal';
 

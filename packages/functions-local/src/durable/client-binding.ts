@@ -5,7 +5,7 @@
  * set, so every client call goes over HTTP to the engine's API and the app's code runs unchanged.
  */
 import type { InvocationContext } from '@azure/functions';
-import type { RegisteredFunction } from '../functions-core';
+import type { RegisteredFunction } from '../core/functions-core';
 
 /** The placeholder the extension puts where an instance id goes in management URLs. */
 export const INSTANCE_ID_PLACEHOLDER = 'INSTANCEID';

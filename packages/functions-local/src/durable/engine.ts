@@ -18,12 +18,12 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import type { FunctionInput, FunctionOutput } from '@azure/functions';
-import { currentRegistry } from '../functions-core';
-import type { FunctionRegistry, RegisteredFunction } from '../functions-core';
+import { currentRegistry } from '../core/functions-core';
+import type { FunctionRegistry, RegisteredFunction } from '../core/functions-core';
 import { actionSignature, retryDelayMs, takesTaskId } from './actions';
 import type { OrchestratorAction } from './actions';
-import { realClock, VirtualClock } from './clock';
-import type { Clock } from './clock';
+import { realClock, VirtualClock } from '../clock';
+import type { Clock } from '../clock';
 import { completedTaskId, EventType, parseJsonText, toFriendlyHistory, toJsonText } from './history';
 import type { CompletionEvent, FailureDetailsPayload, FriendlyHistoryEvent, HistoryEvent } from './history';
 import { Limiter } from './limiter';

@@ -12,7 +12,7 @@ import { DurableEngineError } from './engine';
 import type { DurableEngine, DurableEngineErrorCode, InstanceQuery, InstanceStatus } from './engine';
 import { buildDurableClientBindingData, managementPayload } from './client-binding';
 import type { DurableClientBindingData, HttpManagementPayload } from './client-binding';
-import { allowedHostnames, crossSiteVerdictFor } from '../../local/cross-site';
+import { allowedHostnames, crossSiteVerdictFor } from '../http/cross-site';
 import { isTerminal } from './store';
 import type { RuntimeStatus } from './store';
 

@@ -17,8 +17,8 @@ export type {
   StartOptions,
   StatusOptions,
 } from './engine';
-export { realClock, VirtualClock } from './clock';
-export type { Clock } from './clock';
+export { realClock, VirtualClock } from '../clock';
+export type { Clock } from '../clock';
 export { FileInstanceStore, isTerminal, MemoryInstanceStore, TERMINAL_STATUSES } from './store';
 export type { InstanceRecord, InstanceStore, PendingWork, RuntimeStatus } from './store';
 export { EventType, eventTypeName } from './history';

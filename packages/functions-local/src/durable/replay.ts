@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
-import type { RegisteredFunction } from '../functions-core';
+import type { RegisteredFunction } from '../core/functions-core';
 import { readActions } from './actions';
 import type { OrchestratorAction } from './actions';
 import { EventType } from './history';

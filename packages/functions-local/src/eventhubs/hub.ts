@@ -6,12 +6,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EventHubDecl } from '../../../functions/resources';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import { partitionForKey } from './partition-key';
 import { FileCheckpointStore, MemoryCheckpointStore, filePartitionLog, memoryPartitionLog } from './store';
 import type { CheckpointStore, PartitionLog, StoredEvent } from './store';
+
+/** A hub the app declares: its name and the consumer groups its triggers read with. */
+export interface EventHubDecl {
+  readonly name: string;
+  readonly consumerGroups: readonly { readonly name: string }[];
+}
 
 export const DEFAULT_CONSUMER_GROUP = '$Default';
 export const DEFAULT_PARTITION_COUNT = 4;

@@ -6,11 +6,11 @@
  * carry no partition key (the binding has none), so they are spread round robin.
  */
 import type { InvocationContext } from '@azure/functions';
-import type { RegisteredFunction } from '../../runtime/functions-core';
-import type { AfterInvocation } from '../invocation';
-import { RETURN_BINDING, effectiveOptions } from '../invocation';
-import { resolveSettingRefs } from '../settings';
-import type { Settings } from '../settings';
+import type { RegisteredFunction } from '../core/functions-core';
+import type { AfterInvocation } from '../host/invocation';
+import { RETURN_BINDING, effectiveOptions } from '../host/invocation';
+import { resolveSettingRefs } from '../host/settings';
+import type { Settings } from '../host/settings';
 import type { EventHubNamespace, EventToPublish } from './hub';
 
 function outputEvent(value: unknown): EventToPublish {

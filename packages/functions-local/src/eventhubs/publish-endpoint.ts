@@ -4,15 +4,15 @@
  * Unknown hub: 404. A body that is not such an array: 400 problem+json naming each bad item.
  * The whole request is validated before anything is published, so a 400 publishes nothing.
  */
-import type { FieldError } from '../../../domain/shared/errors';
-import { problemResponse } from '../../../functions/http/problem';
-import type { LocalResponse, LocalRoute } from '../http-host';
+import type { LocalResponse, LocalRoute } from '../http/host';
+import { plainProblem } from '../http/options';
+import type { FieldProblem, ProblemResponder } from '../http/options';
 import type { EventHubNamespace, EventToPublish } from './hub';
 
 export const PUBLISH_ROUTE = '/local/eventhubs/{eventHubName}';
 
-function problem(status: number, slug: string, title: string, detail: string, errors?: FieldError[]): LocalResponse {
-  const init = problemResponse(status, slug, title, detail, errors ? { errors } : {});
+function problemOf(respond: ProblemResponder, status: number, slug: string, title: string, detail: string, errors?: FieldProblem[]): LocalResponse {
+  const init = respond(status, slug, title, detail, errors ? { errors } : {});
   return { status, headers: init.headers as Record<string, string>, body: String(init.body) };
 }
 
@@ -20,7 +20,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function parsePublishBody(text: string): { events: EventToPublish[] } | { errors: FieldError[] } {
+export function parsePublishBody(text: string): { events: EventToPublish[] } | { errors: FieldProblem[] } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -28,7 +28,7 @@ export function parsePublishBody(text: string): { events: EventToPublish[] } | {
     return { errors: [{ path: '', message: `The body is not valid JSON: ${(e as Error).message}` }] };
   }
   if (!Array.isArray(parsed)) return { errors: [{ path: '', message: 'The body must be a JSON array of events.' }] };
-  const errors: FieldError[] = [];
+  const errors: FieldProblem[] = [];
   const events: EventToPublish[] = [];
   parsed.forEach((item: unknown, i) => {
     if (!isPlainObject(item)) {
@@ -53,18 +53,19 @@ export function parsePublishBody(text: string): { events: EventToPublish[] } | {
   return errors.length > 0 ? { errors } : { events };
 }
 
-export function eventHubsPublishRoute(namespace: EventHubNamespace): LocalRoute {
+/** `problem`: how the app words its error responses (default plain RFC 9457). */
+export function eventHubsPublishRoute(namespace: EventHubNamespace, problem: ProblemResponder = plainProblem): LocalRoute {
   return {
     methods: ['POST'],
     path: PUBLISH_ROUTE,
     handle(request) {
       const hubName = request.params.eventHubName ?? '';
       if (!namespace.has(hubName)) {
-        return problem(404, 'not-found', 'Not found.', `No event hub named "${hubName}" is declared.`);
+        return problemOf(problem, 404, 'not-found', 'Not found.', `No event hub named "${hubName}" is declared.`);
       }
       const parsed = parsePublishBody(request.body.toString('utf8'));
       if ('errors' in parsed) {
-        return problem(400, 'validation-failed', 'The request is not valid.', 'The body must be a JSON array of { body, partitionKey?, properties? }.', parsed.errors);
+        return problemOf(problem, 400, 'validation-failed', 'The request is not valid.', 'The body must be a JSON array of { body, partitionKey?, properties? }.', parsed.errors);
       }
       namespace.hub(hubName).publish(parsed.events);
       return {

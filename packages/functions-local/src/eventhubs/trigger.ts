@@ -21,15 +21,15 @@
  * consumer group would compete for the same partitions; locally each simply gets every event.
  */
 import type { InvocationContext, RetryContext } from '@azure/functions';
-import type { RegisteredFunction } from '../../runtime/functions-core';
+import type { RegisteredFunction } from '../core/functions-core';
 import type { Clock } from '../clock';
 import { sleep, systemClock } from '../clock';
-import { DEFAULT_HOST_OPTIONS } from '../host-options';
-import type { EventHubsHostOptions } from '../host-options';
-import { consoleLogger, createInvocationContext, describeError, retryDelayMs, runWithRetries } from '../invocation';
-import type { AfterInvocation, LocalLogger } from '../invocation';
-import { resolveOptionalSetting } from '../settings';
-import type { Settings } from '../settings';
+import { DEFAULT_HOST_OPTIONS } from '../host/host-options';
+import type { EventHubsHostOptions } from '../host/host-options';
+import { consoleLogger, createInvocationContext, describeError, retryDelayMs, runWithRetries } from '../host/invocation';
+import type { AfterInvocation, LocalLogger } from '../host/invocation';
+import { resolveOptionalSetting } from '../host/settings';
+import type { Settings } from '../host/settings';
 import { DEFAULT_CONSUMER_GROUP } from './hub';
 import type { EventHub, EventHubNamespace } from './hub';
 import type { CheckpointKey, StoredEvent } from './store';

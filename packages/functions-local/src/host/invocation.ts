@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import type { EffectiveFunctionOptions, FunctionInput, FunctionOutput, FunctionTrigger, LogLevel, RetryContext } from '@azure/functions';
 import { format } from 'node:util';
-import type { RegisteredFunction, RetryMetadata } from '../runtime/functions-core';
-import type { Clock } from './clock';
-import { sleep } from './clock';
+import type { RegisteredFunction, RetryMetadata } from '../core/functions-core';
+import type { Clock } from '../clock';
+import { sleep } from '../clock';
 
 /** The worker's key for a function's return-value binding. */
 export const RETURN_BINDING = '$return';

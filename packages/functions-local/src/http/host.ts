@@ -18,14 +18,13 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { AddressInfo } from 'node:net';
 import { HttpRequest, HttpResponse } from '@azure/functions';
 import type { Cookie, HttpResponseInit } from '@azure/functions';
-import type { Caller } from '../../domain/shared/caller';
-import { principalHeaders } from '../../functions/http/identity';
-import { problemResponse } from '../../functions/http/problem';
-import { checkRoutePrefix } from '../runtime/functions-core';
-import type { RegisteredFunction } from '../runtime/functions-core';
+import { plainPrincipalHeaders, plainProblem } from './options';
+import type { Principal, PrincipalHeaders, ProblemResponder } from './options';
+import { checkRoutePrefix } from '../core/functions-core';
+import type { RegisteredFunction } from '../core/functions-core';
 import { allowedHostnames, crossSiteVerdictFor } from './cross-site';
-import { consoleLogger, createInvocationContext, describeError } from './invocation';
-import type { AfterInvocation, LocalLogger } from './invocation';
+import { consoleLogger, createInvocationContext, describeError } from '../host/invocation';
+import type { AfterInvocation, LocalLogger } from '../host/invocation';
 import { comparePrecedence, compileRouteTemplate, splitPath } from './route-template';
 import type { RouteTemplate } from './route-template';
 
@@ -69,7 +68,11 @@ export interface HttpHostOptions {
   readonly port?: number;
   /** host.json `extensions.http.routePrefix` (default `api`; empty string for none). */
   readonly routePrefix?: string;
-  readonly devPrincipal?: Caller;
+  readonly devPrincipal?: Principal;
+  /** How `devPrincipal` is written into the request (default: id and name headers only). */
+  readonly principalHeaders?: PrincipalHeaders;
+  /** Error responses the host itself writes (default: plain RFC 9457 problem details). */
+  readonly problem?: ProblemResponder;
   readonly trustClientPrincipalHeaders?: boolean;
   readonly maxBodyBytes?: number;
   readonly routes?: readonly LocalRoute[];
@@ -111,10 +114,12 @@ export class HttpHost {
   readonly #logger: LocalLogger;
   readonly #server: http.Server;
   readonly #hostnames: ReadonlySet<string>;
+  readonly #problem: ProblemResponder;
   #url: string | undefined;
 
   constructor(options: HttpHostOptions) {
     this.#options = options;
+    this.#problem = options.problem ?? plainProblem;
     this.#logger = options.logger ?? consoleLogger;
     this.#hostnames = allowedHostnames(options.hostname ?? '127.0.0.1');
     const prefix = (options.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
@@ -174,7 +179,7 @@ export class HttpHost {
     const refused = crossSiteVerdictFor(req, this.#hostnames);
     if (refused) {
       req.resume();
-      this.#write(res, toInit(problemResponse(refused.status, refused.status === 403 ? 'forbidden' : 'unsupported-media-type', refused.title, refused.detail)));
+      this.#write(res, toInit(this.#problem(refused.status, refused.status === 403 ? 'forbidden' : 'unsupported-media-type', refused.title, refused.detail)));
       return;
     }
     try {
@@ -184,10 +189,10 @@ export class HttpHost {
       response = await this.#respond(req);
     } catch (e) {
       if (e instanceof BodyTooLarge) {
-        response = toInit(problemResponse(413, 'payload-too-large', 'Payload too large.', e.message));
+        response = toInit(this.#problem(413, 'payload-too-large', 'Payload too large.', e.message));
       } else {
         this.#logger('error', 'Host.Http', `Unhandled failure for ${req.method} ${req.url}: ${(e as Error).stack ?? describeError(e)}`);
-        response = toInit(problemResponse(500, 'internal-error', 'Internal server error.', 'The local host failed to handle the request.'));
+        response = toInit(this.#problem(500, 'internal-error', 'Internal server error.', 'The local host failed to handle the request.'));
       }
     }
     this.#write(res, response);
@@ -200,7 +205,7 @@ export class HttpHost {
     try {
       segments = splitPath(url.pathname).map((s) => decodeURIComponent(s));
     } catch {
-      return toInit(problemResponse(400, 'bad-request', 'Bad request.', 'The path is not valid URL encoding.'));
+      return toInit(this.#problem(400, 'bad-request', 'Bad request.', 'The path is not valid URL encoding.'));
     }
     const allowed = new Set<string>();
     let found: { entry: RouteEntry; params: Record<string, string> } | undefined;
@@ -216,12 +221,12 @@ export class HttpHost {
     if (!found) {
       if (allowed.size > 0) {
         return toInit(
-          problemResponse(405, 'method-not-allowed', 'Method not allowed.', `${method} is not allowed on ${url.pathname}.`, {
+          this.#problem(405, 'method-not-allowed', 'Method not allowed.', `${method} is not allowed on ${url.pathname}.`, {
             headers: { allow: [...allowed].sort().join(', ') },
           }),
         );
       }
-      return toInit(problemResponse(404, 'not-found', 'Not found.', `Nothing is served at ${url.pathname}.`));
+      return toInit(this.#problem(404, 'not-found', 'Not found.', `Nothing is served at ${url.pathname}.`));
     }
     const body = await this.#readBody(req);
     const { entry, params } = found;
@@ -262,7 +267,7 @@ export class HttpHost {
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     const dev = this.#options.devPrincipal;
-    if (dev && !headers['x-ms-client-principal-id']) Object.assign(headers, principalHeaders(dev));
+    if (dev && !headers['x-ms-client-principal-id']) Object.assign(headers, (this.#options.principalHeaders ?? plainPrincipalHeaders)(dev));
     return headers;
   }
 
@@ -289,7 +294,7 @@ export class HttpHost {
     } catch (e) {
       this.#logger('error', `Function.${fn.name}`, `Invocation ${context.invocationId} failed: ${(e as Error).stack ?? describeError(e)}`);
       return toInit(
-        problemResponse(500, 'internal-error', 'Internal server error.', `The function failed (invocation ${context.invocationId}).`),
+        this.#problem(500, 'internal-error', 'Internal server error.', `The function failed (invocation ${context.invocationId}).`),
       );
     }
   }

@@ -18,15 +18,13 @@
  * partition and sequence number (functions/adapters/capture-archive.ts).
  */
 import type { DataLakeFileClient, DataLakeFileSystemClient } from '@azure/storage-file-datalake';
-import { capturePath, capturedRecordSize, encodeCaptureFile, formatEnqueuedTimeUtc, readCaptureHeader } from '../../functions/adapters/capture-format';
-import type { CaptureCodec, CapturePropertyValue, CaptureValue, CapturedEvent } from '../../functions/adapters/capture-format';
+import { capturePath, capturedRecordSize, encodeCaptureFile, formatEnqueuedTimeUtc, readCaptureHeader } from './capture-format';
+import { systemClock } from '../clock';
+import type { Clock as FullClock } from '../clock';
+import type { CaptureCodec, CapturePropertyValue, CaptureValue, CapturedEvent } from './capture-format';
 
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
+/** The writer only reads the time; ticks come from `start()`'s timer or the caller. */
+export type Clock = Pick<FullClock, 'now'>;
 
 /** One event as the hub stand-in hands it over, after it assigned the partition's sequence number and offset. */
 export interface CaptureInput {

@@ -10,15 +10,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Timer } from '@azure/functions';
-import type { RegisteredFunction } from '../runtime/functions-core';
-import type { Clock } from './clock';
-import { systemClock } from './clock';
-import { consoleLogger, createInvocationContext, describeError, runWithRetries } from './invocation';
-import type { AfterInvocation, LocalLogger } from './invocation';
+import type { RegisteredFunction } from '../core/functions-core';
+import type { Clock } from '../clock';
+import { systemClock } from '../clock';
+import { consoleLogger, createInvocationContext, describeError, runWithRetries } from '../host/invocation';
+import type { AfterInvocation, LocalLogger } from '../host/invocation';
 import { nextOccurrence, parseNcrontab } from './ncrontab';
 import type { CronSchedule } from './ncrontab';
-import { resolveSettingRefs } from './settings';
-import type { Settings } from './settings';
+import { resolveSettingRefs } from '../host/settings';
+import type { Settings } from '../host/settings';
 
 export { CronExpressionError, nextOccurrence, nextOccurrences, parseNcrontab } from './ncrontab';
 export type { CronSchedule } from './ncrontab';
