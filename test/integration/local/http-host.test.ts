@@ -4,6 +4,7 @@ import type { HttpHandler, HttpRequest } from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLE_ADMIN } from '../../../domain/shared/caller';
 import { principalHeaders } from '../../../functions/http/identity';
+import { problemResponse } from '../../../functions/http/problem';
 import type { EventHubDecl } from '../../../functions/resources';
 import { EventHubNamespace } from '../../../packages/functions-local/src/eventhubs/hub';
 import { eventHubsPublishRoute } from '../../../packages/functions-local/src/eventhubs/publish-endpoint';
@@ -72,14 +73,15 @@ const namespace = EventHubNamespace.open({ hubs: HUBS, partitionCount: 2 });
 const hosts: HttpHost[] = [];
 
 async function start(options: Partial<HttpHostOptions> = {}): Promise<string> {
-  const host = new HttpHost({ functions: [...currentRegistry().functions.values()], port: 0, logger: silentLogger, ...options });
+  // The app's identity headers and problem responses, as its launcher hands them over (tools/local/fabrikam.ts).
+  const host = new HttpHost({ functions: [...currentRegistry().functions.values()], port: 0, logger: silentLogger, principalHeaders, problem: problemResponse, ...options });
   hosts.push(host);
   return host.listen();
 }
 
 let base = '';
 beforeAll(async () => {
-  base = await start({ routes: [eventHubsPublishRoute(namespace)], maxBodyBytes: 4096 });
+  base = await start({ routes: [eventHubsPublishRoute(namespace, problemResponse)], maxBodyBytes: 4096 });
 });
 afterAll(async () => {
   await Promise.all(hosts.map((h) => h.close()));

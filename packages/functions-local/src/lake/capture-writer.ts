@@ -16,6 +16,8 @@
  * restart captures them again; so does a kill at any point, between append and flush included
  * (unflushed data is not part of a file). Capture is at least once: readers drop the repeats by
  * partition and sequence number (functions/adapters/capture-archive.ts).
+ *
+ * Over 300 lines: windows, retries and in-order writes are one state machine per partition.
  */
 import type { DataLakeFileClient, DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { capturePath, capturedRecordSize, encodeCaptureFile, formatEnqueuedTimeUtc, readCaptureHeader } from './capture-format';
