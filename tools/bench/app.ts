@@ -8,7 +8,7 @@ import path from 'node:path';
 import { loadApp } from '@fabrikam/functions-local';
 import type { FunctionRegistry } from '@fabrikam/functions-local';
 
-/** The app's entry module beside this compiled file: dist-tools/functions/index.js (the tools build compiles the app it imports). */
+/** The app's entry module beside this compiled file: dist-tools/functions/index.js (the tools build holds the whole app). */
 export const BENCH_APP_ENTRY = path.join(__dirname, '..', '..', 'functions', 'index.js');
 
 let loaded: FunctionRegistry | undefined;

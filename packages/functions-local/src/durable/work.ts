@@ -16,7 +16,7 @@ import { isTerminal } from './store';
 import type { InstanceRecord, ParentLink, PendingWork } from './store';
 import { holdResult } from './test-controls';
 
-export function workKey(instanceId: string, execution: number, taskId: number): string {
+function workKey(instanceId: string, execution: number, taskId: number): string {
   return `${instanceId}\u0000${execution}\u0000${taskId}`;
 }
 
