@@ -2,6 +2,6 @@
 import { ACTIVITIES } from '../../names';
 import { assignDrone } from '../agents';
 import type { AssignDroneInput, AssignDroneResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
 agentActivity<AssignDroneInput, AssignDroneResult>(ACTIVITIES.assignDrone, assignDrone);

@@ -6,6 +6,6 @@
 import { ACTIVITIES } from '../../names';
 import { cancelDelivery } from '../agents';
 import type { CompensationInput, CompensationResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
 agentActivity<CompensationInput, CompensationResult>(ACTIVITIES.cancelDelivery, cancelDelivery);

@@ -2,6 +2,6 @@
 import { ACTIVITIES } from '../../names';
 import { cancelPackage } from '../agents';
 import type { CompensationInput, CompensationResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
 agentActivity<CompensationInput, CompensationResult>(ACTIVITIES.cancelPackage, cancelPackage);

@@ -2,6 +2,6 @@
 import { ACTIVITIES } from '../../names';
 import { completeDelivery } from '../agents';
 import type { CompleteDeliveryInput, CompleteDeliveryResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
 agentActivity<CompleteDeliveryInput, CompleteDeliveryResult>(ACTIVITIES.completeDelivery, completeDelivery);

@@ -2,6 +2,6 @@
 import { ACTIVITIES } from '../../names';
 import { createPackage } from '../agents';
 import type { CreatePackageInput, CreatePackageResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
 agentActivity<CreatePackageInput, CreatePackageResult>(ACTIVITIES.createPackage, createPackage);

@@ -2,6 +2,6 @@
 import { ACTIVITIES } from '../../names';
 import { scheduleDelivery } from '../agents';
 import type { ScheduleDeliveryInput, ScheduleDeliveryResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
 agentActivity<ScheduleDeliveryInput, ScheduleDeliveryResult>(ACTIVITIES.scheduleDelivery, scheduleDelivery);

@@ -1,7 +1,7 @@
 /**
  * `POST /api/ops/rebuild-views` (Deliveries.Admin): `{ from, to, deliveryId? }` starts the job
  * that replays the archived delivery events of the range into the event store and rebuilds the
- * status views they touch (rebuild-job.ts), and answers 202 with the job's Location. The job id
+ * status views they touch (rebuild-views-job.ts), and answers 202 with the job's Location. The job id
  * comes from the range: the same range asked again while its job runs answers with that job; once
  * it has finished, asking again starts it afresh. The range is bounded by RebuildMaxRangeDays.
  */
@@ -17,7 +17,7 @@ import { fromDomainError, jsonResponse } from '../http/problem';
 import type { RebuildRequest } from '../http/schemas';
 import { FUNCTIONS, ORCHESTRATIONS, ROUTES } from '../names';
 import { checkRebuildRequest } from './rebuild';
-import type { RebuildJobInput } from './rebuild-job';
+import type { RebuildJobInput } from './rebuild-views-job';
 
 const MAX_BODY_BYTES = 4 * 1024;
 
