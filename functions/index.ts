@@ -12,6 +12,7 @@ import './history/get-drone';
 import './history/rebuild-views';
 import './history/get-rebuild-job';
 import './history/rebuild-views-job';
+import './history/rebuild-views-slice';
 import './ops/open-api';
 import './saga/request-delivery';
 import './saga/cancel-delivery';

@@ -48,7 +48,7 @@ export const rebuildJobLocation = (jobId: string): string => `/api/${ROUTES.rebu
 /** HTTP 409 from the extension: an instance with that id exists and has not finished. */
 const isExists = (e: unknown): boolean => /\b409\b|already exists/i.test((e as Error).message ?? '');
 
-export async function rebuildViewsHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function rebuildViews(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
     if (!isAdmin(caller)) return fromDomainError({ code: 'Forbidden', message: 'Rebuilding views is for Deliveries.Admin.' });
     const c = composition();
@@ -77,5 +77,5 @@ app.http(FUNCTIONS.rebuildViews, {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: rebuildViewsHttp,
+  handler: rebuildViews,
 });

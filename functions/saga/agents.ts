@@ -91,7 +91,7 @@ export async function scheduleDelivery(d: AgentDeps, input: ScheduleDeliveryInpu
   return { ok: true, pickupEta: stored.pickupEta, dropoffEta: stored.dropoffEta };
 }
 
-export async function cancelDelivery(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
+export async function cancelDeliverySchedule(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
   const existing = await d.schedules.get(input.deliveryId);
   await d.schedules.setStatus(input.deliveryId, 'Cancelled');
   return existing?.status === 'Scheduled' ? { undone: input.deliveryId } : {};

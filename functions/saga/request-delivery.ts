@@ -8,12 +8,12 @@ import { composition } from '../composition';
 import { withCaller } from '../http/edge';
 import { fromDomainError, jsonResponse } from '../http/problem';
 import { FUNCTIONS, ROUTES } from '../names';
-import { requestDelivery } from './intake';
+import * as intake from './intake';
 
-export async function handleRequestDelivery(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function requestDelivery(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
     const c = composition();
-    const result = await requestDelivery(await request.text(), caller, {
+    const result = await intake.requestDelivery(await request.text(), caller, {
       intakes: c.intakes(),
       sagas: new DurableSagas(df.getClient(context)),
       inFlight: () => c.inFlightSagas(),
@@ -40,5 +40,5 @@ app.http(FUNCTIONS.requestDelivery, {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: handleRequestDelivery,
+  handler: requestDelivery,
 });

@@ -43,7 +43,7 @@ const AGENT_ACTIVITY: Record<AgentCall, string> = {
 const COMPENSATION_ACTIVITY: Record<Compensation, string> = {
   CancelPackage: ACTIVITIES.cancelPackage,
   ReleaseDrone: ACTIVITIES.releaseDrone,
-  CancelDeliverySchedule: ACTIVITIES.cancelDelivery,
+  CancelDeliverySchedule: ACTIVITIES.cancelDeliverySchedule,
 };
 
 /** External event names as raised on the instance, per workflow signal. */
