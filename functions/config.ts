@@ -72,7 +72,7 @@ export function captureNamespaceOf(fullyQualifiedNamespace: string | undefined):
 
 /** What the app knows about drones from their telemetry. */
 export interface FleetSettings {
-  /** A drone whose last accepted report is older than this is not assigned and shows `stale` (CONTRACT §2). */
+  /** A drone whose last accepted report is older than this is not assigned and shows `stale` (docs/contract.md §2). */
   readonly droneFreshnessMs: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Delivery events (CONTRACT §3): the envelope and every event type with its data. A delivery's
+ * Delivery events (docs/contract.md §3): the envelope and every event type with its data. A delivery's
  * stream is written by its saga alone, which numbers the events 1, 2, 3… without gaps; the
  * event id is derived from (delivery id, sequence), so a re-sent event is the same event.
  */

@@ -1,5 +1,5 @@
 /**
- * A delivery request (CONTRACT §1 `POST /api/deliveries`): the body schema, which is also the
+ * A delivery request (docs/contract.md §1 `POST /api/deliveries`): the body schema, which is also the
  * source of the OpenAPI document, and its normalization. Two requests are "the same body" when
  * their normalized forms are equal, which is what makes a retried POST idempotent.
  */

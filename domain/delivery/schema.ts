@@ -1,5 +1,5 @@
 /**
- * Delivery event envelopes v1 (CONTRACT §3) as TypeBox schemas: one per event type with its
+ * Delivery event envelopes v1 (docs/contract.md §3) as TypeBox schemas: one per event type with its
  * data, the union of them, and a validator that decides what is poison on the
  * `delivery-events` hub. The same schemas describe the history in the OpenAPI document.
  *
@@ -89,9 +89,9 @@ function envelopeOf<K extends DeliveryEventType>(type: K) {
 /** One envelope schema per type (the union's members). */
 export const DELIVERY_EVENT_SCHEMAS = DELIVERY_EVENT_TYPES.map((t) => envelopeOf(t));
 
-export const DeliveryEventSchema = Type.Union(DELIVERY_EVENT_SCHEMAS, { $id: 'DeliveryEventV1', description: 'A delivery event envelope (CONTRACT §3).' });
+export const DeliveryEventSchema = Type.Union(DELIVERY_EVENT_SCHEMAS, { $id: 'DeliveryEventV1', description: 'A delivery event envelope (docs/contract.md §3).' });
 
-/** What `history` shows of an event (CONTRACT §1): the envelope without routing fields. */
+/** What `history` shows of an event (docs/contract.md §1): the envelope without routing fields. */
 export const HistoryEventSchema = Type.Union(
   DELIVERY_EVENT_TYPES.map((t) =>
     Type.Object(

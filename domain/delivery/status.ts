@@ -1,5 +1,5 @@
 /**
- * The delivery status view (CONTRACT §1 `GET /api/deliveries/{id}`) as a projection of the
+ * The delivery status view (docs/contract.md §1 `GET /api/deliveries/{id}`) as a projection of the
  * delivery's events: `evolveStatus(view, event) → view`, folded in sequence order over the
  * gapless prefix of the stream. The view's schema (TypeBox) is also its OpenAPI description.
  */

@@ -1,5 +1,5 @@
 /**
- * Who is asking, and what they may see or change (CONTRACT §1 "Caller identity").
+ * Who is asking, and what they may see or change (docs/contract.md §1 "Caller identity").
  * Owners see their own deliveries; Deliveries.Admin sees and changes all; Deliveries.Reader reads all.
  */
 export const ROLE_ADMIN = 'Deliveries.Admin';

@@ -1,6 +1,6 @@
 /**
  * Publishing events to a hub with a partition key: to Azure Event Hubs with the SDK and an Entra
- * identity, or to the local runtime over its publish endpoint (CONTRACT §4). The app needs the
+ * identity, or to the local runtime over its publish endpoint (docs/contract.md §4). The app needs the
  * partition key (delivery events are keyed by delivery id), which the Node output binding cannot
  * set, so it publishes through this port; tools (dead-letter replay, simulator) use it too.
  */

@@ -1,5 +1,5 @@
 /**
- * Status inquiry (CONTRACT §1): the delivery status from its view, the history from the event
+ * Status inquiry (docs/contract.md §1): the delivery status from its view, the history from the event
  * store, the drone state from ingestion's `drones` documents. Each answer is one point read or
  * one single-partition query, never a replay; visibility is decided here from the caller and
  * the delivery's owner, so a delivery the caller may not see is indistinguishable from one

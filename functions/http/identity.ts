@@ -1,5 +1,5 @@
 /**
- * Caller identity from App Service Authentication headers (CONTRACT §1). Azure sets them after
+ * Caller identity from App Service Authentication headers (docs/contract.md §1). Azure sets them after
  * Entra ID sign-in and strips any a client sends, but only when App Service Authentication is on
  * for the app; without it the platform passes client-sent headers through. So the headers are
  * read only under a trust the configuration established (PrincipalTrust): otherwise there is no

@@ -1,6 +1,6 @@
 /**
  * Response and request bodies of the HTTP API that are not domain schemas of their own
- * (CONTRACT §1): problem+json, the accepted-delivery answer, history, drone state, health and
+ * (docs/contract.md §1): problem+json, the accepted-delivery answer, history, drone state, health and
  * the rebuild operation. TypeBox, like the domain's, so validators and the OpenAPI document
  * share one definition.
  */

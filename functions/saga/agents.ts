@@ -30,7 +30,7 @@ export interface AgentDeps {
   readonly handlingSeconds: number;
   /** How far from the pickup a drone may be to be assigned. */
   readonly maxPickupDistanceM: number;
-  /** How old a drone's last report may be for it to be assigned (CONTRACT §2, `DroneFreshnessMinutes`). */
+  /** How old a drone's last report may be for it to be assigned (docs/contract.md §2, `DroneFreshnessMinutes`). */
   readonly droneFreshnessMs: number;
   /** Drones tried per assignment before giving up for this attempt. */
   readonly maxCandidates?: number;

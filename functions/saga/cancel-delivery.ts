@@ -1,4 +1,4 @@
-/** `DELETE /api/deliveries/{deliveryId}`: cancel; the saga compensates what it completed (CONTRACT §1). */
+/** `DELETE /api/deliveries/{deliveryId}`: cancel; the saga compensates what it completed (docs/contract.md §1). */
 import { app } from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';

@@ -1,5 +1,5 @@
 /**
- * The cancel use case (CONTRACT §1 `DELETE /api/deliveries/{id}`): only the owner or an admin
+ * The cancel use case (docs/contract.md §1 `DELETE /api/deliveries/{id}`): only the owner or an admin
  * may cancel, and others learn nothing (404). A delivery whose saga never started is not found
  * (404). One that is over, or whose saga has already fixed another outcome (delivered, or
  * compensating a failure), cannot be cancelled (409, naming the stage). Otherwise the saga is

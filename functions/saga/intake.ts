@@ -1,5 +1,5 @@
 /**
- * The intake use case (CONTRACT §1 `POST /api/deliveries`): validate, apply identity, bound the
+ * The intake use case (docs/contract.md §1 `POST /api/deliveries`): validate, apply identity, bound the
  * sagas in flight, and start exactly one saga per delivery id. The intake record (created only
  * if absent) is the guard against concurrent duplicates; the saga is started when the record is
  * new, or when a retry finds the record but no saga (a crash between the two).

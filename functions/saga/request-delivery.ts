@@ -1,4 +1,4 @@
-/** `POST /api/deliveries`: request a delivery; starts its saga (CONTRACT §1). */
+/** `POST /api/deliveries`: request a delivery; starts its saga (docs/contract.md §1). */
 import { randomUUID } from 'node:crypto';
 import { app } from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
