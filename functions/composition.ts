@@ -30,7 +30,7 @@ import type { StatusQueryDeps } from './history/status-queries';
 import { CosmosDroneStateStore } from './adapters/cosmos-drone-store';
 import { DurableMilestoneSink } from './adapters/durable-milestones';
 import { CircuitBreaker } from './resilience/circuit-breaker';
-import type { RetryPolicy } from './resilience/retry';
+import type { RetryPolicy } from '../domain/shared/retry';
 import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from './resources';
 import type { CosmosContainerDecl } from './resources';
 import type { ArchiveReader, DeliveryEventStore, StatusViewStore } from '../domain/delivery/ports';
@@ -100,7 +100,7 @@ export class Composition {
   readonly deadLetters = lazy<DeadLetterSink>(() => new BlobDeadLetterSink(this.deadLetterContainer()));
 
   get ingestionRetry(): RetryPolicy {
-    return { attempts: this.config.ingestion.writeAttempts, baseDelayMs: 100, maxDelayMs: 2000 };
+    return { attempts: this.config.ingestion.writeAttempts, firstRetryMs: 100, maxRetryMs: 2000 };
   }
 
   /** Per invocation: the durable client comes from the invocation's input binding, built only when a milestone needs it. */
@@ -173,7 +173,7 @@ export class Composition {
     return {
       events: this.deliveryEventStore(),
       views: this.statusViews(),
-      retry: { attempts: this.config.history.writeAttempts, baseDelayMs: 100, maxDelayMs: 2000 },
+      retry: { attempts: this.config.history.writeAttempts, firstRetryMs: 100, maxRetryMs: 2000 },
       statusViewTtlSeconds: this.config.history.statusViewTtlDays * 86_400,
     };
   }

@@ -62,11 +62,8 @@ export interface SlaSettings {
   readonly assignmentRetryMs: number;
 }
 
-/** Attempts of one agent call (the Durable extension retries them with exponential backoff). */
-export interface RetrySettings {
-  readonly attempts: number;
-  readonly firstRetryMs: number;
-}
+/** The longest wait between two attempts of one agent call (the Durable extension retries it). */
+export const STEP_MAX_RETRY_MS = 60_000;
 
 /**
  * Rounds: when a call that must eventually succeed (an emit, a compensation, a closing call)

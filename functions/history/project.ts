@@ -25,7 +25,7 @@ import type { DeliveryStatusView } from '../../domain/delivery/status';
 import type { DeadLetterSink, EventOrigin } from '../../domain/telemetry/ports';
 import { stableStringify } from '../../domain/delivery/request';
 import { forEachBounded, withRetry } from '../resilience/retry';
-import type { RetryPolicy } from '../resilience/retry';
+import type { RetryPolicy } from '../../domain/shared/retry';
 import { decodeBatch, utf8 } from '../shared/decode-batch';
 
 export const DEAD_LETTER_SOURCE = 'delivery-events';

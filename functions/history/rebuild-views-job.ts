@@ -10,12 +10,14 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { addCounts, jobProgress, NO_COUNTS, planRebuildSlices } from '../../domain/delivery/rebuild-job';
 import type { RebuildCounts, RebuildJobProgress, RebuildRange } from '../../domain/delivery/rebuild-job';
+import type { RetryPolicy } from '../../domain/shared/retry';
 import { ACTIVITIES, ORCHESTRATIONS } from '../names';
+import { durableRetryOptions } from '../resilience/durable-retry';
 import type { RebuildReport } from './rebuild';
 
 export interface RebuildJobInput {
   readonly range: RebuildRange;
-  readonly retry: { readonly attempts: number; readonly firstRetryMs: number };
+  readonly retry: RetryPolicy;
 }
 
 function countsOf(report: RebuildReport): RebuildCounts {
@@ -26,8 +28,7 @@ function countsOf(report: RebuildReport): RebuildCounts {
 export function* rebuildViewsJob(context: OrchestrationContext): Generator<df.Task, RebuildJobProgress, unknown> {
   const input = context.df.getInput<RebuildJobInput>();
   const slices = planRebuildSlices(input.range);
-  const retry = new df.RetryOptions(input.retry.firstRetryMs, input.retry.attempts);
-  retry.backoffCoefficient = 2;
+  const retry = durableRetryOptions(input.retry);
   let counts = NO_COUNTS;
   context.df.setCustomStatus(jobProgress(input.range, slices.length, 0, counts));
   for (const [i, slice] of slices.entries()) {

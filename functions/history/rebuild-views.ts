@@ -58,7 +58,7 @@ export async function rebuildViews(request: HttpRequest, context: InvocationCont
     const { from, to, deliveryId } = checked.value;
     const range = { from, to, ...(deliveryId !== undefined ? { deliveryId } : {}) };
     const jobId = rebuildJobId(range);
-    const input: RebuildJobInput = { range, retry: { attempts: c.config.saga.stepAttempts, firstRetryMs: c.config.saga.stepFirstRetryMs } };
+    const input: RebuildJobInput = { range, retry: c.config.saga.stepRetry };
     let started = true;
     try {
       await df.getClient(context).startNew(ORCHESTRATIONS.rebuildViewsJob, { instanceId: jobId, input });

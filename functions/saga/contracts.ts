@@ -5,7 +5,8 @@
  * orchestrations themselves are started with.
  */
 import type { DeliveryEvent, DeliveryRequestedData } from '../../domain/delivery/events';
-import type { RetrySettings, SagaProgress, SlaSettings } from '../../domain/delivery/saga';
+import type { SagaProgress, SlaSettings } from '../../domain/delivery/saga';
+import type { RetryPolicy } from '../../domain/shared/retry';
 
 export interface SagaInput {
   readonly deliveryId: string;
@@ -13,7 +14,7 @@ export interface SagaInput {
   readonly request: DeliveryRequestedData;
   /** Settings taken at intake, so a running saga is not changed by a config change (replays stay deterministic). */
   readonly sla: SlaSettings;
-  readonly retry: RetrySettings;
+  readonly retry: RetryPolicy;
   /** Rounds a compensation gets before the saga reports it stuck; the workflow's default when absent. */
   readonly compensationRounds?: number;
 }
@@ -23,7 +24,7 @@ export interface RecoveryInput {
   readonly correlationId: string;
   readonly reason: string;
   readonly progress: SagaProgress;
-  readonly retry: RetrySettings;
+  readonly retry: RetryPolicy;
   readonly compensationRounds?: number;
 }
 

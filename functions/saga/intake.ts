@@ -10,6 +10,7 @@ import type { SlaSettings } from '../../domain/delivery/saga';
 import type { Caller } from '../../domain/shared/caller';
 import { err, ok, validationFailed } from '../../domain/shared/errors';
 import type { DomainError, Result } from '../../domain/shared/errors';
+import type { RetryPolicy } from '../../domain/shared/retry';
 import type { Sagas } from '../adapters/durable-sagas';
 import { ORCHESTRATIONS } from '../names';
 import type { SagaInput } from './contracts';
@@ -20,7 +21,7 @@ export interface IntakeDeps {
   readonly inFlight: () => Promise<number>;
   readonly maxInFlight: number;
   readonly sla: SlaSettings;
-  readonly retry: { attempts: number; firstRetryMs: number };
+  readonly retry: RetryPolicy;
   readonly now: () => Date;
   readonly newId: () => string;
 }

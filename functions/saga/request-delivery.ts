@@ -19,7 +19,7 @@ export async function requestDelivery(request: HttpRequest, context: InvocationC
       inFlight: () => c.inFlightSagas(),
       maxInFlight: c.config.saga.maxInFlight,
       sla: c.sagaSla,
-      retry: { attempts: c.config.saga.stepAttempts, firstRetryMs: c.config.saga.stepFirstRetryMs },
+      retry: c.config.saga.stepRetry,
       now: () => new Date(),
       newId: () => randomUUID(),
     });

@@ -8,6 +8,7 @@ import type { IntakeRecords } from '../../domain/delivery/agents';
 import { superviseSaga } from '../../domain/delivery/supervisor';
 import type { SupervisorPolicy, Verdict } from '../../domain/delivery/supervisor';
 import type { Sagas } from '../adapters/durable-sagas';
+import type { RetryPolicy } from '../../domain/shared/retry';
 import type { AppConfig } from '../config';
 import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
 import type { RecoveryInput } from './contracts';
@@ -18,7 +19,7 @@ export interface SupervisorDeps {
   readonly intakes: IntakeRecords;
   readonly now: () => Date;
   readonly policy: SupervisorPolicy;
-  readonly retry: { attempts: number; firstRetryMs: number };
+  readonly retry: RetryPolicy;
   /** How far back to look for unfinished sagas. */
   readonly lookbackMs: number;
   readonly log: (entry: Record<string, unknown>) => void;
@@ -37,7 +38,7 @@ export function supervisorDeps(
     intakes: c.intakes(),
     now,
     policy: { graceMs: saga.supervisorGraceMs, escalateAfterMs: 15 * 60_000, pendingTooLongMs: 15 * 60_000 },
-    retry: { attempts: saga.stepAttempts, firstRetryMs: saga.stepFirstRetryMs },
+    retry: saga.stepRetry,
     lookbackMs: 30 * 86_400_000,
     log,
   };

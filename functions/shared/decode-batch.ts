@@ -6,7 +6,7 @@
 import type { Poison } from '../../domain/shared/body';
 import type { DeadLetterReason, DeadLetterSink, EventOrigin } from '../../domain/telemetry/ports';
 import { withRetry } from '../resilience/retry';
-import type { RetryPolicy } from '../resilience/retry';
+import type { RetryPolicy } from '../../domain/shared/retry';
 
 export const utf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 

@@ -16,7 +16,7 @@ import { rawText } from '../../domain/shared/body';
 import type { DeadLetter, DeadLetterSink, EventOrigin } from '../../domain/telemetry/ports';
 import { originsFrom } from '../adapters/eventhub-metadata';
 import { forEachBounded, withRetry } from '../resilience/retry';
-import type { RetryPolicy } from '../resilience/retry';
+import type { RetryPolicy } from '../../domain/shared/retry';
 import { utf8 } from './decode-batch';
 
 /** Re-runs a failed batch with backoff: safe, since every write of a batch is idempotent or version-guarded. */

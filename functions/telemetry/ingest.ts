@@ -11,7 +11,7 @@ import type { DeadLetterSink, DroneStateStore, EventOrigin, MilestoneSink } from
 import type { CircuitBreaker } from '../resilience/circuit-breaker';
 import { forEachBounded, withRetry } from '../resilience/retry';
 import { decodeBatch, utf8 } from '../shared/decode-batch';
-import type { RetryPolicy } from '../resilience/retry';
+import type { RetryPolicy } from '../../domain/shared/retry';
 
 export interface IngestDeps {
   readonly store: DroneStateStore;

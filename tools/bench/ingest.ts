@@ -72,7 +72,7 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
     deadLetters: { put: async () => undefined },
     milestones: { raise: async () => undefined },
     breaker,
-    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    retry: { attempts: 1, firstRetryMs: 1, maxRetryMs: 1 },
     now: () => new Date(),
   });
 

@@ -77,7 +77,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       correlationId: id,
       request: { ownerId: 'bench', pickup: { lat: 47.61, lon: -122.33 }, dropoff: { lat: 47.62, lon: -122.35 }, expedited: false, package: { size: 'small', weightKg: 1 } },
       sla: SLA,
-      retry: { attempts: 2, firstRetryMs: 1000 },
+      retry: { attempts: 2, firstRetryMs: 1000, maxRetryMs: 60_000 },
     });
 
     async function runHappy(count: number, tag: string): Promise<{ seconds: number; actions: number[] }> {

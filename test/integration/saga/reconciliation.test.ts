@@ -36,7 +36,7 @@ function intakeDeps(sagas: Sagas): Parameters<typeof requestDelivery>[2] {
     inFlight: () => c.intakes().countActive(),
     maxInFlight: 1000,
     sla: c.sagaSla,
-    retry: { attempts: 2, firstRetryMs: 1000 },
+    retry: { attempts: 2, firstRetryMs: 1000, maxRetryMs: 60_000 },
     now: () => new Date(w.clock.now()),
     newId: () => 'unused',
   };

@@ -47,7 +47,7 @@ function deps(events: MemoryEventStore, views: MemoryViewStore, letters: DeadLet
     events,
     views,
     deadLetters: { put: async (l) => void letters.push(l) },
-    retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+    retry: { attempts: 1, firstRetryMs: 0, maxRetryMs: 0 },
     statusViewTtlSeconds: 30 * 86_400,
     now: () => new Date('2026-11-22T12:00:00Z'),
   };
