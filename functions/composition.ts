@@ -17,13 +17,11 @@ import { HUBS } from './names';
 import type { AppConfig, BlobSettings, CosmosSettings } from './config';
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { DeadLetterSink, DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
-import type { IntakeRecords } from '../domain/delivery/agents';
+import type { DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
 import type { SlaSettings } from '../domain/delivery/saga';
 import { BlobDeadLetterSink } from './adapters/blob-dead-letters';
 import { CosmosDeliverySchedules, CosmosDroneReservations, CosmosFleetView, CosmosIntakeRecords, CosmosPackageRecords } from './adapters/cosmos-agents';
 import { AzureEventHubsPublisher, LocalRuntimePublisher } from './adapters/event-publishers';
-import type { EventPublisher } from './adapters/event-publishers';
 import { Bulkhead } from './resilience/bulkhead';
 import type { AgentDeps } from './saga/agents';
 import type { StatusQueryDeps } from './history/status-queries';
@@ -33,10 +31,11 @@ import { CircuitBreaker } from './resilience/circuit-breaker';
 import type { RetryPolicy } from '../domain/shared/retry';
 import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from './resources';
 import type { CosmosContainerDecl } from './resources';
-import type { ArchiveReader, DeliveryEventStore, StatusViewStore } from '../domain/delivery/ports';
+import type { ArchiveReader, DeliveryEventStore, IntakeRecords, StatusViewStore } from '../domain/delivery/ports';
 import { CosmosDeliveryEventStore } from './adapters/cosmos-event-store';
 import { CosmosStatusViewStore } from './adapters/cosmos-status-view-store';
 import type { HistoryDeps } from './history/project';
+import type { DeadLetterSink, EventPublisher } from '../domain/shared/ports';
 
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;

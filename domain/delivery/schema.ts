@@ -16,11 +16,11 @@ import type { FieldError } from '../shared/errors';
 import { parseBody, poison, rawText } from '../shared/body';
 import type { Poison } from '../shared/body';
 import { ID_PATTERN } from '../shared/ids';
-import type { DeadLetterReason } from '../telemetry/ports';
 import { isCalendarInstant } from '../telemetry/schema';
 import { DELIVERY_EVENT_SCHEMA_VERSION, DELIVERY_EVENT_TYPES } from './events';
 import type { DeliveryEvent, DeliveryEventDataMap, DeliveryEventType } from './events';
 import { LatLonSchema, PackageSchema } from './request';
+import type { DeadLetterReason } from '../shared/ports';
 
 /** Envelopes are a few hundred bytes; a far larger body is garbage. */
 export const MAX_DELIVERY_EVENT_BODY_BYTES = 64 * 1024;

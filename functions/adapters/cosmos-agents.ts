@@ -5,22 +5,12 @@
  * was nothing to undo, so a late forward step finds it and stops.
  */
 import type { Container } from '@azure/cosmos';
-import type {
-  CreatePackageOutcome,
-  DeliverySchedules,
-  DroneReservations,
-  FleetView,
-  IntakeRecord,
-  IntakeRecords,
-  PackageRecords,
-  Reservation,
-  ScheduleRecord,
-} from '../../domain/delivery/agents';
 import type { PackageSize } from '../../domain/delivery/events';
 import type { DroneState } from '../../domain/telemetry/drone-state';
 import { stateFromDocument } from './cosmos-drone-store';
 import type { DroneDocument } from './cosmos-drone-store';
 import { isConcurrentWrite, isConflict, isNotFound, isPreconditionFailed } from './cosmos-errors';
+import type { CreatePackageOutcome, DeliverySchedules, DroneReservations, FleetView, IntakeRecord, IntakeRecords, PackageRecords, Reservation, ScheduleRecord } from '../../domain/delivery/ports';
 
 async function readDoc<T>(c: Container, id: string): Promise<(T & { _etag: string }) | undefined> {
   try {

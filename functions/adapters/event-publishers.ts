@@ -7,17 +7,7 @@
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { TokenCredential } from '@azure/identity';
-
-export interface OutgoingEvent {
-  readonly body: unknown;
-  readonly partitionKey?: string;
-  readonly properties?: Record<string, string | number | boolean>;
-}
-
-export interface EventPublisher {
-  publish(hub: string, events: readonly OutgoingEvent[]): Promise<void>;
-  close(): Promise<void>;
-}
+import type { EventPublisher, OutgoingEvent } from '../../domain/shared/ports';
 
 export class LocalRuntimePublisher implements EventPublisher {
   constructor(private readonly baseUrl: string) {}

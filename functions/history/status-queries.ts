@@ -11,11 +11,10 @@ import { err, ok, validationFailed } from '../../domain/shared/errors';
 import type { DomainError, Result } from '../../domain/shared/errors';
 import { isValidId } from '../../domain/shared/ids';
 import type { DeliveryEventOf, DeliveryEventType } from '../../domain/delivery/events';
-import type { DeliveryEventStore, StatusViewStore, VersionedStatusView } from '../../domain/delivery/ports';
+import type { DeliveryEventStore, DroneReservations, StatusViewStore, VersionedStatusView } from '../../domain/delivery/ports';
 import { gaplessPrefix } from '../../domain/delivery/status';
 import { isStale } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
-import type { DroneReservations } from '../../domain/delivery/agents';
 import type { DroneStateStore } from '../../domain/telemetry/ports';
 
 export interface StatusQueryDeps {

@@ -5,7 +5,6 @@
  * compensation is safe for a step that never happened. Business refusals are values
  * (`ok: false`); exceptions mean "try again".
  */
-import type { DeliverySchedules, DroneReservations, FleetView, PackageRecords } from '../../domain/delivery/agents';
 import { rankDrones, schedule } from '../../domain/delivery/scheduling';
 import { distanceM } from '../../domain/shared/geo';
 import type {
@@ -20,6 +19,7 @@ import type {
   ScheduleDeliveryInput,
   ScheduleDeliveryResult,
 } from './contracts';
+import type { DeliverySchedules, DroneReservations, FleetView, PackageRecords } from '../../domain/delivery/ports';
 
 export interface AgentDeps {
   readonly packages: PackageRecords;

@@ -5,14 +5,13 @@
  * compensating a failure), cannot be cancelled (409, naming the stage). Otherwise the saga is
  * told, and compensates every step it may have taken; a repeated cancel is accepted again.
  */
-import type { IntakeRecords } from '../../domain/delivery/agents';
 import { canChange } from '../../domain/shared/caller';
 import type { Caller } from '../../domain/shared/caller';
 import { err, ok } from '../../domain/shared/errors';
 import type { DomainError, Result } from '../../domain/shared/errors';
 import { isValidId } from '../../domain/shared/ids';
-import type { Sagas } from '../adapters/durable-sagas';
 import { SAGA_EVENTS } from '../names';
+import type { IntakeRecords, Sagas } from '../../domain/delivery/ports';
 
 export interface CancelDeps {
   readonly intakes: IntakeRecords;

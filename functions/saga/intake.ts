@@ -4,16 +4,15 @@
  * if absent) is the guard against concurrent duplicates; the saga is started when the record is
  * new, or when a retry finds the record but no saga (a crash between the two).
  */
-import type { IntakeRecord, IntakeRecords } from '../../domain/delivery/agents';
 import { canonicalRequest, MAX_REQUEST_BODY_BYTES, normalizeRequest, validateRequestBody } from '../../domain/delivery/request';
 import type { SlaSettings } from '../../domain/delivery/saga';
 import type { Caller } from '../../domain/shared/caller';
 import { err, ok, validationFailed } from '../../domain/shared/errors';
 import type { DomainError, Result } from '../../domain/shared/errors';
 import type { RetryPolicy } from '../../domain/shared/retry';
-import type { Sagas } from '../adapters/durable-sagas';
 import { ORCHESTRATIONS } from '../names';
 import type { SagaInput } from './contracts';
+import type { IntakeRecord, IntakeRecords, Sagas } from '../../domain/delivery/ports';
 
 export interface IntakeDeps {
   readonly intakes: IntakeRecords;

@@ -4,15 +4,14 @@
  * two supervisors running at once do no harm: a cancel raised twice is handled once, a
  * recovery started twice is refused the second time, a resume of a running saga is a no-op.
  */
-import type { IntakeRecords } from '../../domain/delivery/agents';
 import { superviseSaga } from '../../domain/delivery/supervisor';
 import type { SupervisorPolicy, Verdict } from '../../domain/delivery/supervisor';
-import type { Sagas } from '../adapters/durable-sagas';
 import type { RetryPolicy } from '../../domain/shared/retry';
 import type { AppConfig } from '../config';
 import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
 import type { RecoveryInput } from './contracts';
 import { NOT_STARTED } from './intake';
+import type { IntakeRecords, Sagas } from '../../domain/delivery/ports';
 
 export interface SupervisorDeps {
   readonly sagas: Sagas;

@@ -13,11 +13,11 @@
  */
 import type { InvocationContext, RetryContext } from '@azure/functions';
 import { rawText } from '../../domain/shared/body';
-import type { DeadLetter, DeadLetterSink, EventOrigin } from '../../domain/telemetry/ports';
 import { originsFrom } from '../adapters/eventhub-metadata';
 import { forEachBounded, withRetry } from '../resilience/retry';
 import type { RetryPolicy } from '../../domain/shared/retry';
 import { utf8 } from './decode-batch';
+import type { DeadLetter, DeadLetterSink, EventOrigin } from '../../domain/shared/ports';
 
 /** Re-runs a failed batch with backoff: safe, since every write of a batch is idempotent or version-guarded. */
 export const HUB_TRIGGER_RETRY = {

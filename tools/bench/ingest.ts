@@ -18,11 +18,12 @@ import { CosmosDroneStateStore } from '../../functions/adapters/cosmos-drone-sto
 import { TelemetrySchema, validateTelemetry } from '../../domain/telemetry/schema';
 import type { Telemetry } from '../../domain/telemetry/schema';
 import type { DroneState } from '../../domain/telemetry/drone-state';
-import type { DroneStateStore, EventOrigin, VersionedDroneState } from '../../domain/telemetry/ports';
+import type { DroneStateStore, VersionedDroneState } from '../../domain/telemetry/ports';
 import { provisionCosmos } from '../local/provision';
 import { startCosmos } from '../local/standins';
 import { opsPerSecond, printTable, sideBySide } from './harness';
 import type { Row } from './harness';
+import type { EventOrigin } from '../../domain/shared/ports';
 
 export interface BenchOptions {
   readonly quick: boolean;

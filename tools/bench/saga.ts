@@ -9,7 +9,6 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { Composition, resetComposition } from '../../functions/composition';
 import { parseConfig } from '../../functions/config';
-import type { EventPublisher } from '../../functions/adapters/event-publishers';
 import { CosmosDroneStateStore } from '../../functions/adapters/cosmos-drone-store';
 import { ACTIVITIES, ORCHESTRATIONS } from '../../functions/names';
 import { COSMOS_CONTAINERS } from '../../functions/resources';
@@ -23,6 +22,7 @@ import type { HistoryEvent } from '../runtime/durable';
 import { benchApp } from './app';
 import { median, printTable } from './harness';
 import type { Row } from './harness';
+import type { EventPublisher } from '../../domain/shared/ports';
 
 class SilentComposition extends Composition {
   published = 0;

@@ -6,11 +6,11 @@
  * CompensationStuck, which the supervisor reports as an alert.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sagas } from '../../../functions/adapters/durable-sagas';
 import { ACTIVITIES } from '../../../functions/names';
 import { NOT_STARTED, requestDelivery } from '../../../functions/saga/intake';
 import { alice, request, useSagaWorld } from '../../support/saga-world';
 import type { SagaWorld } from '../../support/saga-world';
+import type { Sagas } from '../../../domain/delivery/ports';
 
 let w: SagaWorld;
 beforeAll(async () => {

@@ -9,10 +9,10 @@ import type { DeliveryEvent } from '../../../domain/delivery/events';
 import { foldStatus, gaplessPrefix } from '../../../domain/delivery/status';
 import { projectBatch } from '../../../functions/history/project';
 import type { ProjectorDeps } from '../../../functions/history/project';
-import type { DeadLetter } from '../../../domain/telemetry/ports';
 import { deliveryStream } from '../../support/delivery';
 import type { Ending } from '../../support/delivery';
 import { MemoryEventStore, MemoryViewStore } from '../../support/memory-history';
+import type { DeadLetter } from '../../../domain/shared/ports';
 
 const endings: Ending[] = ['delivered', 'cancelled', 'failed', 'inFlight'];
 
