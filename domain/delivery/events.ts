@@ -99,4 +99,3 @@ export function deliveryEvent<K extends DeliveryEventType>(
   } as DeliveryEventOf<K>;
 }
 
-export const TERMINAL_EVENT_TYPES: ReadonlySet<DeliveryEventType> = new Set(['DeliveryCompleted', 'DeliveryCancelled', 'DeliveryFailed']);

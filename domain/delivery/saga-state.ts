@@ -5,6 +5,7 @@
  */
 import { assertNever } from '../shared/errors';
 import type { RetryPolicy } from '../shared/retry';
+import type { MilestoneName } from '../telemetry/milestones';
 import type { DeliveryEvent, DeliveryRequestedData, Location3D } from './events';
 import { DEFAULT_COMPENSATION_ROUNDS } from './saga';
 import type {
@@ -16,7 +17,6 @@ import type {
   CompleteDeliveryResult,
   CreatePackageResult,
   ForwardStep,
-  MilestoneName,
   SagaEnd,
   SagaProgress,
   SagaResult,

@@ -5,7 +5,8 @@
  * decisions themselves are the workflow's (`saga-workflow.ts`); this module is its vocabulary.
  */
 import type { DeliveryEvent, DeliveryRequestedData } from './events';
-import type { DeliveryStage } from './status';
+import type { MilestoneName } from '../telemetry/milestones';
+import type { DeliveryStage, FinishedStage } from './status';
 import type { LatLon } from '../shared/geo';
 
 export const FORWARD_STEPS = ['CreatePackage', 'AssignDrone', 'ScheduleDelivery'] as const;
@@ -29,8 +30,7 @@ export type ClosingCall = (typeof CLOSING_CALLS_DELIVERED)[number] | (typeof CLO
  */
 export type SagaStage = DeliveryStage | 'Scheduling' | 'Compensating';
 
-export const MILESTONES = ['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted'] as const;
-export type MilestoneName = (typeof MILESTONES)[number];
+export const MILESTONES = ['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted'] as const satisfies readonly MilestoneName[];
 
 const STAGE_AFTER: Record<MilestoneName, DeliveryStage> = {
   PackagePickedUp: 'PickedUp',
@@ -150,7 +150,8 @@ export interface CloseIntakeInput {
 
 // ------------------------------------------------------------------ outcome and progress
 
-export type SagaOutcome = 'Delivered' | 'Cancelled' | 'Failed';
+/** How a saga ends: the finished stage its delivery ends in. */
+export type SagaOutcome = FinishedStage;
 
 export type SagaEnd =
   | { readonly outcome: 'Delivered' }

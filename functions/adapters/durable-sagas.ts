@@ -8,9 +8,8 @@
 import type { DurableClient } from 'durable-functions';
 import type { SagaProgress } from '../../domain/delivery/saga';
 import type { Sagas, SagaStatus } from '../../domain/delivery/ports';
+import { RUNTIME_STATUSES } from '../../domain/delivery/supervisor';
 import type { RuntimeStatus } from '../../domain/delivery/supervisor';
-
-const KNOWN: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Terminated', 'Suspended'];
 
 function toStatus(s: { instanceId?: string; name?: string; runtimeStatus?: unknown; createdTime?: Date | string; lastUpdatedTime?: Date | string; customStatus?: unknown }): SagaStatus {
   const rs = String(s.runtimeStatus ?? 'Unknown');
@@ -18,7 +17,7 @@ function toStatus(s: { instanceId?: string; name?: string; runtimeStatus?: unkno
   return {
     instanceId: s.instanceId ?? '',
     name: s.name ?? '',
-    runtimeStatus: (KNOWN as readonly string[]).includes(rs) ? (rs as RuntimeStatus) : 'Unknown',
+    runtimeStatus: (RUNTIME_STATUSES as readonly string[]).includes(rs) ? (rs as RuntimeStatus) : 'Unknown',
     createdAt: new Date(s.createdTime ?? 0),
     lastUpdatedAt: new Date(s.lastUpdatedTime ?? 0),
     ...(progress ? { progress } : {}),

@@ -5,6 +5,7 @@
  * compensating a failure), cannot be cancelled (409, naming the stage). Otherwise the saga is
  * told, and compensates every step it may have taken; a repeated cancel is accepted again.
  */
+import { isFinished } from '../../domain/delivery/status';
 import { canChange } from '../../domain/shared/caller';
 import type { Caller } from '../../domain/shared/caller';
 import { err, ok } from '../../domain/shared/errors';
@@ -19,8 +20,6 @@ export interface CancelDeps {
   readonly now: () => Date;
 }
 
-const FINAL: ReadonlySet<string> = new Set(['Delivered', 'Cancelled', 'Failed']);
-
 export async function cancelDelivery(deliveryId: string, caller: Caller, deps: CancelDeps): Promise<Result<{ deliveryId: string }, DomainError>> {
   if (!isValidId(deliveryId)) {
     return err({ code: 'ValidationFailed', message: 'deliveryId is not a valid id.', errors: [{ path: '/deliveryId', message: 'must be 1-64 of [A-Za-z0-9_-]' }] });
@@ -31,11 +30,11 @@ export async function cancelDelivery(deliveryId: string, caller: Caller, deps: C
   const intake = await deps.intakes.get(deliveryId);
   if (!intake || !canChange(caller, intake.ownerId)) return notFound;
   const saga = await deps.sagas.status(deliveryId);
-  if (!saga) return intake.outcome !== undefined && FINAL.has(intake.outcome) ? conflict(intake.outcome, 'it is over') : notFound;
+  if (!saga) return intake.outcome !== undefined && isFinished(intake.outcome) ? conflict(intake.outcome, 'it is over') : notFound;
   const progress = saga.progress;
   const stage = progress?.stage ?? 'Requested';
-  if (FINAL.has(stage) || progress?.finished) return conflict(stage, 'it is over');
-  if (intake.outcome !== undefined && FINAL.has(intake.outcome)) return conflict(intake.outcome, 'it is over');
+  if (isFinished(stage) || progress?.finished) return conflict(stage, 'it is over');
+  if (intake.outcome !== undefined && isFinished(intake.outcome)) return conflict(intake.outcome, 'it is over');
   if (progress?.outcome === 'Delivered') return conflict('Delivered', 'it was delivered');
   if (progress?.outcome === 'Failed') return conflict(stage, 'it is already compensating a failure');
   if (progress?.outcome === 'Cancelled') return ok({ deliveryId });

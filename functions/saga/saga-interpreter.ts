@@ -20,7 +20,8 @@
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { listensTo, progressOf, react } from '../../domain/delivery/saga-workflow';
 import type { AgentCall, ExternalSignal, SagaCommand, SagaMessage, SagaState, SagaTimer } from '../../domain/delivery/saga-workflow';
-import type { Compensation, CompleteDeliveryResult, CompensationResult, ForwardStep, MilestoneName, SagaResult } from '../../domain/delivery/saga';
+import type { Compensation, CompleteDeliveryResult, CompensationResult, ForwardStep, SagaResult } from '../../domain/delivery/saga';
+import type { MilestoneName } from '../../domain/telemetry/milestones';
 import { assertNever } from '../../domain/shared/errors';
 import { ACTIVITIES, SAGA_EVENTS } from '../names';
 import { durableRetryOptions } from '../resilience/durable-retry';
