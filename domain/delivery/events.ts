@@ -77,7 +77,7 @@ export type DeliveryEvent = {
 
 export type DeliveryEventOf<K extends DeliveryEventType> = Extract<DeliveryEvent, { type: K }>;
 
-export const eventIdOf = (deliveryId: string, sequence: number): string => `${deliveryId}:${sequence}`;
+const eventIdOf = (deliveryId: string, sequence: number): string => `${deliveryId}:${sequence}`;
 
 export function deliveryEvent<K extends DeliveryEventType>(
   type: K,

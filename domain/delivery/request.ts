@@ -15,7 +15,7 @@ import { ISO_UTC_PATTERN, isCalendarInstant } from '../shared/time';
 import type { DeliveryRequestedData } from './events';
 
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
-export const MAX_WEIGHT_KG = 25;
+const MAX_WEIGHT_KG = 25;
 
 
 export const LatLonSchema = Type.Object(

@@ -30,8 +30,6 @@ export type ClosingCall = (typeof CLOSING_CALLS_DELIVERED)[number] | (typeof CLO
  */
 export type SagaStage = DeliveryStage | 'Scheduling' | 'Compensating';
 
-export const MILESTONES = ['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted'] as const satisfies readonly MilestoneName[];
-
 const STAGE_AFTER: Record<MilestoneName, DeliveryStage> = {
   PackagePickedUp: 'PickedUp',
   DeliveryInTransit: 'InTransit',
@@ -72,8 +70,8 @@ export const STEP_MAX_RETRY_MS = 60_000;
  * or leave the delivery counted in flight.
  */
 export const DEFAULT_COMPENSATION_ROUNDS = 6;
-export const ROUND_FIRST_WAIT_MS = 60_000;
-export const ROUND_MAX_WAIT_MS = 3_600_000;
+const ROUND_FIRST_WAIT_MS = 60_000;
+const ROUND_MAX_WAIT_MS = 3_600_000;
 
 /** The wait before round `round + 1` (round 1 failed: one minute, then doubling, capped at an hour). */
 export function roundWaitMs(round: number): number {

@@ -23,7 +23,7 @@ import { LatLonSchema, PackageSchema } from './request';
 import type { DeadLetterReason } from '../shared/ports';
 
 /** Envelopes are a few hundred bytes; a far larger body is garbage. */
-export const MAX_DELIVERY_EVENT_BODY_BYTES = 64 * 1024;
+const MAX_DELIVERY_EVENT_BODY_BYTES = 64 * 1024;
 
 const ISO_UTC = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$';
 const Instant = (description?: string) => Type.String({ pattern: ISO_UTC, maxLength: 40, ...(description ? { description } : {}) });
@@ -47,7 +47,7 @@ const MilestoneDataSchema = Type.Object({
 });
 
 /** The data schema of every event type; `satisfies` keeps it in step with events.ts. */
-export const EVENT_DATA_SCHEMAS = {
+const EVENT_DATA_SCHEMAS = {
   DeliveryRequested: Type.Object({
     ownerId: Type.String({ minLength: 1, maxLength: 128 }),
     pickup: LatLonSchema,
@@ -81,15 +81,6 @@ const envelopeFields = {
   schemaVersion: Type.Literal(DELIVERY_EVENT_SCHEMA_VERSION),
   correlationId: Text(256),
 };
-
-function envelopeOf<K extends DeliveryEventType>(type: K) {
-  return Type.Object({ ...envelopeFields, type: Type.Literal(type), data: EVENT_DATA_SCHEMAS[type] }, { additionalProperties: false, title: type });
-}
-
-/** One envelope schema per type (the union's members). */
-export const DELIVERY_EVENT_SCHEMAS = DELIVERY_EVENT_TYPES.map((t) => envelopeOf(t));
-
-export const DeliveryEventSchema = Type.Union(DELIVERY_EVENT_SCHEMAS, { $id: 'DeliveryEventV1', description: 'A delivery event envelope (docs/contract.md §3).' });
 
 /** What `history` shows of an event (docs/contract.md §1): the envelope without routing fields. */
 export const HistoryEventSchema = Type.Union(

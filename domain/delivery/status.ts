@@ -13,7 +13,7 @@ export const DELIVERY_STAGES = ['Requested', 'Scheduled', 'PickedUp', 'InTransit
 export type DeliveryStage = (typeof DELIVERY_STAGES)[number];
 
 /** The stages a delivery ends in; a saga's outcome is one of them. */
-export const FINISHED_STAGES = ['Delivered', 'Cancelled', 'Failed'] as const satisfies readonly DeliveryStage[];
+const FINISHED_STAGES = ['Delivered', 'Cancelled', 'Failed'] as const satisfies readonly DeliveryStage[];
 export type FinishedStage = (typeof FINISHED_STAGES)[number];
 const FINISHED: ReadonlySet<string> = new Set(FINISHED_STAGES);
 export const isFinished = (stage: string): stage is FinishedStage => FINISHED.has(stage);

@@ -11,7 +11,7 @@ export interface Caller {
 }
 
 export const isAdmin = (caller: Caller): boolean => caller.roles.includes(ROLE_ADMIN);
-export const isReader = (caller: Caller): boolean => caller.roles.includes(ROLE_READER);
+const isReader = (caller: Caller): boolean => caller.roles.includes(ROLE_READER);
 
 export function canRead(caller: Caller, ownerId: string): boolean {
   return caller.id === ownerId || isAdmin(caller) || isReader(caller);

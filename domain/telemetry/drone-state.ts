@@ -48,7 +48,7 @@ export function foldDrone(events: readonly Telemetry[], initial?: DroneState): D
 }
 
 /** Minimum battery for a new assignment: enough for a round trip with reserve. */
-export const MIN_BATTERY_FOR_ASSIGNMENT_PCT = 30;
+const MIN_BATTERY_FOR_ASSIGNMENT_PCT = 30;
 
 /** docs/contract.md §2 default of `DroneFreshnessMinutes`. */
 export const DEFAULT_DRONE_FRESHNESS_MS = 10 * 60_000;

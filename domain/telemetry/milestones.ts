@@ -5,7 +5,7 @@
  */
 import type { DroneStatus, Telemetry } from './schema';
 
-export const MILESTONE_BY_STATUS = {
+const MILESTONE_BY_STATUS = {
   PickedUp: 'PackagePickedUp',
   EnRouteToDropoff: 'DeliveryInTransit',
   Delivered: 'DeliveryCompleted',

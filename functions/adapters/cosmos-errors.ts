@@ -3,7 +3,7 @@
  * statuses adapters treat as outcomes rather than failures. Every Cosmos adapter (and any tool
  * that talks to Cosmos) asks here instead of reading `code`/`statusCode` itself.
  */
-export function cosmosStatus(e: unknown): number | undefined {
+function cosmosStatus(e: unknown): number | undefined {
   if (!e || typeof e !== 'object') return undefined;
   const o = e as { code?: unknown; statusCode?: unknown };
   const v = typeof o.code === 'number' ? o.code : o.statusCode;

@@ -17,14 +17,14 @@ const SYSTEM_FIELDS = ['id', '_rid', '_self', '_etag', '_attachments', '_ts', '_
 
 export const eventDocumentId = (deliveryId: string, sequence: number): string => `${deliveryId}:${sequence}`;
 
-export function eventFromDocument(doc: Record<string, unknown>): DeliveryEvent {
+function eventFromDocument(doc: Record<string, unknown>): DeliveryEvent {
   const event: Record<string, unknown> = { ...doc };
   for (const f of SYSTEM_FIELDS) delete event[f];
   return event as unknown as DeliveryEvent;
 }
 
 /** Same event: equal after a JSON round trip, key order aside (what was stored is what was sent). */
-export const sameEvent = (a: DeliveryEvent, b: DeliveryEvent): boolean => stableStringify(a) === stableStringify(b);
+const sameEvent = (a: DeliveryEvent, b: DeliveryEvent): boolean => stableStringify(a) === stableStringify(b);
 
 export class CosmosDeliveryEventStore implements DeliveryEventStore {
   constructor(private readonly container: Container) {}

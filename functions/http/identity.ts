@@ -13,7 +13,7 @@ import type { PrincipalTrust } from '../config';
 /** The claim type App Service names in `role_typ` for Entra ID. */
 export const ENTRA_ROLE_CLAIM_TYPE = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
 /** How Entra ID app-role claims arrive in `claims`, whatever `role_typ` says (microsoft-identity-web #1983, #2166). */
-export const ROLES_CLAIM = 'roles';
+const ROLES_CLAIM = 'roles';
 
 interface Claim {
   readonly typ?: unknown;

@@ -82,7 +82,7 @@ export type RebuildRequest = Static<typeof RebuildRequestSchema>;
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
 /** A rebuild job's progress: its orchestration's custom status while it runs, its output once completed. */
-export const RebuildJobProgressSchema = Type.Object({
+const RebuildJobProgressSchema = Type.Object({
   phase: Type.Union([Type.Literal('running'), Type.Literal('done')]),
   slicesDone: count('Archive slices (an hour each) finished.'),
   slicesTotal: count('Archive slices of the range.'),

@@ -3,7 +3,7 @@ import type { RetryPolicy } from '../../domain/shared/retry';
 import { isTransient, retryAfterMs } from './transient';
 import { BreakerOpenError } from './circuit-breaker';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The first attempt costs one promise and no async frame: retries are rare, calls are not. */
 export function withRetry<T>(

@@ -4,7 +4,7 @@
  * inputs and answers are the domain's (domain/delivery/saga.ts); what is here is only what the
  * orchestrations themselves are started with.
  */
-import type { DeliveryEvent, DeliveryRequestedData } from '../../domain/delivery/events';
+import type { DeliveryRequestedData } from '../../domain/delivery/events';
 import type { SagaProgress, SlaSettings } from '../../domain/delivery/saga';
 import type { RetryPolicy } from '../../domain/shared/retry';
 
@@ -27,8 +27,6 @@ export interface RecoveryInput {
   readonly retry: RetryPolicy;
   readonly compensationRounds?: number;
 }
-
-export type EmitInput = DeliveryEvent;
 
 export type {
   AssignDroneInput,

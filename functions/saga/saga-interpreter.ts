@@ -41,7 +41,7 @@ const COMPENSATION_ACTIVITY: Record<Compensation, string> = {
 };
 
 /** External event names as raised on the instance, per workflow signal. */
-export const SIGNAL_EVENT: Record<ExternalSignal, string> = {
+const SIGNAL_EVENT: Record<ExternalSignal, string> = {
   PackagePickedUp: 'PackagePickedUp',
   DeliveryInTransit: 'DeliveryInTransit',
   DeliveryCompleted: 'DeliveryCompleted',
