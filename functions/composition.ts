@@ -17,26 +17,25 @@ import { HUBS } from './names';
 import type { AppConfig, BlobSettings, CosmosSettings } from './config';
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
-import type { DeadLetterSink, DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
-import type { IntakeRecords } from '../domain/delivery/agents';
+import type { DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
 import type { SlaSettings } from '../domain/delivery/saga';
 import { BlobDeadLetterSink } from './adapters/blob-dead-letters';
 import { CosmosDeliverySchedules, CosmosDroneReservations, CosmosFleetView, CosmosIntakeRecords, CosmosPackageRecords } from './adapters/cosmos-agents';
 import { AzureEventHubsPublisher, LocalRuntimePublisher } from './adapters/event-publishers';
-import type { EventPublisher } from './adapters/event-publishers';
 import { Bulkhead } from './resilience/bulkhead';
 import type { AgentDeps } from './saga/agents';
 import type { StatusQueryDeps } from './history/status-queries';
 import { CosmosDroneStateStore } from './adapters/cosmos-drone-store';
 import { DurableMilestoneSink } from './adapters/durable-milestones';
 import { CircuitBreaker } from './resilience/circuit-breaker';
-import type { RetryPolicy } from './resilience/retry';
+import type { RetryPolicy } from '../domain/shared/retry';
 import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from './resources';
 import type { CosmosContainerDecl } from './resources';
-import type { ArchiveReader, DeliveryEventStore, StatusViewStore } from '../domain/delivery/ports';
+import type { ArchiveReader, DeliveryEventStore, IntakeRecords, StatusViewStore } from '../domain/delivery/ports';
 import { CosmosDeliveryEventStore } from './adapters/cosmos-event-store';
 import { CosmosStatusViewStore } from './adapters/cosmos-status-view-store';
 import type { HistoryDeps } from './history/project';
+import type { DeadLetterSink, EventPublisher } from '../domain/shared/ports';
 
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -100,7 +99,7 @@ export class Composition {
   readonly deadLetters = lazy<DeadLetterSink>(() => new BlobDeadLetterSink(this.deadLetterContainer()));
 
   get ingestionRetry(): RetryPolicy {
-    return { attempts: this.config.ingestion.writeAttempts, baseDelayMs: 100, maxDelayMs: 2000 };
+    return { attempts: this.config.ingestion.writeAttempts, firstRetryMs: 100, maxRetryMs: 2000 };
   }
 
   /** Per invocation: the durable client comes from the invocation's input binding, built only when a milestone needs it. */
@@ -173,7 +172,7 @@ export class Composition {
     return {
       events: this.deliveryEventStore(),
       views: this.statusViews(),
-      retry: { attempts: this.config.history.writeAttempts, baseDelayMs: 100, maxDelayMs: 2000 },
+      retry: { attempts: this.config.history.writeAttempts, firstRetryMs: 100, maxRetryMs: 2000 },
       statusViewTtlSeconds: this.config.history.statusViewTtlDays * 86_400,
     };
   }

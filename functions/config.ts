@@ -7,6 +7,8 @@
  * `<Name>__blobServiceUri`, …). Keys and connection strings are accepted only for emulators
  * on loopback: in Azure every data-plane call uses the managed identity.
  */
+import { STEP_MAX_RETRY_MS } from '../domain/delivery/saga';
+import type { RetryPolicy } from '../domain/shared/retry';
 import { COSMOS_DATABASE } from './resources';
 
 export interface CosmosSettings {
@@ -72,7 +74,7 @@ export function captureNamespaceOf(fullyQualifiedNamespace: string | undefined):
 
 /** What the app knows about drones from their telemetry. */
 export interface FleetSettings {
-  /** A drone whose last accepted report is older than this is not assigned and shows `stale` (CONTRACT §2). */
+  /** A drone whose last accepted report is older than this is not assigned and shows `stale` (docs/contract.md §2). */
   readonly droneFreshnessMs: number;
 }
 
@@ -83,8 +85,8 @@ export interface SagaSettings {
   readonly deliverySlaMs: number;
   readonly assignmentSlaMs: number;
   readonly assignmentRetryMs: number;
-  readonly stepAttempts: number;
-  readonly stepFirstRetryMs: number;
+  /** Retries of one saga step or rebuild slice, carried out by the Durable extension. */
+  readonly stepRetry: RetryPolicy;
   readonly cruiseSpeedMps: number;
   readonly handlingSeconds: number;
   readonly maxPickupDistanceKm: number;
@@ -332,8 +334,7 @@ export function parseConfig(env: Env): AppConfig {
       deliverySlaMs: r.int('DeliverySlaMinutes', 120, 1, 10_080) * 60_000,
       assignmentSlaMs: r.int('AssignmentSlaMinutes', 10, 0, 10_080) * 60_000,
       assignmentRetryMs: r.int('AssignmentRetrySeconds', 30, 1, 3600) * 1000,
-      stepAttempts: r.int('SagaStepAttempts', 5, 1, 50),
-      stepFirstRetryMs: r.int('SagaStepFirstRetryMs', 2000, 10, 600_000),
+      stepRetry: { attempts: r.int('SagaStepAttempts', 5, 1, 50), firstRetryMs: r.int('SagaStepFirstRetryMs', 2000, 10, 600_000), maxRetryMs: STEP_MAX_RETRY_MS },
       cruiseSpeedMps: r.int('DroneCruiseSpeedMps', 15, 1, 100),
       handlingSeconds: r.int('DeliveryHandlingSeconds', 60, 0, 3600),
       maxPickupDistanceKm: r.int('DroneMaxPickupDistanceKm', 25, 1, 1000),

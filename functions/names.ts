@@ -46,7 +46,7 @@ export const ACTIVITIES = {
   assignDrone: 'AssignDrone',
   releaseDrone: 'ReleaseDrone',
   scheduleDelivery: 'ScheduleDelivery',
-  cancelDelivery: 'CancelDeliverySchedule',
+  cancelDeliverySchedule: 'CancelDeliverySchedule',
   completeDelivery: 'CompleteDelivery',
   emitDeliveryEvent: 'EmitDeliveryEvent',
   closeIntake: 'CloseIntake',

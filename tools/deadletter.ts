@@ -8,8 +8,8 @@ import { parseDeadLetterStorage } from '../functions/config';
 import { BLOB_CONTAINERS } from '../functions/resources';
 import { readDeadLetters, replayDeadLetters } from './deadletter/replay';
 import { AzureEventHubsPublisher, LocalRuntimePublisher } from '../functions/adapters/event-publishers';
-import type { EventPublisher } from '../functions/adapters/event-publishers';
 import { loadToolSettings, parseFlags } from './settings';
+import type { EventPublisher } from '../domain/shared/ports';
 
 const USAGE = `usage: npm run deadletter -- <command> [options]
 commands:

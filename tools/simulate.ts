@@ -32,9 +32,9 @@ import { parseArgs } from 'node:util';
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { AzureEventHubsPublisher, LocalRuntimePublisher } from '../functions/adapters/event-publishers';
-import type { EventPublisher, OutgoingEvent } from '../functions/adapters/event-publishers';
 import { principalHeaders } from '../functions/http/identity';
 import { BLOB_CONTAINERS } from '../functions/resources';
+import type { EventPublisher, OutgoingEvent } from '../domain/shared/ports';
 
 const USAGE = `Usage: npm run simulate -- [options]
   --drones <n>          Drones in the fleet (default 10)

@@ -1,5 +1,5 @@
 /**
- * Delivery events (CONTRACT §3): the envelope and every event type with its data. A delivery's
+ * Delivery events (docs/contract.md §3): the envelope and every event type with its data. A delivery's
  * stream is written by its saga alone, which numbers the events 1, 2, 3… without gaps; the
  * event id is derived from (delivery id, sequence), so a re-sent event is the same event.
  */
@@ -77,7 +77,7 @@ export type DeliveryEvent = {
 
 export type DeliveryEventOf<K extends DeliveryEventType> = Extract<DeliveryEvent, { type: K }>;
 
-export const eventIdOf = (deliveryId: string, sequence: number): string => `${deliveryId}:${sequence}`;
+const eventIdOf = (deliveryId: string, sequence: number): string => `${deliveryId}:${sequence}`;
 
 export function deliveryEvent<K extends DeliveryEventType>(
   type: K,
@@ -99,4 +99,3 @@ export function deliveryEvent<K extends DeliveryEventType>(
   } as DeliveryEventOf<K>;
 }
 
-export const TERMINAL_EVENT_TYPES: ReadonlySet<DeliveryEventType> = new Set(['DeliveryCompleted', 'DeliveryCancelled', 'DeliveryFailed']);

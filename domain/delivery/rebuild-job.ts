@@ -102,6 +102,3 @@ export function jobStatusOf(runtimeStatus: string): RebuildJobStatus {
       return 'Running';
   }
 }
-
-/** True while a job of that runtime status still runs (asking again returns it). */
-export const isRunningJob = (runtimeStatus: string): boolean => jobStatusOf(runtimeStatus) === 'Running';

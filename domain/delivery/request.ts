@@ -1,5 +1,5 @@
 /**
- * A delivery request (CONTRACT §1 `POST /api/deliveries`): the body schema, which is also the
+ * A delivery request (docs/contract.md §1 `POST /api/deliveries`): the body schema, which is also the
  * source of the OpenAPI document, and its normalization. Two requests are "the same body" when
  * their normalized forms are equal, which is what makes a retried POST idempotent.
  */
@@ -15,7 +15,7 @@ import { ISO_UTC_PATTERN, isCalendarInstant } from '../shared/time';
 import type { DeliveryRequestedData } from './events';
 
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
-export const MAX_WEIGHT_KG = 25;
+const MAX_WEIGHT_KG = 25;
 
 
 export const LatLonSchema = Type.Object(

@@ -4,6 +4,8 @@
  * and which signals it listens to. The decisions are in `saga-workflow.ts`.
  */
 import { assertNever } from '../shared/errors';
+import type { RetryPolicy } from '../shared/retry';
+import type { MilestoneName } from '../telemetry/milestones';
 import type { DeliveryEvent, DeliveryRequestedData, Location3D } from './events';
 import { DEFAULT_COMPENSATION_ROUNDS } from './saga';
 import type {
@@ -15,8 +17,6 @@ import type {
   CompleteDeliveryResult,
   CreatePackageResult,
   ForwardStep,
-  MilestoneName,
-  RetrySettings,
   SagaEnd,
   SagaProgress,
   SagaResult,
@@ -79,7 +79,7 @@ export interface SagaState extends Omit<SagaProgress, 'outcome' | 'failure' | 'f
   /** Absent in a recovery, which never goes forward. */
   readonly request?: DeliveryRequestedData;
   readonly sla?: SlaSettings;
-  readonly retry: RetrySettings;
+  readonly retry: RetryPolicy;
   readonly compensationRounds: number;
   readonly end?: SagaEnd;
   /** The piece of work in flight. */
@@ -98,7 +98,7 @@ export interface SagaStart {
   readonly correlationId: string;
   readonly request: DeliveryRequestedData;
   readonly sla: SlaSettings;
-  readonly retry: RetrySettings;
+  readonly retry: RetryPolicy;
   readonly completeBy: string;
   readonly compensationRounds?: number;
 }
@@ -130,7 +130,7 @@ export interface RecoveryStart {
   readonly deliveryId: string;
   readonly correlationId: string;
   readonly progress: SagaProgress;
-  readonly retry: RetrySettings;
+  readonly retry: RetryPolicy;
   readonly compensationRounds?: number;
 }
 

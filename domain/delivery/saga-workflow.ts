@@ -15,7 +15,7 @@
 import { assertNever } from '../shared/errors';
 import { deliveryEvent } from './events';
 import type { DeliveryEvent, DeliveryRequestedData, MilestoneData } from './events';
-import { FINISHED_STAGES } from './status';
+import { isFinished } from './status';
 import { applyMilestone, CLOSING_CALLS_DELIVERED, CLOSING_CALLS_UNDONE, COMPENSATION_OF, FORWARD_STEPS, milestoneDeadlines, roundWaitMs } from './saga';
 import type { ClosingCall, Compensation, CompensationResult, ForwardStep, SagaEnd, SagaStage, SlaSettings } from './saga';
 import type { MilestoneReport, SagaCommand, SagaMessage, SagaState, SagaTimer } from './saga-state';
@@ -207,7 +207,7 @@ function fixEnd(s: SagaState, end: Exclude<SagaEnd, { outcome: 'Delivered' }>, _
   if (s.timers.DeliverySla !== undefined) commands.push({ type: 'CancelTimer', timer: 'DeliverySla' });
   // A retry wait with nothing left to send is a wait for a free drone: it has no reason to go on.
   if (s.timers.Retry !== undefined && s.outbox.length === 0 && !s.work) commands.push({ type: 'CancelTimer', timer: 'Retry' });
-  const stage: SagaStage = FINISHED_STAGES.has(s.stage as never) ? s.stage : 'Compensating';
+  const stage: SagaStage = isFinished(s.stage) ? s.stage : 'Compensating';
   return same({ ...s, end, stage, early: [] }, ...commands);
 }
 
@@ -250,7 +250,7 @@ function nextWork(s: SagaState, at: string): SagaCommand[] {
   if (end.outcome === 'Delivered') return closing(s, CLOSING_CALLS_DELIVERED, at);
   const undo = [...s.attemptedSteps].reverse().map((step) => COMPENSATION_OF[step]).find((c) => !s.compensated.includes(c));
   if (undo) return [{ type: 'Compensate', compensation: undo, input: { deliveryId: s.deliveryId, reason: end.reason, at } }];
-  if (!FINISHED_STAGES.has(s.stage as never)) {
+  if (!isFinished(s.stage)) {
     const event =
       end.outcome === 'Cancelled'
         ? deliveryEvent('DeliveryCancelled', s.deliveryId, s.sequence + 1, at, s.correlationId, { reason: end.reason })

@@ -5,7 +5,8 @@
  * decisions themselves are the workflow's (`saga-workflow.ts`); this module is its vocabulary.
  */
 import type { DeliveryEvent, DeliveryRequestedData } from './events';
-import type { DeliveryStage } from './status';
+import type { MilestoneName } from '../telemetry/milestones';
+import type { DeliveryStage, FinishedStage } from './status';
 import type { LatLon } from '../shared/geo';
 
 export const FORWARD_STEPS = ['CreatePackage', 'AssignDrone', 'ScheduleDelivery'] as const;
@@ -28,9 +29,6 @@ export type ClosingCall = (typeof CLOSING_CALLS_DELIVERED)[number] | (typeof CLO
  * saga passes through on its way, `Scheduling` (forward steps) and `Compensating` (undoing them).
  */
 export type SagaStage = DeliveryStage | 'Scheduling' | 'Compensating';
-
-export const MILESTONES = ['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted'] as const;
-export type MilestoneName = (typeof MILESTONES)[number];
 
 const STAGE_AFTER: Record<MilestoneName, DeliveryStage> = {
   PackagePickedUp: 'PickedUp',
@@ -62,11 +60,8 @@ export interface SlaSettings {
   readonly assignmentRetryMs: number;
 }
 
-/** Attempts of one agent call (the Durable extension retries them with exponential backoff). */
-export interface RetrySettings {
-  readonly attempts: number;
-  readonly firstRetryMs: number;
-}
+/** The longest wait between two attempts of one agent call (the Durable extension retries it). */
+export const STEP_MAX_RETRY_MS = 60_000;
 
 /**
  * Rounds: when a call that must eventually succeed (an emit, a compensation, a closing call)
@@ -75,8 +70,8 @@ export interface RetrySettings {
  * or leave the delivery counted in flight.
  */
 export const DEFAULT_COMPENSATION_ROUNDS = 6;
-export const ROUND_FIRST_WAIT_MS = 60_000;
-export const ROUND_MAX_WAIT_MS = 3_600_000;
+const ROUND_FIRST_WAIT_MS = 60_000;
+const ROUND_MAX_WAIT_MS = 3_600_000;
 
 /** The wait before round `round + 1` (round 1 failed: one minute, then doubling, capped at an hour). */
 export function roundWaitMs(round: number): number {
@@ -153,7 +148,8 @@ export interface CloseIntakeInput {
 
 // ------------------------------------------------------------------ outcome and progress
 
-export type SagaOutcome = 'Delivered' | 'Cancelled' | 'Failed';
+/** How a saga ends: the finished stage its delivery ends in. */
+export type SagaOutcome = FinishedStage;
 
 export type SagaEnd =
   | { readonly outcome: 'Delivered' }

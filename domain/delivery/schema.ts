@@ -1,5 +1,5 @@
 /**
- * Delivery event envelopes v1 (CONTRACT §3) as TypeBox schemas: one per event type with its
+ * Delivery event envelopes v1 (docs/contract.md §3) as TypeBox schemas: one per event type with its
  * data, the union of them, and a validator that decides what is poison on the
  * `delivery-events` hub. The same schemas describe the history in the OpenAPI document.
  *
@@ -16,14 +16,14 @@ import type { FieldError } from '../shared/errors';
 import { parseBody, poison, rawText } from '../shared/body';
 import type { Poison } from '../shared/body';
 import { ID_PATTERN } from '../shared/ids';
-import type { DeadLetterReason } from '../telemetry/ports';
 import { isCalendarInstant } from '../telemetry/schema';
 import { DELIVERY_EVENT_SCHEMA_VERSION, DELIVERY_EVENT_TYPES } from './events';
 import type { DeliveryEvent, DeliveryEventDataMap, DeliveryEventType } from './events';
 import { LatLonSchema, PackageSchema } from './request';
+import type { DeadLetterReason } from '../shared/ports';
 
 /** Envelopes are a few hundred bytes; a far larger body is garbage. */
-export const MAX_DELIVERY_EVENT_BODY_BYTES = 64 * 1024;
+const MAX_DELIVERY_EVENT_BODY_BYTES = 64 * 1024;
 
 const ISO_UTC = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$';
 const Instant = (description?: string) => Type.String({ pattern: ISO_UTC, maxLength: 40, ...(description ? { description } : {}) });
@@ -47,7 +47,7 @@ const MilestoneDataSchema = Type.Object({
 });
 
 /** The data schema of every event type; `satisfies` keeps it in step with events.ts. */
-export const EVENT_DATA_SCHEMAS = {
+const EVENT_DATA_SCHEMAS = {
   DeliveryRequested: Type.Object({
     ownerId: Type.String({ minLength: 1, maxLength: 128 }),
     pickup: LatLonSchema,
@@ -82,16 +82,7 @@ const envelopeFields = {
   correlationId: Text(256),
 };
 
-function envelopeOf<K extends DeliveryEventType>(type: K) {
-  return Type.Object({ ...envelopeFields, type: Type.Literal(type), data: EVENT_DATA_SCHEMAS[type] }, { additionalProperties: false, title: type });
-}
-
-/** One envelope schema per type (the union's members). */
-export const DELIVERY_EVENT_SCHEMAS = DELIVERY_EVENT_TYPES.map((t) => envelopeOf(t));
-
-export const DeliveryEventSchema = Type.Union(DELIVERY_EVENT_SCHEMAS, { $id: 'DeliveryEventV1', description: 'A delivery event envelope (CONTRACT §3).' });
-
-/** What `history` shows of an event (CONTRACT §1): the envelope without routing fields. */
+/** What `history` shows of an event (docs/contract.md §1): the envelope without routing fields. */
 export const HistoryEventSchema = Type.Union(
   DELIVERY_EVENT_TYPES.map((t) =>
     Type.Object(

@@ -1,5 +1,5 @@
 /**
- * The delivery status view (CONTRACT §1 `GET /api/deliveries/{id}`) as a projection of the
+ * The delivery status view (docs/contract.md §1 `GET /api/deliveries/{id}`) as a projection of the
  * delivery's events: `evolveStatus(view, event) → view`, folded in sequence order over the
  * gapless prefix of the stream. The view's schema (TypeBox) is also its OpenAPI description.
  */
@@ -12,8 +12,11 @@ import { Location3DSchema } from './schema';
 export const DELIVERY_STAGES = ['Requested', 'Scheduled', 'PickedUp', 'InTransit', 'Delivered', 'Cancelled', 'Failed'] as const;
 export type DeliveryStage = (typeof DELIVERY_STAGES)[number];
 
-export const FINISHED_STAGES: ReadonlySet<DeliveryStage> = new Set<DeliveryStage>(['Delivered', 'Cancelled', 'Failed']);
-export const isFinished = (stage: DeliveryStage): boolean => FINISHED_STAGES.has(stage);
+/** The stages a delivery ends in; a saga's outcome is one of them. */
+const FINISHED_STAGES = ['Delivered', 'Cancelled', 'Failed'] as const satisfies readonly DeliveryStage[];
+export type FinishedStage = (typeof FINISHED_STAGES)[number];
+const FINISHED: ReadonlySet<string> = new Set(FINISHED_STAGES);
+export const isFinished = (stage: string): stage is FinishedStage => FINISHED.has(stage);
 
 export const DeliveryStatusViewSchema = Type.Object(
   {

@@ -6,7 +6,10 @@
  */
 import type { SagaProgress } from './saga';
 
-export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Terminated' | 'Suspended' | 'Unknown';
+/** The runtime statuses of a durable instance, as the Durable extension names them. */
+export const RUNTIME_STATUSES = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Terminated', 'Suspended'] as const;
+/** `Unknown`: a status the extension reported that is not one of those. */
+export type RuntimeStatus = (typeof RUNTIME_STATUSES)[number] | 'Unknown';
 
 export interface SagaSnapshot {
   readonly instanceId: string;

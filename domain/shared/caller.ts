@@ -1,5 +1,5 @@
 /**
- * Who is asking, and what they may see or change (CONTRACT §1 "Caller identity").
+ * Who is asking, and what they may see or change (docs/contract.md §1 "Caller identity").
  * Owners see their own deliveries; Deliveries.Admin sees and changes all; Deliveries.Reader reads all.
  */
 export const ROLE_ADMIN = 'Deliveries.Admin';
@@ -11,7 +11,7 @@ export interface Caller {
 }
 
 export const isAdmin = (caller: Caller): boolean => caller.roles.includes(ROLE_ADMIN);
-export const isReader = (caller: Caller): boolean => caller.roles.includes(ROLE_READER);
+const isReader = (caller: Caller): boolean => caller.roles.includes(ROLE_READER);
 
 export function canRead(caller: Caller, ownerId: string): boolean {
   return caller.id === ownerId || isAdmin(caller) || isReader(caller);

@@ -1,4 +1,4 @@
-/** Health verdict from dependency probes (CONTRACT §1 `GET /api/health`). */
+/** Health verdict from dependency probes (docs/contract.md §1 `GET /api/health`). */
 export type HealthStatus = 'Healthy' | 'Unhealthy';
 
 export interface ProbeResult {

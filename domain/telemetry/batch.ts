@@ -9,9 +9,9 @@ import { isNewer, stateFromTelemetry } from './drone-state';
 import type { DroneState } from './drone-state';
 import { milestoneOf } from './milestones';
 import type { Milestone } from './milestones';
-import type { DeadLetterReason } from './ports';
 import { MAX_TELEMETRY_BODY_BYTES, validateTelemetry } from './schema';
 import type { Telemetry } from './schema';
+import type { DeadLetterReason } from '../shared/ports';
 
 export type Decoded = { readonly ok: true; readonly telemetry: Telemetry } | Poison<DeadLetterReason>;
 

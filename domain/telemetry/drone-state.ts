@@ -48,9 +48,9 @@ export function foldDrone(events: readonly Telemetry[], initial?: DroneState): D
 }
 
 /** Minimum battery for a new assignment: enough for a round trip with reserve. */
-export const MIN_BATTERY_FOR_ASSIGNMENT_PCT = 30;
+const MIN_BATTERY_FOR_ASSIGNMENT_PCT = 30;
 
-/** CONTRACT §2 default of `DroneFreshnessMinutes`. */
+/** docs/contract.md §2 default of `DroneFreshnessMinutes`. */
 export const DEFAULT_DRONE_FRESHNESS_MS = 10 * 60_000;
 
 /**
@@ -72,7 +72,7 @@ export function isStale(state: Pick<DroneState, 'reportedAt'>, now: Date, freshn
 }
 
 /**
- * CONTRACT §2: an Idle drone with batteryPct ≥ 30, no delivery, and a last accepted report at
+ * docs/contract.md §2: an Idle drone with batteryPct ≥ 30, no delivery, and a last accepted report at
  * most `freshnessMs` old at `now` is available for scheduling. A drone that stopped reporting
  * (switched off, out of range, left over from an earlier run) is not, whatever it said last.
  */

@@ -1,11 +1,11 @@
 /**
- * Delivery milestones read off drone telemetry (CONTRACT §2): the statuses that mean a step of
+ * Delivery milestones read off drone telemetry (docs/contract.md §2): the statuses that mean a step of
  * the drone's current delivery happened. They are raised on the delivery's saga, which ignores
  * duplicates and late ones, so detection may repeat safely (at least once).
  */
 import type { DroneStatus, Telemetry } from './schema';
 
-export const MILESTONE_BY_STATUS = {
+const MILESTONE_BY_STATUS = {
   PickedUp: 'PackagePickedUp',
   EnRouteToDropoff: 'DeliveryInTransit',
   Delivered: 'DeliveryCompleted',

@@ -1,5 +1,5 @@
 /**
- * Drone telemetry v1 (CONTRACT §2): the schema, its static type, and a compiled validator.
+ * Drone telemetry v1 (docs/contract.md §2): the schema, its static type, and a compiled validator.
  * The schema is closed: a field the contract does not name breaks it, and a new field comes
  * with a new `schemaVersion` (an older one is dead-lettered with a clear reason and can be
  * replayed once the pipeline understands it).

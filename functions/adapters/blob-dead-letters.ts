@@ -7,9 +7,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
-import type { DeadLetter, DeadLetterSink } from '../../domain/telemetry/ports';
+import type { DeadLetter, DeadLetterSink } from '../../domain/shared/ports';
 
-export const DEAD_LETTER_SCHEMA = 'fabrikam.deadletter.v1';
+const DEAD_LETTER_SCHEMA = 'fabrikam.deadletter.v1';
 
 export function deadLetterBlobName(letter: Pick<DeadLetter, 'source' | 'origin' | 'rawBody' | 'reason'>): string {
   const o = letter.origin;

@@ -174,7 +174,7 @@ export class CaptureArchive {
 }
 
 /** JSON where the body is JSON (as every delivery event is), the bytes otherwise. */
-export function parseBody(body: Buffer | null): ArchivedBody {
+function parseBody(body: Buffer | null): ArchivedBody {
   if (!body) return { kind: 'none' };
   try {
     return { kind: 'json', value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as unknown };

@@ -36,7 +36,7 @@ export const CAPTURE_SCHEMA_DOCUMENTED = {
 } as const;
 
 /** `long` and `double` are both JS numbers, so avsc wraps these union values as `{ long: 5 }`. */
-export const captureType: Type = avro.Type.forSchema(CAPTURE_SCHEMA as unknown as avro.Schema);
+const captureType: Type = avro.Type.forSchema(CAPTURE_SCHEMA as unknown as avro.Schema);
 
 /** A property value as the schema can carry it: integers go out as `long`, other numbers as `double`. */
 export type CaptureValue = number | string | Buffer;

@@ -5,22 +5,12 @@
  * was nothing to undo, so a late forward step finds it and stops.
  */
 import type { Container } from '@azure/cosmos';
-import type {
-  CreatePackageOutcome,
-  DeliverySchedules,
-  DroneReservations,
-  FleetView,
-  IntakeRecord,
-  IntakeRecords,
-  PackageRecords,
-  Reservation,
-  ScheduleRecord,
-} from '../../domain/delivery/agents';
 import type { PackageSize } from '../../domain/delivery/events';
 import type { DroneState } from '../../domain/telemetry/drone-state';
 import { stateFromDocument } from './cosmos-drone-store';
 import type { DroneDocument } from './cosmos-drone-store';
-import { isConflict, isNotFound, isPreconditionFailed } from './cosmos-errors';
+import { isConcurrentWrite, isConflict, isNotFound, isPreconditionFailed } from './cosmos-errors';
+import type { CreatePackageOutcome, DeliverySchedules, DroneReservations, FleetView, IntakeRecord, IntakeRecords, PackageRecords, Reservation, ScheduleRecord } from '../../domain/delivery/ports';
 
 async function readDoc<T>(c: Container, id: string): Promise<(T & { _etag: string }) | undefined> {
   try {
@@ -43,7 +33,7 @@ async function update<T extends { id: string }>(c: Container, id: string, change
       else await c.items.create(next);
       return;
     } catch (e) {
-      if (isConflict(e) || isPreconditionFailed(e)) continue;
+      if (isConcurrentWrite(e)) continue;
       throw e;
     }
   }

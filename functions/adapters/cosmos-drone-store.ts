@@ -9,6 +9,7 @@ import type { Container, ItemDefinition } from '@azure/cosmos';
 import { isAssignable } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
 import type { DroneStateStore, VersionedDroneState } from '../../domain/telemetry/ports';
+import { isConcurrentWrite } from './cosmos-errors';
 
 export interface DroneDocument extends ItemDefinition, DroneState {
   id: string;
@@ -30,11 +31,6 @@ export function stateFromDocument(doc: DroneDocument): DroneState {
     ...(doc.deliveryId !== undefined && doc.deliveryId !== null ? { deliveryId: doc.deliveryId } : {}),
   };
 }
-
-const statusOf = (e: unknown): number | undefined => {
-  const code = (e as { code?: unknown; statusCode?: unknown } | null)?.code ?? (e as { statusCode?: unknown } | null)?.statusCode;
-  return typeof code === 'number' ? code : undefined;
-};
 
 export class CosmosDroneStateStore implements DroneStateStore {
   /**
@@ -81,9 +77,7 @@ export class CosmosDroneStateStore implements DroneStateStore {
       }
       return true;
     } catch (e) {
-      const status = statusOf(e);
-      // 409: created by someone else meanwhile; 412: replaced by someone else meanwhile.
-      if (status === 409 || status === 412) return false;
+      if (isConcurrentWrite(e)) return false;
       throw e;
     }
   }

@@ -9,6 +9,7 @@ import type { Container, ItemDefinition } from '@azure/cosmos';
 import type { DeliveryEvent } from '../../domain/delivery/events';
 import type { AppendOutcome, DeliveryEventStore } from '../../domain/delivery/ports';
 import { stableStringify } from '../../domain/delivery/request';
+import { isConflict } from './cosmos-errors';
 
 type EventDocument = ItemDefinition & DeliveryEvent & { id: string };
 
@@ -16,20 +17,14 @@ const SYSTEM_FIELDS = ['id', '_rid', '_self', '_etag', '_attachments', '_ts', '_
 
 export const eventDocumentId = (deliveryId: string, sequence: number): string => `${deliveryId}:${sequence}`;
 
-export function eventFromDocument(doc: Record<string, unknown>): DeliveryEvent {
+function eventFromDocument(doc: Record<string, unknown>): DeliveryEvent {
   const event: Record<string, unknown> = { ...doc };
   for (const f of SYSTEM_FIELDS) delete event[f];
   return event as unknown as DeliveryEvent;
 }
 
 /** Same event: equal after a JSON round trip, key order aside (what was stored is what was sent). */
-export const sameEvent = (a: DeliveryEvent, b: DeliveryEvent): boolean => stableStringify(a) === stableStringify(b);
-
-export const statusCodeOf = (e: unknown): number | undefined => {
-  const o = e as { code?: unknown; statusCode?: unknown } | null;
-  const code = typeof o?.code === 'number' ? o.code : o?.statusCode;
-  return typeof code === 'number' ? code : undefined;
-};
+const sameEvent = (a: DeliveryEvent, b: DeliveryEvent): boolean => stableStringify(a) === stableStringify(b);
 
 export class CosmosDeliveryEventStore implements DeliveryEventStore {
   constructor(private readonly container: Container) {}
@@ -43,7 +38,7 @@ export class CosmosDeliveryEventStore implements DeliveryEventStore {
       await this.container.items.create(doc);
       return { outcome: 'appended' };
     } catch (e) {
-      if (statusCodeOf(e) !== 409) throw e;
+      if (!isConflict(e)) throw e;
     }
     const { resource } = await this.container.item(id, event.deliveryId).read<Record<string, unknown>>();
     if (!resource) throw Object.assign(new Error(`event ${id} reported as existing but not readable`), { transient: true });

@@ -7,7 +7,7 @@
 import type { Container } from '@azure/cosmos';
 import type { DeliveryStatusView } from '../../domain/delivery/status';
 import type { StatusViewStore, VersionedStatusView } from '../../domain/delivery/ports';
-import { statusCodeOf } from './cosmos-event-store';
+import { isConcurrentWrite } from './cosmos-errors';
 
 const VIEW_FIELDS = ['deliveryId', 'ownerId', 'stage', 'droneId', 'lastKnownLocation', 'failureReason', 'version', 'updatedAt'] as const;
 
@@ -34,9 +34,7 @@ export class CosmosStatusViewStore implements StatusViewStore {
       else await this.container.item(view.deliveryId, view.deliveryId).replace(doc, { accessCondition: { type: 'IfMatch', condition: expectedEtag } });
       return true;
     } catch (e) {
-      const status = statusCodeOf(e);
-      // 409: created by someone else meanwhile; 412: replaced by someone else meanwhile.
-      if (status === 409 || status === 412) return false;
+      if (isConcurrentWrite(e)) return false;
       throw e;
     }
   }

@@ -1,31 +1,15 @@
 /**
- * The saga port on the Durable Functions client: start a delivery's saga exactly once, read its
- * status and progress, and signal it. A start that finds the instance already there (HTTP 409
- * from the extension, which host.json's `overridableExistingInstanceStates: NonRunningStates`
- * guarantees for running instances) is reported as such, not as an error.
+ * The saga port (`Sagas` in domain/delivery/ports.ts) on the Durable Functions client: start a
+ * delivery's saga exactly once, read its status and progress, and signal it. A start that finds
+ * the instance already there (HTTP 409 from the extension, which host.json's
+ * `overridableExistingInstanceStates: NonRunningStates` guarantees for running instances) is
+ * reported as such, not as an error.
  */
 import type { DurableClient } from 'durable-functions';
 import type { SagaProgress } from '../../domain/delivery/saga';
+import type { Sagas, SagaStatus } from '../../domain/delivery/ports';
+import { RUNTIME_STATUSES } from '../../domain/delivery/supervisor';
 import type { RuntimeStatus } from '../../domain/delivery/supervisor';
-
-export interface SagaStatus {
-  readonly instanceId: string;
-  readonly name: string;
-  readonly runtimeStatus: RuntimeStatus;
-  readonly createdAt: Date;
-  readonly lastUpdatedAt: Date;
-  readonly progress?: SagaProgress;
-}
-
-export interface Sagas {
-  status(instanceId: string): Promise<SagaStatus | undefined>;
-  start(orchestration: string, instanceId: string, input: unknown): Promise<'started' | 'exists'>;
-  signal(instanceId: string, event: string, data: unknown): Promise<'delivered' | 'gone'>;
-  list(query: { runtimeStatus: RuntimeStatus[]; createdFrom?: Date }): Promise<SagaStatus[]>;
-  resume(instanceId: string, reason: string): Promise<void>;
-}
-
-const KNOWN: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Terminated', 'Suspended'];
 
 function toStatus(s: { instanceId?: string; name?: string; runtimeStatus?: unknown; createdTime?: Date | string; lastUpdatedTime?: Date | string; customStatus?: unknown }): SagaStatus {
   const rs = String(s.runtimeStatus ?? 'Unknown');
@@ -33,7 +17,7 @@ function toStatus(s: { instanceId?: string; name?: string; runtimeStatus?: unkno
   return {
     instanceId: s.instanceId ?? '',
     name: s.name ?? '',
-    runtimeStatus: (KNOWN as readonly string[]).includes(rs) ? (rs as RuntimeStatus) : 'Unknown',
+    runtimeStatus: (RUNTIME_STATUSES as readonly string[]).includes(rs) ? (rs as RuntimeStatus) : 'Unknown',
     createdAt: new Date(s.createdTime ?? 0),
     lastUpdatedAt: new Date(s.lastUpdatedTime ?? 0),
     ...(progress ? { progress } : {}),

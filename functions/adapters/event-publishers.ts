@@ -1,23 +1,13 @@
 /**
  * Publishing events to a hub with a partition key: to Azure Event Hubs with the SDK and an Entra
- * identity, or to the local runtime over its publish endpoint (CONTRACT §4). The app needs the
+ * identity, or to the local runtime over its publish endpoint (docs/contract.md §4). The app needs the
  * partition key (delivery events are keyed by delivery id), which the Node output binding cannot
  * set, so it publishes through this port; tools (dead-letter replay, simulator) use it too.
  */
 import { EventHubProducerClient } from '@azure/event-hubs';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { TokenCredential } from '@azure/identity';
-
-export interface OutgoingEvent {
-  readonly body: unknown;
-  readonly partitionKey?: string;
-  readonly properties?: Record<string, string | number | boolean>;
-}
-
-export interface EventPublisher {
-  publish(hub: string, events: readonly OutgoingEvent[]): Promise<void>;
-  close(): Promise<void>;
-}
+import type { EventPublisher, OutgoingEvent } from '../../domain/shared/ports';
 
 export class LocalRuntimePublisher implements EventPublisher {
   constructor(private readonly baseUrl: string) {}

@@ -1,10 +1,10 @@
+import type { EventOrigin } from '../../domain/shared/ports';
 /**
  * Reads the Functions host's Event Hubs batch trigger metadata (cardinality many) into one
  * origin per event. The library camel-cases the host's keys: `partitionContext`,
  * `sequenceNumberArray`, `offsetArray`, `enqueuedTimeUtcArray`, `partitionKeyArray`,
  * `systemPropertiesArray`.
  */
-import type { EventOrigin } from '../../domain/telemetry/ports';
 
 type Meta = Record<string, unknown> | undefined;
 

@@ -5,13 +5,13 @@ import { composition } from '../composition';
 import { withCaller } from '../http/edge';
 import { fromDomainError, jsonResponse } from '../http/problem';
 import { FUNCTIONS, ROUTES } from '../names';
-import { checkId, getDeliveryHistory } from './status-queries';
+import * as queries from './status-queries';
 
-export async function deliveryHistory(request: HttpRequest): Promise<HttpResponseInit> {
+export async function getDeliveryHistory(request: HttpRequest): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
-    const id = checkId('deliveryId', request.params.deliveryId);
+    const id = queries.checkId('deliveryId', request.params.deliveryId);
     if (!id.ok) return fromDomainError(id.error);
-    const found = await getDeliveryHistory(caller, id.value, composition().statusQueryDeps);
+    const found = await queries.getDeliveryHistory(caller, id.value, composition().statusQueryDeps);
     if (!found.ok) return fromDomainError(found.error);
     return jsonResponse(200, found.value, { 'cache-control': 'private, no-cache' });
   });
@@ -21,5 +21,5 @@ app.http(FUNCTIONS.getDeliveryHistory, {
   route: ROUTES.deliveryHistory,
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: deliveryHistory,
+  handler: getDeliveryHistory,
 });

@@ -5,18 +5,18 @@ import { composition } from '../composition';
 import { withCaller } from '../http/edge';
 import { fromDomainError, jsonResponse } from '../http/problem';
 import { FUNCTIONS, ROUTES } from '../names';
-import { checkId, entityTag, getDeliveryStatus, matchesIfNoneMatch } from './status-queries';
+import * as queries from './status-queries';
 
-export async function deliveryStatus(request: HttpRequest): Promise<HttpResponseInit> {
+export async function getDeliveryStatus(request: HttpRequest): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
-    const id = checkId('deliveryId', request.params.deliveryId);
+    const id = queries.checkId('deliveryId', request.params.deliveryId);
     if (!id.ok) return fromDomainError(id.error);
-    const found = await getDeliveryStatus(caller, id.value, composition().statusQueryDeps);
+    const found = await queries.getDeliveryStatus(caller, id.value, composition().statusQueryDeps);
     if (!found.ok) return fromDomainError(found.error);
-    const etag = entityTag(found.value.etag);
+    const etag = queries.entityTag(found.value.etag);
     // The view changes with every event: caches revalidate (ETag) rather than guess an age.
     const headers = { etag, 'cache-control': 'private, no-cache' };
-    if (matchesIfNoneMatch(request.headers.get('if-none-match'), etag)) return { status: 304, headers };
+    if (queries.matchesIfNoneMatch(request.headers.get('if-none-match'), etag)) return { status: 304, headers };
     return jsonResponse(200, found.value.view, headers);
   });
 }
@@ -25,5 +25,5 @@ app.http(FUNCTIONS.getDeliveryStatus, {
   route: ROUTES.delivery,
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: deliveryStatus,
+  handler: getDeliveryStatus,
 });

@@ -5,13 +5,13 @@ import { composition } from '../composition';
 import { withCaller } from '../http/edge';
 import { fromDomainError, jsonResponse } from '../http/problem';
 import { FUNCTIONS, ROUTES } from '../names';
-import { checkId, getDrone } from './status-queries';
+import * as queries from './status-queries';
 
-export async function droneState(request: HttpRequest): Promise<HttpResponseInit> {
+export async function getDrone(request: HttpRequest): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
-    const id = checkId('droneId', request.params.droneId);
+    const id = queries.checkId('droneId', request.params.droneId);
     if (!id.ok) return fromDomainError(id.error);
-    const found = await getDrone(caller, id.value, composition().statusQueryDeps);
+    const found = await queries.getDrone(caller, id.value, composition().statusQueryDeps);
     if (!found.ok) return fromDomainError(found.error);
     return jsonResponse(200, found.value, { 'cache-control': 'private, no-cache' });
   });
@@ -21,5 +21,5 @@ app.http(FUNCTIONS.getDrone, {
   route: ROUTES.drone,
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: droneState,
+  handler: getDrone,
 });

@@ -12,7 +12,7 @@ import { withCaller } from '../http/edge';
 import { fromDomainError, jsonResponse } from '../http/problem';
 import { FUNCTIONS, ORCHESTRATIONS, ROUTES } from '../names';
 
-export async function getRebuildJobHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function getRebuildJob(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
     if (!isAdmin(caller)) return fromDomainError({ code: 'Forbidden', message: 'Rebuild jobs are for Deliveries.Admin.' });
     const jobId = request.params.jobId ?? '';
@@ -47,5 +47,5 @@ app.http(FUNCTIONS.getRebuildJob, {
   methods: ['GET'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: getRebuildJobHttp,
+  handler: getRebuildJob,
 });

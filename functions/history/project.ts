@@ -22,11 +22,11 @@ import type { DeliveryEventStore, StatusViewStore } from '../../domain/delivery/
 import { decodeDeliveryEvent } from '../../domain/delivery/schema';
 import { foldStatus, gaplessPrefix, isFinished } from '../../domain/delivery/status';
 import type { DeliveryStatusView } from '../../domain/delivery/status';
-import type { DeadLetterSink, EventOrigin } from '../../domain/telemetry/ports';
 import { stableStringify } from '../../domain/delivery/request';
 import { forEachBounded, withRetry } from '../resilience/retry';
-import type { RetryPolicy } from '../resilience/retry';
+import type { RetryPolicy } from '../../domain/shared/retry';
 import { decodeBatch, utf8 } from '../shared/decode-batch';
+import type { DeadLetterSink, EventOrigin } from '../../domain/shared/ports';
 
 export const DEAD_LETTER_SOURCE = 'delivery-events';
 

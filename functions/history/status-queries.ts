@@ -1,5 +1,5 @@
 /**
- * Status inquiry (CONTRACT §1): the delivery status from its view, the history from the event
+ * Status inquiry (docs/contract.md §1): the delivery status from its view, the history from the event
  * store, the drone state from ingestion's `drones` documents. Each answer is one point read or
  * one single-partition query, never a replay; visibility is decided here from the caller and
  * the delivery's owner, so a delivery the caller may not see is indistinguishable from one
@@ -11,11 +11,10 @@ import { err, ok, validationFailed } from '../../domain/shared/errors';
 import type { DomainError, Result } from '../../domain/shared/errors';
 import { isValidId } from '../../domain/shared/ids';
 import type { DeliveryEventOf, DeliveryEventType } from '../../domain/delivery/events';
-import type { DeliveryEventStore, StatusViewStore, VersionedStatusView } from '../../domain/delivery/ports';
+import type { DeliveryEventStore, DroneReservations, StatusViewStore, VersionedStatusView } from '../../domain/delivery/ports';
 import { gaplessPrefix } from '../../domain/delivery/status';
 import { isStale } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
-import type { DroneReservations } from '../../domain/delivery/agents';
 import type { DroneStateStore } from '../../domain/telemetry/ports';
 
 export interface StatusQueryDeps {

@@ -12,7 +12,7 @@ import { isTransient } from '../resilience/transient';
 import { callerFrom } from './identity';
 import { fromDomainError } from './problem';
 
-export function unauthenticated(trust?: PrincipalTrust): HttpResponseInit {
+function unauthenticated(trust?: PrincipalTrust): HttpResponseInit {
   const message =
     trust?.kind === 'untrusted'
       ? 'This app does not run behind App Service Authentication, so it identifies no caller.'

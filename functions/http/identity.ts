@@ -1,5 +1,5 @@
 /**
- * Caller identity from App Service Authentication headers (CONTRACT §1). Azure sets them after
+ * Caller identity from App Service Authentication headers (docs/contract.md §1). Azure sets them after
  * Entra ID sign-in and strips any a client sends, but only when App Service Authentication is on
  * for the app; without it the platform passes client-sent headers through. So the headers are
  * read only under a trust the configuration established (PrincipalTrust): otherwise there is no
@@ -13,7 +13,7 @@ import type { PrincipalTrust } from '../config';
 /** The claim type App Service names in `role_typ` for Entra ID. */
 export const ENTRA_ROLE_CLAIM_TYPE = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role';
 /** How Entra ID app-role claims arrive in `claims`, whatever `role_typ` says (microsoft-identity-web #1983, #2166). */
-export const ROLES_CLAIM = 'roles';
+const ROLES_CLAIM = 'roles';
 
 interface Claim {
   readonly typ?: unknown;

@@ -1,5 +1,5 @@
 /**
- * The OpenAPI 3.1 description of the HTTP API (CONTRACT §1), generated from the TypeBox schemas
+ * The OpenAPI 3.1 description of the HTTP API (docs/contract.md §1), generated from the TypeBox schemas
  * the validators and handlers use, so the document cannot drift from the code. OpenAPI 3.1
  * schemas are JSON Schema 2020-12, which TypeBox emits; only TypeBox's own `$id`s are dropped
  * (relative ids would re-base references inside the document).
@@ -120,7 +120,7 @@ export function buildOpenApiDocument(): Json {
             202: { description: 'Cancellation accepted.' },
             ...common,
             404: respRef('NotFound'),
-            409: problem('The delivery is already Delivered.'),
+            409: problem('Already Delivered, Failed or Cancelled, or already compensating a failure; the problem names the stage.'),
           },
         },
       },

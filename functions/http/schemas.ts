@@ -1,6 +1,6 @@
 /**
  * Response and request bodies of the HTTP API that are not domain schemas of their own
- * (CONTRACT §1): problem+json, the accepted-delivery answer, history, drone state, health and
+ * (docs/contract.md §1): problem+json, the accepted-delivery answer, history, drone state, health and
  * the rebuild operation. TypeBox, like the domain's, so validators and the OpenAPI document
  * share one definition.
  */
@@ -82,7 +82,7 @@ export type RebuildRequest = Static<typeof RebuildRequestSchema>;
 const count = (description: string) => Type.Integer({ minimum: 0, description });
 
 /** A rebuild job's progress: its orchestration's custom status while it runs, its output once completed. */
-export const RebuildJobProgressSchema = Type.Object({
+const RebuildJobProgressSchema = Type.Object({
   phase: Type.Union([Type.Literal('running'), Type.Literal('done')]),
   slicesDone: count('Archive slices (an hour each) finished.'),
   slicesTotal: count('Archive slices of the range.'),

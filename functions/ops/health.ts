@@ -20,7 +20,7 @@ export async function checkHealth(probes: readonly HealthProbe[], timeoutMs: num
   return jsonResponse(report.status === 'Healthy' ? 200 : 503, report, { 'cache-control': 'no-store' });
 }
 
-export async function healthHttp(request: HttpRequest): Promise<HttpResponseInit> {
+export async function health(request: HttpRequest): Promise<HttpResponseInit> {
   const c = composition();
   const caller = trustedCaller(request);
   return checkHealth(defaultProbes(c), c.config.health.timeoutMs, caller !== undefined && isAdmin(caller) ? 'admin' : 'anonymous');
@@ -30,5 +30,5 @@ app.http(FUNCTIONS.health, {
   route: ROUTES.health,
   methods: ['GET'],
   authLevel: 'anonymous',
-  handler: healthHttp,
+  handler: health,
 });

@@ -1,14 +1,9 @@
 /** Bounded retry with exponential backoff and full jitter, for transient failures only. */
+import type { RetryPolicy } from '../../domain/shared/retry';
 import { isTransient, retryAfterMs } from './transient';
 import { BreakerOpenError } from './circuit-breaker';
 
-export interface RetryPolicy {
-  readonly attempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The first attempt costs one promise and no async frame: retries are rare, calls are not. */
 export function withRetry<T>(
@@ -27,7 +22,7 @@ export function withRetry<T>(
     return pending.catch(async (e: unknown) => {
       // An open breaker is the signal to stop now and let the function's retry policy back off.
       if (e instanceof BreakerOpenError || !isTransient(e) || n >= policy.attempts) throw e;
-      const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1));
+      const backoff = Math.min(policy.maxRetryMs, policy.firstRetryMs * 2 ** (n - 1));
       await wait(Math.max(retryAfterMs(e) ?? 0, Math.floor(random() * backoff)));
       return attempt(n + 1);
     });

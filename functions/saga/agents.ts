@@ -5,7 +5,6 @@
  * compensation is safe for a step that never happened. Business refusals are values
  * (`ok: false`); exceptions mean "try again".
  */
-import type { DeliverySchedules, DroneReservations, FleetView, PackageRecords } from '../../domain/delivery/agents';
 import { rankDrones, schedule } from '../../domain/delivery/scheduling';
 import { distanceM } from '../../domain/shared/geo';
 import type {
@@ -20,6 +19,7 @@ import type {
   ScheduleDeliveryInput,
   ScheduleDeliveryResult,
 } from './contracts';
+import type { DeliverySchedules, DroneReservations, FleetView, PackageRecords } from '../../domain/delivery/ports';
 
 export interface AgentDeps {
   readonly packages: PackageRecords;
@@ -30,7 +30,7 @@ export interface AgentDeps {
   readonly handlingSeconds: number;
   /** How far from the pickup a drone may be to be assigned. */
   readonly maxPickupDistanceM: number;
-  /** How old a drone's last report may be for it to be assigned (CONTRACT §2, `DroneFreshnessMinutes`). */
+  /** How old a drone's last report may be for it to be assigned (docs/contract.md §2, `DroneFreshnessMinutes`). */
   readonly droneFreshnessMs: number;
   /** Drones tried per assignment before giving up for this attempt. */
   readonly maxCandidates?: number;
@@ -91,7 +91,7 @@ export async function scheduleDelivery(d: AgentDeps, input: ScheduleDeliveryInpu
   return { ok: true, pickupEta: stored.pickupEta, dropoffEta: stored.dropoffEta };
 }
 
-export async function cancelDelivery(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
+export async function cancelDeliverySchedule(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
   const existing = await d.schedules.get(input.deliveryId);
   await d.schedules.setStatus(input.deliveryId, 'Cancelled');
   return existing?.status === 'Scheduled' ? { undone: input.deliveryId } : {};

@@ -1,26 +1,24 @@
 /**
- * The cancel use case (CONTRACT §1 `DELETE /api/deliveries/{id}`): only the owner or an admin
+ * The cancel use case (docs/contract.md §1 `DELETE /api/deliveries/{id}`): only the owner or an admin
  * may cancel, and others learn nothing (404). A delivery whose saga never started is not found
  * (404). One that is over, or whose saga has already fixed another outcome (delivered, or
  * compensating a failure), cannot be cancelled (409, naming the stage). Otherwise the saga is
  * told, and compensates every step it may have taken; a repeated cancel is accepted again.
  */
-import type { IntakeRecords } from '../../domain/delivery/agents';
+import { isFinished } from '../../domain/delivery/status';
 import { canChange } from '../../domain/shared/caller';
 import type { Caller } from '../../domain/shared/caller';
 import { err, ok } from '../../domain/shared/errors';
 import type { DomainError, Result } from '../../domain/shared/errors';
 import { isValidId } from '../../domain/shared/ids';
-import type { Sagas } from '../adapters/durable-sagas';
 import { SAGA_EVENTS } from '../names';
+import type { IntakeRecords, Sagas } from '../../domain/delivery/ports';
 
 export interface CancelDeps {
   readonly intakes: IntakeRecords;
   readonly sagas: Sagas;
   readonly now: () => Date;
 }
-
-const FINAL: ReadonlySet<string> = new Set(['Delivered', 'Cancelled', 'Failed']);
 
 export async function cancelDelivery(deliveryId: string, caller: Caller, deps: CancelDeps): Promise<Result<{ deliveryId: string }, DomainError>> {
   if (!isValidId(deliveryId)) {
@@ -32,11 +30,11 @@ export async function cancelDelivery(deliveryId: string, caller: Caller, deps: C
   const intake = await deps.intakes.get(deliveryId);
   if (!intake || !canChange(caller, intake.ownerId)) return notFound;
   const saga = await deps.sagas.status(deliveryId);
-  if (!saga) return intake.outcome !== undefined && FINAL.has(intake.outcome) ? conflict(intake.outcome, 'it is over') : notFound;
+  if (!saga) return intake.outcome !== undefined && isFinished(intake.outcome) ? conflict(intake.outcome, 'it is over') : notFound;
   const progress = saga.progress;
   const stage = progress?.stage ?? 'Requested';
-  if (FINAL.has(stage) || progress?.finished) return conflict(stage, 'it is over');
-  if (intake.outcome !== undefined && FINAL.has(intake.outcome)) return conflict(intake.outcome, 'it is over');
+  if (isFinished(stage) || progress?.finished) return conflict(stage, 'it is over');
+  if (intake.outcome !== undefined && isFinished(intake.outcome)) return conflict(intake.outcome, 'it is over');
   if (progress?.outcome === 'Delivered') return conflict('Delivered', 'it was delivered');
   if (progress?.outcome === 'Failed') return conflict(stage, 'it is already compensating a failure');
   if (progress?.outcome === 'Cancelled') return ok({ deliveryId });

@@ -4,8 +4,9 @@
  * inputs and answers are the domain's (domain/delivery/saga.ts); what is here is only what the
  * orchestrations themselves are started with.
  */
-import type { DeliveryEvent, DeliveryRequestedData } from '../../domain/delivery/events';
-import type { RetrySettings, SagaProgress, SlaSettings } from '../../domain/delivery/saga';
+import type { DeliveryRequestedData } from '../../domain/delivery/events';
+import type { SagaProgress, SlaSettings } from '../../domain/delivery/saga';
+import type { RetryPolicy } from '../../domain/shared/retry';
 
 export interface SagaInput {
   readonly deliveryId: string;
@@ -13,7 +14,7 @@ export interface SagaInput {
   readonly request: DeliveryRequestedData;
   /** Settings taken at intake, so a running saga is not changed by a config change (replays stay deterministic). */
   readonly sla: SlaSettings;
-  readonly retry: RetrySettings;
+  readonly retry: RetryPolicy;
   /** Rounds a compensation gets before the saga reports it stuck; the workflow's default when absent. */
   readonly compensationRounds?: number;
 }
@@ -23,11 +24,9 @@ export interface RecoveryInput {
   readonly correlationId: string;
   readonly reason: string;
   readonly progress: SagaProgress;
-  readonly retry: RetrySettings;
+  readonly retry: RetryPolicy;
   readonly compensationRounds?: number;
 }
-
-export type EmitInput = DeliveryEvent;
 
 export type {
   AssignDroneInput,

@@ -1,18 +1,18 @@
 /**
- * The intake use case (CONTRACT §1 `POST /api/deliveries`): validate, apply identity, bound the
+ * The intake use case (docs/contract.md §1 `POST /api/deliveries`): validate, apply identity, bound the
  * sagas in flight, and start exactly one saga per delivery id. The intake record (created only
  * if absent) is the guard against concurrent duplicates; the saga is started when the record is
  * new, or when a retry finds the record but no saga (a crash between the two).
  */
-import type { IntakeRecord, IntakeRecords } from '../../domain/delivery/agents';
 import { canonicalRequest, MAX_REQUEST_BODY_BYTES, normalizeRequest, validateRequestBody } from '../../domain/delivery/request';
 import type { SlaSettings } from '../../domain/delivery/saga';
 import type { Caller } from '../../domain/shared/caller';
 import { err, ok, validationFailed } from '../../domain/shared/errors';
 import type { DomainError, Result } from '../../domain/shared/errors';
-import type { Sagas } from '../adapters/durable-sagas';
+import type { RetryPolicy } from '../../domain/shared/retry';
 import { ORCHESTRATIONS } from '../names';
 import type { SagaInput } from './contracts';
+import type { IntakeRecord, IntakeRecords, Sagas } from '../../domain/delivery/ports';
 
 export interface IntakeDeps {
   readonly intakes: IntakeRecords;
@@ -20,7 +20,7 @@ export interface IntakeDeps {
   readonly inFlight: () => Promise<number>;
   readonly maxInFlight: number;
   readonly sla: SlaSettings;
-  readonly retry: { attempts: number; firstRetryMs: number };
+  readonly retry: RetryPolicy;
   readonly now: () => Date;
   readonly newId: () => string;
 }

@@ -17,20 +17,14 @@
  * first what completed outside the race (it came earlier), then the race's winner, then what
  * else in the race completed after it.
  */
-import * as df from 'durable-functions';
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { listensTo, progressOf, react } from '../../domain/delivery/saga-workflow';
 import type { AgentCall, ExternalSignal, SagaCommand, SagaMessage, SagaState, SagaTimer } from '../../domain/delivery/saga-workflow';
-import type { Compensation, CompleteDeliveryResult, CompensationResult, ForwardStep, MilestoneName, RetrySettings, SagaResult } from '../../domain/delivery/saga';
+import type { Compensation, CompleteDeliveryResult, CompensationResult, ForwardStep, SagaResult } from '../../domain/delivery/saga';
+import type { MilestoneName } from '../../domain/telemetry/milestones';
 import { assertNever } from '../../domain/shared/errors';
 import { ACTIVITIES, SAGA_EVENTS } from '../names';
-
-export function stepRetry(retry: RetrySettings): df.RetryOptions {
-  const r = new df.RetryOptions(retry.firstRetryMs, retry.attempts);
-  r.backoffCoefficient = 2;
-  r.maxRetryIntervalInMilliseconds = 60_000;
-  return r;
-}
+import { durableRetryOptions } from '../resilience/durable-retry';
 
 const AGENT_ACTIVITY: Record<AgentCall, string> = {
   CreatePackage: ACTIVITIES.createPackage,
@@ -43,11 +37,11 @@ const AGENT_ACTIVITY: Record<AgentCall, string> = {
 const COMPENSATION_ACTIVITY: Record<Compensation, string> = {
   CancelPackage: ACTIVITIES.cancelPackage,
   ReleaseDrone: ACTIVITIES.releaseDrone,
-  CancelDeliverySchedule: ACTIVITIES.cancelDelivery,
+  CancelDeliverySchedule: ACTIVITIES.cancelDeliverySchedule,
 };
 
 /** External event names as raised on the instance, per workflow signal. */
-export const SIGNAL_EVENT: Record<ExternalSignal, string> = {
+const SIGNAL_EVENT: Record<ExternalSignal, string> = {
   PackagePickedUp: 'PackagePickedUp',
   DeliveryInTransit: 'DeliveryInTransit',
   DeliveryCompleted: 'DeliveryCompleted',
@@ -75,7 +69,7 @@ export function* runSaga(context: OrchestrationContext, initial: SagaState, firs
   let alarm: { task: TimerTask; fireAt: string; raced: boolean } | undefined;
   let firedUpTo = Number.NEGATIVE_INFINITY;
 
-  const retry = stepRetry(initial.retry);
+  const retry = durableRetryOptions(initial.retry);
   const call = (activity: string, input: unknown, done: (result: unknown, at: string) => SagaMessage, failed: (error: string, at: string) => SagaMessage): void => {
     const task = context.df.callActivityWithRetry(activity, retry, input);
     waiting.push({ task, kind: 'work', raced: false, toMessage: (t, at) => (t.isFaulted ? failed(messageOf(t.result), at) : done(t.result, at)) });

@@ -4,21 +4,21 @@
  * two supervisors running at once do no harm: a cancel raised twice is handled once, a
  * recovery started twice is refused the second time, a resume of a running saga is a no-op.
  */
-import type { IntakeRecords } from '../../domain/delivery/agents';
 import { superviseSaga } from '../../domain/delivery/supervisor';
 import type { SupervisorPolicy, Verdict } from '../../domain/delivery/supervisor';
-import type { Sagas } from '../adapters/durable-sagas';
+import type { RetryPolicy } from '../../domain/shared/retry';
 import type { AppConfig } from '../config';
 import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
 import type { RecoveryInput } from './contracts';
 import { NOT_STARTED } from './intake';
+import type { IntakeRecords, Sagas } from '../../domain/delivery/ports';
 
 export interface SupervisorDeps {
   readonly sagas: Sagas;
   readonly intakes: IntakeRecords;
   readonly now: () => Date;
   readonly policy: SupervisorPolicy;
-  readonly retry: { attempts: number; firstRetryMs: number };
+  readonly retry: RetryPolicy;
   /** How far back to look for unfinished sagas. */
   readonly lookbackMs: number;
   readonly log: (entry: Record<string, unknown>) => void;
@@ -37,7 +37,7 @@ export function supervisorDeps(
     intakes: c.intakes(),
     now,
     policy: { graceMs: saga.supervisorGraceMs, escalateAfterMs: 15 * 60_000, pendingTooLongMs: 15 * 60_000 },
-    retry: { attempts: saga.stepAttempts, firstRetryMs: saga.stepFirstRetryMs },
+    retry: saga.stepRetry,
     lookbackMs: 30 * 86_400_000,
     log,
   };

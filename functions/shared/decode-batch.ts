@@ -4,9 +4,9 @@
  * redelivered, so nothing is lost) and hand back the valid ones. The rest of the batch goes on.
  */
 import type { Poison } from '../../domain/shared/body';
-import type { DeadLetterReason, DeadLetterSink, EventOrigin } from '../../domain/telemetry/ports';
 import { withRetry } from '../resilience/retry';
-import type { RetryPolicy } from '../resilience/retry';
+import type { RetryPolicy } from '../../domain/shared/retry';
+import type { DeadLetterReason, DeadLetterSink, EventOrigin } from '../../domain/shared/ports';
 
 export const utf8 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 

@@ -13,11 +13,11 @@
  */
 import type { InvocationContext, RetryContext } from '@azure/functions';
 import { rawText } from '../../domain/shared/body';
-import type { DeadLetter, DeadLetterSink, EventOrigin } from '../../domain/telemetry/ports';
 import { originsFrom } from '../adapters/eventhub-metadata';
 import { forEachBounded, withRetry } from '../resilience/retry';
-import type { RetryPolicy } from '../resilience/retry';
+import type { RetryPolicy } from '../../domain/shared/retry';
 import { utf8 } from './decode-batch';
+import type { DeadLetter, DeadLetterSink, EventOrigin } from '../../domain/shared/ports';
 
 /** Re-runs a failed batch with backoff: safe, since every write of a batch is idempotent or version-guarded. */
 export const HUB_TRIGGER_RETRY = {
@@ -27,12 +27,12 @@ export const HUB_TRIGGER_RETRY = {
   maximumInterval: { minutes: 1 },
 } as const;
 
-export function hubBatch(messages: unknown, context: InvocationContext, hub: string): { bodies: unknown[]; origins: EventOrigin[] } {
+function hubBatch(messages: unknown, context: InvocationContext, hub: string): { bodies: unknown[]; origins: EventOrigin[] } {
   const bodies = Array.isArray(messages) ? messages : [messages];
   return { bodies, origins: originsFrom(context.triggerMetadata, bodies.length, hub) };
 }
 
-export function logBatchMetric(context: InvocationContext, metric: string, origins: readonly EventOrigin[], report: object): void {
+function logBatchMetric(context: InvocationContext, metric: string, origins: readonly EventOrigin[], report: object): void {
   context.info(
     JSON.stringify({
       metric,
@@ -50,7 +50,7 @@ export function logBatchMetric(context: InvocationContext, metric: string, origi
  * (a function with no retry policy, or a direct call) nothing is known, and the failure is
  * left to whoever called; `maxRetryCount` -1 means the host retries forever.
  */
-export function isLastAttempt(retry: RetryContext | undefined): retry is RetryContext {
+function isLastAttempt(retry: RetryContext | undefined): retry is RetryContext {
   return retry !== undefined && retry.maxRetryCount >= 0 && retry.retryCount >= retry.maxRetryCount;
 }
 
@@ -76,7 +76,7 @@ export interface ParkDeps {
 }
 
 /** Dead-letters every event of the batch with reason RetriesExhausted; idempotent per event (see BlobDeadLetterSink). */
-export async function parkBatch(bodies: readonly unknown[], origins: readonly EventOrigin[], error: unknown, attempt: RetryContext, deps: ParkDeps): Promise<number> {
+async function parkBatch(bodies: readonly unknown[], origins: readonly EventOrigin[], error: unknown, attempt: RetryContext, deps: ParkDeps): Promise<number> {
   const at = deps.now().toISOString();
   const lastError = describeFailure(error);
   const letters: DeadLetter[] = bodies.map((body, i) => ({

@@ -7,11 +7,12 @@
  * retry policy: every step is idempotent, so re-running the batch is safe.
  */
 import { decodeTelemetry, groupByDrone, planDrone } from '../../domain/telemetry/batch';
-import type { DeadLetterSink, DroneStateStore, EventOrigin, MilestoneSink } from '../../domain/telemetry/ports';
+import type { DroneStateStore, MilestoneSink } from '../../domain/telemetry/ports';
 import type { CircuitBreaker } from '../resilience/circuit-breaker';
 import { forEachBounded, withRetry } from '../resilience/retry';
 import { decodeBatch, utf8 } from '../shared/decode-batch';
-import type { RetryPolicy } from '../resilience/retry';
+import type { RetryPolicy } from '../../domain/shared/retry';
+import type { DeadLetterSink, EventOrigin } from '../../domain/shared/ports';
 
 export interface IngestDeps {
   readonly store: DroneStateStore;

@@ -1,5 +1,5 @@
 /**
- * The Bicep conventions of STYLE.md §12 (like Azure Verified Modules): every parameter described
+ * The Bicep conventions of Azure Verified Modules (infra/README.md): every parameter described
  * as Required or Optional (and declared accordingly), registry modules pinned, local modules
  * outputting `name` and `resourceId`, main.bicep split into modules, local auth off wherever it exists, and no secret, key, SAS
  * or connection string anywhere in infra/, azure.yaml or the sample settings.

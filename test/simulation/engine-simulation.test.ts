@@ -44,7 +44,7 @@ afterAll(async () => w.close());
 const MILESTONE_STATUS = ['PickedUp', 'EnRouteToDropoff', 'Delivered'] as const;
 const HOLDABLE = [ACTIVITIES.emitDeliveryEvent, ACTIVITIES.createPackage, ACTIVITIES.assignDrone, ACTIVITIES.scheduleDelivery, ACTIVITIES.releaseDrone, ACTIVITIES.cancelPackage];
 const FORWARD = [ACTIVITIES.createPackage, ACTIVITIES.assignDrone, ACTIVITIES.scheduleDelivery];
-const PERSISTENT = [ACTIVITIES.emitDeliveryEvent, ACTIVITIES.releaseDrone, ACTIVITIES.cancelPackage, ACTIVITIES.cancelDelivery, ACTIVITIES.closeIntake];
+const PERSISTENT = [ACTIVITIES.emitDeliveryEvent, ACTIVITIES.releaseDrone, ACTIVITIES.cancelPackage, ACTIVITIES.cancelDeliverySchedule, ACTIVITIES.closeIntake];
 
 interface Tracked {
   readonly id: string;

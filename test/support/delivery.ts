@@ -1,4 +1,4 @@
-/** Builders for delivery event streams (CONTRACT §3) used across specifications. */
+/** Builders for delivery event streams (docs/contract.md §3) used across specifications. */
 import { deliveryEvent } from '../../domain/delivery/events';
 import type { DeliveryEvent } from '../../domain/delivery/events';
 

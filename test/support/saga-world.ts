@@ -10,7 +10,6 @@ import { Composition } from '../../functions/composition';
 import { DurableSagas } from '../../functions/adapters/durable-sagas';
 import { superviseOnce, supervisorDeps } from '../../functions/saga/supervisor';
 import type { SupervisorReport } from '../../functions/saga/supervisor';
-import type { EventPublisher, OutgoingEvent } from '../../functions/adapters/event-publishers';
 import type { DeliveryEvent } from '../../domain/delivery/events';
 import type { SagaProgress } from '../../domain/delivery/saga';
 import { principalHeaders } from '../../functions/http/identity';
@@ -27,6 +26,7 @@ import { useEmulators } from './emulators';
 import type { TestEnvironment } from './emulators';
 import { hostBatch } from './eventhub';
 import { telemetry } from './telemetry';
+import type { EventPublisher, OutgoingEvent } from '../../domain/shared/ports';
 
 export class RecordingComposition extends Composition {
   readonly published: DeliveryEvent[] = [];

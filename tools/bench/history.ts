@@ -12,12 +12,12 @@ import { projectBatch } from '../../functions/history/project';
 import { forEachBounded } from '../../functions/resilience/retry';
 import { COSMOS_CONTAINERS } from '../../functions/resources';
 import type { DeliveryEvent } from '../../domain/delivery/events';
-import type { EventOrigin } from '../../domain/telemetry/ports';
 import { provisionCosmos } from '../local/fabrikam';
 import { startCosmos } from '@fabrikam/functions-local';
 import { deliveryEvents } from './delivery-events';
 import { sideBySide } from './harness';
 import type { Row } from './harness';
+import type { EventOrigin } from '../../domain/shared/ports';
 
 /** What projectBatch uses when the composition sets none. */
 const PARALLELISM = 16;

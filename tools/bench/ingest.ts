@@ -18,11 +18,12 @@ import { CosmosDroneStateStore } from '../../functions/adapters/cosmos-drone-sto
 import { TelemetrySchema, validateTelemetry } from '../../domain/telemetry/schema';
 import type { Telemetry } from '../../domain/telemetry/schema';
 import type { DroneState } from '../../domain/telemetry/drone-state';
-import type { DroneStateStore, EventOrigin, VersionedDroneState } from '../../domain/telemetry/ports';
+import type { DroneStateStore, VersionedDroneState } from '../../domain/telemetry/ports';
 import { provisionCosmos } from '../local/fabrikam';
 import { startCosmos } from '@fabrikam/functions-local';
 import { opsPerSecond, printTable, sideBySide } from './harness';
 import type { Row } from './harness';
+import type { EventOrigin } from '../../domain/shared/ports';
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -72,7 +73,7 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
     deadLetters: { put: async () => undefined },
     milestones: { raise: async () => undefined },
     breaker,
-    retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    retry: { attempts: 1, firstRetryMs: 1, maxRetryMs: 1 },
     now: () => new Date(),
   });
 

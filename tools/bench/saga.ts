@@ -9,7 +9,6 @@ import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { Composition, resetComposition } from '../../functions/composition';
 import { parseConfig } from '../../functions/config';
-import type { EventPublisher } from '../../functions/adapters/event-publishers';
 import { CosmosDroneStateStore } from '../../functions/adapters/cosmos-drone-store';
 import { ACTIVITIES, ORCHESTRATIONS } from '../../functions/names';
 import { COSMOS_CONTAINERS } from '../../functions/resources';
@@ -23,6 +22,7 @@ import type { HistoryEvent } from '@fabrikam/functions-local';
 import { benchApp } from './app';
 import { median, printTable } from './harness';
 import type { Row } from './harness';
+import type { EventPublisher } from '../../domain/shared/ports';
 
 class SilentComposition extends Composition {
   published = 0;
@@ -77,7 +77,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       correlationId: id,
       request: { ownerId: 'bench', pickup: { lat: 47.61, lon: -122.33 }, dropoff: { lat: 47.62, lon: -122.35 }, expedited: false, package: { size: 'small', weightKg: 1 } },
       sla: SLA,
-      retry: { attempts: 2, firstRetryMs: 1000 },
+      retry: { attempts: 2, firstRetryMs: 1000, maxRetryMs: 60_000 },
     });
 
     async function runHappy(count: number, tag: string): Promise<{ seconds: number; actions: number[] }> {

@@ -10,8 +10,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { decodeDeliveryEvent } from '../../domain/delivery/schema';
 import { decodeTelemetry } from '../../domain/telemetry/batch';
-import type { DeadLetter } from '../../domain/telemetry/ports';
-import type { EventPublisher } from '../../functions/adapters/event-publishers';
+import type { DeadLetter, EventPublisher } from '../../domain/shared/ports';
 
 export interface StoredDeadLetter extends DeadLetter {
   readonly blobName: string;

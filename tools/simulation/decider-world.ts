@@ -23,7 +23,7 @@ import { Random } from './random';
 const T0 = Date.parse('2026-11-22T10:00:00.000Z');
 const MIN = 60_000;
 const SLA = { pickupSlaMs: 30 * MIN, deliverySlaMs: 120 * MIN, assignmentSlaMs: 10 * MIN, assignmentRetryMs: 30_000 };
-const RETRY = { attempts: 3, firstRetryMs: 1000 };
+const RETRY = { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 };
 const COMPENSATION_ROUNDS = 4;
 const HORIZON_MS = 72 * 3_600_000;
 

@@ -3,9 +3,12 @@
  * or leaves a mark if there was none. Not "CancelDelivery": the HTTP function `cancelDelivery`
  * has that name ignoring case, and the host refuses two such functions.
  */
+import * as df from 'durable-functions';
 import { ACTIVITIES } from '../../names';
-import { cancelDelivery } from '../agents';
+import * as agents from '../agents';
 import type { CompensationInput, CompensationResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
-agentActivity<CompensationInput, CompensationResult>(ACTIVITIES.cancelDelivery, cancelDelivery);
+export const cancelDeliverySchedule = agentActivity<CompensationInput, CompensationResult>(agents.cancelDeliverySchedule);
+
+df.app.activity(ACTIVITIES.cancelDeliverySchedule, { handler: cancelDeliverySchedule });

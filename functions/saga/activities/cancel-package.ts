@@ -1,7 +1,10 @@
 /** Activity CancelPackage (compensation of CreatePackage): safe when there is no package. */
+import * as df from 'durable-functions';
 import { ACTIVITIES } from '../../names';
-import { cancelPackage } from '../agents';
+import * as agents from '../agents';
 import type { CompensationInput, CompensationResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
-agentActivity<CompensationInput, CompensationResult>(ACTIVITIES.cancelPackage, cancelPackage);
+export const cancelPackage = agentActivity<CompensationInput, CompensationResult>(agents.cancelPackage);
+
+df.app.activity(ACTIVITIES.cancelPackage, { handler: cancelPackage });

@@ -5,9 +5,9 @@ import { composition } from '../../composition';
 import { ACTIVITIES } from '../../names';
 import type { CloseIntakeInput } from '../contracts';
 
-df.app.activity(ACTIVITIES.closeIntake, {
-  handler: async (input: unknown, _context: InvocationContext): Promise<void> => {
-    const { deliveryId, outcome, failureCode } = input as CloseIntakeInput;
-    await composition().intakes().close(deliveryId, outcome, failureCode);
-  },
-});
+export async function closeIntake(input: unknown, _context: InvocationContext): Promise<void> {
+  const { deliveryId, outcome, failureCode } = input as CloseIntakeInput;
+  await composition().intakes().close(deliveryId, outcome, failureCode);
+}
+
+df.app.activity(ACTIVITIES.closeIntake, { handler: closeIntake });

@@ -1,7 +1,10 @@
 /** Activity CompleteDelivery (Delivery agent): records that the delivery was made (schedule and package) and lets the drone go. */
+import * as df from 'durable-functions';
 import { ACTIVITIES } from '../../names';
-import { completeDelivery } from '../agents';
+import * as agents from '../agents';
 import type { CompleteDeliveryInput, CompleteDeliveryResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
-agentActivity<CompleteDeliveryInput, CompleteDeliveryResult>(ACTIVITIES.completeDelivery, completeDelivery);
+export const completeDelivery = agentActivity<CompleteDeliveryInput, CompleteDeliveryResult>(agents.completeDelivery);
+
+df.app.activity(ACTIVITIES.completeDelivery, { handler: completeDelivery });

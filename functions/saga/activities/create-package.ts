@@ -1,7 +1,10 @@
 /** Activity CreatePackage (Package agent): one package per delivery, idempotent. */
+import * as df from 'durable-functions';
 import { ACTIVITIES } from '../../names';
-import { createPackage } from '../agents';
+import * as agents from '../agents';
 import type { CreatePackageInput, CreatePackageResult } from '../contracts';
-import { agentActivity } from './register';
+import { agentActivity } from './agent-activity';
 
-agentActivity<CreatePackageInput, CreatePackageResult>(ACTIVITIES.createPackage, createPackage);
+export const createPackage = agentActivity<CreatePackageInput, CreatePackageResult>(agents.createPackage);
+
+df.app.activity(ACTIVITIES.createPackage, { handler: createPackage });

@@ -9,9 +9,10 @@ import type { DeliveryEvent } from '../../../domain/delivery/events';
 import { composition } from '../../composition';
 import { ACTIVITIES, HUBS } from '../../names';
 
-export async function emitDeliveryEvent(event: DeliveryEvent, context: InvocationContext): Promise<void> {
+export async function emitDeliveryEvent(input: unknown, context: InvocationContext): Promise<void> {
+  const event = input as DeliveryEvent;
   await composition().publisher().publish(HUBS.deliveryEvents, [{ body: event, partitionKey: event.deliveryId }]);
   context.info(JSON.stringify({ event: 'delivery.event', deliveryId: event.deliveryId, type: event.type, sequence: event.sequence, eventId: event.eventId }));
 }
 
-df.app.activity(ACTIVITIES.emitDeliveryEvent, { handler: (input: unknown, context: InvocationContext) => emitDeliveryEvent(input as DeliveryEvent, context) });
+df.app.activity(ACTIVITIES.emitDeliveryEvent, { handler: emitDeliveryEvent });

@@ -1,6 +1,6 @@
 /**
  * The OpenAPI document served at /api/openapi.json: valid OpenAPI 3.1, naming every route,
- * method, status code and body of CONTRACT §1, with schemas that the API's real bodies satisfy.
+ * method, status code and body of docs/contract.md §1, with schemas that the API's real bodies satisfy.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import Ajv2020 from 'ajv/dist/2020';
@@ -58,7 +58,7 @@ describe('GET /api/openapi.json', () => {
     expect((await new Validator().validate(broken)).valid).toBe(false);
   });
 
-  it('describes every route, method and status code of CONTRACT §1', () => {
+  it('describes every route, method and status code of docs/contract.md §1', () => {
     const expected: [string, string, string[]][] = [
       ['/deliveries', 'post', ['202', '200', '400', '401', '409', '429']],
       ['/deliveries/{deliveryId}', 'get', ['200', '304', '400', '401', '404']],

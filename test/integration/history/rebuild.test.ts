@@ -380,7 +380,7 @@ describe('rebuildViews (use case)', () => {
     const report = await rebuildViews(source(), {
       events,
       views,
-      retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+      retry: { attempts: 1, firstRetryMs: 0, maxRetryMs: 0 },
       statusViewTtlSeconds: 60,
       progressEvery: 10,
       chunkSize: 7,

@@ -1,5 +1,5 @@
 /**
- * Status inquiry over HTTP (CONTRACT §1) through the registered handlers: the delivery status
+ * Status inquiry over HTTP (docs/contract.md §1) through the registered handlers: the delivery status
  * view with ETag/304, the history, and the drone state, with every visibility rule. Data is
  * put in place by the real projector and the real drone store.
  */

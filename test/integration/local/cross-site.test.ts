@@ -1,5 +1,5 @@
 /**
- * The local runtime refuses cross-site use (CONTRACT §4), over real HTTP: a Host that is not the
+ * The local runtime refuses cross-site use (docs/contract.md §4), over real HTTP: a Host that is not the
  * listener's address or a loopback name gets 403 (DNS rebinding), a foreign Origin gets 403 on
  * every route (app routes, /local/*, the durable API), and POST to /local/* or the durable API
  * without `content-type: application/json` gets 415. curl-like callers (no Origin, own Host)

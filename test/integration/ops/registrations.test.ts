@@ -37,7 +37,7 @@ describe('the app loaded through the @azure/functions-core seam', () => {
     expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(names.length);
     expect(names).toContain(FUNCTIONS.cancelDelivery);
     expect(names).toContain('CancelDeliverySchedule');
-    expect(ACTIVITIES.cancelDelivery).toBe('CancelDeliverySchedule');
+    expect(ACTIVITIES.cancelDeliverySchedule).toBe('CancelDeliverySchedule');
   });
 });
 

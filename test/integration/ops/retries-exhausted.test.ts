@@ -15,16 +15,16 @@ import { startFaultProxy } from '../../support/fault-proxy';
 import type { FaultProxy } from '../../support/fault-proxy';
 import { telemetry } from '../../support/telemetry';
 import { Composition } from '../../../functions/composition';
-import type { EventPublisher, OutgoingEvent } from '../../../functions/adapters/event-publishers';
 import { FUNCTIONS, HUBS } from '../../../functions/names';
 import { BLOB_CONTAINERS, EVENT_HUBS } from '../../../functions/resources';
 import type { Milestone } from '../../../domain/telemetry/milestones';
-import type { DeadLetter, MilestoneSink } from '../../../domain/telemetry/ports';
+import type { MilestoneSink } from '../../../domain/telemetry/ports';
 import { ManualClock } from '../../../packages/functions-local/src/clock';
 import { EventHubNamespace } from '../../../packages/functions-local/src/eventhubs/hub';
 import { EventHubTriggerDispatcher } from '../../../packages/functions-local/src/eventhubs/trigger';
 import type { LocalLogger } from '../../../packages/functions-local/src/host/invocation';
 import { readDeadLetters, replayDeadLetters } from '../../../tools/deadletter/replay';
+import type { DeadLetter, EventPublisher, OutgoingEvent } from '../../../domain/shared/ports';
 
 class RecordingComposition extends Composition {
   readonly raised: Milestone[] = [];

@@ -43,7 +43,7 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       if (flaky) {
         w.faults.set(ACTIVITIES.cancelPackage, 2);
         w.faults.set(ACTIVITIES.releaseDrone, 2);
-        w.faults.set(ACTIVITIES.cancelDelivery, 2);
+        w.faults.set(ACTIVITIES.cancelDeliverySchedule, 2);
       }
       await w.post(request({ deliveryId: id }), alice);
       await w.settle();

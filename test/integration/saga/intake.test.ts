@@ -1,4 +1,4 @@
-/** `POST /api/deliveries` per CONTRACT §1: validation, identity, idempotency, conflicts, throttling. */
+/** `POST /api/deliveries` per docs/contract.md §1: validation, identity, idempotency, conflicts, throttling. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callHttp } from '../../support/app';
 import { admin, alice, bob, request, useSagaWorld } from '../../support/saga-world';

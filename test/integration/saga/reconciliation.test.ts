@@ -6,11 +6,11 @@
  * CompensationStuck, which the supervisor reports as an alert.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sagas } from '../../../functions/adapters/durable-sagas';
 import { ACTIVITIES } from '../../../functions/names';
 import { NOT_STARTED, requestDelivery } from '../../../functions/saga/intake';
 import { alice, request, useSagaWorld } from '../../support/saga-world';
 import type { SagaWorld } from '../../support/saga-world';
+import type { Sagas } from '../../../domain/delivery/ports';
 
 let w: SagaWorld;
 beforeAll(async () => {
@@ -36,7 +36,7 @@ function intakeDeps(sagas: Sagas): Parameters<typeof requestDelivery>[2] {
     inFlight: () => c.intakes().countActive(),
     maxInFlight: 1000,
     sla: c.sagaSla,
-    retry: { attempts: 2, firstRetryMs: 1000 },
+    retry: { attempts: 2, firstRetryMs: 1000, maxRetryMs: 60_000 },
     now: () => new Date(w.clock.now()),
     newId: () => 'unused',
   };

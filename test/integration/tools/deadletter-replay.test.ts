@@ -6,9 +6,9 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { useEmulators } from '../../support/emulators';
 import { telemetry } from '../../support/telemetry';
 import { BlobDeadLetterSink } from '../../../functions/adapters/blob-dead-letters';
-import type { DeadLetter } from '../../../domain/telemetry/ports';
 import { readDeadLetters, replayDeadLetters } from '../../../tools/deadletter/replay';
 import { LocalRuntimePublisher } from '../../../functions/adapters/event-publishers';
+import type { DeadLetter } from '../../../domain/shared/ports';
 
 let container: ContainerClient;
 let server: http.Server;

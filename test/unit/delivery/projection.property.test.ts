@@ -9,10 +9,10 @@ import type { DeliveryEvent } from '../../../domain/delivery/events';
 import { foldStatus, gaplessPrefix } from '../../../domain/delivery/status';
 import { projectBatch } from '../../../functions/history/project';
 import type { ProjectorDeps } from '../../../functions/history/project';
-import type { DeadLetter } from '../../../domain/telemetry/ports';
 import { deliveryStream } from '../../support/delivery';
 import type { Ending } from '../../support/delivery';
 import { MemoryEventStore, MemoryViewStore } from '../../support/memory-history';
+import type { DeadLetter } from '../../../domain/shared/ports';
 
 const endings: Ending[] = ['delivered', 'cancelled', 'failed', 'inFlight'];
 
@@ -47,7 +47,7 @@ function deps(events: MemoryEventStore, views: MemoryViewStore, letters: DeadLet
     events,
     views,
     deadLetters: { put: async (l) => void letters.push(l) },
-    retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+    retry: { attempts: 1, firstRetryMs: 0, maxRetryMs: 0 },
     statusViewTtlSeconds: 30 * 86_400,
     now: () => new Date('2026-11-22T12:00:00Z'),
   };

@@ -12,7 +12,7 @@ const sla = { pickupSlaMs: 30 * 60_000, deliverySlaMs: 120 * 60_000, assignmentS
 type Msg = SagaMessage extends infer M ? (M extends SagaMessage ? Omit<M, 'at'> : never) : never;
 
 function given(...messages: Msg[]): SagaState {
-  let s = initialSagaState({ deliveryId: 'd1', correlationId: 'd1', request, sla, retry: { attempts: 3, firstRetryMs: 1000 }, completeBy: '2026-11-22T12:10:00.000Z', compensationRounds: 3 });
+  let s = initialSagaState({ deliveryId: 'd1', correlationId: 'd1', request, sla, retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 }, completeBy: '2026-11-22T12:10:00.000Z', compensationRounds: 3 });
   for (const m of [{ type: 'SagaStarted' } as Msg, ...messages]) s = react(s, { ...m, at: T } as SagaMessage).state;
   return s;
 }
@@ -114,7 +114,7 @@ describe('the delivery workflow', () => {
   it('recovers a dead saga from its progress: re-sends what was decided, then compensates what was attempted', () => {
     const dead = given(...created, { type: 'StepSucceeded', step: 'AssignDrone', result: { assigned: true, droneId: 'dr1', distanceToPickupM: 5 } });
     const progress = progressOf(dead);
-    const r = recoveryState({ deliveryId: 'd1', correlationId: 'd1', progress, retry: { attempts: 3, firstRetryMs: 1000 } });
+    const r = recoveryState({ deliveryId: 'd1', correlationId: 'd1', progress, retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 } });
     const start = react(r, { type: 'RecoveryStarted', reason: 'died', at: '2026-11-22T11:00:00.000Z' });
     expect(start.commands.find((c) => c.type === 'EmitEvent')).toEqual({ type: 'EmitEvent', event: progress.outbox[0] });
     expect(progressOf(start.state).failure?.code).toBe('SupervisorRecovered');

@@ -1,4 +1,4 @@
-/** Delivery event envelopes (CONTRACT §3): what is accepted, and why the rest is poison. */
+/** Delivery event envelopes (docs/contract.md §3): what is accepted, and why the rest is poison. */
 import { describe, expect, it } from 'vitest';
 import { DELIVERY_EVENT_TYPES } from '../../../domain/delivery/events';
 import { decodeDeliveryEvent, validateDeliveryEvent } from '../../../domain/delivery/schema';

@@ -1,5 +1,5 @@
 /**
- * Roles and trust (CONTRACT §1 "Caller identity"): a role is a claim typed `roles`, or typed as
+ * Roles and trust (docs/contract.md §1 "Caller identity"): a role is a claim typed `roles`, or typed as
  * `role_typ` names it; principal payloads are shaped as App Service sends them for Entra ID
  * (learn.microsoft.com, "Work with user identities in Azure App Service authentication"), from
  * v1.0 and v2.0 access tokens. The headers count only under a trust the configuration found.

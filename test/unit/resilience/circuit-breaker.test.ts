@@ -75,7 +75,7 @@ describe('the circuit breaker', () => {
 });
 
 describe('retry with backoff', () => {
-  const policy = { attempts: 4, baseDelayMs: 100, maxDelayMs: 1000 };
+  const policy = { attempts: 4, firstRetryMs: 100, maxRetryMs: 1000 };
 
   it('retries transient failures until success, waiting with exponential backoff', async () => {
     const waits: number[] = [];

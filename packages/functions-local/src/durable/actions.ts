@@ -23,7 +23,8 @@ const ActionType = {
   ReleaseEntities: 14,
 } as const;
 
-export interface RetryPolicy {
+/** The Durable extension's retry options as the SDK sends them with `callActivityWithRetry` (not the app's RetryPolicy). */
+export interface DurableRetryOptions {
   readonly firstRetryIntervalInMilliseconds: number;
   readonly maxNumberOfAttempts: number;
   readonly backoffCoefficient?: number;
@@ -36,13 +37,13 @@ export interface RetryPolicy {
  * they take in history, so signatures compare exactly.
  */
 export type OrchestratorAction =
-  | { readonly kind: 'activity'; readonly name: string; readonly inputJson?: string; readonly retry?: RetryPolicy }
+  | { readonly kind: 'activity'; readonly name: string; readonly inputJson?: string; readonly retry?: DurableRetryOptions }
   | {
       readonly kind: 'subOrchestration';
       readonly name: string;
       readonly instanceId?: string;
       readonly inputJson?: string;
-      readonly retry?: RetryPolicy;
+      readonly retry?: DurableRetryOptions;
     }
   | { readonly kind: 'timer'; readonly fireAt: string; readonly canceled: boolean }
   | { readonly kind: 'externalEvent'; readonly name: string }
@@ -99,13 +100,13 @@ function rawInputToJson(input: unknown): string | undefined {
   return input === undefined ? undefined : JSON.stringify(input);
 }
 
-function readRetry(value: unknown): RetryPolicy {
+function readRetry(value: unknown): DurableRetryOptions {
   if (!isRecord(value)) throw new Error('A retry action has no retryOptions.');
   const first = value.firstRetryIntervalInMilliseconds;
   const max = value.maxNumberOfAttempts;
   if (typeof first !== 'number' || typeof max !== 'number') throw new Error('retryOptions lacks its interval or attempt count.');
   const optional = (key: string): number | undefined => (typeof value[key] === 'number' ? value[key] : undefined);
-  const policy: { -readonly [K in keyof RetryPolicy]: RetryPolicy[K] } = {
+  const policy: { -readonly [K in keyof DurableRetryOptions]: DurableRetryOptions[K] } = {
     firstRetryIntervalInMilliseconds: first,
     maxNumberOfAttempts: max,
   };
@@ -224,7 +225,7 @@ export function readActions(raw: unknown): OrchestratorAction[] {
  * The wait after failed attempt `attempt` (1-based), as the Durable extension computes it:
  * first interval × coefficient^(attempt-1), capped by the maximum interval.
  */
-export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
+export function retryDelayMs(policy: DurableRetryOptions, attempt: number): number {
   const coefficient = policy.backoffCoefficient ?? 1;
   const delay = policy.firstRetryIntervalInMilliseconds * Math.pow(coefficient, Math.max(0, attempt - 1));
   const cap = policy.maxRetryIntervalInMilliseconds;

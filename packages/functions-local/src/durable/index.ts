@@ -23,7 +23,7 @@ export { FileInstanceStore, isTerminal, MemoryInstanceStore, TERMINAL_STATUSES }
 export type { InstanceRecord, InstanceStore, PendingWork, RuntimeStatus } from './store';
 export { EventType, eventTypeName } from './history';
 export type { FriendlyHistoryEvent, HistoryEvent } from './history';
-export type { RetryPolicy } from './actions';
+export type { DurableRetryOptions } from './actions';
 export { createDurableHttpHandler, DURABLE_WEBHOOK_PATH, startDurableHttpServer } from './http-api';
 export type { DurableHttpHandler, DurableHttpHandlerOptions, DurableHttpServer, DurableHttpServerOptions } from './http-api';
 export { bindDurableClient, buildDurableClientBindingData, durableClientInputNames, INSTANCE_ID_PLACEHOLDER, managementPayload } from './client-binding';

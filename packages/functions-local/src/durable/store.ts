@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { RetryPolicy } from './actions';
+import type { DurableRetryOptions } from './actions';
 import type { CompletionEvent, HistoryEvent } from './history';
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Terminated' | 'Suspended';
@@ -20,7 +20,7 @@ export function isTerminal(status: RuntimeStatus): boolean {
 
 /** A retried call as the SDK's RetryableTask sees it: the attempt under way and the policy. */
 export interface RetryState {
-  readonly policy: RetryPolicy;
+  readonly policy: DurableRetryOptions;
   /** 1-based number of the attempt the owning work item runs (or, for a timer, just failed). */
   readonly attempt: number;
   /** What to run again: the work item of the first attempt, without its task id. */

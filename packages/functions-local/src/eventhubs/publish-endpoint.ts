@@ -1,5 +1,5 @@
 /**
- * `POST /local/eventhubs/{eventHubName}` (CONTRACT §4): publishes a JSON array of
+ * `POST /local/eventhubs/{eventHubName}` (docs/contract.md §4): publishes a JSON array of
  * `{ body, partitionKey?, properties? }` to an in-process hub and answers `202 { accepted }`.
  * Unknown hub: 404. A body that is not such an array: 400 problem+json naming each bad item.
  * The whole request is validated before anything is published, so a 400 publishes nothing.

@@ -1,7 +1,7 @@
 /**
  * A loopback stand-in for Azure Data Lake Storage Gen2: the subset of the dfs REST API and of the
  * blob API that `@azure/storage-file-datalake` uses for file systems, paths, append/flush, listing,
- * reads and deletes. Azurite has no dfs API (see NOTES.md), so local runs and tests use this.
+ * reads and deletes. Azurite has no dfs API (docs/notes.md), so local runs and tests use this.
  *
  * With an IP-style URL (`http://127.0.0.1:port/<account>`) the SDK sends its blob-API and dfs-API
  * calls to the same base URL, so requests are told apart by their query (`restype=container` is

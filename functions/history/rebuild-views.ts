@@ -1,7 +1,7 @@
 /**
  * `POST /api/ops/rebuild-views` (Deliveries.Admin): `{ from, to, deliveryId? }` starts the job
  * that replays the archived delivery events of the range into the event store and rebuilds the
- * status views they touch (rebuild-job.ts), and answers 202 with the job's Location. The job id
+ * status views they touch (rebuild-views-job.ts), and answers 202 with the job's Location. The job id
  * comes from the range: the same range asked again while its job runs answers with that job; once
  * it has finished, asking again starts it afresh. The range is bounded by RebuildMaxRangeDays.
  */
@@ -17,7 +17,7 @@ import { fromDomainError, jsonResponse } from '../http/problem';
 import type { RebuildRequest } from '../http/schemas';
 import { FUNCTIONS, ORCHESTRATIONS, ROUTES } from '../names';
 import { checkRebuildRequest } from './rebuild';
-import type { RebuildJobInput } from './rebuild-job';
+import type { RebuildJobInput } from './rebuild-views-job';
 
 const MAX_BODY_BYTES = 4 * 1024;
 
@@ -48,7 +48,7 @@ export const rebuildJobLocation = (jobId: string): string => `/api/${ROUTES.rebu
 /** HTTP 409 from the extension: an instance with that id exists and has not finished. */
 const isExists = (e: unknown): boolean => /\b409\b|already exists/i.test((e as Error).message ?? '');
 
-export async function rebuildViewsHttp(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function rebuildViews(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
     if (!isAdmin(caller)) return fromDomainError({ code: 'Forbidden', message: 'Rebuilding views is for Deliveries.Admin.' });
     const c = composition();
@@ -58,7 +58,7 @@ export async function rebuildViewsHttp(request: HttpRequest, context: Invocation
     const { from, to, deliveryId } = checked.value;
     const range = { from, to, ...(deliveryId !== undefined ? { deliveryId } : {}) };
     const jobId = rebuildJobId(range);
-    const input: RebuildJobInput = { range, retry: { attempts: c.config.saga.stepAttempts, firstRetryMs: c.config.saga.stepFirstRetryMs } };
+    const input: RebuildJobInput = { range, retry: c.config.saga.stepRetry };
     let started = true;
     try {
       await df.getClient(context).startNew(ORCHESTRATIONS.rebuildViewsJob, { instanceId: jobId, input });
@@ -77,5 +77,5 @@ app.http(FUNCTIONS.rebuildViews, {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: rebuildViewsHttp,
+  handler: rebuildViews,
 });

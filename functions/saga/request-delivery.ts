@@ -1,4 +1,4 @@
-/** `POST /api/deliveries`: request a delivery; starts its saga (CONTRACT §1). */
+/** `POST /api/deliveries`: request a delivery; starts its saga (docs/contract.md §1). */
 import { randomUUID } from 'node:crypto';
 import { app } from '@azure/functions';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
@@ -8,18 +8,18 @@ import { composition } from '../composition';
 import { withCaller } from '../http/edge';
 import { fromDomainError, jsonResponse } from '../http/problem';
 import { FUNCTIONS, ROUTES } from '../names';
-import { requestDelivery } from './intake';
+import * as intake from './intake';
 
-export async function handleRequestDelivery(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export async function requestDelivery(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
     const c = composition();
-    const result = await requestDelivery(await request.text(), caller, {
+    const result = await intake.requestDelivery(await request.text(), caller, {
       intakes: c.intakes(),
       sagas: new DurableSagas(df.getClient(context)),
       inFlight: () => c.inFlightSagas(),
       maxInFlight: c.config.saga.maxInFlight,
       sla: c.sagaSla,
-      retry: { attempts: c.config.saga.stepAttempts, firstRetryMs: c.config.saga.stepFirstRetryMs },
+      retry: c.config.saga.stepRetry,
       now: () => new Date(),
       newId: () => randomUUID(),
     });
@@ -40,5 +40,5 @@ app.http(FUNCTIONS.requestDelivery, {
   methods: ['POST'],
   authLevel: 'anonymous',
   extraInputs: [df.input.durableClient()],
-  handler: handleRequestDelivery,
+  handler: requestDelivery,
 });
