@@ -37,6 +37,8 @@ import type { ArchiveReader, DeliveryEventStore, StatusViewStore } from '../doma
 import { CosmosDeliveryEventStore } from './adapters/cosmos-event-store';
 import { CosmosStatusViewStore } from './adapters/cosmos-status-view-store';
 import type { HistoryDeps } from './history/project';
+import { startTracing } from './tracing/bootstrap';
+import type { Tracing } from './tracing/bootstrap';
 
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -68,9 +70,17 @@ export function cosmosClientFrom(settings: CosmosSettings, credential: () => Tok
 }
 
 export class Composition {
-  constructor(readonly config: AppConfig) {}
-
   readonly credential = lazy<TokenCredential>(() => new DefaultAzureCredential());
+
+  /**
+   * Started with the composition, not lazily: a trigger opens its span right after asking for
+   * the composition, and spans started before the exporters are attached would be lost.
+   */
+  readonly tracing: Tracing;
+
+  constructor(readonly config: AppConfig) {
+    this.tracing = startTracing(config.tracing, this.credential);
+  }
 
   readonly cosmos = lazy(() => cosmosClientFrom(this.config.cosmos, this.credential));
 

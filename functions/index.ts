@@ -13,6 +13,7 @@ import './history/rebuild-views-http';
 import './history/get-rebuild-job';
 import './history/rebuild-job';
 import './ops/openapi';
+import './ops/get-delivery-trace';
 import './saga/request-delivery-http';
 import './saga/cancel-delivery-http';
 import './saga/delivery-saga';

@@ -16,6 +16,8 @@ export interface SagaInput {
   readonly retry: RetrySettings;
   /** Rounds a compensation gets before the saga reports it stuck; the workflow's default when absent. */
   readonly compensationRounds?: number;
+  /** The intake request's W3C trace context, carried opaquely into every activity (tracing/activity-trace.ts). */
+  readonly traceparent?: string;
 }
 
 export interface RecoveryInput {
@@ -25,6 +27,8 @@ export interface RecoveryInput {
   readonly progress: SagaProgress;
   readonly retry: RetrySettings;
   readonly compensationRounds?: number;
+  /** The trace a recovery's activities join: the supervisor's run that started it. */
+  readonly traceparent?: string;
 }
 
 export type EmitInput = DeliveryEvent;

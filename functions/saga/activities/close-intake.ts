@@ -4,10 +4,11 @@ import * as df from 'durable-functions';
 import { composition } from '../../composition';
 import { ACTIVITIES } from '../../names';
 import type { CloseIntakeInput } from '../contracts';
+import { tracedActivity } from '../../tracing/activity-trace';
 
 df.app.activity(ACTIVITIES.closeIntake, {
-  handler: async (input: unknown, _context: InvocationContext): Promise<void> => {
-    const { deliveryId, outcome, failureCode } = input as CloseIntakeInput;
-    await composition().intakes().close(deliveryId, outcome, failureCode);
+  handler: (input: unknown, _context: InvocationContext): Promise<void> => {
+    const c = composition();
+    return tracedActivity<CloseIntakeInput, void>(ACTIVITIES.closeIntake, input, ({ deliveryId, outcome, failureCode }) => c.intakes().close(deliveryId, outcome, failureCode));
   },
 });

@@ -1,17 +1,27 @@
 /**
  * Activity EmitDeliveryEvent: publishes one delivery event to `delivery-events` with the
  * delivery id as partition key. The saga numbers the event and derives its id, so a retried
- * activity re-sends the same event, which the projector recognises.
+ * activity re-sends the same event, which the projector recognises. The delivery's trace context
+ * goes along as the Event Hubs application property `traceparent` (the envelope stays as the
+ * contract has it): the activity's own span, so the projector's work hangs under the send.
  */
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DeliveryEvent } from '../../../domain/delivery/events';
 import { composition } from '../../composition';
 import { ACTIVITIES, HUBS } from '../../names';
+import { tracedActivity } from '../../tracing/activity-trace';
+import { traceparentOf } from '../../tracing/spans';
 
 export async function emitDeliveryEvent(event: DeliveryEvent, context: InvocationContext): Promise<void> {
-  await composition().publisher().publish(HUBS.deliveryEvents, [{ body: event, partitionKey: event.deliveryId }]);
+  const traceparent = traceparentOf();
+  await composition().publisher().publish(HUBS.deliveryEvents, [{ body: event, partitionKey: event.deliveryId, ...(traceparent ? { properties: { traceparent } } : {}) }]);
   context.info(JSON.stringify({ event: 'delivery.event', deliveryId: event.deliveryId, type: event.type, sequence: event.sequence, eventId: event.eventId }));
 }
 
-df.app.activity(ACTIVITIES.emitDeliveryEvent, { handler: (input: unknown, context: InvocationContext) => emitDeliveryEvent(input as DeliveryEvent, context) });
+df.app.activity(ACTIVITIES.emitDeliveryEvent, {
+  handler: (input: unknown, context: InvocationContext) => {
+    composition();
+    return tracedActivity<DeliveryEvent, void>(ACTIVITIES.emitDeliveryEvent, input, (event) => emitDeliveryEvent(event, context));
+  },
+});
