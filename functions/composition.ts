@@ -191,12 +191,14 @@ export class Composition {
   /**
    * The archive views are rebuilt from. Undefined until the lake's file-system client is wired
    * here (adapters/archive-delivery-events.ts reads delivery events off a CaptureArchive); the
-   * rebuild endpoint answers 503 meanwhile, and tests substitute their own reader.
+   * rebuild endpoint answers 503 meanwhile, and tests substitute their own reader. `observe`
+   * wraps the Capture reader (the report's progress counts files through it).
    */
-  archiveReader(): ArchiveReader | undefined {
+  archiveReader(observe?: (capture: Pick<CaptureArchive, 'events'>) => Pick<CaptureArchive, 'events'>): ArchiveReader | undefined {
     const lake = this.config.lake;
     if (!lake) return undefined;
-    return new CaptureDeliveryArchive(new CaptureArchive(this.lakeFileSystem()), lake.captureNamespace, HUBS.deliveryEvents, (skipped) =>
+    const capture = new CaptureArchive(this.lakeFileSystem());
+    return new CaptureDeliveryArchive(observe ? observe(capture) : capture, lake.captureNamespace, HUBS.deliveryEvents, (skipped) =>
       console.warn(JSON.stringify({ event: 'rebuild.skipped', ...skipped })),
     );
   }

@@ -14,6 +14,7 @@ import './history/get-rebuild-job';
 import './history/rebuild-job';
 import './ops/openapi';
 import './ops/get-delivery-trace';
+import './ops/get-delivery-report';
 import './saga/request-delivery-http';
 import './saga/cancel-delivery-http';
 import './saga/delivery-saga';
