@@ -268,7 +268,7 @@ function readLake(r: Reader, eventHubsNamespace: string | undefined): { lake?: L
 }
 
 /** Spans stay in memory only under the local runtime, which serves them to the trace view. */
-export const LOCAL_SPAN_CAPACITY = 20_000;
+const LOCAL_SPAN_CAPACITY = 20_000;
 
 function readTracing(r: Reader): TracingSettings {
   const connectionString = r.raw('APPLICATIONINSIGHTS_CONNECTION_STRING');

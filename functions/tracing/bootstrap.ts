@@ -14,7 +14,7 @@
 import { trace } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import type { TokenCredential } from '@azure/identity';
-import { AzureMonitorTraceExporter } from '@azure/monitor-opentelemetry-exporter';
+import type * as AzureMonitorExporter from '@azure/monitor-opentelemetry-exporter';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
@@ -29,8 +29,6 @@ export interface TracingSettings {
 export interface Tracing {
   /** Present under the local runtime. */
   readonly spans?: SpanStore;
-  /** Exports what is buffered (before a process exits). */
-  flush(): Promise<void>;
 }
 
 /** Forwards every span to the processors of the current composition. */
@@ -76,10 +74,14 @@ export function startTracing(settings: TracingSettings, credential: () => TokenC
   const targets: SpanProcessor[] = [];
   if (spans) targets.push(spans);
   if (settings.azureMonitorConnectionString) {
+    // Loaded only where it is used: the exporter brings a large module graph (logs, metrics,
+    // protobuf) that would add seconds to every local start and test file.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { AzureMonitorTraceExporter } = require('@azure/monitor-opentelemetry-exporter') as typeof AzureMonitorExporter;
     targets.push(new BatchSpanProcessor(new AzureMonitorTraceExporter({ connectionString: settings.azureMonitorConnectionString, credential: credential() })));
   }
   const previous = f.targets;
   f.targets = targets;
   for (const p of previous) void p.shutdown().catch(() => undefined);
-  return { ...(spans ? { spans } : {}), flush: () => f.forceFlush() };
+  return spans ? { spans } : {};
 }
