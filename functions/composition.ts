@@ -36,6 +36,8 @@ import { CosmosDeliveryEventStore } from './adapters/cosmos-event-store';
 import { CosmosStatusViewStore } from './adapters/cosmos-status-view-store';
 import type { HistoryDeps } from './history/project';
 import type { DeadLetterSink, EventPublisher } from '../domain/shared/ports';
+import { startTracing } from './tracing/bootstrap';
+import type { Tracing } from './tracing/bootstrap';
 
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -67,9 +69,17 @@ export function cosmosClientFrom(settings: CosmosSettings, credential: () => Tok
 }
 
 export class Composition {
-  constructor(readonly config: AppConfig) {}
-
   readonly credential = lazy<TokenCredential>(() => new DefaultAzureCredential());
+
+  /**
+   * Started with the composition, not lazily: a trigger opens its span right after asking for
+   * the composition, and spans started before the exporters are attached would be lost.
+   */
+  readonly tracing: Tracing;
+
+  constructor(readonly config: AppConfig) {
+    this.tracing = startTracing(config.tracing, this.credential);
+  }
 
   readonly cosmos = lazy(() => cosmosClientFrom(this.config.cosmos, this.credential));
 
@@ -180,12 +190,14 @@ export class Composition {
   /**
    * The archive views are rebuilt from. Undefined until the lake's file-system client is wired
    * here (adapters/archive-delivery-events.ts reads delivery events off a CaptureArchive); the
-   * rebuild endpoint answers 503 meanwhile, and tests substitute their own reader.
+   * rebuild endpoint answers 503 meanwhile, and tests substitute their own reader. `observe`
+   * wraps the Capture reader (the report's progress counts files through it).
    */
-  archiveReader(): ArchiveReader | undefined {
+  archiveReader(observe?: (capture: Pick<CaptureArchive, 'events'>) => Pick<CaptureArchive, 'events'>): ArchiveReader | undefined {
     const lake = this.config.lake;
     if (!lake) return undefined;
-    return new CaptureDeliveryArchive(new CaptureArchive(this.lakeFileSystem()), lake.captureNamespace, HUBS.deliveryEvents, (skipped) =>
+    const capture = new CaptureArchive(this.lakeFileSystem());
+    return new CaptureDeliveryArchive(observe ? observe(capture) : capture, lake.captureNamespace, HUBS.deliveryEvents, (skipped) =>
       console.warn(JSON.stringify({ event: 'rebuild.skipped', ...skipped })),
     );
   }

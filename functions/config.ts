@@ -10,6 +10,7 @@
 import { STEP_MAX_RETRY_MS } from '../domain/delivery/saga';
 import type { RetryPolicy } from '../domain/shared/retry';
 import { COSMOS_DATABASE } from './resources';
+import type { TracingSettings } from './tracing/bootstrap';
 
 export interface CosmosSettings {
   readonly endpoint: string;
@@ -47,6 +48,8 @@ export interface AppConfig {
   readonly history: HistorySettings;
   /** Whether `x-ms-client-principal*` headers were set by the platform (and so may be believed). */
   readonly principalTrust: PrincipalTrust;
+  /** Where spans go (functions/tracing/bootstrap.ts). */
+  readonly tracing: TracingSettings;
 }
 
 /**
@@ -161,6 +164,7 @@ export const SETTINGS = {
   RebuildMaxRangeDays: { where: 'app', description: 'Longest time range one view rebuild job may cover, in days. Default: 31.' },
   WEBSITE_AUTH_ENABLED: { where: 'platform', description: 'Set by App Service to True when App Service Authentication is enabled for the app; only then are principal headers believed in Azure.' },
   WEBSITE_SITE_NAME: { where: 'platform', description: 'Set by App Service to the app name: the app runs in Azure.' },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: { where: 'app', description: 'Application Insights connection string: where the app exports its OpenTelemetry spans (Azure Monitor exporter, managed identity). Unset: no export.' },
   LocalRuntime: { where: 'emulator', description: 'true when the app runs under the local runtime (npm start), which alone sets principal headers locally. Never set in Azure.' },
 } as const satisfies Record<string, SettingSpec>;
 
@@ -265,6 +269,14 @@ function readLake(r: Reader, eventHubsNamespace: string | undefined): { lake?: L
   return { lake: { dfsServiceUri: uri, fileSystem: r.string('ArchiveLakeFileSystem', 'capture'), captureNamespace: captureNamespaceOf(eventHubsNamespace) } };
 }
 
+/** Spans stay in memory only under the local runtime, which serves them to the trace view. */
+const LOCAL_SPAN_CAPACITY = 20_000;
+
+function readTracing(r: Reader): TracingSettings {
+  const connectionString = r.raw('APPLICATIONINSIGHTS_CONNECTION_STRING');
+  return { memorySpans: r.raw('LocalRuntime') === 'true' ? LOCAL_SPAN_CAPACITY : 0, ...(connectionString ? { azureMonitorConnectionString: connectionString } : {}) };
+}
+
 /** Only the dead-letter storage settings, for tools that need nothing else. */
 export function parseDeadLetterStorage(env: Env): BlobSettings {
   const r = new Reader(env);
@@ -325,6 +337,7 @@ export function parseConfig(env: Env): AppConfig {
       rebuildMaxRangeMs: r.int('RebuildMaxRangeDays', 31, 1, 3660) * 86_400_000,
     },
     principalTrust: readPrincipalTrust(r),
+    tracing: readTracing(r),
     publishing: readPublishing(r, eventHubsNamespace),
     ...readLake(r, eventHubsNamespace),
     fleet: { droneFreshnessMs: r.int('DroneFreshnessMinutes', 10, 1, 10_080) * 60_000 },

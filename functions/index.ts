@@ -14,6 +14,8 @@ import './history/get-rebuild-job';
 import './history/rebuild-views-job';
 import './history/rebuild-views-slice';
 import './ops/open-api';
+import './ops/get-delivery-trace';
+import './ops/get-delivery-report';
 import './saga/request-delivery';
 import './saga/cancel-delivery';
 import './saga/delivery-saga';

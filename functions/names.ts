@@ -31,6 +31,8 @@ export const FUNCTIONS = {
   requestDelivery: 'requestDelivery',
   cancelDelivery: 'cancelDelivery',
   superviseSagas: 'superviseSagas',
+  getDeliveryTrace: 'getDeliveryTrace',
+  getDeliveryReport: 'getDeliveryReport',
 } as const;
 
 /** Orchestrations (the scheduler) and activities (the agents), by registered name. */
@@ -76,4 +78,6 @@ export const ROUTES = {
   rebuildJob: 'ops/rebuild-views/{jobId}',
   deliveries: 'deliveries',
   delivery: 'deliveries/{deliveryId}',
+  deliveryTrace: 'ops/deliveries/{deliveryId}/trace',
+  deliveryReport: 'ops/report',
 } as const;

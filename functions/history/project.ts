@@ -45,6 +45,8 @@ export interface HistoryDeps {
 export interface ProjectorDeps extends HistoryDeps {
   readonly deadLetters: DeadLetterSink;
   readonly now: () => Date;
+  /** Wraps one delivery's append and view write (the trigger opens its trace span there). */
+  readonly perDelivery?: (deliveryId: string, work: () => Promise<void>) => Promise<void>;
 }
 
 export type RefreshMode =
@@ -168,11 +170,14 @@ export async function projectBatch(bodies: readonly unknown[], origins: readonly
     waiting: 0,
   };
   await forEachBounded([...groups], deps.parallelism ?? 16, async ([deliveryId, events]) => {
-    await appendAll(events, deps, report);
-    const refreshed = await refreshView(deliveryId, deps, 'advance');
-    if (refreshed.outcome === 'written') report.viewsWritten += 1;
-    else report.viewsUnchanged += 1;
-    report.waiting += refreshed.waiting;
+    const project = async (): Promise<void> => {
+      await appendAll(events, deps, report);
+      const refreshed = await refreshView(deliveryId, deps, 'advance');
+      if (refreshed.outcome === 'written') report.viewsWritten += 1;
+      else report.viewsUnchanged += 1;
+      report.waiting += refreshed.waiting;
+    };
+    await (deps.perDelivery ? deps.perDelivery(deliveryId, project) : project());
   });
   return report;
 }

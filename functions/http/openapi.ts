@@ -21,6 +21,7 @@ import {
   RebuildJobSchema,
   RebuildRequestSchema,
 } from './schemas';
+import { DeliveryReportSchema, DeliveryTraceSchema } from './ops-read-schemas';
 
 type Json = Record<string, unknown>;
 
@@ -199,6 +200,49 @@ export function buildOpenApiDocument(): Json {
           },
         },
       },
+      [path(ROUTES.deliveryTrace)]: {
+        get: {
+          operationId: 'getDeliveryTrace',
+          summary: `A delivery's trace, for a waterfall (${ROLE_ADMIN})`,
+          description:
+            'The OpenTelemetry spans of one delivery, from its intake request through the saga activities to the projector writes, as far as the app keeps them. ' +
+            'Only the local runtime keeps spans (the most recent ones, in memory); in Azure the spans are exported to Application Insights, which serves traces, and this route answers 501.',
+          parameters: [idParameter('deliveryId', 'The delivery.')],
+          responses: {
+            200: { description: 'The spans, by start time.', content: json(ref('DeliveryTrace')) },
+            400: respRef('BadRequest'),
+            401: respRef('Unauthorized'),
+            403: problem(`The caller is not ${ROLE_ADMIN}.`),
+            404: problem('No span of the delivery is kept (unknown, or older than the spans kept).'),
+            501: problem('The app keeps no spans here: they are in Application Insights (the detail says how to find them).'),
+          },
+        },
+      },
+      [path(ROUTES.deliveryReport)]: {
+        get: {
+          operationId: 'getDeliveryReport',
+          summary: `The delivery report of a range, from the archive (${ROLE_ADMIN})`,
+          description:
+            'On-time rate, request-to-delivered percentiles, failures by reason, compensations per step and deliveries per hour by outcome, for the deliveries requested in [from, to), read from the Capture archive. ' +
+            'On time: delivered at or before the request deadline, or, without one, the drop-off ETA announced at scheduling. The range may span at most RebuildMaxRangeDays here; `npm run report` reads longer ones. ' +
+            'JSON, or the chart as SVG with `format=svg` or `Accept: image/svg+xml`.',
+          parameters: [
+            { name: 'from', in: 'query', required: true, description: 'Inclusive start (ISO-8601 UTC).', schema: { type: 'string' } },
+            { name: 'to', in: 'query', required: true, description: 'Exclusive end (ISO-8601 UTC).', schema: { type: 'string' } },
+            { name: 'format', in: 'query', required: false, description: 'json (default) or svg.', schema: { type: 'string', enum: ['json', 'svg'] } },
+          ],
+          responses: {
+            200: {
+              description: 'The report, or its chart.',
+              content: { ...json(ref('DeliveryReport')), 'image/svg+xml': { schema: { type: 'string', description: 'Deliveries per hour by outcome.' } } },
+            },
+            400: respRef('BadRequest'),
+            401: respRef('Unauthorized'),
+            403: problem(`The caller is not ${ROLE_ADMIN}.`),
+            503: problem('No archive is configured, or it is unavailable.'),
+          },
+        },
+      },
     },
     components: {
       schemas: {
@@ -212,6 +256,8 @@ export function buildOpenApiDocument(): Json {
         RebuildRequest: jsonSchemaOf(RebuildRequestSchema),
         RebuildJobAccepted: jsonSchemaOf(RebuildJobAcceptedSchema),
         RebuildJob: jsonSchemaOf(RebuildJobSchema),
+        DeliveryTrace: jsonSchemaOf(DeliveryTraceSchema),
+        DeliveryReport: jsonSchemaOf(DeliveryReportSchema),
       },
       responses: {
         BadRequest: problem('The request is not valid (bad id, body or JSON); `errors` names each field.'),

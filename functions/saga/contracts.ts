@@ -17,6 +17,8 @@ export interface SagaInput {
   readonly retry: RetryPolicy;
   /** Rounds a compensation gets before the saga reports it stuck; the workflow's default when absent. */
   readonly compensationRounds?: number;
+  /** The intake request's W3C trace context, carried opaquely into every activity (tracing/activity-trace.ts). */
+  readonly traceparent?: string;
 }
 
 export interface RecoveryInput {
@@ -26,6 +28,8 @@ export interface RecoveryInput {
   readonly progress: SagaProgress;
   readonly retry: RetryPolicy;
   readonly compensationRounds?: number;
+  /** The trace a recovery's activities join: the supervisor's run that started it. */
+  readonly traceparent?: string;
 }
 
 export type {

@@ -25,7 +25,7 @@ export function* deliverySaga(context: OrchestrationContext): Generator<Task, Sa
     completeBy: completeBy(context.df.currentUtcDateTime, input.request, input.sla).toISOString(),
     ...(input.compensationRounds !== undefined ? { compensationRounds: input.compensationRounds } : {}),
   });
-  return yield* runSaga(context, state, (at) => ({ type: 'SagaStarted', at }));
+  return yield* runSaga(context, state, (at) => ({ type: 'SagaStarted', at }), input.traceparent);
 }
 
 df.app.orchestration(ORCHESTRATIONS.deliverySaga, deliverySaga);

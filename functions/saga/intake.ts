@@ -23,6 +23,8 @@ export interface IntakeDeps {
   readonly retry: RetryPolicy;
   readonly now: () => Date;
   readonly newId: () => string;
+  /** The intake request's trace context, handed to the saga so one delivery is one trace. */
+  readonly traceparent?: string;
 }
 
 export interface Accepted {
@@ -89,7 +91,7 @@ async function repeat(
 
 /** A start that fails gives the in-flight slot back; the caller's retry of the same request reopens it. */
 async function startSaga(deliveryId: string, request: SagaInput['request'], deps: IntakeDeps): Promise<void> {
-  const input: SagaInput = { deliveryId, correlationId: deliveryId, request, sla: deps.sla, retry: deps.retry };
+  const input: SagaInput = { deliveryId, correlationId: deliveryId, request, sla: deps.sla, retry: deps.retry, ...(deps.traceparent ? { traceparent: deps.traceparent } : {}) };
   try {
     await deps.sagas.start(ORCHESTRATIONS.deliverySaga, deliveryId, input);
   } catch (e) {

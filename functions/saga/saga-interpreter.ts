@@ -25,6 +25,7 @@ import type { MilestoneName } from '../../domain/telemetry/milestones';
 import { assertNever } from '../../domain/shared/errors';
 import { ACTIVITIES, SAGA_EVENTS } from '../names';
 import { durableRetryOptions } from '../resilience/durable-retry';
+import { withTraceparent } from '../tracing/activity-trace';
 
 const AGENT_ACTIVITY: Record<AgentCall, string> = {
   CreatePackage: ACTIVITIES.createPackage,
@@ -60,8 +61,11 @@ interface Waiting {
 
 const FORWARD: ReadonlySet<string> = new Set<ForwardStep>(['CreatePackage', 'AssignDrone', 'ScheduleDelivery']);
 
-/** Runs the workflow from `state`, starting with `first`, to its Complete command. */
-export function* runSaga(context: OrchestrationContext, initial: SagaState, first: (at: string) => SagaMessage): Generator<Task, SagaResult, unknown> {
+/**
+ * Runs the workflow from `state`, starting with `first`, to its Complete command. `traceparent`
+ * (the intake's trace context) is added to every activity input; the interpreter opens no span.
+ */
+export function* runSaga(context: OrchestrationContext, initial: SagaState, first: (at: string) => SagaMessage, traceparent?: string): Generator<Task, SagaResult, unknown> {
   const now = (): string => context.df.currentUtcDateTime.toISOString();
   let state = initial;
   const waiting: Waiting[] = [];
@@ -71,7 +75,7 @@ export function* runSaga(context: OrchestrationContext, initial: SagaState, firs
 
   const retry = durableRetryOptions(initial.retry);
   const call = (activity: string, input: unknown, done: (result: unknown, at: string) => SagaMessage, failed: (error: string, at: string) => SagaMessage): void => {
-    const task = context.df.callActivityWithRetry(activity, retry, input);
+    const task = context.df.callActivityWithRetry(activity, retry, withTraceparent(input, traceparent));
     waiting.push({ task, kind: 'work', raced: false, toMessage: (t, at) => (t.isFaulted ? failed(messageOf(t.result), at) : done(t.result, at)) });
   };
 

@@ -4,10 +4,11 @@ import * as df from 'durable-functions';
 import { composition } from '../../composition';
 import { ACTIVITIES } from '../../names';
 import type { CloseIntakeInput } from '../contracts';
+import { tracedActivity } from '../../tracing/activity-trace';
 
-export async function closeIntake(input: unknown, _context: InvocationContext): Promise<void> {
-  const { deliveryId, outcome, failureCode } = input as CloseIntakeInput;
-  await composition().intakes().close(deliveryId, outcome, failureCode);
+export async function closeIntake(input: unknown, context: InvocationContext): Promise<void> {
+  const c = composition();
+  return tracedActivity<CloseIntakeInput, void>(context.functionName, input, ({ deliveryId, outcome, failureCode }) => c.intakes().close(deliveryId, outcome, failureCode));
 }
 
 df.app.activity(ACTIVITIES.closeIntake, { handler: closeIntake });
