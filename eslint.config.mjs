@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.ci/**', 'coverage/**', '.data/**', 'bench/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.ci/**', 'coverage/**', '.data/**', 'bench/**', 'console/dist/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

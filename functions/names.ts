@@ -31,6 +31,13 @@ export const FUNCTIONS = {
   requestDelivery: 'requestDelivery',
   cancelDelivery: 'cancelDelivery',
   superviseSagas: 'superviseSagas',
+  opsListDrones: 'opsListDrones',
+  opsListDeliveries: 'opsListDeliveries',
+  opsDeliveryTimeline: 'opsDeliveryTimeline',
+  opsListDeadLetters: 'opsListDeadLetters',
+  opsReplayDeadLetter: 'opsReplayDeadLetter',
+  opsSupervisorAlerts: 'opsSupervisorAlerts',
+  opsHubLag: 'opsHubLag',
 } as const;
 
 /** Orchestrations (the scheduler) and activities (the agents), by registered name. */
@@ -76,4 +83,12 @@ export const ROUTES = {
   rebuildJob: 'ops/rebuild-views/{jobId}',
   deliveries: 'deliveries',
   delivery: 'deliveries/{deliveryId}',
+  /** The operations console's admin reads (and dead-letter replay), all under ops/. */
+  opsDrones: 'ops/drones',
+  opsDeliveries: 'ops/deliveries',
+  opsDeliveryTimeline: 'ops/deliveries/{deliveryId}/timeline',
+  opsDeadLetters: 'ops/dead-letters',
+  opsReplayDeadLetter: 'ops/dead-letters/replay',
+  opsSupervisorAlerts: 'ops/supervisor-alerts',
+  opsHubLag: 'ops/hub-lag',
 } as const;

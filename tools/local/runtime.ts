@@ -45,6 +45,7 @@ import { EventHubNamespace, eventHubOutputHook, eventHubsPublishRoute, startEven
 import type { EventHub, EventHubTriggerDispatcher } from './eventhubs';
 import { readHostOptions } from './host-options';
 import { HttpHost } from './http-host';
+import type { StaticSite } from './static-site';
 import type { LocalRoute } from './http-host';
 import { consoleLogger, createInvocationContext, describeError } from './invocation';
 import type { AfterInvocation, LocalLogger } from './invocation';
@@ -56,6 +57,9 @@ import { AZURITE_ACCOUNT, AZURITE_KEY, freePort } from './standins';
 import { isAlive, startAzuriteProcess } from './azurite-process';
 import type { AzuriteHandle } from './standins';
 import { TimerScheduler } from './timers';
+
+/** The operations console (console/, built by `npm run build:console` into console/dist). */
+export const CONSOLE_PATH = '/console';
 
 export const DEFAULT_DATA_DIR = '.data';
 export const DEFAULT_CAPTURE_WINDOW_MS = 10_000;
@@ -120,6 +124,8 @@ export interface LocalRuntimeOptions {
   readonly verbose?: boolean;
   /** Print no line per invocation. */
   readonly quiet?: boolean;
+  /** Static sites the HTTP host serves; default the operations console's build (`/console` ← `<repo>/console/dist`). */
+  readonly staticSites?: readonly StaticSite[];
 }
 
 export interface LocalRuntimeEndpoints {
@@ -539,6 +545,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       logger: appLogger,
       afterInvocation,
       routes: [eventHubsPublishRoute(namespace), statusRoute(namespace, () => dispatchers, () => late.engine)],
+      staticSites: options.staticSites ?? [{ prefix: CONSOLE_PATH, dir: path.join(root, 'console', 'dist'), buildHint: 'npm run build:console' }],
       rawHandlers: [
         async () => {
           await ready;
@@ -639,5 +646,6 @@ export function describeRuntime(functions: readonly RegisteredFunction[], baseUr
   lines.push(`  publish: [POST] ${baseUrl}/local/eventhubs/{eventHubName}`);
   lines.push(`  status: [GET] ${baseUrl}/local/status`);
   lines.push(`  durable: ${baseUrl}${DURABLE_WEBHOOK_PATH}instances`);
+  lines.push(`  console: ${baseUrl}${CONSOLE_PATH}/`);
   return lines;
 }
