@@ -25,7 +25,12 @@ export class LocalRuntimeHubPositions implements HubPositions {
   constructor(private readonly baseUrl: string) {}
 
   async read(): Promise<HubLagReport> {
-    const res = await fetch(new URL('/local/status', this.baseUrl), { signal: AbortSignal.timeout(5000) });
+    let res: Response;
+    try {
+      res = await fetch(new URL('/local/status', this.baseUrl), { signal: AbortSignal.timeout(5000) });
+    } catch (e) {
+      return { available: false, reason: `The local runtime's status endpoint did not answer (${(e as Error).message}).` };
+    }
     if (!res.ok) return { available: false, reason: `The local runtime's status endpoint answered ${res.status}.` };
     const status = (await res.json()) as LocalStatus;
     const consumers: ConsumerLag[] = [];

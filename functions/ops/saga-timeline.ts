@@ -56,7 +56,8 @@ export function sagaTimeline(instanceId: string, history: readonly unknown[]): T
   let previousFailed = false;
 
   const call = (name: string, at: string, input: unknown): TimelineEntry => {
-    const attempt = (attempts.get(name) ?? 0) + 1;
+    // A call is a retry only when the last call of the same activity failed; calling it again after a success is a new call.
+    const attempt = failedLast.has(name) ? (attempts.get(name) ?? 1) + 1 : 1;
     attempts.set(name, attempt);
     const detail = name === ACTIVITIES.emitDeliveryEvent ? emitted(input) : failedLast.has(name) ? 'retry' : undefined;
     return { instanceId, kind: activityKind(name), name, at, outcome: 'open', attempt, ...(detail ? { detail } : {}) };

@@ -123,7 +123,7 @@ export const view: ViewDef = {
                       <td>${d.droneId}${d.stale ? html`<span class="badge stale">stale</span>` : ''}</td>
                       <td>${d.status}</td>
                       <td><span class="bar"><i style="width:${Math.max(0, Math.min(100, d.batteryPct))}%;background:${d.stale ? STALE : batteryColour(d.batteryPct)}"></i></span> ${d.batteryPct.toFixed(0)}%</td>
-                      <td>${d.deliveryId ? html`<a href="#/deliveries/${encodeURIComponent(d.deliveryId)}">${d.deliveryId}</a>` : '—'}</td>
+                      <td class="ellipsis" title=${d.deliveryId ?? ''}>${d.deliveryId ? html`<a href="#/deliveries/${encodeURIComponent(d.deliveryId)}">${d.deliveryId}</a>` : '—'}</td>
                       <td class="muted">${ago(d.reportedAt)}</td>
                     </tr>`,
                   )}
