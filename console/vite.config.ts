@@ -10,7 +10,8 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export default defineConfig({
   root,
   base: './',
-  publicDir: false,
+  // console/public holds staticwebapp.config.json, the Azure static site's routes and sign-in.
+  publicDir: 'public',
   build: {
     outDir: 'dist',
     emptyOutDir: true,
