@@ -3,7 +3,7 @@
  * stand-ins: only Deliveries.Admin gets in (401 without identity, 403 for everyone else, before
  * any read); the fleet with freshness; deliveries with counts per stage, the stage filter,
  * late and stuck marks; conditional GET (ETag → 304); dead letters with their metadata and
- * body, and a replay that publishes once however often it is asked.
+ * body, and a replay that publishes once however often it is asked; the supervisor's findings.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { callHttp, invocationContext, loadFunctionApp } from '../../support/app';
@@ -19,6 +19,9 @@ import { Composition } from '../../../functions/composition';
 import type { EventPublisher, OutgoingEvent } from '../../../functions/adapters/event-publishers';
 import { BlobDeadLetterSink, deadLetterBlobName } from '../../../functions/adapters/blob-dead-letters';
 import type { DeadLetter } from '../../../domain/telemetry/ports';
+import type { Sagas, SagaStatus } from '../../../functions/adapters/durable-sagas';
+import { supervisorDeps } from '../../../functions/saga/supervisor';
+import { supervisorFindings } from '../../../functions/ops/ops-queries';
 
 class RecordingPublisher implements EventPublisher {
   readonly sent: { hub: string; events: readonly OutgoingEvent[] }[] = [];
@@ -201,5 +204,45 @@ describe('GET /api/ops/hub-lag', () => {
     const res = await get(FUNCTIONS.opsHubLag, ROUTES.opsHubLag);
     expect(res.status).toBe(200);
     expect(res.json()).toMatchObject({ available: false, reason: expect.stringMatching(/did not answer/) });
+  });
+});
+
+describe('supervisor findings', () => {
+  /** The saga port over a fixed set of instances: the supervisor's inputs, without a durable engine. */
+  class FixedSagas implements Sagas {
+    constructor(private readonly all: SagaStatus[]) {}
+    async status(id: string) {
+      return this.all.find((s) => s.instanceId === id);
+    }
+    async start(): Promise<'started' | 'exists'> {
+      throw new Error('findings must not start anything');
+    }
+    async signal(): Promise<'delivered' | 'gone'> {
+      throw new Error('findings must not signal anything');
+    }
+    async list(query: { runtimeStatus: SagaStatus['runtimeStatus'][] }) {
+      return this.all.filter((s) => query.runtimeStatus.includes(s.runtimeStatus));
+    }
+    async resume(): Promise<void> {
+      throw new Error('findings must not resume anything');
+    }
+  }
+
+  it("are the supervisor's verdicts on unfinished sagas, computed and not acted on, beside the compensations it gave up on", async () => {
+    const now = Date.now();
+    const sagas = new FixedSagas([
+      { instanceId: `suspended-${suffix}`, name: 'deliverySaga', runtimeStatus: 'Suspended', createdAt: new Date(now - 60_000), lastUpdatedAt: new Date(now - 60_000) },
+      { instanceId: `pending-${suffix}`, name: 'deliverySaga', runtimeStatus: 'Pending', createdAt: new Date(now - 3_600_000), lastUpdatedAt: new Date(now - 3_600_000) },
+      { instanceId: `fine-${suffix}`, name: 'deliverySaga', runtimeStatus: 'Pending', createdAt: new Date(now - 1000), lastUpdatedAt: new Date(now - 1000) },
+      { instanceId: `job-${suffix}`, name: 'rebuildViewsJob', runtimeStatus: 'Suspended', createdAt: new Date(now - 60_000), lastUpdatedAt: new Date(now - 60_000) },
+    ]);
+    const supervisor = supervisorDeps(comp, sagas, () => new Date(), () => undefined);
+    const { findings, stuckCompensations } = await supervisorFindings(sagas, supervisor, comp.opsDeps());
+    expect(findings.map((f) => [f.deliveryId, f.action])).toEqual([
+      [`suspended-${suffix}`, 'resume'],
+      [`pending-${suffix}`, 'alert'],
+    ]);
+    expect(findings[1]?.reason).toMatch(/pending since/);
+    expect(stuckCompensations).toEqual([]);
   });
 });
