@@ -6,6 +6,9 @@
  * source hub with the contract's partition key. If publishing fails the claim is undone. The
  * metadata names are those `npm run deadletter -- replay` uses, so a record replayed by either
  * is not sent again by the other.
+ *
+ * A record's body never changes (it is written once, If-None-Match: *), so bodies are kept by
+ * blob name once read: a console polling the list downloads only records it has not seen.
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { decodeDeliveryEvent } from '../../domain/delivery/schema';
@@ -35,7 +38,11 @@ const statusOf = (e: unknown): number | undefined => {
   return typeof s === 'number' ? s : undefined;
 };
 
+const MAX_CACHED = 5000;
+
 export class BlobDeadLetterArchive implements DeadLetterArchive {
+  readonly #bodies = new Map<string, DeadLetter>();
+
   constructor(
     private readonly container: ContainerClient,
     private readonly publisher: () => EventPublisher,
@@ -94,9 +101,14 @@ export class BlobDeadLetterArchive implements DeadLetterArchive {
   }
 
   async #read(name: string): Promise<DeadLetter | undefined> {
+    const cached = this.#bodies.get(name);
+    if (cached) return cached;
     try {
       const buf = await this.container.getBlockBlobClient(name).downloadToBuffer();
-      return JSON.parse(buf.toString('utf8')) as DeadLetter;
+      const letter = JSON.parse(buf.toString('utf8')) as DeadLetter;
+      if (this.#bodies.size >= MAX_CACHED) this.#bodies.clear();
+      this.#bodies.set(name, letter);
+      return letter;
     } catch (e) {
       if (statusOf(e) === 404 || e instanceof SyntaxError) return undefined;
       throw e;

@@ -175,7 +175,9 @@ describe('the operations console', () => {
     expect(raised).toEqual(expect.arrayContaining(['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted']));
     expect(entries.filter((e) => e.startsWith('compensation:'))).toEqual([]);
     expect(await page.locator('[data-testid="timeline-axis"] [data-testid="axis-event"]').count()).toBe(types.length);
-    // A finished delivery's timeline no longer changes: the poller gets 304s, not bodies.
+    // Once its saga has completed, the timeline no longer changes: the poller gets 304s, not bodies.
+    const sagaStatus = page.locator(`[data-testid="saga-status"][data-instance="${DELIVERED}"]`);
+    await until('the saga completed on the page', async () => ((await sagaStatus.textContent()) === 'Completed' ? true : undefined), 30_000);
     const notModified = Number(await page.evaluate('window.__consoleStats.notModified'));
     await page.waitForTimeout(2500);
     expect(Number(await page.evaluate('window.__consoleStats.notModified'))).toBeGreaterThan(notModified);

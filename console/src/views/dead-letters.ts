@@ -1,7 +1,7 @@
 /**
  * Dead letters: each record's reason, field errors, Event Hubs metadata and raw body, with a
  * replay button for an admin (POST /api/ops/dead-letters/replay, idempotent: a second replay
- * reports the first). Polls GET /api/ops/dead-letters.
+ * reports the first). Polls GET /api/ops/dead-letters every five seconds.
  */
 import { html } from 'lit-html';
 import { poll, postJson } from '../api';
@@ -9,6 +9,9 @@ import type { PollState } from '../api';
 import type { DeadLetter, DeadLetters, ReplayResult } from '../api-types';
 import { ago } from '../format';
 import type { ViewDef } from '../view';
+
+/** Dead letters arrive rarely and the list reads many records: every five seconds is live enough. */
+const DEAD_LETTER_POLL_MS = 5000;
 
 function body(d: DeadLetter): string {
   if (d.bodyEncoding === 'base64') return `(base64) ${d.body}`;
@@ -29,7 +32,7 @@ export const view: ViewDef = {
     let reason = '';
     const results = new Map<string, string>();
     const busy = new Set<string>();
-    const poller = poll<DeadLetters>(() => `ops/dead-letters${reason ? `?reason=${encodeURIComponent(reason)}` : ''}`, (s) => ((state = s), ctx.update()));
+    const poller = poll<DeadLetters>(() => `ops/dead-letters${reason ? `?reason=${encodeURIComponent(reason)}` : ''}`, (s) => ((state = s), ctx.update()), DEAD_LETTER_POLL_MS);
     const replay = async (id: string): Promise<void> => {
       busy.add(id);
       ctx.update();

@@ -88,11 +88,14 @@ function streamItem(e: StreamEvent) {
   return html`<li data-testid="stream-event" data-type=${e.type} value=${e.sequence}><span class="t">${time(e.occurredAt)}</span><span class=${cls}>${e.type}</span></li>`;
 }
 
-function historyItem(e: TimelineEntry) {
+const TERMINAL = new Set(['Completed', 'Failed', 'Terminated']);
+
+/** `done`: the orchestration has ended, so a span still open was abandoned (a timer that lost its race), not pending. */
+function historyItem(e: TimelineEntry, done: boolean) {
   return html`<li data-testid="history-entry" data-kind=${e.kind} data-name=${e.name} data-outcome=${e.outcome ?? ''}>
     <span class="t">${time(e.at)}</span><span class="kind-${e.kind}">${e.kind === 'compensation' ? 'compensation ' : ''}${e.name}</span>
     ${e.attempt && e.attempt > 1 ? html`<span class="badge late">attempt ${e.attempt}</span>` : ''}
-    ${e.outcome === 'failed' ? html`<span class="badge failed">failed</span>` : e.outcome === 'open' ? html`<span class="badge">open</span>` : ''}
+    ${e.outcome === 'failed' ? html`<span class="badge failed">failed</span>` : e.outcome === 'open' ? html`<span class="badge">${done ? 'not fired' : 'open'}</span>` : ''}
     ${e.detail ? html`<span class="muted"> ${e.detail}</span>` : ''}
     ${e.endedAt ? html`<span class="muted"> · ${duration(Date.parse(e.endedAt) - Date.parse(e.at))}</span>` : ''}
   </li>`;
@@ -125,8 +128,8 @@ export const view: ViewDef = {
             </section>
             <section class="panel">
               ${t.sagas.map(
-                (s) => html`<h2>Durable history · ${s.instanceId} <span class="muted">${s.runtimeStatus}</span></h2>
-                  <ol class="stream" data-testid="durable-history" data-instance=${s.instanceId}>${s.entries.map(historyItem)}</ol>`,
+                (s) => html`<h2>Durable history · ${s.instanceId} <span class="muted" data-testid="saga-status" data-instance=${s.instanceId}>${s.runtimeStatus}</span></h2>
+                  <ol class="stream" data-testid="durable-history" data-instance=${s.instanceId}>${s.entries.map((e) => historyItem(e, TERMINAL.has(s.runtimeStatus)))}</ol>`,
               )}
               ${t.sagas.length === 0 ? html`<p class="muted">No orchestration with this id.</p>` : ''}
             </section>
