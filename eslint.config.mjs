@@ -14,7 +14,7 @@ const APP_ROOM_PATTERNS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-tools/**', 'packages/*/dist/**', 'node_modules/**', '.ci/**', 'coverage/**', '.data/**', 'bench/**'] },
+  { ignores: ['dist/**', 'dist-tools/**', 'packages/*/dist/**', 'node_modules/**', '.ci/**', 'coverage/**', '.data/**', 'bench/**', 'console/dist/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -38,6 +38,10 @@ import type { HistoryDeps } from './history/project';
 import type { DeadLetterSink, EventPublisher } from '../domain/shared/ports';
 import { startTracing } from './tracing/bootstrap';
 import type { Tracing } from './tracing/bootstrap';
+import { CosmosFleetListing, CosmosStatusViewListing } from './adapters/cosmos-ops-listings';
+import { BlobDeadLetterArchive } from './adapters/blob-dead-letter-archive';
+import { AZURE_HUB_LAG_UNAVAILABLE, LocalRuntimeHubPositions, UnavailableHubPositions } from './adapters/hub-positions';
+import type { OpsDeps } from './ops/ops-queries';
 
 function lazy<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -186,6 +190,22 @@ export class Composition {
       statusViewTtlSeconds: this.config.history.statusViewTtlDays * 86_400,
     };
   }
+
+  // ── Operations console: list reads, dead-letter replay, hub positions ────────────────
+  readonly opsDeps = lazy<OpsDeps>(() => {
+    const s = this.config.saga;
+    const p = this.config.publishing;
+    return {
+      fleet: new CosmosFleetListing(this.container(COSMOS_CONTAINERS.drones)),
+      views: new CosmosStatusViewListing(this.container(COSMOS_CONTAINERS.deliveryStatus)),
+      deadLetters: new BlobDeadLetterArchive(this.deadLetterContainer(), this.publisher),
+      hubs: p.kind === 'localRuntime' ? new LocalRuntimeHubPositions(p.endpoint) : new UnavailableHubPositions(AZURE_HUB_LAG_UNAVAILABLE),
+      intakes: this.intakes(),
+      sla: { assignmentSlaMs: s.assignmentSlaMs, pickupSlaMs: s.pickupSlaMs, deliverySlaMs: s.deliverySlaMs, supervisorGraceMs: s.supervisorGraceMs },
+      droneFreshnessMs: this.config.fleet.droneFreshnessMs,
+      now: () => new Date(),
+    };
+  });
 
   /**
    * The archive views are rebuilt from. Undefined until the lake's file-system client is wired

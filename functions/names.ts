@@ -33,6 +33,13 @@ export const FUNCTIONS = {
   superviseSagas: 'superviseSagas',
   getDeliveryTrace: 'getDeliveryTrace',
   getDeliveryReport: 'getDeliveryReport',
+  opsListDrones: 'opsListDrones',
+  opsListDeliveries: 'opsListDeliveries',
+  opsDeliveryTimeline: 'opsDeliveryTimeline',
+  opsListDeadLetters: 'opsListDeadLetters',
+  opsReplayDeadLetter: 'opsReplayDeadLetter',
+  opsSupervisorAlerts: 'opsSupervisorAlerts',
+  opsHubLag: 'opsHubLag',
 } as const;
 
 /** Orchestrations (the scheduler) and activities (the agents), by registered name. */
@@ -80,4 +87,12 @@ export const ROUTES = {
   delivery: 'deliveries/{deliveryId}',
   deliveryTrace: 'ops/deliveries/{deliveryId}/trace',
   deliveryReport: 'ops/report',
+  /** The operations console's admin reads (and dead-letter replay), all under ops/. */
+  opsDrones: 'ops/drones',
+  opsDeliveries: 'ops/deliveries',
+  opsDeliveryTimeline: 'ops/deliveries/{deliveryId}/timeline',
+  opsDeadLetters: 'ops/dead-letters',
+  opsReplayDeadLetter: 'ops/dead-letters/replay',
+  opsSupervisorAlerts: 'ops/supervisor-alerts',
+  opsHubLag: 'ops/hub-lag',
 } as const;

@@ -141,6 +141,12 @@ param createLocalConsumerGroups bool = profile == 'dev'
 @description('Optional. Log Analytics retention in days. Default: 30 (dev), 90 (prod).')
 param logRetentionDays int = profile == 'prod' ? 90 : 30
 
+@description('Optional. Deploy the operations console (console/) as a Static Web App linked to the function app.')
+param enableConsole bool = true
+
+@description('Optional. Region of the console\'s Static Web App (the service runs in westus2, centralus, eastus2, westeurope and eastasia).')
+param consoleLocation string = 'westeurope'
+
 @description('Optional. Extra tags for every resource.')
 param tags object = {}
 
@@ -342,6 +348,20 @@ module app 'modules/app.bicep' = {
   }
 }
 
+module console 'modules/console.bicep' = if (enableConsole) {
+  name: 'console-${resourceToken}'
+  scope: resourceGroup(rgName)
+  params: {
+    name: 'stapp-${resourceToken}'
+    location: consoleLocation
+    tags: allTags
+    backendResourceId: app.outputs.resourceId
+    backendLocation: location
+    authClientId: authClientId
+    authTenantId: authTenantId
+  }
+}
+
 // ── Outputs (azd writes them into .azure/<env>/.env; infra/hooks/postprovision.mjs reads them) ─
 
 @description('Tenant the resources live in.')
@@ -424,3 +444,6 @@ output AUTH_AUDIENCE string = 'api://${authClientId}'
 
 @description('How many role assignments the role table granted in this profile.')
 output ROLE_ASSIGNMENT_COUNT int = rbac.outputs.assignmentCount
+
+@description('The operations console (empty when enableConsole is false).')
+output CONSOLE_URL string = enableConsole ? 'https://${console!.outputs.defaultHostname}/' : ''

@@ -10,6 +10,7 @@ import { DeliveryStatusViewSchema } from '../../domain/delivery/status';
 import { ROLE_ADMIN, ROLE_READER } from '../../domain/shared/caller';
 import { ID_PATTERN } from '../../domain/shared/ids';
 import { ROUTES } from '../names';
+import { opsPaths, opsSchemas } from './openapi-ops';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 import {
   DeliveryAcceptedSchema,
@@ -243,6 +244,7 @@ export function buildOpenApiDocument(): Json {
           },
         },
       },
+      ...opsPaths(),
     },
     components: {
       schemas: {
@@ -258,6 +260,7 @@ export function buildOpenApiDocument(): Json {
         RebuildJob: jsonSchemaOf(RebuildJobSchema),
         DeliveryTrace: jsonSchemaOf(DeliveryTraceSchema),
         DeliveryReport: jsonSchemaOf(DeliveryReportSchema),
+        ...opsSchemas(),
       },
       responses: {
         BadRequest: problem('The request is not valid (bad id, body or JSON); `errors` names each field.'),

@@ -71,10 +71,10 @@ describe('local modules (infra/modules)', () => {
     }
   });
 
-  it('split main.bicep into monitoring, network, data, messaging, app and one rbac', () => {
+  it('split main.bicep into monitoring, network, data, messaging, app, console and one rbac', () => {
     const main = readBicep(path.join(INFRA, 'main.bicep'));
     expect(modules(main).filter((m) => m.source.startsWith('modules/')).map((m) => m.source).sort()).toEqual(
-      ['modules/app.bicep', 'modules/data.bicep', 'modules/messaging.bicep', 'modules/monitoring.bicep', 'modules/network.bicep', 'modules/rbac.bicep'],
+      ['modules/app.bicep', 'modules/console.bicep', 'modules/data.bicep', 'modules/messaging.bicep', 'modules/monitoring.bicep', 'modules/network.bicep', 'modules/rbac.bicep'],
     );
     expect(modules(main).filter((m) => m.source.startsWith('br/public:')).map((m) => /avm\/res\/([\w/-]+):/.exec(m.source)?.[1]).sort()).toEqual(
       ['managed-identity/user-assigned-identity', 'managed-identity/user-assigned-identity', 'resources/resource-group'],

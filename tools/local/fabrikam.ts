@@ -21,6 +21,9 @@ export type { EventToPublish } from '@fabrikam/functions-local';
 export { DEFAULT_CAPTURE_WINDOW_MS, DEFAULT_DATA_DIR, RUNTIME_INFO_FILE } from '@fabrikam/functions-local';
 
 /** The repository root: the nearest directory above this module holding package.json and host.json. */
+/** The operations console (console/, built by `npm run build:console` into console/dist). */
+export const CONSOLE_PATH = '/console';
+
 export function repoRoot(from = __dirname): string {
   let dir = from;
   for (;;) {
@@ -77,6 +80,7 @@ export function fabrikamProfile(root = repoRoot()): LocalAppProfile {
     problem: problemResponse,
     entry: path.join(root, 'dist', 'functions', 'index.js'),
     hostJson: path.join(root, 'host.json'),
+    staticSites: [{ prefix: CONSOLE_PATH, dir: path.join(root, 'console', 'dist'), buildHint: 'npm run build:console' }],
   };
 }
 

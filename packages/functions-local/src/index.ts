@@ -28,6 +28,7 @@ export { HttpHost } from './http/host';
 export type { HttpHostOptions, LocalRequest, LocalResponse, LocalRoute } from './http/host';
 export { plainPrincipalHeaders, plainProblem } from './http/options';
 export type { FieldProblem, Principal, PrincipalHeaders, ProblemResponder } from './http/options';
+export type { StaticSite } from './http/static-site';
 export { CaptureWriter } from './lake/capture-writer';
 export type { CaptureInput, CapturedFile } from './lake/capture-writer';
 export { startLakeServer } from './lake/server';

@@ -7,6 +7,7 @@
  */
 import type { EventHubDecl } from '../eventhubs/hub';
 import type { PrincipalHeaders, ProblemResponder } from '../http/options';
+import type { StaticSite } from '../http/static-site';
 import type { BlobContainerSpec, CosmosContainerSpec } from './provision';
 
 /** Where the stand-ins listen, for `LocalAppProfile.standInSettings`. */
@@ -51,4 +52,6 @@ export interface LocalAppProfile {
   /** The app's compiled entry module, when `LocalRuntimeOptions.app` names none. */
   readonly entry: string;
   readonly hostJson: string;
+  /** Static files the HTTP host serves beside the functions (an app's web front end), if any. */
+  readonly staticSites?: readonly StaticSite[];
 }

@@ -9,6 +9,7 @@ import type { FunctionRegistry, RegisteredFunction } from '../core/functions-cor
 import { bindDurableClient, DURABLE_WEBHOOK_PATH, durableClientInputNames } from '../durable';
 import type { DurableClientBindingData } from '../durable';
 import { describeError } from './invocation';
+import type { StaticSite } from '../http/static-site';
 
 function isInvocationContext(value: unknown): value is InvocationContext {
   return typeof value === 'object' && value !== null && 'invocationId' in value && 'extraInputs' in value && 'options' in value;
@@ -97,7 +98,7 @@ export function durableHostOptions(hostJsonPath: string): { maxConcurrentActivit
 }
 
 /** The banner's list: HTTP routes, then every other function by trigger, then the runtime's own endpoints. */
-export function describeRuntime(functions: readonly RegisteredFunction[], baseUrl: string, routePrefix: string): string[] {
+export function describeRuntime(functions: readonly RegisteredFunction[], baseUrl: string, routePrefix: string, staticSites: readonly StaticSite[] = []): string[] {
   const lines: string[] = [];
   const prefix = routePrefix === '' ? '' : `/${routePrefix}`;
   for (const fn of functions.filter((f) => f.trigger.type.toLowerCase() === 'httptrigger')) {
@@ -118,5 +119,6 @@ export function describeRuntime(functions: readonly RegisteredFunction[], baseUr
   lines.push(`  publish: [POST] ${baseUrl}/local/eventhubs/{eventHubName}`);
   lines.push(`  status: [GET] ${baseUrl}/local/status`);
   lines.push(`  durable: ${baseUrl}${DURABLE_WEBHOOK_PATH}instances`);
+  for (const site of staticSites) lines.push(`  site: ${baseUrl}${site.prefix}/`);
   return lines;
 }

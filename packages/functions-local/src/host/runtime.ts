@@ -217,6 +217,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       logger: appLogger,
       afterInvocation,
       routes: [eventHubsPublishRoute(namespace, profile.problem), statusRoute(namespace, () => dispatchers, () => late.engine)],
+      staticSites: profile.staticSites ?? [],
       rawHandlers: [
         async () => {
           await ready;
@@ -289,7 +290,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       namespace,
       engine,
       cosmosReplayed: cosmos.replayed,
-      describe: () => describeRuntime(functions, baseUrl, hostOptions.routePrefix),
+      describe: () => describeRuntime(functions, baseUrl, hostOptions.routePrefix, profile.staticSites ?? []),
       stop: () => (stopping ??= services.stopAll()),
     };
   } catch (e) {

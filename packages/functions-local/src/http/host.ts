@@ -29,6 +29,8 @@ import { consoleLogger, createInvocationContext, describeError } from '../host/i
 import type { AfterInvocation, LocalLogger } from '../host/invocation';
 import { comparePrecedence, compileRouteTemplate, splitPath } from './route-template';
 import type { RouteTemplate } from './route-template';
+import { staticSiteHandler } from './static-site';
+import type { StaticSite } from './static-site';
 
 export const DEFAULT_HTTP_PORT = 7071;
 /** The Functions host's own request size limit (100 MB). */
@@ -80,6 +82,8 @@ export interface HttpHostOptions {
   readonly routes?: readonly LocalRoute[];
   /** Tried in order before routing. */
   readonly rawHandlers?: readonly RawHandler[];
+  /** Static files under a path prefix (the operations console), served after the raw handlers. */
+  readonly staticSites?: readonly StaticSite[];
   readonly logger?: LocalLogger;
   readonly afterInvocation?: AfterInvocation;
 }
@@ -117,6 +121,7 @@ export class HttpHost {
   readonly #server: http.Server;
   readonly #hostnames: ReadonlySet<string>;
   readonly #problem: ProblemResponder;
+  readonly #rawHandlers: readonly RawHandler[];
   #url: string | undefined;
 
   constructor(options: HttpHostOptions) {
@@ -124,6 +129,7 @@ export class HttpHost {
     this.#problem = options.problem ?? plainProblem;
     this.#logger = options.logger ?? consoleLogger;
     this.#hostnames = allowedHostnames(options.hostname ?? '127.0.0.1');
+    this.#rawHandlers = [...(options.rawHandlers ?? []), ...(options.staticSites ?? []).map(staticSiteHandler)];
     const prefix = (options.routePrefix ?? 'api').replace(/^\/+|\/+$/g, '');
     checkRoutePrefix(prefix);
     for (const fn of options.functions) {
@@ -185,7 +191,7 @@ export class HttpHost {
       return;
     }
     try {
-      for (const raw of this.#options.rawHandlers ?? []) {
+      for (const raw of this.#rawHandlers) {
         if (await raw(req, res)) return;
       }
       response = await this.#respond(req);
