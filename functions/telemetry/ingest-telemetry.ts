@@ -26,7 +26,7 @@ export async function ingestTelemetry(messages: unknown, context: InvocationCont
     now,
     run: (bodies, origins) =>
       ingestBatch(bodies, origins, {
-        store: c.droneStore(),
+        store: c.ingestionDroneStore(),
         deadLetters: c.deadLetters(),
         milestones: c.milestones(context),
         breaker: c.ingestionBreaker(),
