@@ -17,6 +17,8 @@ export interface DeliveryEventStore {
   append(event: DeliveryEvent): Promise<AppendOutcome>;
   /** Every stored event of the delivery in ascending sequence (gaps possible while events are in flight). */
   readStream(deliveryId: string): Promise<DeliveryEvent[]>;
+  /** Whether the (deliveryId, sequence) slot is taken: one point read, whatever the stream's length. */
+  has(deliveryId: string, sequence: number): Promise<boolean>;
 }
 
 export interface VersionedStatusView {
