@@ -17,11 +17,18 @@ export interface SagaStatus {
   readonly progress?: SagaProgress;
 }
 
+export interface SagaQuery {
+  readonly runtimeStatus: RuntimeStatus[];
+  readonly createdFrom?: Date;
+  readonly createdTo?: Date;
+}
+
 export interface Sagas {
   status(instanceId: string): Promise<SagaStatus | undefined>;
   start(orchestration: string, instanceId: string, input: unknown): Promise<'started' | 'exists'>;
   signal(instanceId: string, event: string, data: unknown): Promise<'delivered' | 'gone'>;
-  list(query: { runtimeStatus: RuntimeStatus[]; createdFrom?: Date }): Promise<SagaStatus[]>;
+  /** Instances in these states created in [createdFrom, createdTo]; the client follows the API's continuation tokens page by page. */
+  list(query: SagaQuery): Promise<SagaStatus[]>;
   resume(instanceId: string, reason: string): Promise<void>;
 }
 
@@ -72,10 +79,11 @@ export class DurableSagas implements Sagas {
     }
   }
 
-  async list(query: { runtimeStatus: RuntimeStatus[]; createdFrom?: Date }): Promise<SagaStatus[]> {
+  async list(query: SagaQuery): Promise<SagaStatus[]> {
     const found = await this.client.getStatusBy({
       runtimeStatus: query.runtimeStatus as never[],
       ...(query.createdFrom ? { createdTimeFrom: query.createdFrom } : {}),
+      ...(query.createdTo ? { createdTimeTo: query.createdTo } : {}),
     });
     return found.map(toStatus);
   }
