@@ -114,7 +114,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     }
 
     const count = opts.quick ? 5 : 40;
-    const rounds = opts.quick ? 1 : 5;
+    const rounds = opts.quick ? 1 : 3;
     const happyRates: number[] = [];
     const noopRates: number[] = [];
     let happyActions: number[] = [];
@@ -125,7 +125,30 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       const activitiesPerSaga = Math.round(median(h.actions));
       noopRates.push(count / (await runNoop(count, activitiesPerSaga, `n${r}`)));
     }
-    rows.push({ metric: 'saga: sagas/s through the engine (happy path)', ours: median(happyRates), baseline: median(noopRates), ratio: median(happyRates) / median(noopRates), target: 'info', unit: 'sagas/s vs no-op orchestration with as many activities' });
+    const sagaRatio = median(happyRates) / median(noopRates);
+    rows.push({
+      metric: 'saga: sagas/s through the engine (happy path)',
+      ours: median(happyRates),
+      baseline: median(noopRates),
+      ratio: sagaRatio,
+      target: '>= 0.25',
+      unit: 'sagas/s vs no-op orchestration with as many activities',
+      note: `${sagaRatio >= 0.25 ? 'target met' : 'target missed (reported as measured): the engine itself was not changed in this round (it is being split); each happy saga makes ~16 activity and timer round trips, most of them Cosmos DB point operations through the SDK on the stand-in, on the same 2 cores'}; ${count} sagas at once, median of ${rounds}`,
+    });
+
+    // Scale: the same happy path with 10 and with 500 deliveries in flight at once.
+    const [few, many] = opts.quick ? [5, 20] : [10, 500];
+    const fewRate = few / (await runHappy(few, 'scale-few')).seconds;
+    const manyRate = many / (await runHappy(many, 'scale-many')).seconds;
+    rows.push({
+      metric: `scale: saga throughput at ${many} vs ${few} concurrent deliveries`,
+      ours: manyRate,
+      baseline: fewRate,
+      ratio: manyRate / fewRate,
+      target: 'info',
+      unit: 'sagas/s (happy path, one run each)',
+      note: 'measured on the current engine (maxConcurrentActivities 10), agents on the Cosmos DB stand-in',
+    });
 
     // Compensation path: ScheduleDelivery fails permanently, retries are exhausted on the virtual clock.
     failing.add(ACTIVITIES.scheduleDelivery);
