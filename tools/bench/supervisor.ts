@@ -2,7 +2,8 @@
  * The supervisor's run at 1,000 and 10,000 sagas in flight, through the real Durable client
  * against the local engine's HTTP API (paged by 100 with continuation tokens). The in-flight
  * sagas report progress as the delivery saga does and were created over the last hour; 2% are
- * older than the quiet window (so they are listed and examined) but not yet due. Also the old
+ * older than the quiet window, so the run lists them (and passes them over: the bench's stand-in
+ * orchestration is not the delivery saga, which cannot be registered twice). Also the old
  * first step alone at 10,000, one listing of every unfinished saga, as the baseline of what a
  * run used to cost before it read anything per saga.
  */
@@ -42,7 +43,7 @@ const noIntakes = {
   listStuck: async () => [],
 } as unknown as IntakeRecords;
 
-async function runAt(inFlight: number, runs: number): Promise<{ runMs: number; listingMs: number; examined: number }> {
+async function runAt(inFlight: number, runs: number): Promise<{ runMs: number; listingMs: number }> {
   const now = Date.UTC(2026, 10, 22, 12);
   const clock = new VirtualClock(now - 3 * 60 * MIN);
   const engine = await DurableEngine.create({ clock });
@@ -71,16 +72,15 @@ async function runAt(inFlight: number, runs: number): Promise<{ runMs: number; l
       log: () => undefined,
     };
     const times: number[] = [];
-    let examined = 0;
     for (let r = 0; r < runs; r++) {
       const t = performance.now();
-      examined = (await superviseOnce(deps)).examined;
+      await superviseOnce(deps);
       times.push(performance.now() - t);
     }
     const t = performance.now();
     await client.getStatusBy({ runtimeStatus: ['Pending', 'Running', 'Failed', 'Terminated', 'Suspended'] as never[], createdTimeFrom: new Date(now - 30 * 86_400_000) });
     const listingMs = performance.now() - t;
-    return { runMs: median(times), listingMs, examined };
+    return { runMs: median(times), listingMs };
   } finally {
     await server.close();
     await engine.close();
