@@ -79,7 +79,7 @@ export async function benchHistory(opts: { quick: boolean }): Promise<Row[]> {
 
     // Flatness: the same number of events as streams of 10 and of 100, each batch carrying the
     // next 10 events of 10 deliveries, so only the length of the stored streams differs.
-    const total = opts.quick ? 200 : 2000;
+    const total = opts.quick ? 200 : 1000;
     const perStream = async (length: number): Promise<number> => {
       const deliveries = total / length;
       const streams = Array.from({ length: deliveries }, (_, i) => longStream(`flat${length}-r${round}-${i}`, i, length));
