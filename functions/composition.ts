@@ -110,6 +110,15 @@ export class Composition {
 
   readonly droneStore = lazy<DroneStateStore>(() => new CosmosDroneStateStore(this.container(COSMOS_CONTAINERS.drones)));
 
+  /**
+   * Ingestion's own store: reads answered from this instance's last writes (bounded LRU), so a
+   * drone costs one conditional write per batch in steady state. Not for status queries, which
+   * must see other instances' writes.
+   */
+  readonly ingestionDroneStore = lazy<DroneStateStore>(
+    () => new CosmosDroneStateStore(this.container(COSMOS_CONTAINERS.drones), { cachedReads: true }),
+  );
+
   readonly deadLetters = lazy<DeadLetterSink>(() => new BlobDeadLetterSink(this.deadLetterContainer()));
 
   get ingestionRetry(): RetryPolicy {

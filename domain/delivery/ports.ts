@@ -25,6 +25,8 @@ export interface DeliveryEventStore {
   append(event: DeliveryEvent): Promise<AppendOutcome>;
   /** Every stored event of the delivery in ascending sequence (gaps possible while events are in flight). */
   readStream(deliveryId: string): Promise<DeliveryEvent[]>;
+  /** Whether the (deliveryId, sequence) slot is taken: one point read, whatever the stream's length. */
+  has(deliveryId: string, sequence: number): Promise<boolean>;
 }
 
 export interface VersionedStatusView {
@@ -155,10 +157,17 @@ export interface SagaStatus {
   readonly progress?: SagaProgress;
 }
 
+export interface SagaQuery {
+  readonly runtimeStatus: RuntimeStatus[];
+  readonly createdFrom?: Date;
+  readonly createdTo?: Date;
+}
+
 export interface Sagas {
   status(instanceId: string): Promise<SagaStatus | undefined>;
   start(orchestration: string, instanceId: string, input: unknown): Promise<'started' | 'exists'>;
   signal(instanceId: string, event: string, data: unknown): Promise<'delivered' | 'gone'>;
-  list(query: { runtimeStatus: RuntimeStatus[]; createdFrom?: Date }): Promise<SagaStatus[]>;
+  /** Instances in these states created in [createdFrom, createdTo]; an adapter follows the API's continuation tokens page by page. */
+  list(query: SagaQuery): Promise<SagaStatus[]>;
   resume(instanceId: string, reason: string): Promise<void>;
 }

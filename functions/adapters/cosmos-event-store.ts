@@ -46,6 +46,11 @@ export class CosmosDeliveryEventStore implements DeliveryEventStore {
     return sameEvent(existing, eventFromDocument(doc)) ? { outcome: 'duplicate' } : { outcome: 'conflict', existing };
   }
 
+  async has(deliveryId: string, sequence: number): Promise<boolean> {
+    const res = await this.container.item(eventDocumentId(deliveryId, sequence), deliveryId).read();
+    return res.resource !== undefined && res.statusCode !== 404;
+  }
+
   async readStream(deliveryId: string): Promise<DeliveryEvent[]> {
     // One partition, one query. The stand-in parses a plain ORDER BY (not OFFSET/LIMIT); the
     // sort in code keeps the promise even where ORDER BY is unavailable.

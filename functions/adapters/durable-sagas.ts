@@ -7,7 +7,7 @@
  */
 import type { DurableClient } from 'durable-functions';
 import type { SagaProgress } from '../../domain/delivery/saga';
-import type { Sagas, SagaStatus } from '../../domain/delivery/ports';
+import type { SagaQuery, Sagas, SagaStatus } from '../../domain/delivery/ports';
 import { RUNTIME_STATUSES } from '../../domain/delivery/supervisor';
 import type { RuntimeStatus } from '../../domain/delivery/supervisor';
 
@@ -56,10 +56,11 @@ export class DurableSagas implements Sagas {
     }
   }
 
-  async list(query: { runtimeStatus: RuntimeStatus[]; createdFrom?: Date }): Promise<SagaStatus[]> {
+  async list(query: SagaQuery): Promise<SagaStatus[]> {
     const found = await this.client.getStatusBy({
       runtimeStatus: query.runtimeStatus as never[],
       ...(query.createdFrom ? { createdTimeFrom: query.createdFrom } : {}),
+      ...(query.createdTo ? { createdTimeTo: query.createdTo } : {}),
     });
     return found.map(toStatus);
   }

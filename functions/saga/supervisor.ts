@@ -3,6 +3,12 @@
  * ask the pure verdict what to do with each, and do it. Every action is safe to repeat, so
  * two supervisors running at once do no harm: a cancel raised twice is handled once, a
  * recovery started twice is refused the second time, a resume of a running saga is a no-op.
+ *
+ * Its cost follows the sagas that may need it, not the sagas in flight: running sagas are asked
+ * for only once they are old enough to be past their complete-by (`runningQuietMs` plus grace
+ * after their request, which is at most INTAKE_START_GRACE_MS before their creation), pending
+ * ones once they could have waited too long, and the intake and recovery behind a saga are read
+ * only when its verdict depends on them.
  */
 import { superviseSaga } from '../../domain/delivery/supervisor';
 import type { SupervisorPolicy, Verdict } from '../../domain/delivery/supervisor';
@@ -21,6 +27,8 @@ export interface SupervisorDeps {
   readonly retry: RetryPolicy;
   /** How far back to look for unfinished sagas. */
   readonly lookbackMs: number;
+  /** The earliest a saga's complete-by can fall after its request (assignment SLA plus the longer of pickup and delivery). */
+  readonly runningQuietMs: number;
   readonly log: (entry: Record<string, unknown>) => void;
 }
 
@@ -39,6 +47,7 @@ export function supervisorDeps(
     policy: { graceMs: saga.supervisorGraceMs, escalateAfterMs: 15 * 60_000, pendingTooLongMs: 15 * 60_000 },
     retry: saga.stepRetry,
     lookbackMs: 30 * 86_400_000,
+    runningQuietMs: saga.assignmentSlaMs + Math.max(saga.pickupSlaMs, saga.deliverySlaMs),
     log,
   };
 }
@@ -55,15 +64,23 @@ export const INTAKE_START_GRACE_MS = 5 * 60_000;
 export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorReport> {
   const now = deps.now();
   const report = { examined: 0, none: 0, requestCompensation: 0, recover: 0, resume: 0, alert: 0, intakesClosed: 0 };
-  const candidates = await deps.sagas.list({
-    runtimeStatus: ['Pending', 'Running', 'Failed', 'Terminated', 'Suspended'],
-    createdFrom: new Date(now.getTime() - deps.lookbackMs),
-  });
+  const ago = (ms: number): Date => new Date(now.getTime() - ms);
+  const createdFrom = ago(deps.lookbackMs);
+  const candidates = [
+    // A saga starts within INTAKE_START_GRACE_MS of its request (else its intake is closed as
+    // never started), so one created later than this cannot be past its complete-by yet.
+    ...(await deps.sagas.list({ runtimeStatus: ['Running'], createdFrom, createdTo: ago(Math.max(0, deps.runningQuietMs + deps.policy.graceMs - INTAKE_START_GRACE_MS)) })),
+    ...(await deps.sagas.list({ runtimeStatus: ['Pending'], createdFrom, createdTo: ago(deps.policy.pendingTooLongMs) })),
+    ...(await deps.sagas.list({ runtimeStatus: ['Failed', 'Terminated', 'Suspended'], createdFrom })),
+  ];
   for (const saga of candidates) {
     if (saga.name && saga.name !== ORCHESTRATIONS.deliverySaga) continue;
     report.examined++;
-    const intake = await deps.intakes.get(saga.instanceId);
-    const recovery = await deps.sagas.status(recoveryInstanceId(saga.instanceId));
+    const dead = saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated' || saga.runtimeStatus === 'Unknown';
+    const overdue = saga.runtimeStatus === 'Running' && saga.progress !== undefined && now.getTime() > Date.parse(saga.progress.completeBy) + deps.policy.graceMs;
+    // Only a dead saga's verdict reads its recovery and intake, and only an overdue one's its intake.
+    const intake = (dead && !saga.progress?.finished) || overdue ? await deps.intakes.get(saga.instanceId) : undefined;
+    const recovery = dead && !saga.progress?.finished ? await deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined;
     const verdict = superviseSaga(
       {
         instanceId: saga.instanceId,

@@ -34,7 +34,7 @@ async function ingest(messages: unknown, context: InvocationContext, c: Composit
     now,
     run: (bodies, origins) =>
       ingestBatch(bodies, origins, {
-        store: c.droneStore(),
+        store: c.ingestionDroneStore(),
         deadLetters: c.deadLetters(),
         milestones: c.milestones(context),
         breaker: c.ingestionBreaker(),

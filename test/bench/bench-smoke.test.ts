@@ -29,7 +29,7 @@ interface Results {
 const EXPECTED = [
   'ingest handler CPU, batch 100',
   'ingest handler CPU, batch 1000',
-  'Cosmos writes per batch',
+  'Cosmos requests per batch',
   'request units per event',
   'validator:',
   'status inquiry: HTTP GET',
@@ -45,6 +45,11 @@ const EXPECTED = [
   'load levelling: drain rate',
   'load levelling: peak lag',
   'load levelling: drain time',
+  'scale: ingestion drain at',
+  'scale: projector events/s at 100 vs 10',
+  'scale: supervisor run at',
+  'supervisor run vs listing',
+  'scale: saga throughput at',
 ];
 
 let dir: string;

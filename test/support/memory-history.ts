@@ -24,6 +24,10 @@ export class MemoryEventStore implements DeliveryEventStore {
     return stableStringify(existing) === stableStringify(roundTrip(event)) ? { outcome: 'duplicate' } : { outcome: 'conflict', existing };
   }
 
+  async has(deliveryId: string, sequence: number): Promise<boolean> {
+    return this.slots.has(`${deliveryId}:${sequence}`);
+  }
+
   async readStream(deliveryId: string): Promise<DeliveryEvent[]> {
     return [...this.slots.values()].filter((e) => e.deliveryId === deliveryId).sort((a, b) => a.sequence - b.sequence).map(roundTrip);
   }

@@ -38,3 +38,14 @@ export function deliveryEvents(prefix: string, deliveries: number): DeliveryEven
   for (let step = 0; step < 8; step++) for (const s of streams) if (s[step]) out.push(s[step] as DeliveryEvent);
   return out;
 }
+
+/** One delivery of `length` events: requested, then position reports in transit (a long-running stream). */
+export function longStream(deliveryId: string, i: number, length: number): DeliveryEvent[] {
+  const droneId = `drone-${i % 50}`;
+  const events: DeliveryEvent[] = [happyStream(deliveryId, i)[0] as DeliveryEvent];
+  for (let s = 2; s <= length; s++) {
+    const position = { lat: 47.61 + s / 10_000, lon: -122.33, altitudeM: 80 };
+    events.push(deliveryEvent('DeliveryInTransit', deliveryId, s, at(i, s), deliveryId, { droneId, position, reportedAt: at(i, s) }));
+  }
+  return events;
+}

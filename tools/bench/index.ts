@@ -27,6 +27,7 @@ import { benchIngest } from './ingest';
 import { benchLoadLevelling } from './load-levelling';
 import { benchSaga } from './saga';
 import { benchStatus } from './status';
+import { benchSupervisor } from './supervisor';
 
 export interface BenchHeader {
   readonly date: string;
@@ -63,7 +64,7 @@ export function parseArgs(argv: readonly string[]): Args {
 }
 
 /** Table order: the rows 1-7. */
-const ORDER = ['ingest handler', 'Cosmos writes', 'request units', 'validator', 'validateTelemetry', 'status inquiry', 'saga:', 'projector', 'capture', 'load levelling'];
+const ORDER = ['ingest handler', 'Cosmos requests', 'request units', 'validator', 'validateTelemetry', 'load levelling', 'status inquiry', 'saga:', 'projector', 'supervisor', 'capture', 'scale:'];
 const rank = (r: Row): number => {
   const i = ORDER.findIndex((p) => r.metric.startsWith(p));
   return i < 0 ? ORDER.length : i;
@@ -121,6 +122,7 @@ async function main(args: Args): Promise<void> {
     await phase('ingestion, validator, Cosmos writes', () => benchIngest(opts));
     await phase('Capture format', () => benchCapture(opts));
     await phase('projector', () => benchHistory(opts));
+    await phase('supervisor', () => benchSupervisor(opts));
 
     const registry = benchApp();
     resetComposition();

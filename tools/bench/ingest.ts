@@ -13,10 +13,12 @@ import { Composition } from '../../functions/composition';
 import { parseConfig } from '../../functions/config';
 import { CircuitBreaker } from '../../functions/resilience/circuit-breaker';
 import { ingestBatch } from '../../functions/telemetry/ingest';
+import { forEachBounded } from '../../functions/resilience/retry';
 import { COSMOS_CONTAINERS } from '../../functions/resources';
 import { CosmosDroneStateStore } from '../../functions/adapters/cosmos-drone-store';
 import { TelemetrySchema, validateTelemetry } from '../../domain/telemetry/schema';
 import type { Telemetry } from '../../domain/telemetry/schema';
+import { stateFromTelemetry } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
 import type { DroneStateStore, VersionedDroneState } from '../../domain/telemetry/ports';
 import { provisionCosmos } from '../local/fabrikam';
@@ -127,12 +129,21 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
     let writes = 0;
     let reads = 0;
     let charge = 0;
-    const store = new CosmosDroneStateStore(comp.container(COSMOS_CONTAINERS.drones), (kind, rc) => {
-      if (kind === 'write') writes++;
-      else reads++;
-      charge += rc;
+    // Ingestion's own store, as the composition builds it: reads from its LRU of last writes.
+    const store = new CosmosDroneStateStore(comp.container(COSMOS_CONTAINERS.drones), {
+      cachedReads: true,
+      onRequest: (kind, rc) => {
+        if (kind === 'write') writes++;
+        else reads++;
+        charge += rc;
+      },
     });
     const batches = opts.quick ? 2 : 10;
+    // A first batch meets every drone cold (one read each); the figures are for the steady state after it.
+    await ingestBatch(bodies(100, 20, 0), noOrigins(100), deps(store));
+    writes = 0;
+    reads = 0;
+    charge = 0;
     let distinct = 0;
     let events = 0;
     for (let i = 0; i < batches; i++) {
@@ -142,22 +153,71 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
       await ingestBatch(batch, noOrigins(batch.length), deps(store));
     }
     const docBytes = 420;
+    const requests = reads + writes;
     const modelled = (writes * 5 * Math.max(1, docBytes / 1024) + reads * 1) / events;
-    rows.push({ metric: 'Cosmos writes per batch / distinct drones', ours: writes / batches, baseline: distinct / batches, ratio: writes / distinct, target: '1.0', unit: 'writes per batch' });
+    rows.push({
+      metric: 'Cosmos requests per batch / distinct drones (steady state)',
+      ours: requests / batches,
+      baseline: distinct / batches,
+      ratio: requests / distinct,
+      target: '<= 1.1',
+      unit: 'requests per batch (reads + writes)',
+      note: `${reads} reads and ${writes} conditional writes over ${batches} batches of 100 events from 20 drones, after one warm-up batch; before the instance-local ETag cache every drone cost a read and a write (2.0)`,
+    });
     const perEventNaive = 5 * Math.max(1, docBytes / 1024) + 1;
+    const ruTarget = 0.7;
     rows.push({
       metric: 'request units per event (modelled)',
       ours: modelled,
-      baseline: perEventNaive,
-      ratio: modelled / perEventNaive,
-      target: '< 1 (coalescing)',
-      unit: 'RU/event vs one read+write per event',
-      note: `the stand-in's request charge (${(charge / Math.max(1, reads + writes)).toFixed(2)} per operation) is not Cosmos DB's pricing, so RU are modelled from Cosmos DB's published figures: ~1 RU per point read, ~5 RU per write of a document up to 1 KB (ours: ~${docBytes} bytes)`,
+      baseline: ruTarget,
+      ratio: modelled / ruTarget,
+      target: '<= 1 (0.7 RU/event)',
+      unit: 'RU/event vs the 0.7 RU/event target',
+      note: `${modelled <= ruTarget ? 'target met' : `target missed: one ~5 RU write per drone per batch is the floor of a design that keeps one document per drone, and this workload has 5 events per drone per batch, so ${modelled.toFixed(2)} RU/event; 0.7 needs 7+ events per drone per batch or a cheaper write (a narrower indexing policy)`}; was 1.2 with a read per drone; one read + write per event would be ${perEventNaive} RU/event. The stand-in's request charge (${(charge / Math.max(1, requests)).toFixed(2)} per operation) is not Cosmos DB's pricing, so RU are modelled from Cosmos DB's published figures: ~1 RU per point read, ~5 RU per write of a document up to 1 KB (ours: ~${docBytes} bytes)`,
     });
+    rows.push(...(await drainCurve(comp, opts, deps)));
   } finally {
     await cosmos.stop();
   }
   return rows;
+}
+
+/**
+ * Ingestion drain rate through the real adapter on the stand-in at 100 and at 10,000 drones: the
+ * same events in batches of 100, each drone warmed once first (steady state). With more drones
+ * than events per batch, coalescing has less to merge, so the slope says what fleet size costs.
+ */
+async function drainCurve(
+  comp: Composition,
+  opts: BenchOptions,
+  deps: (store: DroneStateStore) => Parameters<typeof ingestBatch>[2],
+): Promise<Row[]> {
+  const fleets = opts.quick ? [20, 200] : [100, 10_000];
+  const total = opts.quick ? 400 : 5_000;
+  const rate = async (fleet: number): Promise<number> => {
+    const store = new CosmosDroneStateStore(comp.container(COSMOS_CONTAINERS.drones), { cachedReads: true });
+    // Each drone's first state written straight through the store (one create, remembered), so
+    // the warm-up costs one request per drone rather than ingestion's cold read plus create.
+    const warm = bodies(fleet, fleet, 7000 + fleet).map((b) => stateFromTelemetry(JSON.parse(b.replace(/"drone-/, `"fleet${fleet}-drone-`)) as Telemetry));
+    await forEachBounded(warm, 16, async (state) => void (await store.write(state, undefined)));
+    const work = bodies(total, fleet, 8000 + fleet).map((b) => b.replace(/"drone-/, `"fleet${fleet}-drone-`));
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < work.length; i += 100) await ingestBatch(work.slice(i, i + 100), noOrigins(Math.min(100, work.length - i)), deps(store));
+    return work.length / (Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  const small = await rate(fleets[0] as number);
+  const large = await rate(fleets[1] as number);
+  return [
+    {
+      metric: `scale: ingestion drain at ${fleets[1]} vs ${fleets[0]} drones`,
+      ours: large,
+      baseline: small,
+      ratio: large / small,
+      target: 'info',
+      unit: 'events/s (ingestBatch, cached adapter, stand-in)',
+      note: `${total.toLocaleString('en-US')} events in batches of 100 after each drone was seen once; a batch of 100 from ${fleets[0]} drones touches ~${Math.round((fleets[0] as number) * (1 - Math.pow(1 - 1 / (fleets[0] as number), 100)))} of them, from ${fleets[1]} ~100: one conditional write per distinct drone per batch`,
+    },
+  ];
 }
 
 if (require.main === module) {

@@ -20,7 +20,7 @@ import type { Row } from './harness';
 export const EVENT_HUBS_TU_EVENTS_PER_SECOND = 1000;
 const TU_BYTES_PER_SECOND = 1024 * 1024;
 const CHUNK = 1000;
-const FLEET = 200;
+const FLEET = 1000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -98,9 +98,9 @@ export async function benchLoadLevelling(rt: LocalRuntime, opts: { quick: boolea
         ours: drainRate,
         baseline: EVENT_HUBS_TU_EVENTS_PER_SECOND,
         ratio: drainRate / EVENT_HUBS_TU_EVENTS_PER_SECOND,
-        target: 'info',
+        target: '>= 10 (10K events/s, 1,000 drones)',
         unit: 'events/s checkpointed vs 1 TU ingress (anchor)',
-        note: `the real ingestTelemetry trigger path: host.json batches of up to 100, one invocation per partition at a time, Cosmos stand-in with its write-ahead log${notDrained}`,
+        note: `${drainRate >= 10 * EVENT_HUBS_TU_EVENTS_PER_SECOND ? 'target met' : 'target missed: with 1,000 drones over 4 partitions a batch of 100 holds ~80 distinct drones, so the drain costs ~0.8 conditional writes per event, each a full HTTP round trip through the Cosmos SDK (headers, HMAC signing, diagnostics, retry pipeline) into the in-process stand-in and its write-ahead log; that per-request cost, not the dispatcher (a no-op handler drains >100K events/s), bounds the rate'}; the real ingestTelemetry trigger path: host.json batches of up to 100, one invocation per partition at a time, checkpoints every 250 ms per partition${notDrained}`,
       },
       { metric: 'load levelling: peak lag', ours: peak - startLag, baseline: total, ratio: (peak - startLag) / total, target: 'info', unit: 'unprocessed events vs burst size', note: 'hub positions minus the ingestion function checkpoints, sampled every 10 ms and after every publish' },
       {

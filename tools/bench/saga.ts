@@ -89,6 +89,14 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       const started = process.hrtime.bigint();
       await Promise.all(ids.map((id) => engine.startNew(ORCHESTRATIONS.deliverySaga, { instanceId: id, input: input(id) })));
       await engine.idle();
+      // Many sagas at once race for the same nearest drones: the losers wait for their next
+      // assignment attempt on the virtual clock, so move it until every saga has its drone.
+      const droneOf = async (id: string): Promise<string | undefined> => ((await engine.getStatus(id))?.customStatus as { droneId?: string } | null)?.droneId;
+      for (let round = 0; round < 15; round++) {
+        const waiting = (await Promise.all(ids.map(droneOf))).filter((d) => d === undefined).length;
+        if (waiting === 0) break;
+        await engine.advance(SLA.assignmentRetryMs + 1000);
+      }
       for (const m of ['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted']) {
         await Promise.all(
           ids.map(async (id) => {
@@ -114,7 +122,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     }
 
     const count = opts.quick ? 5 : 40;
-    const rounds = opts.quick ? 1 : 5;
+    const rounds = opts.quick ? 1 : 3;
     const happyRates: number[] = [];
     const noopRates: number[] = [];
     let happyActions: number[] = [];
@@ -125,7 +133,30 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       const activitiesPerSaga = Math.round(median(h.actions));
       noopRates.push(count / (await runNoop(count, activitiesPerSaga, `n${r}`)));
     }
-    rows.push({ metric: 'saga: sagas/s through the engine (happy path)', ours: median(happyRates), baseline: median(noopRates), ratio: median(happyRates) / median(noopRates), target: 'info', unit: 'sagas/s vs no-op orchestration with as many activities' });
+    const sagaRatio = median(happyRates) / median(noopRates);
+    rows.push({
+      metric: 'saga: sagas/s through the engine (happy path)',
+      ours: median(happyRates),
+      baseline: median(noopRates),
+      ratio: sagaRatio,
+      target: '>= 0.25',
+      unit: 'sagas/s vs no-op orchestration with as many activities',
+      note: `${sagaRatio >= 0.25 ? 'target met' : 'target missed (reported as measured): the engine itself was not changed in this round (it is being split); each happy saga makes ~16 activity and timer round trips, most of them Cosmos DB point operations through the SDK on the stand-in, on the same 2 cores'}; ${count} sagas at once, median of ${rounds}`,
+    });
+
+    // Scale: the same happy path with 10 and with 500 deliveries in flight at once.
+    const [few, many] = opts.quick ? [2, 4] : [10, 500];
+    const fewRate = few / (await runHappy(few, 'scale-few')).seconds;
+    const manyRate = many / (await runHappy(many, 'scale-many')).seconds;
+    rows.push({
+      metric: `scale: saga throughput at ${many} vs ${few} concurrent deliveries`,
+      ours: manyRate,
+      baseline: fewRate,
+      ratio: manyRate / fewRate,
+      target: 'info',
+      unit: 'sagas/s (happy path, one run each)',
+      note: 'measured on the current engine (maxConcurrentActivities 10), agents on the Cosmos DB stand-in',
+    });
 
     // Compensation path: ScheduleDelivery fails permanently, retries are exhausted on the virtual clock.
     failing.add(ACTIVITIES.scheduleDelivery);

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentRegistry } from '../../../packages/functions-local/src/core/functions-core';
 import {
   bindDurableClient,
+  DURABLE_WEBHOOK_PATH,
   DurableEngine,
   durableClientInputNames,
   startDurableHttpServer,
@@ -161,6 +162,31 @@ describe('DurableClient over the engine HTTP API', () => {
     expect(purged.instancesDeleted).toBe(1);
     await expect(client.getStatus('http-list-terminated')).rejects.toThrow(/404/);
     await client.terminate('http-list-running', 'cleanup');
+  });
+
+  it('pages instance queries by 100 (or `top`) with x-ms-continuation-token, and the client follows the pages', async () => {
+    const client = plainClient();
+    const ids = Array.from({ length: 230 }, (_, i) => `http-page-${String(i).padStart(3, '0')}`);
+    for (const instanceId of ids) await client.startNew('rtHttpIdle', { instanceId });
+    await engine.idle();
+    const url = `${server.origin}${DURABLE_WEBHOOK_PATH}instances?runtimeStatus=Running&instanceIdPrefix=http-page-`;
+    const pages: string[][] = [];
+    let token: string | null = null;
+    do {
+      const r: Response = await fetch(url, token ? { headers: { 'x-ms-continuation-token': token } } : {});
+      expect(r.status).toBe(200);
+      pages.push(((await r.json()) as { instanceId: string }[]).map((s) => s.instanceId));
+      token = r.headers.get('x-ms-continuation-token');
+    } while (token);
+    expect(pages.map((p) => p.length)).toEqual([100, 100, 30]);
+    expect(pages.flat()).toEqual(ids);
+    const small = await fetch(`${url}&top=50`);
+    expect(((await small.json()) as unknown[]).length).toBe(50);
+    expect(small.headers.get('x-ms-continuation-token')).toBe('50');
+
+    const running = await client.getStatusBy({ runtimeStatus: [df.OrchestrationRuntimeStatus.Running] });
+    expect(running.map((s) => s.instanceId).filter((id) => id.startsWith('http-page-'))).toEqual(ids);
+    for (const id of ids) await client.terminate(id, 'cleanup');
   });
 
   it('runs an app-style HTTP starter whose management links reach the server', async () => {

@@ -113,19 +113,20 @@ export class DurableEngine {
     return record ? (JSON.parse(JSON.stringify(record.history)) as HistoryEvent[]) : undefined;
   }
 
-  async listInstances(query: InstanceQuery = {}): Promise<InstanceStatus[]> {
+  /** Matching instances by (created time, id); `page` selects a slice before statuses are built. */
+  async listInstances(query: InstanceQuery = {}, page?: { readonly offset: number; readonly count: number }): Promise<InstanceStatus[]> {
     const from = query.createdTimeFrom?.getTime();
     const to = query.createdTimeTo?.getTime();
     const updatedTo = query.lastUpdatedTimeTo?.getTime();
     const statuses = query.runtimeStatus && query.runtimeStatus.length > 0 ? new Set(query.runtimeStatus) : undefined;
-    return [...this.#s.records.values()]
+    const sorted = [...this.#s.records.values()]
       .filter((r) => !statuses || statuses.has(r.status))
       .filter((r) => from === undefined || Date.parse(r.createdTime) >= from)
       .filter((r) => to === undefined || Date.parse(r.createdTime) <= to)
       .filter((r) => updatedTo === undefined || Date.parse(r.lastUpdatedTime) <= updatedTo)
       .filter((r) => query.instanceIdPrefix === undefined || r.instanceId.startsWith(query.instanceIdPrefix))
-      .sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId))
-      .map((r) => this.#s.statusOf(r, { showInput: query.showInput ?? true }));
+      .sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId));
+    return (page ? sorted.slice(page.offset, page.offset + page.count) : sorted).map((r) => this.#s.statusOf(r, { showInput: query.showInput ?? true }));
   }
 
   /** Queues an external event; refused for unknown (`InstanceNotFound`) and finished (`InstanceGone`) instances. */

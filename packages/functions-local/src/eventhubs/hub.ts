@@ -47,11 +47,12 @@ export interface EventHubNamespaceOptions {
   readonly clock?: Clock;
 }
 
-function encodeBody(body: unknown): Buffer {
-  if (Buffer.isBuffer(body)) return body;
-  if (body instanceof Uint8Array) return Buffer.from(body);
+function encodeBody(body: unknown): { bytes: Buffer; json?: string } {
+  if (Buffer.isBuffer(body)) return { bytes: body };
+  if (body instanceof Uint8Array) return { bytes: Buffer.from(body) };
   if (body === undefined) throw new Error('An event needs a body.');
-  return Buffer.from(JSON.stringify(body), 'utf8');
+  const json = JSON.stringify(body);
+  return { bytes: Buffer.from(json, 'utf8'), json };
 }
 
 export class EventHub {
@@ -77,7 +78,7 @@ export class EventHub {
 
   /** Appends events (all accepted or, on a write error, none of a partition's) and returns where each went. */
   publish(events: readonly EventToPublish[]): PublishedEvent[] {
-    const byPartition = new Map<number, { index: number; event: EventToPublish; body: Buffer }[]>();
+    const byPartition = new Map<number, { index: number; event: EventToPublish; body: { bytes: Buffer; json?: string } }[]>();
     events.forEach((event, index) => {
       const p = this.#partitionOf(event);
       const list = byPartition.get(p) ?? [];
@@ -95,7 +96,8 @@ export class EventHub {
           enqueuedTimeMs: now,
           ...(event.partitionKey !== undefined ? { partitionKey: event.partitionKey } : {}),
           properties: event.properties ?? {},
-          body,
+          body: body.bytes,
+          ...(body.json !== undefined ? { json: body.json } : {}),
         })),
       );
       stored.forEach((s, i) => {

@@ -3,7 +3,11 @@
  * Event Hubs extension does: one dispatcher per (hub, consumer group, function), one invocation
  * at a time per partition (so a partition's events are handled in order), batches shaped by
  * host.json `extensions.eventHubs`, trigger metadata as the worker hands it to Node handlers, the
- * function's retry policy, and a checkpoint after every invocation that succeeded.
+ * function's retry policy, and checkpoints: a partition's position moves after every invocation
+ * that succeeded, and is written to the checkpoint store at most every `checkpointIntervalMs`
+ * (as the SDK's processors checkpoint on a cadence, not per batch: each write rewrites the store),
+ * whenever `whenIdle` finds everything caught up, and on `stop`. A crash in between redelivers the
+ * batches since the last written checkpoint: at least once, as in Azure.
  *
  * A failing batch: the host checkpoints past it once its retry policy is spent, and its events
  * are gone. Here a batch whose retries ran out is held instead: an `alert` is logged at error
@@ -20,7 +24,8 @@
  * Checkpoints are kept per function as well as per consumer group. In Azure two functions on one
  * consumer group would compete for the same partitions; locally each simply gets every event.
  *
- * Over 300 lines: batching, checkpoints and the retry loop are one state machine per partition.
+ * Over 300 lines: batching, retries and holding, checkpoint cadence and the trigger metadata all
+ * act on one partition's state; split, that state would be shared across files.
  */
 import type { InvocationContext, RetryContext } from '@azure/functions';
 import type { RegisteredFunction } from '../core/functions-core';
@@ -44,7 +49,11 @@ export interface EventHubTriggerOptions {
   readonly logger?: LocalLogger;
   /** Carries out output bindings after a successful invocation (see outputs.ts). */
   readonly afterInvocation?: AfterInvocation;
+  /** Longest a finished batch waits for its checkpoint to be written; 0 writes after every batch. */
+  readonly checkpointIntervalMs?: number;
 }
+
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 250;
 
 interface PartitionState {
   readonly id: string;
@@ -54,6 +63,10 @@ interface PartitionState {
   pumpQueued: boolean;
   waitStart?: number;
   cancelWait?: () => void;
+  /** Finished and not yet written to the checkpoint store. */
+  unwritten?: { readonly sequenceNumber: number; readonly offset: string };
+  lastWrittenAt: number;
+  cancelCheckpoint?: () => void;
 }
 
 /** The worker camel-cases the first letter of every key of the host's trigger metadata, nested ones too. */
@@ -106,7 +119,7 @@ export class EventHubTriggerDispatcher {
     this.#partitions = this.#hub.partitionIds.map((id) => {
       const cp = options.namespace.checkpoints.get(this.#key(id));
       const next = cp ? cp.sequenceNumber + 1 : this.#batch.initialOffset === 'fromEnd' ? this.#hub.lastSequenceNumber(id) + 1 : 0;
-      return { id, next, busy: false, pumpQueued: false };
+      return { id, next, busy: false, pumpQueued: false, lastWrittenAt: Number.NEGATIVE_INFINITY };
     });
   }
 
@@ -131,6 +144,7 @@ export class EventHubTriggerDispatcher {
     this.#abort.abort();
     for (const p of this.#partitions) this.#clearWait(p);
     await Promise.allSettled([...this.#inflight]);
+    for (const p of this.#partitions) this.#writeCheckpoint(p);
     this.#resolveIdle(true);
   }
 
@@ -209,6 +223,7 @@ export class EventHubTriggerDispatcher {
   #resolveIdle(force: boolean): void {
     const idle = this.#partitions.every((p) => !p.busy && p.next > this.#hub.lastSequenceNumber(p.id));
     if (!idle && !force) return;
+    if (idle && this.#idleWaiters.length > 0) for (const p of this.#partitions) this.#writeCheckpoint(p);
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
@@ -258,12 +273,25 @@ export class EventHubTriggerDispatcher {
       if (outcome.aborted) return; // stopping: the batch stays unchecked and is delivered again next time
       this.#logger('error', this.#category, `Partition ${p.id}, ${range} failed and no retry policy is set: ${describeError(outcome.error)}. Checkpointing past it and moving on.`);
     }
-    this.#options.namespace.checkpoints.set(this.#key(p.id), {
-      sequenceNumber: last.sequenceNumber,
-      offset: last.offset,
-      updatedAt: new Date(this.#clock.now()).toISOString(),
-    });
     p.next = last.sequenceNumber + 1;
+    p.unwritten = { sequenceNumber: last.sequenceNumber, offset: last.offset };
+    const interval = this.#options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    const due = p.lastWrittenAt + interval - this.#clock.now();
+    if (due <= 0) this.#writeCheckpoint(p);
+    else p.cancelCheckpoint ??= this.#clock.setTimer(due, () => {
+      p.cancelCheckpoint = undefined;
+      this.#writeCheckpoint(p);
+    });
+  }
+
+  #writeCheckpoint(p: PartitionState): void {
+    p.cancelCheckpoint?.();
+    p.cancelCheckpoint = undefined;
+    const done = p.unwritten;
+    if (!done) return;
+    p.unwritten = undefined;
+    p.lastWrittenAt = this.#clock.now();
+    this.#options.namespace.checkpoints.set(this.#key(p.id), { ...done, updatedAt: new Date(p.lastWrittenAt).toISOString() });
   }
 
   async #invoke(p: PartitionState, batch: readonly StoredEvent[], retryContext: RetryContext | undefined): Promise<void> {
@@ -289,48 +317,61 @@ export class EventHubTriggerDispatcher {
     }
   }
 
-  /** The host's binding data for an Event Hubs trigger, before the worker camel-cases it. */
+  /**
+   * The host's binding data for an Event Hubs trigger as the worker hands it over: camel-cased.
+   * Built in that form directly (one pass, each time formatted once) rather than host-shaped and
+   * then re-keyed, since this runs for every event; only the events' own properties, whose keys
+   * are not ours, go through the generic camel-casing.
+   */
   #triggerMetadata(partitionId: string, batch: readonly StoredEvent[]): Record<string, unknown> {
     const partitionContext = {
-      FullyQualifiedNamespace: this.#options.namespace.fullyQualifiedNamespace,
-      EventHubName: this.hubName,
-      ConsumerGroup: this.consumerGroup,
-      PartitionId: partitionId,
+      fullyQualifiedNamespace: this.#options.namespace.fullyQualifiedNamespace,
+      eventHubName: this.hubName,
+      consumerGroup: this.consumerGroup,
+      partitionId,
     };
-    const system = (e: StoredEvent): Record<string, unknown> => ({
+    const properties = (e: StoredEvent): unknown => (Object.keys(e.properties).length === 0 ? {} : camelCaseKeys({ ...e.properties }));
+    const system = (e: StoredEvent, enqueued: string): Record<string, unknown> => ({
       'x-opt-sequence-number': e.sequenceNumber,
       'x-opt-offset': e.offset,
-      'x-opt-enqueued-time': new Date(e.enqueuedTimeMs).toISOString(),
+      'x-opt-enqueued-time': enqueued,
       ...(e.partitionKey !== undefined ? { 'x-opt-partition-key': e.partitionKey } : {}),
-      SequenceNumber: e.sequenceNumber,
-      Offset: e.offset,
-      EnqueuedTimeUtc: new Date(e.enqueuedTimeMs).toISOString(),
-      PartitionKey: e.partitionKey ?? null,
+      sequenceNumber: e.sequenceNumber,
+      offset: e.offset,
+      enqueuedTimeUtc: enqueued,
+      partitionKey: e.partitionKey ?? null,
     });
-    const raw: Record<string, unknown> =
-      this.cardinality === 'many'
-        ? {
-            PartitionContext: partitionContext,
-            PartitionKeyArray: batch.map((e) => e.partitionKey ?? null),
-            OffsetArray: batch.map((e) => e.offset),
-            SequenceNumberArray: batch.map((e) => e.sequenceNumber),
-            EnqueuedTimeUtcArray: batch.map((e) => new Date(e.enqueuedTimeMs).toISOString()),
-            PropertiesArray: batch.map((e) => ({ ...e.properties })),
-            SystemPropertiesArray: batch.map(system),
-          }
-        : (() => {
-            const e = batch[0] as StoredEvent;
-            return {
-              PartitionContext: partitionContext,
-              PartitionKey: e.partitionKey ?? null,
-              Offset: e.offset,
-              SequenceNumber: e.sequenceNumber,
-              EnqueuedTimeUtc: new Date(e.enqueuedTimeMs).toISOString(),
-              Properties: { ...e.properties },
-              SystemProperties: system(e),
-            };
-          })();
-    return camelCaseKeys(raw) as Record<string, unknown>;
+    if (this.cardinality === 'one') {
+      const e = batch[0] as StoredEvent;
+      const enqueued = new Date(e.enqueuedTimeMs).toISOString();
+      return {
+        partitionContext,
+        partitionKey: e.partitionKey ?? null,
+        offset: e.offset,
+        sequenceNumber: e.sequenceNumber,
+        enqueuedTimeUtc: enqueued,
+        properties: properties(e),
+        systemProperties: system(e, enqueued),
+      };
+    }
+    const n = batch.length;
+    const partitionKeyArray = new Array<string | null>(n);
+    const offsetArray = new Array<string>(n);
+    const sequenceNumberArray = new Array<number>(n);
+    const enqueuedTimeUtcArray = new Array<string>(n);
+    const propertiesArray = new Array<unknown>(n);
+    const systemPropertiesArray = new Array<Record<string, unknown>>(n);
+    for (let i = 0; i < n; i++) {
+      const e = batch[i] as StoredEvent;
+      const enqueued = new Date(e.enqueuedTimeMs).toISOString();
+      partitionKeyArray[i] = e.partitionKey ?? null;
+      offsetArray[i] = e.offset;
+      sequenceNumberArray[i] = e.sequenceNumber;
+      enqueuedTimeUtcArray[i] = enqueued;
+      propertiesArray[i] = properties(e);
+      systemPropertiesArray[i] = system(e, enqueued);
+    }
+    return { partitionContext, partitionKeyArray, offsetArray, sequenceNumberArray, enqueuedTimeUtcArray, propertiesArray, systemPropertiesArray };
   }
 }
 
