@@ -8,13 +8,29 @@ import tseslint from 'typescript-eslint';
 const APP_ROOM_PATTERNS = [
   {
     group: ['@fabrikam/functions-local', '@fabrikam/functions-local/*', '**/packages/**', 'packages/**'],
-    message: 'functions/ and domain/ are the deployable app: they never import the local runtime (packages/functions-local).',
+    message:
+      'functions/ and domain/ are the deployable app: they never import the local runtime (packages/functions-local).',
   },
-  { group: ['**/tools/**', 'tools/**'], message: 'functions/ and domain/ are the deployable app: they never import tools/.' },
+  {
+    group: ['**/tools/**', 'tools/**'],
+    message: 'functions/ and domain/ are the deployable app: they never import tools/.',
+  },
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-tools/**', 'packages/*/dist/**', 'node_modules/**', '.ci/**', 'coverage/**', '.data/**', 'bench/**', 'console/dist/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-tools/**',
+      'packages/*/dist/**',
+      'node_modules/**',
+      '.ci/**',
+      'coverage/**',
+      '.data/**',
+      'bench/**',
+      'console/dist/**',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
@@ -36,9 +52,18 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['@azure/*', 'durable-functions', 'durable-functions/*'], message: 'domain/ is pure: SDKs belong in functions/adapters.' },
-            { group: ['node:*', 'fs', 'http', 'https', 'net', 'crypto', 'os', 'child_process'], message: 'domain/ is pure: no Node I/O modules.' },
-            { group: ['../../functions/*', '../../tools/*', '**/functions/**', '**/tools/**'], message: 'domain/ depends on nothing outside itself.' },
+            {
+              group: ['@azure/*', 'durable-functions', 'durable-functions/*'],
+              message: 'domain/ is pure: SDKs belong in functions/adapters.',
+            },
+            {
+              group: ['node:*', 'fs', 'http', 'https', 'net', 'crypto', 'os', 'child_process'],
+              message: 'domain/ is pure: no Node I/O modules.',
+            },
+            {
+              group: ['../../functions/*', '../../tools/*', '**/functions/**', '**/tools/**'],
+              message: 'domain/ depends on nothing outside itself.',
+            },
             ...APP_ROOM_PATTERNS,
           ],
         },
@@ -53,7 +78,10 @@ export default tseslint.config(
       'no-restricted-globals': ['error', { name: 'process', message: 'domain/ reads no process state.' }],
       'no-restricted-syntax': [
         'error',
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'domain/ has no clock: time comes in as an argument.' },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'domain/ has no clock: time comes in as an argument.',
+        },
       ],
     },
   },

@@ -5,7 +5,12 @@ export default defineConfig({
   // Tests run the workspace package from its TypeScript sources, as the type-checker reads it
   // (its exports' "source" condition); `npm run build` is for node, not for the tests.
   resolve: {
-    alias: [{ find: /^@fabrikam\/functions-local$/, replacement: fileURLToPath(new URL('./packages/functions-local/src/index.ts', import.meta.url)) }],
+    alias: [
+      {
+        find: /^@fabrikam\/functions-local$/,
+        replacement: fileURLToPath(new URL('./packages/functions-local/src/index.ts', import.meta.url)),
+      },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],

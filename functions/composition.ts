@@ -20,7 +20,13 @@ import * as df from 'durable-functions';
 import type { DroneStateStore, MilestoneSink } from '../domain/telemetry/ports';
 import type { SlaSettings } from '../domain/delivery/saga';
 import { BlobDeadLetterSink } from './adapters/blob-dead-letters';
-import { CosmosDeliverySchedules, CosmosDroneReservations, CosmosFleetView, CosmosIntakeRecords, CosmosPackageRecords } from './adapters/cosmos-agents';
+import {
+  CosmosDeliverySchedules,
+  CosmosDroneReservations,
+  CosmosFleetView,
+  CosmosIntakeRecords,
+  CosmosPackageRecords,
+} from './adapters/cosmos-agents';
 import { AzureEventHubsPublisher, LocalRuntimePublisher } from './adapters/event-publishers';
 import { Bulkhead } from './resilience/bulkhead';
 import type { AgentDeps } from './saga/agents';
@@ -104,11 +110,14 @@ export class Composition {
   readonly ingestionBreaker = lazy(
     () =>
       new CircuitBreaker('cosmos-drones', this.config.ingestion.breaker, Date.now, {
-        onStateChange: (from, to) => console.warn(JSON.stringify({ event: 'breaker.transition', breaker: 'cosmos-drones', from, to })),
+        onStateChange: (from, to) =>
+          console.warn(JSON.stringify({ event: 'breaker.transition', breaker: 'cosmos-drones', from, to })),
       }),
   );
 
-  readonly droneStore = lazy<DroneStateStore>(() => new CosmosDroneStateStore(this.container(COSMOS_CONTAINERS.drones)));
+  readonly droneStore = lazy<DroneStateStore>(
+    () => new CosmosDroneStateStore(this.container(COSMOS_CONTAINERS.drones)),
+  );
 
   /**
    * Ingestion's own store: reads answered from this instance's last writes (bounded LRU), so a
@@ -127,7 +136,10 @@ export class Composition {
 
   /** Per invocation: the durable client comes from the invocation's input binding, built only when a milestone needs it. */
   milestones(context: InvocationContext): MilestoneSink {
-    return new DurableMilestoneSink(lazy(() => df.getClient(context)), (m) => context.warn(m));
+    return new DurableMilestoneSink(
+      lazy(() => df.getClient(context)),
+      (m) => context.warn(m),
+    );
   }
 
   // ── Delivery saga: intake, agents, event publishing ──────────────────────────────────
@@ -147,7 +159,12 @@ export class Composition {
 
   get sagaSla(): SlaSettings {
     const s = this.config.saga;
-    return { pickupSlaMs: s.pickupSlaMs, deliverySlaMs: s.deliverySlaMs, assignmentSlaMs: s.assignmentSlaMs, assignmentRetryMs: s.assignmentRetryMs };
+    return {
+      pickupSlaMs: s.pickupSlaMs,
+      deliverySlaMs: s.deliverySlaMs,
+      assignmentSlaMs: s.assignmentSlaMs,
+      assignmentRetryMs: s.assignmentRetryMs,
+    };
   }
 
   /** Shared by every activity of the instance: bounds the agents' parallel store calls (a bulkhead). */
@@ -167,7 +184,9 @@ export class Composition {
   /** Publishes with a partition key: Event Hubs (SDK, managed identity) in Azure, the local runtime's endpoint locally. */
   readonly publisher = lazy<EventPublisher>(() => {
     const p = this.config.publishing;
-    return p.kind === 'localRuntime' ? new LocalRuntimePublisher(p.endpoint) : new AzureEventHubsPublisher(p.namespace, this.credential());
+    return p.kind === 'localRuntime'
+      ? new LocalRuntimePublisher(p.endpoint)
+      : new AzureEventHubsPublisher(p.namespace, this.credential());
   });
 
   readonly deadLetterBlobService = lazy(() => blobServiceFrom(this.config.deadLetter, this.credential));
@@ -176,9 +195,13 @@ export class Composition {
   );
 
   // ── Delivery history: event store, status view, projector, rebuild ───────────────────
-  readonly deliveryEventStore = lazy<DeliveryEventStore>(() => new CosmosDeliveryEventStore(this.container(COSMOS_CONTAINERS.deliveryEvents)));
+  readonly deliveryEventStore = lazy<DeliveryEventStore>(
+    () => new CosmosDeliveryEventStore(this.container(COSMOS_CONTAINERS.deliveryEvents)),
+  );
 
-  readonly statusViews = lazy<StatusViewStore>(() => new CosmosStatusViewStore(this.container(COSMOS_CONTAINERS.deliveryStatus)));
+  readonly statusViews = lazy<StatusViewStore>(
+    () => new CosmosStatusViewStore(this.container(COSMOS_CONTAINERS.deliveryStatus)),
+  );
 
   get statusQueryDeps(): StatusQueryDeps {
     return {
@@ -208,9 +231,17 @@ export class Composition {
       fleet: new CosmosFleetListing(this.container(COSMOS_CONTAINERS.drones)),
       views: new CosmosStatusViewListing(this.container(COSMOS_CONTAINERS.deliveryStatus)),
       deadLetters: new BlobDeadLetterArchive(this.deadLetterContainer(), this.publisher),
-      hubs: p.kind === 'localRuntime' ? new LocalRuntimeHubPositions(p.endpoint) : new UnavailableHubPositions(AZURE_HUB_LAG_UNAVAILABLE),
+      hubs:
+        p.kind === 'localRuntime'
+          ? new LocalRuntimeHubPositions(p.endpoint)
+          : new UnavailableHubPositions(AZURE_HUB_LAG_UNAVAILABLE),
       intakes: this.intakes(),
-      sla: { assignmentSlaMs: s.assignmentSlaMs, pickupSlaMs: s.pickupSlaMs, deliverySlaMs: s.deliverySlaMs, supervisorGraceMs: s.supervisorGraceMs },
+      sla: {
+        assignmentSlaMs: s.assignmentSlaMs,
+        pickupSlaMs: s.pickupSlaMs,
+        deliverySlaMs: s.deliverySlaMs,
+        supervisorGraceMs: s.supervisorGraceMs,
+      },
       droneFreshnessMs: this.config.fleet.droneFreshnessMs,
       now: () => new Date(),
     };
@@ -222,12 +253,17 @@ export class Composition {
    * rebuild endpoint answers 503 meanwhile, and tests substitute their own reader. `observe`
    * wraps the Capture reader (the report's progress counts files through it).
    */
-  archiveReader(observe?: (capture: Pick<CaptureArchive, 'events'>) => Pick<CaptureArchive, 'events'>): ArchiveReader | undefined {
+  archiveReader(
+    observe?: (capture: Pick<CaptureArchive, 'events'>) => Pick<CaptureArchive, 'events'>,
+  ): ArchiveReader | undefined {
     const lake = this.config.lake;
     if (!lake) return undefined;
     const capture = new CaptureArchive(this.lakeFileSystem());
-    return new CaptureDeliveryArchive(observe ? observe(capture) : capture, lake.captureNamespace, HUBS.deliveryEvents, (skipped) =>
-      console.warn(JSON.stringify({ event: 'rebuild.skipped', ...skipped })),
+    return new CaptureDeliveryArchive(
+      observe ? observe(capture) : capture,
+      lake.captureNamespace,
+      HUBS.deliveryEvents,
+      (skipped) => console.warn(JSON.stringify({ event: 'rebuild.skipped', ...skipped })),
     );
   }
 
@@ -239,7 +275,9 @@ export class Composition {
     const lake = this.config.lake;
     if (!lake) throw new Error('ArchiveLake__dfsServiceUri is not set: the archive is not configured.');
     const local = isLoopback(new URL(lake.dfsServiceUri));
-    const service = local ? new DataLakeServiceClient(lake.dfsServiceUri, new AnonymousCredential()) : new DataLakeServiceClient(lake.dfsServiceUri, this.credential());
+    const service = local
+      ? new DataLakeServiceClient(lake.dfsServiceUri, new AnonymousCredential())
+      : new DataLakeServiceClient(lake.dfsServiceUri, this.credential());
     return service.getFileSystemClient(lake.fileSystem);
   });
 }

@@ -41,7 +41,9 @@ export interface AppConfig {
   };
   readonly health: { readonly timeoutMs: number };
   /** Where the app publishes events with a partition key: Event Hubs in Azure, the local runtime locally. */
-  readonly publishing: { readonly kind: 'eventHubs'; readonly namespace: string } | { readonly kind: 'localRuntime'; readonly endpoint: string };
+  readonly publishing:
+    | { readonly kind: 'eventHubs'; readonly namespace: string }
+    | { readonly kind: 'localRuntime'; readonly endpoint: string };
   readonly lake?: LakeSettings;
   readonly saga: SagaSettings;
   readonly fleet: FleetSettings;
@@ -110,7 +112,9 @@ export interface HistorySettings {
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n- ${problems.join('\n- ')}`);
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n- ${problems.join('\n- ')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -130,42 +134,125 @@ export interface SettingSpec {
 }
 
 export const SETTINGS = {
-  CosmosConnection__accountEndpoint: { where: 'app', description: 'Cosmos DB account endpoint (https://<account>.documents.azure.com:443/).' },
-  CosmosConnection__accountKey: { where: 'emulator', description: 'Emulator key; accepted only with a loopback endpoint. Never set in Azure.' },
+  CosmosConnection__accountEndpoint: {
+    where: 'app',
+    description: 'Cosmos DB account endpoint (https://<account>.documents.azure.com:443/).',
+  },
+  CosmosConnection__accountKey: {
+    where: 'emulator',
+    description: 'Emulator key; accepted only with a loopback endpoint. Never set in Azure.',
+  },
   CosmosDatabaseName: { where: 'app', description: 'Cosmos DB database name. Default: drone-delivery.' },
-  DeadLetterStorage__blobServiceUri: { where: 'app', description: 'Blob endpoint holding the deadletter container (identity-based).' },
-  DeadLetterStorage: { where: 'emulator', description: 'Connection string for the dead-letter blob account; accepted only for a loopback emulator.' },
-  EventHubConnection__fullyQualifiedNamespace: { where: 'app', description: 'Event Hubs namespace host name, used by the triggers and publishers.' },
-  TelemetryConsumerGroup: { where: 'app', description: 'Consumer group of the telemetry ingestion trigger. Default: ingestion.' },
-  ProjectorConsumerGroup: { where: 'app', description: 'Consumer group of the delivery-events projector. Default: projector.' },
-  IngestionBreakerFailureThreshold: { where: 'app', description: 'Consecutive transient store failures that open the ingestion breaker. Default: 5.' },
-  IngestionBreakerOpenMs: { where: 'app', description: 'How long the breaker stays open before one trial call. Default: 30000.' },
+  DeadLetterStorage__blobServiceUri: {
+    where: 'app',
+    description: 'Blob endpoint holding the deadletter container (identity-based).',
+  },
+  DeadLetterStorage: {
+    where: 'emulator',
+    description: 'Connection string for the dead-letter blob account; accepted only for a loopback emulator.',
+  },
+  EventHubConnection__fullyQualifiedNamespace: {
+    where: 'app',
+    description: 'Event Hubs namespace host name, used by the triggers and publishers.',
+  },
+  TelemetryConsumerGroup: {
+    where: 'app',
+    description: 'Consumer group of the telemetry ingestion trigger. Default: ingestion.',
+  },
+  ProjectorConsumerGroup: {
+    where: 'app',
+    description: 'Consumer group of the delivery-events projector. Default: projector.',
+  },
+  IngestionBreakerFailureThreshold: {
+    where: 'app',
+    description: 'Consecutive transient store failures that open the ingestion breaker. Default: 5.',
+  },
+  IngestionBreakerOpenMs: {
+    where: 'app',
+    description: 'How long the breaker stays open before one trial call. Default: 30000.',
+  },
   IngestionWriteAttempts: { where: 'app', description: 'Attempts per drone write within one invocation. Default: 4.' },
-  HealthCheckTimeoutMs: { where: 'app', description: 'Timeout of each dependency check of GET /api/health. Default: 2000.' },
-  LocalEventHubsEndpoint: { where: 'emulator', description: "The local runtime's base URL for publishing events (POST /local/eventhubs/{hub}); loopback only. Set by npm start." },
-  ArchiveLake__dfsServiceUri: { where: 'app', description: 'Data Lake (dfs) endpoint of the Capture archive, e.g. https://<account>.dfs.core.windows.net.' },
+  HealthCheckTimeoutMs: {
+    where: 'app',
+    description: 'Timeout of each dependency check of GET /api/health. Default: 2000.',
+  },
+  LocalEventHubsEndpoint: {
+    where: 'emulator',
+    description:
+      "The local runtime's base URL for publishing events (POST /local/eventhubs/{hub}); loopback only. Set by npm start.",
+  },
+  ArchiveLake__dfsServiceUri: {
+    where: 'app',
+    description: 'Data Lake (dfs) endpoint of the Capture archive, e.g. https://<account>.dfs.core.windows.net.',
+  },
   ArchiveLakeFileSystem: { where: 'app', description: 'File system (container) Capture writes to. Default: capture.' },
   SagaMaxInFlight: { where: 'app', description: 'Sagas in flight before the intake answers 429. Default: 1000.' },
-  PickupSlaMinutes: { where: 'app', description: 'Minutes from scheduling until the package must be picked up. Default: 30.' },
-  DeliverySlaMinutes: { where: 'app', description: 'Minutes from scheduling until the delivery must be completed. Default: 120.' },
-  AssignmentSlaMinutes: { where: 'app', description: 'Minutes to keep looking for a free drone before failing. Default: 10.' },
+  PickupSlaMinutes: {
+    where: 'app',
+    description: 'Minutes from scheduling until the package must be picked up. Default: 30.',
+  },
+  DeliverySlaMinutes: {
+    where: 'app',
+    description: 'Minutes from scheduling until the delivery must be completed. Default: 120.',
+  },
+  AssignmentSlaMinutes: {
+    where: 'app',
+    description: 'Minutes to keep looking for a free drone before failing. Default: 10.',
+  },
   AssignmentRetrySeconds: { where: 'app', description: 'Seconds between attempts to find a free drone. Default: 30.' },
   SagaStepAttempts: { where: 'app', description: 'Attempts per saga step (activity retry policy). Default: 5.' },
-  SagaStepFirstRetryMs: { where: 'app', description: 'First retry interval of a saga step; doubles per attempt up to 1 minute. Default: 2000.' },
+  SagaStepFirstRetryMs: {
+    where: 'app',
+    description: 'First retry interval of a saga step; doubles per attempt up to 1 minute. Default: 2000.',
+  },
   DroneCruiseSpeedMps: { where: 'app', description: 'Cruise speed used for ETAs. Default: 15.' },
   DeliveryHandlingSeconds: { where: 'app', description: 'Loading/unloading time at each end, for ETAs. Default: 60.' },
-  DroneMaxPickupDistanceKm: { where: 'app', description: 'How far from the pickup an assigned drone may be. Default: 25.' },
-  DroneFreshnessMinutes: { where: 'app', description: "How old a drone's last accepted report may be for it to be assigned; older ones show stale. Default: 10." },
+  DroneMaxPickupDistanceKm: {
+    where: 'app',
+    description: 'How far from the pickup an assigned drone may be. Default: 25.',
+  },
+  DroneFreshnessMinutes: {
+    where: 'app',
+    description:
+      "How old a drone's last accepted report may be for it to be assigned; older ones show stale. Default: 10.",
+  },
   AgentParallelism: { where: 'app', description: 'Parallel store calls within one agent activity. Default: 8.' },
-  SupervisorSchedule: { where: 'app', description: 'NCRONTAB schedule of the saga supervisor. Default set in app settings: 0 */5 * * * *.' },
-  SupervisorGraceMinutes: { where: 'app', description: "Minutes past a saga's complete-by time before the supervisor acts. Default: 5." },
-  StatusViewTtlDays: { where: 'app', description: "Days a finished delivery's status view is kept after its last change (per-item TTL). Default: 30." },
-  ProjectorWriteAttempts: { where: 'app', description: 'Attempts per event-store or status-view call within one projector invocation. Default: 4.' },
-  RebuildMaxRangeDays: { where: 'app', description: 'Longest time range one view rebuild job may cover, in days. Default: 31.' },
-  WEBSITE_AUTH_ENABLED: { where: 'platform', description: 'Set by App Service to True when App Service Authentication is enabled for the app; only then are principal headers believed in Azure.' },
+  SupervisorSchedule: {
+    where: 'app',
+    description: 'NCRONTAB schedule of the saga supervisor. Default set in app settings: 0 */5 * * * *.',
+  },
+  SupervisorGraceMinutes: {
+    where: 'app',
+    description: "Minutes past a saga's complete-by time before the supervisor acts. Default: 5.",
+  },
+  StatusViewTtlDays: {
+    where: 'app',
+    description: "Days a finished delivery's status view is kept after its last change (per-item TTL). Default: 30.",
+  },
+  ProjectorWriteAttempts: {
+    where: 'app',
+    description: 'Attempts per event-store or status-view call within one projector invocation. Default: 4.',
+  },
+  RebuildMaxRangeDays: {
+    where: 'app',
+    description: 'Longest time range one view rebuild job may cover, in days. Default: 31.',
+  },
+  WEBSITE_AUTH_ENABLED: {
+    where: 'platform',
+    description:
+      'Set by App Service to True when App Service Authentication is enabled for the app; only then are principal headers believed in Azure.',
+  },
   WEBSITE_SITE_NAME: { where: 'platform', description: 'Set by App Service to the app name: the app runs in Azure.' },
-  APPLICATIONINSIGHTS_CONNECTION_STRING: { where: 'app', description: 'Application Insights connection string: where the app exports its OpenTelemetry spans (Azure Monitor exporter, managed identity). Unset: no export.' },
-  LocalRuntime: { where: 'emulator', description: 'true when the app runs under the local runtime (npm start), which alone sets principal headers locally. Never set in Azure.' },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: {
+    where: 'app',
+    description:
+      'Application Insights connection string: where the app exports its OpenTelemetry spans (Azure Monitor exporter, managed identity). Unset: no export.',
+  },
+  LocalRuntime: {
+    where: 'emulator',
+    description:
+      'true when the app runs under the local runtime (npm start), which alone sets principal headers locally. Never set in Azure.',
+  },
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -220,10 +307,14 @@ function readCosmos(r: Reader): CosmosSettings {
   if (endpoint) {
     const url = r.url('CosmosConnection__accountEndpoint', endpoint);
     if (url && key && !isLoopback(url)) {
-      r.problems.push('CosmosConnection__accountKey is accepted only for a loopback emulator; in Azure the app uses its managed identity.');
+      r.problems.push(
+        'CosmosConnection__accountKey is accepted only for a loopback emulator; in Azure the app uses its managed identity.',
+      );
     }
     if (url && !key && url.protocol !== 'https:') {
-      r.problems.push('CosmosConnection__accountEndpoint must be https unless it is a loopback emulator with CosmosConnection__accountKey.');
+      r.problems.push(
+        'CosmosConnection__accountEndpoint must be https unless it is a loopback emulator with CosmosConnection__accountKey.',
+      );
     }
   }
   return key ? { endpoint, emulatorKey: key, database } : { endpoint, database };
@@ -240,7 +331,9 @@ function readBlob(r: Reader, uriName: SettingName, connName: SettingName): BlobS
     const m = /BlobEndpoint=([^;]+)/i.exec(conn);
     const endpoint = m?.[1] ? r.url(connName, m[1]) : undefined;
     if (!endpoint || !isLoopback(endpoint)) {
-      r.problems.push(`${connName} (a connection string) is accepted only for a loopback emulator with an explicit BlobEndpoint; in Azure set ${uriName}.`);
+      r.problems.push(
+        `${connName} (a connection string) is accepted only for a loopback emulator with an explicit BlobEndpoint; in Azure set ${uriName}.`,
+      );
     }
     return { kind: 'connectionString', connectionString: conn };
   }
@@ -252,11 +345,16 @@ function readPublishing(r: Reader, namespace: string | undefined): AppConfig['pu
   const local = r.raw('LocalEventHubsEndpoint');
   if (local) {
     const url = r.url('LocalEventHubsEndpoint', local);
-    if (url && !isLoopback(url)) r.problems.push('LocalEventHubsEndpoint must be a loopback URL (it is the local runtime); in Azure set EventHubConnection__fullyQualifiedNamespace.');
+    if (url && !isLoopback(url))
+      r.problems.push(
+        'LocalEventHubsEndpoint must be a loopback URL (it is the local runtime); in Azure set EventHubConnection__fullyQualifiedNamespace.',
+      );
     return { kind: 'localRuntime', endpoint: local };
   }
   if (!namespace) {
-    r.problems.push('EventHubConnection__fullyQualifiedNamespace is missing: the app publishes delivery events to Event Hubs (or set LocalEventHubsEndpoint when running locally).');
+    r.problems.push(
+      'EventHubConnection__fullyQualifiedNamespace is missing: the app publishes delivery events to Event Hubs (or set LocalEventHubsEndpoint when running locally).',
+    );
     return { kind: 'eventHubs', namespace: '' };
   }
   return { kind: 'eventHubs', namespace };
@@ -266,7 +364,13 @@ function readLake(r: Reader, eventHubsNamespace: string | undefined): { lake?: L
   const uri = r.raw('ArchiveLake__dfsServiceUri');
   if (!uri) return {};
   r.url('ArchiveLake__dfsServiceUri', uri);
-  return { lake: { dfsServiceUri: uri, fileSystem: r.string('ArchiveLakeFileSystem', 'capture'), captureNamespace: captureNamespaceOf(eventHubsNamespace) } };
+  return {
+    lake: {
+      dfsServiceUri: uri,
+      fileSystem: r.string('ArchiveLakeFileSystem', 'capture'),
+      captureNamespace: captureNamespaceOf(eventHubsNamespace),
+    },
+  };
 }
 
 /** Spans stay in memory only under the local runtime, which serves them to the trace view. */
@@ -274,7 +378,10 @@ const LOCAL_SPAN_CAPACITY = 20_000;
 
 function readTracing(r: Reader): TracingSettings {
   const connectionString = r.raw('APPLICATIONINSIGHTS_CONNECTION_STRING');
-  return { memorySpans: r.raw('LocalRuntime') === 'true' ? LOCAL_SPAN_CAPACITY : 0, ...(connectionString ? { azureMonitorConnectionString: connectionString } : {}) };
+  return {
+    memorySpans: r.raw('LocalRuntime') === 'true' ? LOCAL_SPAN_CAPACITY : 0,
+    ...(connectionString ? { azureMonitorConnectionString: connectionString } : {}),
+  };
 }
 
 /** Only the dead-letter storage settings, for tools that need nothing else. */
@@ -301,7 +408,8 @@ function readPrincipalTrust(r: Reader): PrincipalTrust {
   if (local === 'true') return { kind: 'localRuntime' };
   return {
     kind: 'untrusted',
-    reason: 'Neither App Service Authentication (WEBSITE_AUTH_ENABLED=True) nor the local runtime (LocalRuntime=true, set by npm start) vouches for x-ms-client-principal headers, so they could come from any client. Every route but GET /api/health answers 401.',
+    reason:
+      'Neither App Service Authentication (WEBSITE_AUTH_ENABLED=True) nor the local runtime (LocalRuntime=true, set by npm start) vouches for x-ms-client-principal headers, so they could come from any client. Every route but GET /api/health answers 401.',
   };
 }
 
@@ -347,7 +455,11 @@ export function parseConfig(env: Env): AppConfig {
       deliverySlaMs: r.int('DeliverySlaMinutes', 120, 1, 10_080) * 60_000,
       assignmentSlaMs: r.int('AssignmentSlaMinutes', 10, 0, 10_080) * 60_000,
       assignmentRetryMs: r.int('AssignmentRetrySeconds', 30, 1, 3600) * 1000,
-      stepRetry: { attempts: r.int('SagaStepAttempts', 5, 1, 50), firstRetryMs: r.int('SagaStepFirstRetryMs', 2000, 10, 600_000), maxRetryMs: STEP_MAX_RETRY_MS },
+      stepRetry: {
+        attempts: r.int('SagaStepAttempts', 5, 1, 50),
+        firstRetryMs: r.int('SagaStepFirstRetryMs', 2000, 10, 600_000),
+        maxRetryMs: STEP_MAX_RETRY_MS,
+      },
       cruiseSpeedMps: r.int('DroneCruiseSpeedMps', 15, 1, 100),
       handlingSeconds: r.int('DeliveryHandlingSeconds', 60, 0, 3600),
       maxPickupDistanceKm: r.int('DroneMaxPickupDistanceKm', 25, 1, 1000),

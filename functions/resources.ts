@@ -19,12 +19,29 @@ export interface CosmosContainerDecl {
 
 export const COSMOS_CONTAINERS = {
   drones: { name: 'drones', partitionKey: '/id', purpose: 'Latest known state per drone (telemetry ingestion).' },
-  intakes: { name: 'intakes', partitionKey: '/id', purpose: 'One record per requested delivery id: owner and canonical request (idempotent intake).' },
+  intakes: {
+    name: 'intakes',
+    partitionKey: '/id',
+    purpose: 'One record per requested delivery id: owner and canonical request (idempotent intake).',
+  },
   packages: { name: 'packages', partitionKey: '/id', purpose: 'Package agent: one package per delivery.' },
-  droneReservations: { name: 'droneReservations', partitionKey: '/id', purpose: 'Drone scheduler agent: at most one reservation per drone (id = droneId).' },
+  droneReservations: {
+    name: 'droneReservations',
+    partitionKey: '/id',
+    purpose: 'Drone scheduler agent: at most one reservation per drone (id = droneId).',
+  },
   deliveries: { name: 'deliveries', partitionKey: '/id', purpose: 'Delivery agent: the schedule (ETAs) per delivery.' },
-  deliveryEvents: { name: 'deliveryEvents', partitionKey: '/deliveryId', purpose: 'Event store: one document per delivery event, unique per (deliveryId, sequence).' },
-  deliveryStatus: { name: 'deliveryStatus', partitionKey: '/id', defaultTtl: -1, purpose: 'Materialized status view; finished deliveries expire by per-item TTL.' },
+  deliveryEvents: {
+    name: 'deliveryEvents',
+    partitionKey: '/deliveryId',
+    purpose: 'Event store: one document per delivery event, unique per (deliveryId, sequence).',
+  },
+  deliveryStatus: {
+    name: 'deliveryStatus',
+    partitionKey: '/id',
+    defaultTtl: -1,
+    purpose: 'Materialized status view; finished deliveries expire by per-item TTL.',
+  },
 } as const satisfies Record<string, CosmosContainerDecl>;
 
 export interface BlobContainerDecl {
@@ -37,7 +54,10 @@ export interface BlobContainerDecl {
  * holds the blob role the Functions host needs: the lake stays read-only to the app.
  */
 export const BLOB_CONTAINERS = {
-  deadLetter: { name: 'deadletter', purpose: 'Poison events with reason and Event Hubs metadata (host storage account).' },
+  deadLetter: {
+    name: 'deadletter',
+    purpose: 'Poison events with reason and Event Hubs metadata (host storage account).',
+  },
 } as const satisfies Record<string, BlobContainerDecl>;
 
 /** Data Lake file systems: Capture writes the full delivery events here (archive, rebuilds). */

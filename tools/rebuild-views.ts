@@ -18,10 +18,16 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return flags.help ? 0 : 2;
   }
-  const request = checkRebuildRequest({ from: flags.from, to: flags.to, ...(typeof flags.delivery === 'string' ? { deliveryId: flags.delivery } : {}) });
+  const request = checkRebuildRequest({
+    from: flags.from,
+    to: flags.to,
+    ...(typeof flags.delivery === 'string' ? { deliveryId: flags.delivery } : {}),
+  });
   if (!request.ok) {
     const errors = request.error.code === 'ValidationFailed' ? request.error.errors : [];
-    console.error(`rebuild-views: ${request.error.message}\n${errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`);
+    console.error(
+      `rebuild-views: ${request.error.message}\n${errors.map((e) => `  ${e.path}: ${e.message}`).join('\n')}`,
+    );
     return 2;
   }
   const c = new Composition(parseConfig(loadToolSettings()));
@@ -35,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
     ...c.historyDeps,
     ...(range.deliveryId !== undefined ? { deliveryId: range.deliveryId } : {}),
     onProgress: (p) =>
-      console.log(`${p.phase.padEnd(6)} read ${p.eventsRead}, appended ${p.appended}, duplicates ${p.duplicates}, conflicts ${p.conflicts}; views written ${p.viewsWritten}, unchanged ${p.viewsUnchanged}`),
+      console.log(
+        `${p.phase.padEnd(6)} read ${p.eventsRead}, appended ${p.appended}, duplicates ${p.duplicates}, conflicts ${p.conflicts}; views written ${p.viewsWritten}, unchanged ${p.viewsUnchanged}`,
+      ),
   });
   console.log(JSON.stringify(report));
   return 0;

@@ -2,7 +2,12 @@
 import { runReport } from './report/cli';
 import { loadToolSettings } from './settings';
 
-runReport(process.argv.slice(2), { settings: loadToolSettings(), cwd: process.cwd(), out: (l) => console.log(l), err: (l) => console.error(l) }).then(
+runReport(process.argv.slice(2), {
+  settings: loadToolSettings(),
+  cwd: process.cwd(),
+  out: (l) => console.log(l),
+  err: (l) => console.error(l),
+}).then(
   (code) => process.exit(code),
   (e: unknown) => {
     console.error(`report: ${(e as Error).message}`);

@@ -18,7 +18,10 @@ export function loadToolSettings(cwd = process.cwd()): Record<string, string | u
 }
 
 /** Minimal `--flag value` / `--switch` parsing with a clear error for unknown flags. */
-export function parseFlags(argv: readonly string[], known: Record<string, 'value' | 'switch'>): { positional: string[]; flags: Record<string, string | true> } {
+export function parseFlags(
+  argv: readonly string[],
+  known: Record<string, 'value' | 'switch'>,
+): { positional: string[]; flags: Record<string, string | true> } {
   const positional: string[] = [];
   const flags: Record<string, string | true> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -29,7 +32,12 @@ export function parseFlags(argv: readonly string[], known: Record<string, 'value
     }
     const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
     const kind = known[name];
-    if (!kind) throw new Error(`unknown option --${name}; known: ${Object.keys(known).map((k) => `--${k}`).join(', ')}`);
+    if (!kind)
+      throw new Error(
+        `unknown option --${name}; known: ${Object.keys(known)
+          .map((k) => `--${k}`)
+          .join(', ')}`,
+      );
     if (kind === 'switch') flags[name] = true;
     else {
       const v = inline ?? argv[++i];

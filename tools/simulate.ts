@@ -82,7 +82,8 @@ interface Options {
 function num(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number in [${min}, ${max}], got "${value}".`);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new Error(`--${name} must be a number in [${min}, ${max}], got "${value}".`);
   return n;
 }
 
@@ -116,7 +117,8 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
   if (v.help) return 'help';
   const target = v.target ?? 'local';
   if (target !== 'local' && target !== 'azure') throw new Error('--target must be local or azure.');
-  if (target === 'azure' && (!v.url || !v.namespace || !v.scope)) throw new Error('--target azure needs --url, --namespace and --scope.');
+  if (target === 'azure' && (!v.url || !v.namespace || !v.scope))
+    throw new Error('--target azure needs --url, --namespace and --scope.');
   const port = process.env.PORT && process.env.PORT !== '' ? process.env.PORT : '7071';
   return {
     drones: num(v.drones, 'drones', 10, 1, 10_000),
@@ -189,10 +191,25 @@ class Api {
     return { authorization: `Bearer ${this.#token.value}` };
   }
 
-  async call(method: string, route: string, ownerId: string, body?: unknown, roles: readonly string[] = []): Promise<{ status: number; headers: Headers; json: unknown }> {
-    const headers = { ...(await this.headers(ownerId, roles)), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+  async call(
+    method: string,
+    route: string,
+    ownerId: string,
+    body?: unknown,
+    roles: readonly string[] = [],
+  ): Promise<{ status: number; headers: Headers; json: unknown }> {
+    const headers = {
+      ...(await this.headers(ownerId, roles)),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    };
     // Every call the simulator makes is safe to repeat (same delivery id, same body).
-    const res = await whileUnreachable(() => fetch(`${this.o.url}${route}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }));
+    const res = await whileUnreachable(() =>
+      fetch(`${this.o.url}${route}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      }),
+    );
     const text = await res.text();
     let json: unknown;
     try {
@@ -314,13 +331,22 @@ class Telemetry {
   poison(d: Drone): OutgoingEvent {
     const kind = Math.floor(this.random() * 3);
     if (kind === 0) return { partitionKey: d.id, body: '{"droneId": "truncated' };
-    if (kind === 1) return { partitionKey: d.id, body: { schemaVersion: 1, droneId: d.id, sequence: -1, status: 'Teleporting' } };
+    if (kind === 1)
+      return { partitionKey: d.id, body: { schemaVersion: 1, droneId: d.id, sequence: -1, status: 'Teleporting' } };
     return { partitionKey: d.id, body: { schemaVersion: 1, droneId: d.id, sequence: d.sequence, batteryPct: 500 } };
   }
 }
 
 /** Flies toward `target`; resolves false, where it stands, when `stop()` says the flight is off. */
-async function flyTo(d: Drone, target: Position, status: string, deliveryId: string | undefined, t: Telemetry, o: Options, stop: () => boolean = () => false): Promise<boolean> {
+async function flyTo(
+  d: Drone,
+  target: Position,
+  status: string,
+  deliveryId: string | undefined,
+  t: Telemetry,
+  o: Options,
+  stop: () => boolean = () => false,
+): Promise<boolean> {
   const distance = metres(d.position, target);
   const realMs = ((distance / CRUISE_MPS) * 1000) / o.speedup;
   const steps = Math.max(1, Math.ceil(realMs / o.intervalMs));
@@ -368,7 +394,9 @@ async function whileUnreachable<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (e) {
-      const unreachable = /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up/i.test(`${(e as Error).message} ${String((e as { cause?: unknown }).cause ?? '')}`);
+      const unreachable = /fetch failed|ECONNREFUSED|ECONNRESET|socket hang up/i.test(
+        `${(e as Error).message} ${String((e as { cause?: unknown }).cause ?? '')}`,
+      );
       if (!unreachable || Date.now() > giveUpAt) throw e;
       await sleep(wait);
     }
@@ -392,7 +420,10 @@ async function countDeadLetters(o: Options): Promise<number | undefined> {
   const cs = parsed.endpoints?.blob?.connectionString;
   if (!cs) return undefined;
   let n = 0;
-  for await (const _ of BlobServiceClient.fromConnectionString(cs).getContainerClient(BLOB_CONTAINERS.deadLetter.name).listBlobsFlat()) n++;
+  for await (const _ of BlobServiceClient.fromConnectionString(cs)
+    .getContainerClient(BLOB_CONTAINERS.deadLetter.name)
+    .listBlobsFlat())
+    n++;
   return n;
 }
 
@@ -419,12 +450,20 @@ export interface StuckDelivery {
 }
 
 /** The event a history must end its forward part with for each final stage. */
-const TERMINAL_EVENT: Record<FinalStage, string> = { Delivered: 'DeliveryCompleted', Cancelled: 'DeliveryCancelled', Failed: 'DeliveryFailed' };
+const TERMINAL_EVENT: Record<FinalStage, string> = {
+  Delivered: 'DeliveryCompleted',
+  Cancelled: 'DeliveryCancelled',
+  Failed: 'DeliveryFailed',
+};
 const MILESTONE_EVENTS = new Set(['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted']);
 
 /** Pure: the delivery invariants from what the API answered for each delivery. */
 export function checkDeliveries(
-  observed: readonly { readonly delivery: Pick<Delivery, 'id' | 'droneReportedDelivered'>; readonly stage: string | undefined; readonly history: readonly HistoryEvent[] | undefined }[],
+  observed: readonly {
+    readonly delivery: Pick<Delivery, 'id' | 'droneReportedDelivered'>;
+    readonly stage: string | undefined;
+    readonly history: readonly HistoryEvent[] | undefined;
+  }[],
 ): { results: InvariantResult[]; stuck: StuckDelivery[] } {
   const final: string[] = [];
   const failedAfterDelivered: string[] = [];
@@ -436,21 +475,37 @@ export function checkDeliveries(
     const last = events[events.length - 1];
     if (!stage || !FINAL_STAGES.includes(stage)) {
       final.push(`${delivery.id} is ${stage ?? 'unknown'}${last ? ` (last event ${last.sequence} ${last.type})` : ''}`);
-      stuck.push({ deliveryId: delivery.id, stage: stage ?? 'unknown', ...(last ? { lastEvent: { type: last.type, sequence: last.sequence, occurredAt: last.occurredAt } } : {}) });
+      stuck.push({
+        deliveryId: delivery.id,
+        stage: stage ?? 'unknown',
+        ...(last ? { lastEvent: { type: last.type, sequence: last.sequence, occurredAt: last.occurredAt } } : {}),
+      });
     }
-    if (stage === 'Failed' && delivery.droneReportedDelivered) failedAfterDelivered.push(`${delivery.id} ended Failed after its drone reported Delivered`);
+    if (stage === 'Failed' && delivery.droneReportedDelivered)
+      failedAfterDelivered.push(`${delivery.id} ended Failed after its drone reported Delivered`);
     const expected = events.map((_, i) => i + 1);
     if (events.length === 0 || events.some((e, i) => e.sequence !== expected[i])) {
       gapless.push(`${delivery.id} history sequences ${events.map((e) => e.sequence).join(',') || '(none)'}`);
-    } else if (stage && FINAL_STAGES.includes(stage) && !events.some((e) => e.type === TERMINAL_EVENT[stage as FinalStage])) {
-      gapless.push(`${delivery.id} is ${stage} but its history has no ${TERMINAL_EVENT[stage as FinalStage]} (events ${events.map((e) => e.type).join(', ')})`);
+    } else if (
+      stage &&
+      FINAL_STAGES.includes(stage) &&
+      !events.some((e) => e.type === TERMINAL_EVENT[stage as FinalStage])
+    ) {
+      gapless.push(
+        `${delivery.id} is ${stage} but its history has no ${TERMINAL_EVENT[stage as FinalStage]} (events ${events.map((e) => e.type).join(', ')})`,
+      );
     }
     const assigned = [...events].reverse().find((e) => e.type === 'DroneAssigned')?.data?.droneId;
     for (const e of events) {
-      if (MILESTONE_EVENTS.has(e.type) && e.data?.droneId !== assigned) fromAssigned.push(`${delivery.id} ${e.type} from ${e.data?.droneId ?? '?'}, assigned ${assigned ?? 'none'}`);
+      if (MILESTONE_EVENTS.has(e.type) && e.data?.droneId !== assigned)
+        fromAssigned.push(`${delivery.id} ${e.type} from ${e.data?.droneId ?? '?'}, assigned ${assigned ?? 'none'}`);
     }
   }
-  const result = (name: string, violations: string[]): InvariantResult => ({ name, ok: violations.length === 0, violations });
+  const result = (name: string, violations: string[]): InvariantResult => ({
+    name,
+    ok: violations.length === 0,
+    violations,
+  });
   return {
     results: [
       result('every delivery ends Delivered, Cancelled or Failed', final),
@@ -462,7 +517,10 @@ export function checkDeliveries(
   };
 }
 
-async function observeDeliveries(api: Api, deliveries: readonly Delivery[]): Promise<{ delivery: Delivery; stage: string | undefined; history: HistoryEvent[] | undefined }[]> {
+async function observeDeliveries(
+  api: Api,
+  deliveries: readonly Delivery[],
+): Promise<{ delivery: Delivery; stage: string | undefined; history: HistoryEvent[] | undefined }[]> {
   const out: { delivery: Delivery; stage: string | undefined; history: HistoryEvent[] | undefined }[] = [];
   for (const delivery of deliveries) {
     const status = await api.call('GET', `/api/deliveries/${delivery.id}`, delivery.ownerId);
@@ -485,9 +543,17 @@ async function checkDrones(api: Api, drones: readonly Drone[], graceMs: number):
       const r = await api.call('GET', `/api/drones/${d.id}`, OPERATOR.id, undefined, OPERATOR.roles);
       const view = r.json as { deliveryId?: string; reservedFor?: string; status?: string } | undefined;
       if (r.status !== 200) violations.push(`${d.id}: GET answered ${r.status}`);
-      else if (view?.deliveryId || view?.reservedFor) violations.push(`${d.id} is ${view.status ?? '?'}${view.deliveryId ? `, on delivery ${view.deliveryId}` : ''}${view.reservedFor ? `, reserved for ${view.reservedFor}` : ''}`);
+      else if (view?.deliveryId || view?.reservedFor)
+        violations.push(
+          `${d.id} is ${view.status ?? '?'}${view.deliveryId ? `, on delivery ${view.deliveryId}` : ''}${view.reservedFor ? `, reserved for ${view.reservedFor}` : ''}`,
+        );
     }
-    if (violations.length === 0 || Date.now() >= until) return { name: 'every drone is free again (no delivery, no reservation)', ok: violations.length === 0, violations };
+    if (violations.length === 0 || Date.now() >= until)
+      return {
+        name: 'every drone is free again (no delivery, no reservation)',
+        ok: violations.length === 0,
+        violations,
+      };
     await sleep(1000);
   }
 }
@@ -495,10 +561,16 @@ async function checkDrones(api: Api, drones: readonly Drone[], graceMs: number):
 async function run(o: Options): Promise<number> {
   const random = rng(o.seed);
   const runId = `${Date.now().toString(36)}`;
-  const publisher: EventPublisher = o.target === 'local' ? new LocalRuntimePublisher(o.url) : new AzureEventHubsPublisher(o.namespace ?? '', new DefaultAzureCredential());
+  const publisher: EventPublisher =
+    o.target === 'local'
+      ? new LocalRuntimePublisher(o.url)
+      : new AzureEventHubsPublisher(o.namespace ?? '', new DefaultAzureCredential());
   const api = new Api(o);
   const t = new Telemetry(publisher, o, random);
-  const near = (spread: number): Position => ({ lat: SEATTLE.lat + (random() - 0.5) * spread, lon: SEATTLE.lon + (random() - 0.5) * spread });
+  const near = (spread: number): Position => ({
+    lat: SEATTLE.lat + (random() - 0.5) * spread,
+    lon: SEATTLE.lon + (random() - 0.5) * spread,
+  });
   const deadLettersBefore = await countDeadLetters(o).catch(() => undefined);
 
   console.log(
@@ -508,7 +580,14 @@ async function run(o: Options): Promise<number> {
   const drones = new Map<string, Drone>();
   const homes = new Map<string, Position>();
   for (let i = 0; i < o.drones; i++) {
-    const d: Drone = { id: `sim-${runId}-drone-${i}`, sequence: 0, position: near(0.1), battery: 80 + random() * 20, flying: Promise.resolve(), flights: 0 };
+    const d: Drone = {
+      id: `sim-${runId}-drone-${i}`,
+      sequence: 0,
+      position: near(0.1),
+      battery: 80 + random() * 20,
+      flying: Promise.resolve(),
+      flights: 0,
+    };
     drones.set(d.id, d);
     homes.set(d.id, { ...d.position });
   }
@@ -518,7 +597,9 @@ async function run(o: Options): Promise<number> {
     const idle = [...drones.values()].filter((d) => d.flights === 0);
     if (idle.length === 0) return;
     t.counters.heartbeats += idle.length;
-    t.sendPlain(idle.map((d) => t.event(d, 'Idle'))).catch((e: unknown) => console.warn(`heartbeat: ${(e as Error).message}`));
+    t.sendPlain(idle.map((d) => t.event(d, 'Idle'))).catch((e: unknown) =>
+      console.warn(`heartbeat: ${(e as Error).message}`),
+    );
   }, o.heartbeatMs);
   // Give ingestion a moment so the first requests find drones.
   await sleep(1000);
@@ -546,7 +627,8 @@ async function run(o: Options): Promise<number> {
 
   const scheduleCancel = (delivery: Delivery): void => {
     // Anywhere from before assignment to after the drop-off: a typical flight, in real time, twice.
-    const flightMs = ((metres(SEATTLE, delivery.pickup) + metres(delivery.pickup, delivery.dropoff)) / CRUISE_MPS / o.speedup) * 1000;
+    const flightMs =
+      ((metres(SEATTLE, delivery.pickup) + metres(delivery.pickup, delivery.dropoff)) / CRUISE_MPS / o.speedup) * 1000;
     const delayMs = random() * Math.max(2000, 2 * flightMs);
     cancels.push(
       sleep(delayMs).then(async () => {
@@ -567,7 +649,10 @@ async function run(o: Options): Promise<number> {
         deliveryId: delivery.id,
         pickup: delivery.pickup,
         dropoff: delivery.dropoff,
-        package: { size: (['small', 'medium', 'large'] as const)[Math.floor(random() * 3)], weightKg: Math.round((0.5 + random() * 10) * 10) / 10 },
+        package: {
+          size: (['small', 'medium', 'large'] as const)[Math.floor(random() * 3)],
+          weightKg: Math.round((0.5 + random() * 10) * 10) / 10,
+        },
       });
       if (r.status === 429 && Date.now() < deadline) {
         await sleep(Number(r.headers.get('retry-after') ?? '1') * 1000);
@@ -592,7 +677,10 @@ async function run(o: Options): Promise<number> {
         delivery.assignedAt = Date.now();
         delivery.droneId = view.droneId;
         if (wrongDrone) await sendWrongDrone(delivery, view.droneId);
-        if (!drone) console.warn(`delivery ${delivery.id}: assigned ${view.droneId}, which is not one of this run's drones; nobody will fly it`);
+        if (!drone)
+          console.warn(
+            `delivery ${delivery.id}: assigned ${view.droneId}, which is not one of this run's drones; nobody will fly it`,
+          );
         if (drone) {
           drone.flights++;
           flight = drone.flying = drone.flying
@@ -630,9 +718,18 @@ async function run(o: Options): Promise<number> {
 
   const followers: Promise<void>[] = [];
   for (let i = 0; i < o.deliveries; i++) {
-    const delivery: Delivery = { id: `sim-${runId}-${i}`, ownerId: `sim-customer-${i % owners}`, pickup: near(0.08), dropoff: near(0.08), cancelAccepted: false, droneReportedDelivered: false };
+    const delivery: Delivery = {
+      id: `sim-${runId}-${i}`,
+      ownerId: `sim-customer-${i % owners}`,
+      pickup: near(0.08),
+      dropoff: near(0.08),
+      cancelAccepted: false,
+      droneReportedDelivered: false,
+    };
     deliveries.push(delivery);
-    followers.push(follow(delivery).catch((e: unknown) => console.warn(`delivery ${delivery.id}: ${(e as Error).message}`)));
+    followers.push(
+      follow(delivery).catch((e: unknown) => console.warn(`delivery ${delivery.id}: ${(e as Error).message}`)),
+    );
     await sleep(1000 / o.rate);
   }
   await Promise.all(followers);
@@ -646,11 +743,17 @@ async function run(o: Options): Promise<number> {
   const { results, stuck } = checkDeliveries(observed);
   results.push(await checkDrones(api, [...drones.values()], 15_000));
   const rejected = deliveries.filter((d) => d.outcome === 'Rejected');
-  results.push({ name: 'every request is accepted', ok: rejected.length === 0, violations: rejected.map((d) => `${d.id} was rejected`) });
+  results.push({
+    name: 'every request is accepted',
+    ok: rejected.length === 0,
+    violations: rejected.map((d) => `${d.id} was rejected`),
+  });
   clearInterval(heartbeat);
   // Signing off: the fleet docks (Charging), so a later run on the same pipeline is not handed
   // drones nobody flies any more while their last Idle report is still fresh.
-  await t.sendPlain([...drones.values()].map((d) => t.event(d, 'Charging'))).catch((e: unknown) => console.warn(`sign-off: ${(e as Error).message}`));
+  await t
+    .sendPlain([...drones.values()].map((d) => t.event(d, 'Charging')))
+    .catch((e: unknown) => console.warn(`sign-off: ${(e as Error).message}`));
   await publisher.close();
 
   const by = (k: Delivery['outcome']): number => deliveries.filter((d) => d.outcome === k).length;
@@ -662,17 +765,24 @@ async function run(o: Options): Promise<number> {
   const deadLettersAfter = await countDeadLetters(o).catch(() => undefined);
   const cancelsSent = deliveries.filter((d) => d.cancelStatus !== undefined);
   const cancelAnswers = new Map<number, number>();
-  for (const d of cancelsSent) cancelAnswers.set(d.cancelStatus ?? 0, (cancelAnswers.get(d.cancelStatus ?? 0) ?? 0) + 1);
+  for (const d of cancelsSent)
+    cancelAnswers.set(d.cancelStatus ?? 0, (cancelAnswers.get(d.cancelStatus ?? 0) ?? 0) + 1);
   const ok = results.every((r) => r.ok) && stuck.length === 0;
 
   console.log('\n\nSummary');
-  console.log(`  deliveries: ${o.deliveries} requested, ${by('Delivered')} completed, ${by('Failed')} failed, ${by('Cancelled')} cancelled, ${by('Rejected')} rejected, ${by('TimedOut')} timed out`);
-  console.log(`  request → delivered: p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))} (speedup ${o.speedup}x, ${latencies.length} samples)`);
+  console.log(
+    `  deliveries: ${o.deliveries} requested, ${by('Delivered')} completed, ${by('Failed')} failed, ${by('Cancelled')} cancelled, ${by('Rejected')} rejected, ${by('TimedOut')} timed out`,
+  );
+  console.log(
+    `  request → delivered: p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))} (speedup ${o.speedup}x, ${latencies.length} samples)`,
+  );
   console.log(
     `  telemetry: ${t.counters.telemetry} reports, ${t.counters.duplicates} duplicated, ${t.counters.reordered} reordered, ${t.counters.poison} poison, ` +
       `${t.counters.heartbeats} heartbeats, ${t.counters.wrongDrone} from a wrong drone`,
   );
-  console.log(`  cancels: ${cancelsSent.length} sent (${[...cancelAnswers].map(([s, n]) => `${n}× ${s}`).join(', ') || 'none'})`);
+  console.log(
+    `  cancels: ${cancelsSent.length} sent (${[...cancelAnswers].map(([s, n]) => `${n}× ${s}`).join(', ') || 'none'})`,
+  );
   console.log(
     `  dead letters: ${
       deadLettersAfter === undefined || deadLettersBefore === undefined
@@ -689,18 +799,31 @@ async function run(o: Options): Promise<number> {
   }
   if (stuck.length > 0) {
     console.log(`Stuck deliveries (${stuck.length}):`);
-    for (const s of stuck) console.log(`  ${s.deliveryId}  ${s.stage}  last event: ${s.lastEvent ? `${s.lastEvent.sequence} ${s.lastEvent.type} at ${s.lastEvent.occurredAt}` : 'none'}`);
+    for (const s of stuck)
+      console.log(
+        `  ${s.deliveryId}  ${s.stage}  last event: ${s.lastEvent ? `${s.lastEvent.sequence} ${s.lastEvent.type} at ${s.lastEvent.occurredAt}` : 'none'}`,
+      );
   }
   console.log(ok ? 'All invariants hold.' : 'Some invariants failed or deliveries are stuck.');
 
   if (o.summaryJson) {
     const summary = {
       seed: o.seed,
-      deliveries: { requested: o.deliveries, delivered: by('Delivered'), failed: by('Failed'), cancelled: by('Cancelled'), rejected: by('Rejected'), timedOut: by('TimedOut') },
+      deliveries: {
+        requested: o.deliveries,
+        delivered: by('Delivered'),
+        failed: by('Failed'),
+        cancelled: by('Cancelled'),
+        rejected: by('Rejected'),
+        timedOut: by('TimedOut'),
+      },
       telemetry: t.counters,
       cancels: { sent: cancelsSent.length, answers: Object.fromEntries(cancelAnswers) },
-      wrongDroneDeliveries: deliveries.filter((d) => d.wrongDroneId).map((d) => ({ deliveryId: d.id, wrongDroneId: d.wrongDroneId, assigned: d.droneId })),
-      deadLetters: deadLettersAfter !== undefined && deadLettersBefore !== undefined ? deadLettersAfter - deadLettersBefore : null,
+      wrongDroneDeliveries: deliveries
+        .filter((d) => d.wrongDroneId)
+        .map((d) => ({ deliveryId: d.id, wrongDroneId: d.wrongDroneId, assigned: d.droneId })),
+      deadLetters:
+        deadLettersAfter !== undefined && deadLettersBefore !== undefined ? deadLettersAfter - deadLettersBefore : null,
       invariants: results,
       stuck,
       ok,

@@ -111,7 +111,13 @@ export interface ReplayResult {
 }
 
 export interface SupervisorAlerts {
-  readonly findings: readonly { readonly deliveryId: string; readonly runtimeStatus: string; readonly stage?: string; readonly action: string; readonly reason: string }[];
+  readonly findings: readonly {
+    readonly deliveryId: string;
+    readonly runtimeStatus: string;
+    readonly stage?: string;
+    readonly action: string;
+    readonly reason: string;
+  }[];
   readonly stuckCompensations: readonly string[];
 }
 
@@ -123,7 +129,15 @@ export interface PartitionLag {
 }
 
 export type HubLag =
-  | { readonly available: true; readonly consumers: readonly { readonly hub: string; readonly consumerGroup: string; readonly totalLag: number; readonly partitions: readonly PartitionLag[] }[] }
+  | {
+      readonly available: true;
+      readonly consumers: readonly {
+        readonly hub: string;
+        readonly consumerGroup: string;
+        readonly totalLag: number;
+        readonly partitions: readonly PartitionLag[];
+      }[];
+    }
   | { readonly available: false; readonly reason: string };
 
 export interface Problem {

@@ -57,7 +57,11 @@ export interface Poller {
   stop(): void;
 }
 
-export function poll<T>(path: () => string, onChange: (state: PollState<T>) => void, intervalMs = MIN_INTERVAL_MS): Poller {
+export function poll<T>(
+  path: () => string,
+  onChange: (state: PollState<T>) => void,
+  intervalMs = MIN_INTERVAL_MS,
+): Poller {
   const interval = Math.max(MIN_INTERVAL_MS, intervalMs);
   let etag: string | undefined;
   let lastPath: string | undefined;
@@ -91,7 +95,10 @@ export function poll<T>(path: () => string, onChange: (state: PollState<T>) => v
     stats.requests++;
     stats.byPath[p] = (stats.byPath[p] ?? 0) + 1;
     try {
-      const res = await fetch(`/api/${p}`, { headers: { accept: 'application/json', ...(etag ? { 'if-none-match': etag } : {}) }, credentials: 'same-origin' });
+      const res = await fetch(`/api/${p}`, {
+        headers: { accept: 'application/json', ...(etag ? { 'if-none-match': etag } : {}) },
+        credentials: 'same-origin',
+      });
       if (res.status === 304) {
         stats.notModified++;
         state = { ...state, updatedAt: new Date() };

@@ -22,19 +22,31 @@ function update(): void {
         <a class="brand" href="#/fleet">Fabrikam <span>operations</span></a>
         <nav>
           ${navViews().map(
-            (v) => html`<a href=${hrefOf(v, {})} class=${c?.view.id === v.id || (v.id === 'deliveries' && tabs.length > 0) ? 'active' : ''} data-testid=${`nav-${v.id}`}>${v.nav?.label}</a>`,
+            (v) =>
+              html`<a
+                href=${hrefOf(v, {})}
+                class=${c?.view.id === v.id || (v.id === 'deliveries' && tabs.length > 0) ? 'active' : ''}
+                data-testid=${`nav-${v.id}`}
+                >${v.nav?.label}</a
+              >`,
           )}
         </nav>
-        <span class="live" title="Live: polled with ETags, at most once a second">${updatedAt ? html`● live · ${updatedAt.toISOString().slice(11, 19)}` : '○ connecting'}</span>
+        <span class="live" title="Live: polled with ETags, at most once a second"
+          >${updatedAt ? html`● live · ${updatedAt.toISOString().slice(11, 19)}` : '○ connecting'}</span
+        >
       </header>
-      ${tabs.length > 0 && c
-        ? html`<nav class="tabs">
-            <a href="#/deliveries">← Deliveries</a>
-            <strong>${c.params.deliveryId}</strong>
-            ${tabs.map((t) => html`<a href=${hrefOf(t, c.params)} class=${t.id === c.view.id ? 'active' : ''}>${t.deliveryTab?.label}</a>`)}
-          </nav>`
-        : nothing}
-      <main data-view=${c?.view.id ?? 'none'}>${c ? c.mounted.render() : html`<p class="muted">No view at #/${hashPath()}. <a href="#/fleet">Fleet</a></p>`}</main>`,
+      ${
+        tabs.length > 0 && c
+          ? html`<nav class="tabs">
+              <a href="#/deliveries">← Deliveries</a>
+              <strong>${c.params.deliveryId}</strong>
+              ${tabs.map((t) => html`<a href=${hrefOf(t, c.params)} class=${t.id === c.view.id ? 'active' : ''}>${t.deliveryTab?.label}</a>`)}
+            </nav>`
+          : nothing
+      }
+      <main data-view=${c?.view.id ?? 'none'}>
+        ${c ? c.mounted.render() : html`<p class="muted">No view at #/${hashPath()}. <a href="#/fleet">Fleet</a></p>`}
+      </main>`,
     root,
   );
 }

@@ -59,9 +59,11 @@ export function resolve(hash: string): { view: ViewDef; params: Record<string, s
   return undefined;
 }
 
-export const navViews = (): ViewDef[] => VIEWS.filter((v) => v.nav).sort((a, b) => (a.nav?.order ?? 0) - (b.nav?.order ?? 0));
+export const navViews = (): ViewDef[] =>
+  VIEWS.filter((v) => v.nav).sort((a, b) => (a.nav?.order ?? 0) - (b.nav?.order ?? 0));
 
-export const deliveryTabs = (): ViewDef[] => VIEWS.filter((v) => v.deliveryTab).sort((a, b) => (a.deliveryTab?.order ?? 0) - (b.deliveryTab?.order ?? 0));
+export const deliveryTabs = (): ViewDef[] =>
+  VIEWS.filter((v) => v.deliveryTab).sort((a, b) => (a.deliveryTab?.order ?? 0) - (b.deliveryTab?.order ?? 0));
 
 /** The hash of a view's route with its parameters filled in. */
 export function hrefOf(view: ViewDef, params: Readonly<Record<string, string>>): string {

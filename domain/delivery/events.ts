@@ -98,4 +98,3 @@ export function deliveryEvent<K extends DeliveryEventType>(
     data,
   } as DeliveryEventOf<K>;
 }
-

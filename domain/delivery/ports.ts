@@ -66,7 +66,11 @@ export type CreatePackageOutcome =
   | { readonly ok: false; readonly code: 'PackageCancelled'; readonly reason: string };
 
 export interface PackageRecords {
-  create(deliveryId: string, pkg: { size: PackageSize; weightKg: number; tag?: string }, at: string): Promise<CreatePackageOutcome>;
+  create(
+    deliveryId: string,
+    pkg: { size: PackageSize; weightKg: number; tag?: string },
+    at: string,
+  ): Promise<CreatePackageOutcome>;
   /** Resolves the package id if an active package was cancelled now, undefined if there was none. */
   cancel(deliveryId: string, reason: string, at: string): Promise<string | undefined>;
   /** The package reached its recipient: it is no longer active. */

@@ -22,7 +22,11 @@ export function planRebuildSlices(range: RebuildRange, sliceMs = REBUILD_SLICE_M
   const slices: RebuildRange[] = [];
   for (let start = from; start < to; start += sliceMs) {
     const end = Math.min(start + sliceMs, to);
-    slices.push({ from: new Date(start).toISOString(), to: new Date(end).toISOString(), ...(range.deliveryId !== undefined ? { deliveryId: range.deliveryId } : {}) });
+    slices.push({
+      from: new Date(start).toISOString(),
+      to: new Date(end).toISOString(),
+      ...(range.deliveryId !== undefined ? { deliveryId: range.deliveryId } : {}),
+    });
   }
   return slices;
 }
@@ -49,7 +53,17 @@ export interface RebuildCounts {
   readonly viewsEmpty: number;
 }
 
-export const NO_COUNTS: RebuildCounts = { eventsRead: 0, skipped: 0, appended: 0, duplicates: 0, conflicts: 0, deliveries: 0, viewsWritten: 0, viewsUnchanged: 0, viewsEmpty: 0 };
+export const NO_COUNTS: RebuildCounts = {
+  eventsRead: 0,
+  skipped: 0,
+  appended: 0,
+  duplicates: 0,
+  conflicts: 0,
+  deliveries: 0,
+  viewsWritten: 0,
+  viewsUnchanged: 0,
+  viewsEmpty: 0,
+};
 
 export function addCounts(a: RebuildCounts, b: RebuildCounts): RebuildCounts {
   return {
@@ -75,7 +89,12 @@ export interface RebuildJobProgress extends RebuildCounts {
   readonly deliveryId?: string;
 }
 
-export function jobProgress(range: RebuildRange, slicesTotal: number, slicesDone: number, counts: RebuildCounts): RebuildJobProgress {
+export function jobProgress(
+  range: RebuildRange,
+  slicesTotal: number,
+  slicesDone: number,
+  counts: RebuildCounts,
+): RebuildJobProgress {
   return {
     phase: slicesDone >= slicesTotal ? 'done' : 'running',
     slicesDone,

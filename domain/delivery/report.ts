@@ -59,10 +59,19 @@ export interface DeliveryReport {
   /** Deliveries requested in the range. */
   readonly deliveries: number;
   readonly outcomes: Readonly<Record<Outcome, number>>;
-  readonly onTime: { readonly onTime: number; readonly late: number; readonly unknown: number; readonly rate: number | null };
+  readonly onTime: {
+    readonly onTime: number;
+    readonly late: number;
+    readonly unknown: number;
+    readonly rate: number | null;
+  };
   readonly requestToDeliveredMs: Percentiles;
   readonly failuresByReason: readonly { readonly code: string; readonly reason: string; readonly count: number }[];
-  readonly compensationsPerStep: readonly { readonly step: 'CreatePackage' | 'AssignDrone'; readonly compensation: 'CancelPackage' | 'ReleaseDrone'; readonly count: number }[];
+  readonly compensationsPerStep: readonly {
+    readonly step: 'CreatePackage' | 'AssignDrone';
+    readonly compensation: 'CancelPackage' | 'ReleaseDrone';
+    readonly count: number;
+  }[];
   readonly hourly: readonly HourBucket[];
 }
 
@@ -91,9 +100,11 @@ export function checkReportRange(from: unknown, to: unknown): Result<ReportRange
   const t = instant('to', to);
   if (f !== undefined && t !== undefined) {
     if (f >= t) errors.push({ path: '/to', message: 'must be after from' });
-    else if (t - f > MAX_REPORT_HOURS * HOUR_MS) errors.push({ path: '/to', message: `the range may span at most ${MAX_REPORT_HOURS / 24} days` });
+    else if (t - f > MAX_REPORT_HOURS * HOUR_MS)
+      errors.push({ path: '/to', message: `the range may span at most ${MAX_REPORT_HOURS / 24} days` });
   }
-  if (errors.length > 0 || f === undefined || t === undefined) return err(validationFailed('The report range is not valid.', errors));
+  if (errors.length > 0 || f === undefined || t === undefined)
+    return err(validationFailed('The report range is not valid.', errors));
   return ok({ from: new Date(f).toISOString(), to: new Date(t).toISOString() });
 }
 
@@ -233,7 +244,12 @@ export function buildReport(events: readonly DeliveryEvent[], range: ReportRange
     deliveries: counted,
     outcomes,
     onTime: { ...onTime, rate: judged === 0 ? null : onTime.onTime / judged },
-    requestToDeliveredMs: { count: durations.length, p50: percentile(durations, 50), p95: percentile(durations, 95), p99: percentile(durations, 99) },
+    requestToDeliveredMs: {
+      count: durations.length,
+      p50: percentile(durations, 50),
+      p95: percentile(durations, 95),
+      p99: percentile(durations, 99),
+    },
     failuresByReason: [...failures.values()].sort((a, b) => b.count - a.count || a.code.localeCompare(b.code)),
     compensationsPerStep: [
       { step: 'CreatePackage', compensation: 'CancelPackage', count: packagesCancelled },

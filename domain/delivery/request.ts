@@ -17,7 +17,6 @@ import type { DeliveryRequestedData } from './events';
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
 const MAX_WEIGHT_KG = 25;
 
-
 export const LatLonSchema = Type.Object(
   {
     lat: Type.Number({ minimum: -90, maximum: 90 }),
@@ -37,8 +36,16 @@ export const PackageSchema = Type.Object(
 
 export const DeliveryRequestSchema = Type.Object(
   {
-    deliveryId: Type.Optional(Type.String({ pattern: ID_PATTERN, description: '1-64 of [A-Za-z0-9_-]; generated when absent' })),
-    ownerId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Defaults to the caller; must equal the caller unless Deliveries.Admin' })),
+    deliveryId: Type.Optional(
+      Type.String({ pattern: ID_PATTERN, description: '1-64 of [A-Za-z0-9_-]; generated when absent' }),
+    ),
+    ownerId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: 'Defaults to the caller; must equal the caller unless Deliveries.Admin',
+      }),
+    ),
     pickup: LatLonSchema,
     dropoff: LatLonSchema,
     deadline: Type.Optional(Type.String({ pattern: ISO_UTC_PATTERN, description: 'ISO-8601 UTC instant' })),
@@ -61,7 +68,11 @@ const compiled = TypeCompiler.Compile(DeliveryRequestSchema);
 export function validateRequestBody(body: unknown): Result<DeliveryRequestBody, DomainError> {
   if (compiled.Check(body)) {
     if (body.deadline !== undefined && !isCalendarInstant(body.deadline)) {
-      return err(validationFailed('The delivery request is not valid.', [{ path: '/deadline', message: 'not a real calendar instant' }]));
+      return err(
+        validationFailed('The delivery request is not valid.', [
+          { path: '/deadline', message: 'not a real calendar instant' },
+        ]),
+      );
     }
     return ok(body);
   }
@@ -78,10 +89,18 @@ export function validateRequestBody(body: unknown): Result<DeliveryRequestBody, 
  * Applies identity and defaults. `newId` supplies an id when the body has none (ids come in
  * as arguments: the domain makes no randomness).
  */
-export function normalizeRequest(body: DeliveryRequestBody, caller: Caller, newId: () => string): Result<NormalizedRequest, DomainError> {
+export function normalizeRequest(
+  body: DeliveryRequestBody,
+  caller: Caller,
+  newId: () => string,
+): Result<NormalizedRequest, DomainError> {
   const ownerId = body.ownerId ?? caller.id;
   if (ownerId !== caller.id && !isAdmin(caller)) {
-    return err(validationFailed('The delivery request is not valid.', [{ path: '/ownerId', message: 'must be the caller unless the caller is Deliveries.Admin' }]));
+    return err(
+      validationFailed('The delivery request is not valid.', [
+        { path: '/ownerId', message: 'must be the caller unless the caller is Deliveries.Admin' },
+      ]),
+    );
   }
   const data: DeliveryRequestedData = {
     ownerId,

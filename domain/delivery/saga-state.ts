@@ -29,7 +29,13 @@ export type AgentCall = ForwardStep | ClosingCall;
 
 /** External events the saga listens to (raised by telemetry ingestion, the API and the supervisor). */
 export type ExternalSignal = MilestoneName | 'CancelRequested' | 'CompensationRequested';
-export const EXTERNAL_SIGNALS: readonly ExternalSignal[] = ['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted', 'CancelRequested', 'CompensationRequested'];
+export const EXTERNAL_SIGNALS: readonly ExternalSignal[] = [
+  'PackagePickedUp',
+  'DeliveryInTransit',
+  'DeliveryCompleted',
+  'CancelRequested',
+  'CompensationRequested',
+];
 
 export interface MilestoneReport {
   readonly milestone: MilestoneName;
@@ -60,13 +66,22 @@ export type SagaMessage = { readonly at: string } & (
 
 /** What the orchestrator does. */
 export type SagaCommand =
-  | { readonly type: 'CallAgent'; readonly agent: AgentCall; readonly input: { readonly deliveryId: string; readonly at: string } & Record<string, unknown> }
+  | {
+      readonly type: 'CallAgent';
+      readonly agent: AgentCall;
+      readonly input: { readonly deliveryId: string; readonly at: string } & Record<string, unknown>;
+    }
   | { readonly type: 'EmitEvent'; readonly event: DeliveryEvent }
   | { readonly type: 'Compensate'; readonly compensation: Compensation; readonly input: CompensationInput }
   | { readonly type: 'ArmTimer'; readonly timer: SagaTimer; readonly fireAt: string }
   | { readonly type: 'CancelTimer'; readonly timer: SagaTimer }
   | { readonly type: 'Complete'; readonly result: SagaResult }
-  | { readonly type: 'Log'; readonly level: 'info' | 'warn' | 'error'; readonly event: string; readonly detail: string };
+  | {
+      readonly type: 'Log';
+      readonly level: 'info' | 'warn' | 'error';
+      readonly event: string;
+      readonly detail: string;
+    };
 
 export type Work =
   | { readonly kind: 'agent'; readonly agent: AgentCall }
@@ -191,7 +206,9 @@ export function progressOf(s: SagaState): SagaProgress {
     sequence: s.sequence,
     outbox: s.outbox,
     ...(end ? { outcome: end.outcome } : {}),
-    ...(end && end.outcome !== 'Delivered' ? { failure: { code: end.outcome === 'Failed' ? end.code : 'Cancelled', reason: end.reason } } : {}),
+    ...(end && end.outcome !== 'Delivered'
+      ? { failure: { code: end.outcome === 'Failed' ? end.code : 'Cancelled', reason: end.reason } }
+      : {}),
     ...(s.done ? { finished: true } : {}),
   };
 }

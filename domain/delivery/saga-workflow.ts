@@ -16,8 +16,24 @@ import { assertNever } from '../shared/errors';
 import { deliveryEvent } from './events';
 import type { DeliveryEvent, DeliveryRequestedData, MilestoneData } from './events';
 import { isFinished } from './status';
-import { applyMilestone, CLOSING_CALLS_DELIVERED, CLOSING_CALLS_UNDONE, COMPENSATION_OF, FORWARD_STEPS, milestoneDeadlines, roundWaitMs } from './saga';
-import type { ClosingCall, Compensation, CompensationResult, ForwardStep, SagaEnd, SagaStage, SlaSettings } from './saga';
+import {
+  applyMilestone,
+  CLOSING_CALLS_DELIVERED,
+  CLOSING_CALLS_UNDONE,
+  COMPENSATION_OF,
+  FORWARD_STEPS,
+  milestoneDeadlines,
+  roundWaitMs,
+} from './saga';
+import type {
+  ClosingCall,
+  Compensation,
+  CompensationResult,
+  ForwardStep,
+  SagaEnd,
+  SagaStage,
+  SlaSettings,
+} from './saga';
 import type { MilestoneReport, SagaCommand, SagaMessage, SagaState, SagaTimer } from './saga-state';
 
 export * from './saga-state';
@@ -40,7 +56,15 @@ export function react(state: SagaState, message: SagaMessage): { state: SagaStat
   return { state: [message, ...commands].reduce(evolve, state), commands };
 }
 
-const COMMAND_TYPES: ReadonlySet<string> = new Set(['CallAgent', 'EmitEvent', 'Compensate', 'ArmTimer', 'CancelTimer', 'Complete', 'Log']);
+const COMMAND_TYPES: ReadonlySet<string> = new Set([
+  'CallAgent',
+  'EmitEvent',
+  'Compensate',
+  'ArmTimer',
+  'CancelTimer',
+  'Complete',
+  'Log',
+]);
 function isCommand(m: SagaMessage | SagaCommand): m is SagaCommand {
   return COMMAND_TYPES.has(m.type);
 }
@@ -51,7 +75,12 @@ interface Transition {
 }
 
 const same = (state: SagaState, ...commands: SagaCommand[]): Transition => ({ state, commands });
-const log = (level: 'info' | 'warn' | 'error', event: string, detail: string): SagaCommand => ({ type: 'Log', level, event, detail });
+const log = (level: 'info' | 'warn' | 'error', event: string, detail: string): SagaCommand => ({
+  type: 'Log',
+  level,
+  event,
+  detail,
+});
 
 function transition(s: SagaState, m: SagaMessage): Transition {
   switch (m.type) {
@@ -60,14 +89,20 @@ function transition(s: SagaState, m: SagaMessage): Transition {
       return same(withEvent({ ...s, stage: 'Scheduling' }, 'DeliveryRequested', s.request, m.at));
     }
     case 'RecoveryStarted': {
-      if (s.end) return same(s, log('info', 'saga.recovery', `finishing a dead saga that had decided ${s.end.outcome}: ${m.reason}`));
+      if (s.end)
+        return same(
+          s,
+          log('info', 'saga.recovery', `finishing a dead saga that had decided ${s.end.outcome}: ${m.reason}`),
+        );
       return fixEnd(s, { outcome: 'Failed', code: 'SupervisorRecovered', reason: m.reason }, m.at);
     }
     case 'StepSucceeded':
       return stepSucceeded({ ...s, work: undefined, round: 0 }, m);
     case 'StepFailed': {
       const freed = { ...s, work: undefined, round: 0 };
-      return freed.end ? same(freed) : fixEnd(freed, { outcome: 'Failed', code: 'StepFailed', reason: `${m.step} failed: ${m.error}` }, m.at);
+      return freed.end
+        ? same(freed)
+        : fixEnd(freed, { outcome: 'Failed', code: 'StepFailed', reason: `${m.step} failed: ${m.error}` }, m.at);
     }
     case 'EventSent': {
       const head = s.outbox[0];
@@ -83,7 +118,12 @@ function transition(s: SagaState, m: SagaMessage): Transition {
       const round = freed.round + 1;
       if (round < freed.compensationRounds) return retryRound(freed, m.at, m.compensation, m.error);
       const reason = `${m.compensation} still failing after ${round} rounds: ${m.error}`;
-      const stuck: SagaState = { ...freed, round: 0, compensated: [...freed.compensated, m.compensation], end: { outcome: 'Failed', code: 'CompensationStuck', reason } };
+      const stuck: SagaState = {
+        ...freed,
+        round: 0,
+        compensated: [...freed.compensated, m.compensation],
+        end: { outcome: 'Failed', code: 'CompensationStuck', reason },
+      };
       return same(stuck, log('error', 'saga.compensation.stuck', reason));
     }
     case 'ClosingCallSucceeded': {
@@ -98,7 +138,11 @@ function transition(s: SagaState, m: SagaMessage): Transition {
       return milestone(s, m, m.at);
     case 'CancelRequested': {
       if (s.end) return same(s, log('info', 'saga.cancel.ignored', `outcome already ${s.end.outcome}`));
-      return fixEnd(s, { outcome: 'Cancelled', reason: m.requestedBy ? `cancelled by ${m.requestedBy}` : 'cancelled on request' }, m.at);
+      return fixEnd(
+        s,
+        { outcome: 'Cancelled', reason: m.requestedBy ? `cancelled by ${m.requestedBy}` : 'cancelled on request' },
+        m.at,
+      );
     }
     case 'CompensationRequested': {
       if (s.end) return same(s, log('info', 'saga.supervisor.ignored', `outcome already ${s.end.outcome}`));
@@ -112,24 +156,47 @@ function transition(s: SagaState, m: SagaMessage): Transition {
 }
 
 function stepSucceeded(s: SagaState, m: Extract<SagaMessage, { type: 'StepSucceeded' }>): Transition {
-  const done = (step: ForwardStep): readonly ForwardStep[] => (s.completedSteps.includes(step) ? s.completedSteps : [...s.completedSteps, step]);
+  const done = (step: ForwardStep): readonly ForwardStep[] =>
+    s.completedSteps.includes(step) ? s.completedSteps : [...s.completedSteps, step];
   switch (m.step) {
     case 'CreatePackage': {
       const r = m.result;
       if (!r.ok) return s.end ? same(s) : fixEnd(s, { outcome: 'Failed', code: r.code, reason: r.reason }, m.at);
       const pkg = requestOf(s).package;
-      return same(withEvent({ ...s, completedSteps: done('CreatePackage'), packageId: r.packageId }, 'PackageCreated', { packageId: r.packageId, size: pkg.size, weightKg: pkg.weightKg }, m.at));
+      return same(
+        withEvent(
+          { ...s, completedSteps: done('CreatePackage'), packageId: r.packageId },
+          'PackageCreated',
+          { packageId: r.packageId, size: pkg.size, weightKg: pkg.weightKg },
+          m.at,
+        ),
+      );
     }
     case 'AssignDrone': {
       const r = m.result;
       if (r.assigned) {
-        return same(withEvent({ ...s, completedSteps: done('AssignDrone'), droneId: r.droneId }, 'DroneAssigned', { droneId: r.droneId, distanceToPickupM: r.distanceToPickupM }, m.at));
+        return same(
+          withEvent(
+            { ...s, completedSteps: done('AssignDrone'), droneId: r.droneId },
+            'DroneAssigned',
+            { droneId: r.droneId, distanceToPickupM: r.distanceToPickupM },
+            m.at,
+          ),
+        );
       }
       if (s.end) return same(s);
       const sla = slaOf(s);
       const nextTry = Date.parse(m.at) + sla.assignmentRetryMs;
       if (s.assignGiveUpAt === undefined || nextTry > Date.parse(s.assignGiveUpAt)) {
-        return fixEnd(s, { outcome: 'Failed', code: 'NoDroneAvailable', reason: `no drone became available within ${Math.round(sla.assignmentSlaMs / 60_000)} min (${r.reason})` }, m.at);
+        return fixEnd(
+          s,
+          {
+            outcome: 'Failed',
+            code: 'NoDroneAvailable',
+            reason: `no drone became available within ${Math.round(sla.assignmentSlaMs / 60_000)} min (${r.reason})`,
+          },
+          m.at,
+        );
       }
       return same(s, { type: 'ArmTimer', timer: 'Retry', fireAt: iso(nextTry) });
     }
@@ -137,10 +204,19 @@ function stepSucceeded(s: SagaState, m: Extract<SagaMessage, { type: 'StepSuccee
       const r = m.result;
       if (!r.ok) return s.end ? same(s) : fixEnd(s, { outcome: 'Failed', code: r.code, reason: r.reason }, m.at);
       const droneId = s.droneId ?? '';
-      const scheduled = withEvent({ ...s, completedSteps: done('ScheduleDelivery') }, 'DeliveryScheduled', { droneId, pickupEta: r.pickupEta, dropoffEta: r.dropoffEta }, m.at);
+      const scheduled = withEvent(
+        { ...s, completedSteps: done('ScheduleDelivery') },
+        'DeliveryScheduled',
+        { droneId, pickupEta: r.pickupEta, dropoffEta: r.dropoffEta },
+        m.at,
+      );
       if (scheduled.end) return same(scheduled);
       const { pickupBy, deliverBy } = milestoneDeadlines(new Date(m.at), requestOf(s), slaOf(s));
-      let t: Transition = same({ ...scheduled, stage: 'Scheduled', early: [] }, { type: 'ArmTimer', timer: 'PickupSla', fireAt: pickupBy.toISOString() }, { type: 'ArmTimer', timer: 'DeliverySla', fireAt: deliverBy.toISOString() });
+      let t: Transition = same(
+        { ...scheduled, stage: 'Scheduled', early: [] },
+        { type: 'ArmTimer', timer: 'PickupSla', fireAt: pickupBy.toISOString() },
+        { type: 'ArmTimer', timer: 'DeliverySla', fireAt: deliverBy.toISOString() },
+      );
       for (const report of s.early) {
         const next = milestone(t.state, report, m.at);
         t = { state: next.state, commands: [...t.commands, ...next.commands] };
@@ -158,7 +234,10 @@ function milestone(s: SagaState, report: MilestoneReport, at: string): Transitio
   if (report.droneId === undefined) return same(s, log('warn', 'saga.milestone.ignored', `${what}: no drone named`));
   // Before the saga knows its drone, no report can be told apart from a wrong drone's: none counts.
   if (s.droneId === undefined || report.droneId !== s.droneId) {
-    return same(s, log('warn', 'saga.milestone.wrongDrone', `${what}: the delivery's drone is ${s.droneId ?? 'not assigned yet'}`));
+    return same(
+      s,
+      log('warn', 'saga.milestone.wrongDrone', `${what}: the delivery's drone is ${s.droneId ?? 'not assigned yet'}`),
+    );
   }
   if (s.stage === 'Requested' || s.stage === 'Scheduling') {
     // Possible when a drone reports before the saga has seen its schedule confirmed: kept until then.
@@ -191,10 +270,18 @@ function timerFired(s: SagaState, timer: SagaTimer, at: string): Transition {
       return same(fired);
     case 'PickupSla':
       if (fired.end || fired.stage !== 'Scheduled') return same(fired);
-      return fixEnd(fired, { outcome: 'Failed', code: 'PickupSlaExceeded', reason: `package not picked up by ${fireAt}` }, at);
+      return fixEnd(
+        fired,
+        { outcome: 'Failed', code: 'PickupSlaExceeded', reason: `package not picked up by ${fireAt}` },
+        at,
+      );
     case 'DeliverySla':
       if (fired.end) return same(fired);
-      return fixEnd(fired, { outcome: 'Failed', code: 'DeliverySlaExceeded', reason: `delivery not completed by ${fireAt}` }, at);
+      return fixEnd(
+        fired,
+        { outcome: 'Failed', code: 'DeliverySlaExceeded', reason: `delivery not completed by ${fireAt}` },
+        at,
+      );
     default:
       return assertNever(timer, 'saga timer');
   }
@@ -206,7 +293,8 @@ function fixEnd(s: SagaState, end: Exclude<SagaEnd, { outcome: 'Delivered' }>, _
   if (s.timers.PickupSla !== undefined) commands.push({ type: 'CancelTimer', timer: 'PickupSla' });
   if (s.timers.DeliverySla !== undefined) commands.push({ type: 'CancelTimer', timer: 'DeliverySla' });
   // A retry wait with nothing left to send is a wait for a free drone: it has no reason to go on.
-  if (s.timers.Retry !== undefined && s.outbox.length === 0 && !s.work) commands.push({ type: 'CancelTimer', timer: 'Retry' });
+  if (s.timers.Retry !== undefined && s.outbox.length === 0 && !s.work)
+    commands.push({ type: 'CancelTimer', timer: 'Retry' });
   const stage: SagaStage = isFinished(s.stage) ? s.stage : 'Compensating';
   return same({ ...s, end, stage, early: [] }, ...commands);
 }
@@ -214,7 +302,11 @@ function fixEnd(s: SagaState, end: Exclude<SagaEnd, { outcome: 'Delivered' }>, _
 function retryRound(s: SagaState, at: string, what: string, error: string): Transition {
   const round = s.round + 1;
   const wait = roundWaitMs(round);
-  return same({ ...s, round }, log('warn', 'saga.retry', `${what} failed (round ${round}), again in ${Math.round(wait / 1000)} s: ${error}`), { type: 'ArmTimer', timer: 'Retry', fireAt: iso(Date.parse(at) + wait) });
+  return same(
+    { ...s, round },
+    log('warn', 'saga.retry', `${what} failed (round ${round}), again in ${Math.round(wait / 1000)} s: ${error}`),
+    { type: 'ArmTimer', timer: 'Retry', fireAt: iso(Date.parse(at) + wait) },
+  );
 }
 
 function compensated(s: SagaState, c: Compensation, result: CompensationResult, at: string): SagaState {
@@ -224,7 +316,12 @@ function compensated(s: SagaState, c: Compensation, result: CompensationResult, 
   switch (c) {
     case 'CancelPackage':
       if (!s.completedSteps.includes('CreatePackage')) return done;
-      return withEvent(done, 'PackageCancelled', { packageId: result.undone ?? s.packageId ?? `pkg-${s.deliveryId}`, reason }, at);
+      return withEvent(
+        done,
+        'PackageCancelled',
+        { packageId: result.undone ?? s.packageId ?? `pkg-${s.deliveryId}`, reason },
+        at,
+      );
     case 'ReleaseDrone':
       if (!s.completedSteps.includes('AssignDrone')) return done;
       return withEvent(done, 'DroneReleased', { droneId: result.undone ?? s.droneId ?? 'unknown', reason }, at);
@@ -248,13 +345,20 @@ function nextWork(s: SagaState, at: string): SagaCommand[] {
     return step ? [forwardCall(s, step, at)] : [];
   }
   if (end.outcome === 'Delivered') return closing(s, CLOSING_CALLS_DELIVERED, at);
-  const undo = [...s.attemptedSteps].reverse().map((step) => COMPENSATION_OF[step]).find((c) => !s.compensated.includes(c));
-  if (undo) return [{ type: 'Compensate', compensation: undo, input: { deliveryId: s.deliveryId, reason: end.reason, at } }];
+  const undo = [...s.attemptedSteps]
+    .reverse()
+    .map((step) => COMPENSATION_OF[step])
+    .find((c) => !s.compensated.includes(c));
+  if (undo)
+    return [{ type: 'Compensate', compensation: undo, input: { deliveryId: s.deliveryId, reason: end.reason, at } }];
   if (!isFinished(s.stage)) {
     const event =
       end.outcome === 'Cancelled'
         ? deliveryEvent('DeliveryCancelled', s.deliveryId, s.sequence + 1, at, s.correlationId, { reason: end.reason })
-        : deliveryEvent('DeliveryFailed', s.deliveryId, s.sequence + 1, at, s.correlationId, { reason: end.reason, code: end.code });
+        : deliveryEvent('DeliveryFailed', s.deliveryId, s.sequence + 1, at, s.correlationId, {
+            reason: end.reason,
+            code: end.code,
+          });
     return [{ type: 'EmitEvent', event }];
   }
   return closing(s, CLOSING_CALLS_UNDONE, at);
@@ -266,9 +370,29 @@ function closing(s: SagaState, calls: readonly ClosingCall[], at: string): SagaC
   const call = calls.find((c) => !s.closed.includes(c));
   if (call === 'CompleteDelivery') return [{ type: 'CallAgent', agent: call, input: { deliveryId: s.deliveryId, at } }];
   if (call === 'CloseIntake') {
-    return [{ type: 'CallAgent', agent: call, input: { deliveryId: s.deliveryId, at, outcome: end.outcome, ...(end.outcome === 'Failed' ? { failureCode: end.code } : {}) } }];
+    return [
+      {
+        type: 'CallAgent',
+        agent: call,
+        input: {
+          deliveryId: s.deliveryId,
+          at,
+          outcome: end.outcome,
+          ...(end.outcome === 'Failed' ? { failureCode: end.code } : {}),
+        },
+      },
+    ];
   }
-  return [{ type: 'Complete', result: { deliveryId: s.deliveryId, outcome: end.outcome, ...(end.outcome !== 'Delivered' ? { reason: end.reason } : {}) } }];
+  return [
+    {
+      type: 'Complete',
+      result: {
+        deliveryId: s.deliveryId,
+        outcome: end.outcome,
+        ...(end.outcome !== 'Delivered' ? { reason: end.reason } : {}),
+      },
+    },
+  ];
 }
 
 function forwardCall(s: SagaState, step: ForwardStep, at: string): SagaCommand {
@@ -282,7 +406,14 @@ function forwardCall(s: SagaState, step: ForwardStep, at: string): SagaCommand {
       return {
         type: 'CallAgent',
         agent: step,
-        input: { deliveryId: s.deliveryId, droneId: s.droneId ?? '', pickup: request.pickup, dropoff: request.dropoff, ...(request.deadline !== undefined ? { deadline: request.deadline } : {}), at },
+        input: {
+          deliveryId: s.deliveryId,
+          droneId: s.droneId ?? '',
+          pickup: request.pickup,
+          dropoff: request.dropoff,
+          ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
+          at,
+        },
       };
     default:
       return assertNever(step, 'forward step');
@@ -294,14 +425,24 @@ function applyCommand(s: SagaState, c: SagaCommand): SagaState {
     case 'CallAgent': {
       const step = (FORWARD_STEPS as readonly string[]).includes(c.agent) ? (c.agent as ForwardStep) : undefined;
       const attemptedSteps = step && !s.attemptedSteps.includes(step) ? [...s.attemptedSteps, step] : s.attemptedSteps;
-      const giveUp = step === 'AssignDrone' && s.assignGiveUpAt === undefined ? { assignGiveUpAt: iso(Date.parse(c.input.at) + slaOf(s).assignmentSlaMs) } : {};
+      const giveUp =
+        step === 'AssignDrone' && s.assignGiveUpAt === undefined
+          ? { assignGiveUpAt: iso(Date.parse(c.input.at) + slaOf(s).assignmentSlaMs) }
+          : {};
       return { ...s, ...giveUp, attemptedSteps, work: { kind: 'agent', agent: c.agent } };
     }
     case 'EmitEvent': {
       const known = s.outbox.some((e) => e.sequence === c.event.sequence);
       const outbox = known ? s.outbox : [...s.outbox, c.event];
-      const stage = c.event.type === 'DeliveryCancelled' ? 'Cancelled' : c.event.type === 'DeliveryFailed' ? 'Failed' : s.stage;
-      return { ...s, outbox, stage, sequence: Math.max(s.sequence, c.event.sequence), work: { kind: 'emit', sequence: c.event.sequence } };
+      const stage =
+        c.event.type === 'DeliveryCancelled' ? 'Cancelled' : c.event.type === 'DeliveryFailed' ? 'Failed' : s.stage;
+      return {
+        ...s,
+        outbox,
+        stage,
+        sequence: Math.max(s.sequence, c.event.sequence),
+        work: { kind: 'emit', sequence: c.event.sequence },
+      };
     }
     case 'Compensate':
       return { ...s, work: { kind: 'compensate', compensation: c.compensation } };
@@ -321,7 +462,12 @@ function applyCommand(s: SagaState, c: SagaCommand): SagaState {
   }
 }
 
-function withEvent<K extends Parameters<typeof deliveryEvent>[0]>(s: SagaState, type: K, data: Parameters<typeof deliveryEvent<K>>[5], at: string): SagaState {
+function withEvent<K extends Parameters<typeof deliveryEvent>[0]>(
+  s: SagaState,
+  type: K,
+  data: Parameters<typeof deliveryEvent<K>>[5],
+  at: string,
+): SagaState {
   const event = deliveryEvent(type, s.deliveryId, s.sequence + 1, at, s.correlationId, data) as DeliveryEvent;
   return { ...s, sequence: event.sequence, outbox: [...s.outbox, event] };
 }

@@ -79,7 +79,11 @@ export function roundWaitMs(round: number): number {
 }
 
 /** When the saga waits for the package to be picked up, and for the delivery to complete. */
-export function milestoneDeadlines(scheduledAt: Date, request: DeliveryRequestedData, sla: SlaSettings): { pickupBy: Date; deliverBy: Date } {
+export function milestoneDeadlines(
+  scheduledAt: Date,
+  request: DeliveryRequestedData,
+  sla: SlaSettings,
+): { pickupBy: Date; deliverBy: Date } {
   const pickupBy = new Date(scheduledAt.getTime() + sla.pickupSlaMs);
   let deliverBy = scheduledAt.getTime() + sla.deliverySlaMs;
   if (request.deadline !== undefined) deliverBy = Math.min(deliverBy, Date.parse(request.deadline));
@@ -100,14 +104,18 @@ export interface CreatePackageInput {
   readonly package: DeliveryRequestedData['package'];
   readonly at: string;
 }
-export type CreatePackageResult = { readonly ok: true; readonly packageId: string } | { readonly ok: false; readonly code: string; readonly reason: string };
+export type CreatePackageResult =
+  | { readonly ok: true; readonly packageId: string }
+  | { readonly ok: false; readonly code: string; readonly reason: string };
 
 export interface AssignDroneInput {
   readonly deliveryId: string;
   readonly pickup: LatLon;
   readonly at: string;
 }
-export type AssignDroneResult = { readonly assigned: true; readonly droneId: string; readonly distanceToPickupM: number } | { readonly assigned: false; readonly reason: string };
+export type AssignDroneResult =
+  | { readonly assigned: true; readonly droneId: string; readonly distanceToPickupM: number }
+  | { readonly assigned: false; readonly reason: string };
 
 export interface ScheduleDeliveryInput {
   readonly deliveryId: string;

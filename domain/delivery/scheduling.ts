@@ -24,7 +24,12 @@ export interface Freshness {
  * deterministic). A drone beyond `maxDistanceM` could not get there and back on one charge; a
  * drone whose last report is too old may no longer be where it said, or there at all.
  */
-export function rankDrones(drones: readonly DroneState[], pickup: LatLon, freshness: Freshness, maxDistanceM = Number.POSITIVE_INFINITY): DroneCandidate[] {
+export function rankDrones(
+  drones: readonly DroneState[],
+  pickup: LatLon,
+  freshness: Freshness,
+  maxDistanceM = Number.POSITIVE_INFINITY,
+): DroneCandidate[] {
   return drones
     .filter((d) => isAvailable(d, freshness.now, freshness.freshnessMs))
     .map((d) => ({ droneId: d.droneId, distanceM: distanceM(d.position, pickup) }))

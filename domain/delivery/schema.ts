@@ -26,7 +26,8 @@ import type { DeadLetterReason } from '../shared/ports';
 const MAX_DELIVERY_EVENT_BODY_BYTES = 64 * 1024;
 
 const ISO_UTC = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$';
-const Instant = (description?: string) => Type.String({ pattern: ISO_UTC, maxLength: 40, ...(description ? { description } : {}) });
+const Instant = (description?: string) =>
+  Type.String({ pattern: ISO_UTC, maxLength: 40, ...(description ? { description } : {}) });
 const Text = (maxLength = 1024) => Type.String({ minLength: 1, maxLength });
 const Id = () => Type.String({ pattern: ID_PATTERN });
 const PackageSizeSchema = Type.Union([Type.Literal('small'), Type.Literal('medium'), Type.Literal('large')]);
@@ -56,7 +57,11 @@ const EVENT_DATA_SCHEMAS = {
     expedited: Type.Boolean(),
     package: PackageSchema,
   }),
-  PackageCreated: Type.Object({ packageId: Text(128), size: PackageSizeSchema, weightKg: Type.Number({ exclusiveMinimum: 0 }) }),
+  PackageCreated: Type.Object({
+    packageId: Text(128),
+    size: PackageSizeSchema,
+    weightKg: Type.Number({ exclusiveMinimum: 0 }),
+  }),
   DroneAssigned: Type.Object({ droneId: Id(), distanceToPickupM: Type.Number({ minimum: 0 }) }),
   DeliveryScheduled: Type.Object({ droneId: Id(), pickupEta: Instant(), dropoffEta: Instant() }),
   PackagePickedUp: MilestoneDataSchema,
@@ -69,7 +74,9 @@ const EVENT_DATA_SCHEMAS = {
 } as const satisfies Record<DeliveryEventType, TSchema>;
 
 /** Compile-time proof that each schema's static type is the data type events.ts declares. */
-type DataMatches = { [K in DeliveryEventType]: Static<(typeof EVENT_DATA_SCHEMAS)[K]> extends DeliveryEventDataMap[K] ? true : false };
+type DataMatches = {
+  [K in DeliveryEventType]: Static<(typeof EVENT_DATA_SCHEMAS)[K]> extends DeliveryEventDataMap[K] ? true : false;
+};
 const _dataMatches: false extends DataMatches[DeliveryEventType] ? never : true = true;
 void _dataMatches;
 
@@ -86,7 +93,13 @@ const envelopeFields = {
 export const HistoryEventSchema = Type.Union(
   DELIVERY_EVENT_TYPES.map((t) =>
     Type.Object(
-      { eventId: envelopeFields.eventId, type: Type.Literal(t), sequence: envelopeFields.sequence, occurredAt: envelopeFields.occurredAt, data: EVENT_DATA_SCHEMAS[t] },
+      {
+        eventId: envelopeFields.eventId,
+        type: Type.Literal(t),
+        sequence: envelopeFields.sequence,
+        occurredAt: envelopeFields.occurredAt,
+        data: EVENT_DATA_SCHEMAS[t],
+      },
       { additionalProperties: false, title: `${t}HistoryEntry` },
     ),
   ),
@@ -101,11 +114,17 @@ const EnvelopeShape = Type.Object(
   { additionalProperties: false },
 );
 const envelopeCheck = TypeCompiler.Compile(EnvelopeShape);
-const dataChecks = new Map(DELIVERY_EVENT_TYPES.map((t) => [t, TypeCompiler.Compile(EVENT_DATA_SCHEMAS[t] as TSchema)]));
+const dataChecks = new Map(
+  DELIVERY_EVENT_TYPES.map((t) => [t, TypeCompiler.Compile(EVENT_DATA_SCHEMAS[t] as TSchema)]),
+);
 
 export type DeliveryEventVerdict =
   | { readonly ok: true; readonly value: DeliveryEvent }
-  | { readonly ok: false; readonly reason: 'SchemaViolation' | 'UnsupportedSchemaVersion'; readonly errors: readonly FieldError[] };
+  | {
+      readonly ok: false;
+      readonly reason: 'SchemaViolation' | 'UnsupportedSchemaVersion';
+      readonly errors: readonly FieldError[];
+    };
 
 const MAX_ERRORS = 10;
 
@@ -124,7 +143,12 @@ export function validateDeliveryEvent(body: unknown): DeliveryEventVerdict {
     return {
       ok: false,
       reason: 'UnsupportedSchemaVersion',
-      errors: [{ path: '/schemaVersion', message: `version ${version} is not supported; this pipeline reads version ${DELIVERY_EVENT_SCHEMA_VERSION}` }],
+      errors: [
+        {
+          path: '/schemaVersion',
+          message: `version ${version} is not supported; this pipeline reads version ${DELIVERY_EVENT_SCHEMA_VERSION}`,
+        },
+      ],
     };
   }
   const errors: FieldError[] = [];

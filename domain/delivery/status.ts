@@ -9,7 +9,15 @@ import { assertNever } from '../shared/errors';
 import type { DeliveryEvent, Location3D, MilestoneData } from './events';
 import { Location3DSchema } from './schema';
 
-export const DELIVERY_STAGES = ['Requested', 'Scheduled', 'PickedUp', 'InTransit', 'Delivered', 'Cancelled', 'Failed'] as const;
+export const DELIVERY_STAGES = [
+  'Requested',
+  'Scheduled',
+  'PickedUp',
+  'InTransit',
+  'Delivered',
+  'Cancelled',
+  'Failed',
+] as const;
 export type DeliveryStage = (typeof DELIVERY_STAGES)[number];
 
 /** The stages a delivery ends in; a saga's outcome is one of them. */
@@ -26,7 +34,10 @@ export const DeliveryStatusViewSchema = Type.Object(
     droneId: Type.Optional(Type.String({ description: 'Present once a drone is assigned: the drone assigned last.' })),
     lastKnownLocation: Type.Optional(Location3DSchema),
     failureReason: Type.Optional(Type.String({ description: 'Present when Failed.' })),
-    version: Type.Integer({ minimum: 1, description: 'Highest event sequence applied (the stream is applied without gaps).' }),
+    version: Type.Integer({
+      minimum: 1,
+      description: 'Highest event sequence applied (the stream is applied without gaps).',
+    }),
     updatedAt: Type.String({ description: 'ISO-8601: when the last applied event occurred.' }),
   },
   { additionalProperties: false },
@@ -58,14 +69,26 @@ void _viewMatches;
 export function evolveStatus(view: DeliveryStatusView | undefined, event: DeliveryEvent): DeliveryStatusView {
   if (view === undefined) {
     if (event.type !== 'DeliveryRequested') {
-      throw new Error(`status of ${event.deliveryId} must start with DeliveryRequested, got ${event.type} at ${event.sequence}`);
+      throw new Error(
+        `status of ${event.deliveryId} must start with DeliveryRequested, got ${event.type} at ${event.sequence}`,
+      );
     }
-    return { deliveryId: event.deliveryId, ownerId: event.data.ownerId, stage: 'Requested', version: event.sequence, updatedAt: event.occurredAt };
+    return {
+      deliveryId: event.deliveryId,
+      ownerId: event.data.ownerId,
+      stage: 'Requested',
+      version: event.sequence,
+      updatedAt: event.occurredAt,
+    };
   }
   if (view.deliveryId !== event.deliveryId) {
     throw new Error(`event of ${event.deliveryId} folded into the status of ${view.deliveryId}`);
   }
-  const base: DeliveryStatusView = { ...view, version: Math.max(view.version, event.sequence), updatedAt: event.occurredAt };
+  const base: DeliveryStatusView = {
+    ...view,
+    version: Math.max(view.version, event.sequence),
+    updatedAt: event.occurredAt,
+  };
   if (isFinished(view.stage)) return base;
   switch (event.type) {
     case 'DeliveryRequested':
@@ -95,11 +118,19 @@ export function evolveStatus(view: DeliveryStatusView | undefined, event: Delive
 /** Milestones come from drone telemetry, so their position is the delivery's last known location. */
 function milestone(base: DeliveryStatusView, stage: DeliveryStage, data: MilestoneData): DeliveryStatusView {
   const p = data.position;
-  return { ...base, stage, droneId: data.droneId, ...(p ? { lastKnownLocation: { lat: p.lat, lon: p.lon, altitudeM: p.altitudeM } } : {}) };
+  return {
+    ...base,
+    stage,
+    droneId: data.droneId,
+    ...(p ? { lastKnownLocation: { lat: p.lat, lon: p.lon, altitudeM: p.altitudeM } } : {}),
+  };
 }
 
 /** Folds events in the order given (callers pass a gapless prefix in sequence order). */
-export function foldStatus(events: Iterable<DeliveryEvent>, initial?: DeliveryStatusView): DeliveryStatusView | undefined {
+export function foldStatus(
+  events: Iterable<DeliveryEvent>,
+  initial?: DeliveryStatusView,
+): DeliveryStatusView | undefined {
   let view = initial;
   for (const e of events) view = evolveStatus(view, e);
   return view;

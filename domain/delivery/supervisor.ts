@@ -7,7 +7,15 @@
 import type { SagaProgress } from './saga';
 
 /** The runtime statuses of a durable instance, as the Durable extension names them. */
-export const RUNTIME_STATUSES = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Terminated', 'Suspended'] as const;
+export const RUNTIME_STATUSES = [
+  'Pending',
+  'Running',
+  'Completed',
+  'ContinuedAsNew',
+  'Failed',
+  'Terminated',
+  'Suspended',
+] as const;
 /** `Unknown`: a status the extension reported that is not one of those. */
 export type RuntimeStatus = (typeof RUNTIME_STATUSES)[number] | 'Unknown';
 
@@ -70,7 +78,8 @@ export function superviseSaga(s: SagaSnapshot, now: Date, policy: SupervisorPoli
           ? { action: 'alert', reason: `its recovery ${s.recoveryStatus.toLowerCase()} too` }
           : { action: 'none' };
       }
-      if (!progress) return { action: 'alert', reason: `saga ${s.runtimeStatus.toLowerCase()} before reporting progress` };
+      if (!progress)
+        return { action: 'alert', reason: `saga ${s.runtimeStatus.toLowerCase()} before reporting progress` };
       return { action: 'recover', reason: `saga ${s.runtimeStatus.toLowerCase()} at stage ${stage}` };
     }
     case 'Running': {
@@ -80,7 +89,10 @@ export function superviseSaga(s: SagaSnapshot, now: Date, policy: SupervisorPoli
       }
       const askedAt = s.supervisorRequestedAt.getTime();
       return now.getTime() - askedAt > policy.escalateAfterMs
-        ? { action: 'alert', reason: `still running ${Math.round((now.getTime() - askedAt) / 1000)} s after it was asked to compensate` }
+        ? {
+            action: 'alert',
+            reason: `still running ${Math.round((now.getTime() - askedAt) / 1000)} s after it was asked to compensate`,
+          }
         : { action: 'none' };
     }
     default: {

@@ -30,7 +30,11 @@ export type ReplayOutcome =
   | { readonly outcome: 'replayed'; readonly hub: string; readonly at: string }
   | { readonly outcome: 'alreadyReplayed'; readonly hub: string; readonly at: string }
   /** Today's schema still refuses the body: replaying it would only dead-letter it again. */
-  | { readonly outcome: 'stillInvalid'; readonly reason: string; readonly errors: readonly { path: string; message: string }[] }
+  | {
+      readonly outcome: 'stillInvalid';
+      readonly reason: string;
+      readonly errors: readonly { path: string; message: string }[];
+    }
   | { readonly outcome: 'unsupportedSource'; readonly source: string }
   | { readonly outcome: 'notFound' };
 
@@ -46,7 +50,9 @@ export interface ConsumerLag {
   readonly partitions: readonly PartitionPosition[];
 }
 
-export type HubLagReport = { readonly available: true; readonly consumers: readonly ConsumerLag[] } | { readonly available: false; readonly reason: string };
+export type HubLagReport =
+  | { readonly available: true; readonly consumers: readonly ConsumerLag[] }
+  | { readonly available: false; readonly reason: string };
 
 export interface HubPositions {
   read(): Promise<HubLagReport>;

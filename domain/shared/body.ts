@@ -27,7 +27,8 @@ export function parseBody(body: unknown, utf8: (bytes: Uint8Array) => string, ma
   if (typeof body !== 'string' && !isBytes(body)) return { ok: true, value: body };
   const size = typeof body === 'string' ? body.length : body.byteLength;
   const text = typeof body === 'string' ? body : utf8(body);
-  if (size > maxBytes) return poison('BodyTooLarge', [{ path: '/', message: `body of ${size} bytes exceeds ${maxBytes}` }], text);
+  if (size > maxBytes)
+    return poison('BodyTooLarge', [{ path: '/', message: `body of ${size} bytes exceeds ${maxBytes}` }], text);
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {

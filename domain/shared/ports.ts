@@ -21,7 +21,8 @@ export interface EventOrigin {
  * Why an event was set aside: its body is poison (the first four), or its batch kept failing
  * until the trigger's retry policy ran out (`RetriesExhausted`: the event itself may be fine).
  */
-export type DeadLetterReason = 'NotJson' | 'BodyTooLarge' | 'SchemaViolation' | 'UnsupportedSchemaVersion' | 'RetriesExhausted';
+export type DeadLetterReason =
+  'NotJson' | 'BodyTooLarge' | 'SchemaViolation' | 'UnsupportedSchemaVersion' | 'RetriesExhausted';
 
 export interface DeadLetter {
   readonly source: string;

@@ -34,10 +34,14 @@ export function groupByDrone(events: readonly Telemetry[]): Map<string, Telemetr
   for (const [droneId, g] of groups) {
     // Batches usually arrive in order: only a group that is not strictly ascending pays for a sort.
     let ordered = true;
-    for (let i = 1; i < g.length && ordered; i++) ordered = (g[i] as Telemetry).sequence > (g[i - 1] as Telemetry).sequence;
+    for (let i = 1; i < g.length && ordered; i++)
+      ordered = (g[i] as Telemetry).sequence > (g[i - 1] as Telemetry).sequence;
     if (ordered) continue;
     const sorted = [...g].sort((a, b) => a.sequence - b.sequence);
-    groups.set(droneId, sorted.filter((t, i) => i === 0 || t.sequence !== (sorted[i - 1] as Telemetry).sequence));
+    groups.set(
+      droneId,
+      sorted.filter((t, i) => i === 0 || t.sequence !== (sorted[i - 1] as Telemetry).sequence),
+    );
   }
   return groups;
 }

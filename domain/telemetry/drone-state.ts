@@ -58,7 +58,9 @@ export const DEFAULT_DRONE_FRESHNESS_MS = 10 * 60_000;
  * document can carry as a flag, since it does not change until the drone reports again.
  */
 export function isAssignable(state: Pick<DroneState, 'status' | 'batteryPct' | 'deliveryId'>): boolean {
-  return state.status === 'Idle' && state.batteryPct >= MIN_BATTERY_FOR_ASSIGNMENT_PCT && state.deliveryId === undefined;
+  return (
+    state.status === 'Idle' && state.batteryPct >= MIN_BATTERY_FOR_ASSIGNMENT_PCT && state.deliveryId === undefined
+  );
 }
 
 /**
@@ -76,6 +78,10 @@ export function isStale(state: Pick<DroneState, 'reportedAt'>, now: Date, freshn
  * most `freshnessMs` old at `now` is available for scheduling. A drone that stopped reporting
  * (switched off, out of range, left over from an earlier run) is not, whatever it said last.
  */
-export function isAvailable(state: Pick<DroneState, 'status' | 'batteryPct' | 'deliveryId' | 'reportedAt'>, now: Date, freshnessMs: number): boolean {
+export function isAvailable(
+  state: Pick<DroneState, 'status' | 'batteryPct' | 'deliveryId' | 'reportedAt'>,
+  now: Date,
+  freshnessMs: number,
+): boolean {
   return isAssignable(state) && !isStale(state, now, freshnessMs);
 }

@@ -26,5 +26,12 @@ export function milestoneOf(t: Telemetry): Milestone | undefined {
   if (t.deliveryId === undefined) return undefined;
   const name = (MILESTONE_BY_STATUS as Partial<Record<DroneStatus, MilestoneName>>)[t.status];
   if (name === undefined) return undefined;
-  return { deliveryId: t.deliveryId, name, droneId: t.droneId, sequence: t.sequence, occurredAt: t.timestamp, position: t.position };
+  return {
+    deliveryId: t.deliveryId,
+    name,
+    droneId: t.droneId,
+    sequence: t.sequence,
+    occurredAt: t.timestamp,
+    position: t.position,
+  };
 }

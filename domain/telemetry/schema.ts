@@ -28,7 +28,6 @@ export type DroneStatus = (typeof DRONE_STATUSES)[number];
 /** Telemetry bodies are a few hundred bytes; anything far larger is garbage or abuse. */
 export const MAX_TELEMETRY_BODY_BYTES = 16 * 1024;
 
-
 export const PositionSchema = Type.Object(
   {
     lat: Type.Number({ minimum: -90, maximum: 90 }),
@@ -65,7 +64,11 @@ const compiled = TypeCompiler.Compile(TelemetrySchema);
 
 export type TelemetryVerdict =
   | { readonly ok: true; readonly value: Telemetry }
-  | { readonly ok: false; readonly reason: 'SchemaViolation' | 'UnsupportedSchemaVersion'; readonly errors: readonly FieldError[] };
+  | {
+      readonly ok: false;
+      readonly reason: 'SchemaViolation' | 'UnsupportedSchemaVersion';
+      readonly errors: readonly FieldError[];
+    };
 
 /** Validates a parsed body. The fast path is one compiled check; errors are collected only for bad bodies. */
 export function validateTelemetry(body: unknown): TelemetryVerdict {
@@ -74,7 +77,13 @@ export function validateTelemetry(body: unknown): TelemetryVerdict {
   }
   const version = body && typeof body === 'object' ? (body as { schemaVersion?: unknown }).schemaVersion : undefined;
   if (typeof version === 'number' && version !== 1) {
-    return { ok: false, reason: 'UnsupportedSchemaVersion', errors: [{ path: '/schemaVersion', message: `version ${version} is not supported; this pipeline reads version 1` }] };
+    return {
+      ok: false,
+      reason: 'UnsupportedSchemaVersion',
+      errors: [
+        { path: '/schemaVersion', message: `version ${version} is not supported; this pipeline reads version 1` },
+      ],
+    };
   }
   const errors: FieldError[] = [];
   for (const e of compiled.Errors(body)) {

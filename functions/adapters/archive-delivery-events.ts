@@ -27,7 +27,12 @@ export class CaptureDeliveryArchive implements ArchiveReader {
   ) {}
 
   async *events(range: ArchiveRange): AsyncGenerator<DeliveryEvent> {
-    const source = this.archive.events({ namespace: this.namespace, eventHub: this.eventHub, from: new Date(range.from), to: new Date(range.to) });
+    const source = this.archive.events({
+      namespace: this.namespace,
+      eventHub: this.eventHub,
+      from: new Date(range.from),
+      to: new Date(range.to),
+    });
     for await (const archived of source) {
       const event = this.decode(archived);
       if (event && (range.deliveryId === undefined || event.deliveryId === range.deliveryId)) yield event;
@@ -37,7 +42,10 @@ export class CaptureDeliveryArchive implements ArchiveReader {
   private decode(archived: ArchivedEvent): DeliveryEvent | undefined {
     const where = { file: archived.file, partitionId: archived.partitionId, sequenceNumber: archived.sequenceNumber };
     if (archived.body.kind !== 'json') {
-      this.onSkipped({ ...where, errors: [{ path: '/', message: archived.body.kind === 'none' ? 'no body' : 'body is not JSON' }] });
+      this.onSkipped({
+        ...where,
+        errors: [{ path: '/', message: archived.body.kind === 'none' ? 'no body' : 'body is not JSON' }],
+      });
       return undefined;
     }
     const verdict = validateDeliveryEvent(archived.body.value);

@@ -16,7 +16,9 @@ import type { DeadLetterArchive, ReplayOutcome, StoredDeadLetter } from '../../d
 import { decodeTelemetry } from '../../domain/telemetry/batch';
 import type { DeadLetter, EventPublisher } from '../../domain/shared/ports';
 
-type Redecoded = { ok: true; body: unknown; partitionKey: string } | { ok: false; reason: string; errors: readonly { path: string; message: string }[] };
+type Redecoded =
+  | { ok: true; body: unknown; partitionKey: string }
+  | { ok: false; reason: string; errors: readonly { path: string; message: string }[] };
 
 const utf8 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
@@ -71,17 +73,22 @@ export class BlobDeadLetterArchive implements DeadLetterArchive {
       throw e;
     }
     const metadata = props.metadata ?? {};
-    if (metadata.replayedat) return { outcome: 'alreadyReplayed', hub: metadata.replayedto ?? '', at: metadata.replayedat };
+    if (metadata.replayedat)
+      return { outcome: 'alreadyReplayed', hub: metadata.replayedto ?? '', at: metadata.replayedat };
     const letter = await this.#read(id);
     if (!letter) return { outcome: 'notFound' };
-    const raw = letter.rawBodyEncoding === 'base64' ? Buffer.from(letter.rawBody, 'base64').toString('utf8') : letter.rawBody;
+    const raw =
+      letter.rawBodyEncoding === 'base64' ? Buffer.from(letter.rawBody, 'base64').toString('utf8') : letter.rawBody;
     const decoded = redecode(letter.source, raw);
     if (!decoded) return { outcome: 'unsupportedSource', source: letter.source };
     if (!decoded.ok) return { outcome: 'stillInvalid', reason: decoded.reason, errors: decoded.errors };
     const hub = letter.origin.eventHubName;
     const at = this.now().toISOString();
     try {
-      await blob.setMetadata({ ...metadata, replayedat: at, replayedto: hub }, { conditions: { ifMatch: props.etag ?? '*' } });
+      await blob.setMetadata(
+        { ...metadata, replayedat: at, replayedto: hub },
+        { conditions: { ifMatch: props.etag ?? '*' } },
+      );
     } catch (e) {
       // Another replay claimed the record between our read and our claim: it publishes, not us.
       if (statusOf(e) === 412) {

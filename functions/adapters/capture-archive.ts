@@ -66,7 +66,9 @@ export class CaptureArchive {
    */
   async *listFiles(range: CaptureRange): AsyncGenerator<CaptureFileRef> {
     if (!(range.from.getTime() < range.to.getTime())) return;
-    const partitions = range.partitionIds ? [...range.partitionIds].sort(comparePartitions) : await this.partitions(range.namespace, range.eventHub);
+    const partitions = range.partitionIds
+      ? [...range.partitionIds].sort(comparePartitions)
+      : await this.partitions(range.namespace, range.eventHub);
     for (const partitionId of partitions) {
       const base = capturePartitionPrefix(range.namespace, range.eventHub, partitionId);
       // Start at the deepest folder both ends of the range share, e.g. `.../2026/11/22/10` for a
@@ -94,7 +96,10 @@ export class CaptureArchive {
    * each (partition, sequence number) once. One file is held in memory at a time, and the
    * sequence numbers seen of one partition (files come partition by partition).
    */
-  async *events(range: CaptureRange, onDuplicate?: (e: { partitionId: string; sequenceNumber: number; file: string }) => void): AsyncGenerator<ArchivedEvent> {
+  async *events(
+    range: CaptureRange,
+    onDuplicate?: (e: { partitionId: string; sequenceNumber: number; file: string }) => void,
+  ): AsyncGenerator<ArchivedEvent> {
     let partition: string | undefined;
     const seen = new Set<number>();
     for await (const file of this.listFiles(range)) {
@@ -126,7 +131,9 @@ export class CaptureArchive {
   }
 
   private async partitions(namespace: string, eventHub: string): Promise<string[]> {
-    const names = (await this.children(capturePartitionPrefix(namespace, eventHub), false)).filter((c) => c.isDirectory).map((c) => lastSegment(c.name));
+    const names = (await this.children(capturePartitionPrefix(namespace, eventHub), false))
+      .filter((c) => c.isDirectory)
+      .map((c) => lastSegment(c.name));
     return names.sort(comparePartitions);
   }
 
@@ -139,7 +146,8 @@ export class CaptureArchive {
         if (c.isDirectory) continue;
         const loc = parseCapturePath(c.name);
         const t = loc?.windowStart.getTime();
-        if (loc && t !== undefined && t >= range.from.getTime() && t < range.to.getTime()) files.push({ ...loc, path: c.name, sizeBytes: c.size });
+        if (loc && t !== undefined && t >= range.from.getTime() && t < range.to.getTime())
+          files.push({ ...loc, path: c.name, sizeBytes: c.size });
       }
       files.sort((a, b) => a.windowStart.getTime() - b.windowStart.getTime() || compareText(a.path, b.path));
       yield* files;
@@ -154,12 +162,16 @@ export class CaptureArchive {
       .sort((a, b) => a - b);
     for (const n of next) {
       const span = spanOf([...parts, n]);
-      if (span.start < range.to.getTime() && span.end > range.from.getTime()) yield* this.walk(base, [...parts, n], range);
+      if (span.start < range.to.getTime() && span.end > range.from.getTime())
+        yield* this.walk(base, [...parts, n], range);
     }
   }
 
   /** A folder's entries; a folder that does not exist has none. */
-  private async children(dir: string, recursive: boolean): Promise<{ name: string; isDirectory: boolean; size: number }[]> {
+  private async children(
+    dir: string,
+    recursive: boolean,
+  ): Promise<{ name: string; isDirectory: boolean; size: number }[]> {
     const out: { name: string; isDirectory: boolean; size: number }[] = [];
     try {
       for await (const p of this.fileSystem.listPaths({ path: dir, recursive })) {
@@ -192,7 +204,13 @@ function spanOf(parts: readonly number[]): { start: number; end: number } {
   const [y = 1970, mo = 1, d = 1, h = 0] = parts;
   const start = Date.UTC(y, mo - 1, d, h);
   const end =
-    parts.length === 1 ? Date.UTC(y + 1, 0, 1) : parts.length === 2 ? Date.UTC(y, mo, 1) : parts.length === 3 ? Date.UTC(y, mo - 1, d + 1) : Date.UTC(y, mo - 1, d, h + 1);
+    parts.length === 1
+      ? Date.UTC(y + 1, 0, 1)
+      : parts.length === 2
+        ? Date.UTC(y, mo, 1)
+        : parts.length === 3
+          ? Date.UTC(y, mo - 1, d + 1)
+          : Date.UTC(y, mo - 1, d, h + 1);
   return { start, end };
 }
 

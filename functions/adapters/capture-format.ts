@@ -32,7 +32,11 @@ export const CAPTURE_SCHEMA = {
 /** The schema as Microsoft's Capture documentation gives it: `Properties` values without `null`. */
 export const CAPTURE_SCHEMA_DOCUMENTED = {
   ...CAPTURE_SCHEMA,
-  fields: CAPTURE_SCHEMA.fields.map((f) => (f.name === 'Properties' ? { name: 'Properties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } } : f)),
+  fields: CAPTURE_SCHEMA.fields.map((f) =>
+    f.name === 'Properties'
+      ? { name: 'Properties', type: { type: 'map', values: ['long', 'double', 'string', 'bytes'] } }
+      : f,
+  ),
 } as const;
 
 /** `long` and `double` are both JS numbers, so avsc wraps these union values as `{ long: 5 }`. */
@@ -204,7 +208,9 @@ function toRecord(e: CapturedEvent, propertyNulls = true): Record<string, unknow
 export function propertiesAllowNull(schema: unknown): boolean {
   const fields = (schema as { fields?: unknown } | null)?.fields;
   if (!Array.isArray(fields)) return false;
-  const props = fields.find((f): f is { name: string; type: { values?: unknown } } => (f as { name?: unknown } | null)?.name === 'Properties');
+  const props = fields.find(
+    (f): f is { name: string; type: { values?: unknown } } => (f as { name?: unknown } | null)?.name === 'Properties',
+  );
   const values = props?.type?.values;
   return Array.isArray(values) && values.includes('null');
 }
@@ -294,7 +300,8 @@ const MAGIC = Buffer.from('Obj\x01', 'latin1');
  */
 export function readCaptureHeader(buf: Buffer): CaptureFileHeader | undefined {
   if (buf.length < MAGIC.length) return undefined;
-  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not an Avro object container file (bad magic bytes)');
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new Error('not an Avro object container file (bad magic bytes)');
   let decoded: { value: unknown; offset: number };
   try {
     decoded = HEADER_TYPE.decode(buf, 0);

@@ -10,7 +10,17 @@ import type { DroneState } from '../../domain/telemetry/drone-state';
 import { stateFromDocument } from './cosmos-drone-store';
 import type { DroneDocument } from './cosmos-drone-store';
 import { isConcurrentWrite, isConflict, isNotFound, isPreconditionFailed } from './cosmos-errors';
-import type { CreatePackageOutcome, DeliverySchedules, DroneReservations, FleetView, IntakeRecord, IntakeRecords, PackageRecords, Reservation, ScheduleRecord } from '../../domain/delivery/ports';
+import type {
+  CreatePackageOutcome,
+  DeliverySchedules,
+  DroneReservations,
+  FleetView,
+  IntakeRecord,
+  IntakeRecords,
+  PackageRecords,
+  Reservation,
+  ScheduleRecord,
+} from '../../domain/delivery/ports';
 
 async function readDoc<T>(c: Container, id: string): Promise<(T & { _etag: string }) | undefined> {
   try {
@@ -23,13 +33,18 @@ async function readDoc<T>(c: Container, id: string): Promise<(T & { _etag: strin
 }
 
 /** Read-modify-replace with If-Match, repeated until no other writer interferes. */
-async function update<T extends { id: string }>(c: Container, id: string, change: (current: (T & { _etag: string }) | undefined) => T | undefined): Promise<void> {
+async function update<T extends { id: string }>(
+  c: Container,
+  id: string,
+  change: (current: (T & { _etag: string }) | undefined) => T | undefined,
+): Promise<void> {
   for (;;) {
     const current = await readDoc<T>(c, id);
     const next = change(current);
     if (next === undefined) return;
     try {
-      if (current) await c.item(id, id).replace(next, { accessCondition: { type: 'IfMatch', condition: current._etag } });
+      if (current)
+        await c.item(id, id).replace(next, { accessCondition: { type: 'IfMatch', condition: current._etag } });
       else await c.items.create(next);
       return;
     } catch (e) {
@@ -55,7 +70,11 @@ interface PackageDoc {
 export class CosmosPackageRecords implements PackageRecords {
   constructor(private readonly c: Container) {}
 
-  async create(deliveryId: string, pkg: { size: PackageSize; weightKg: number; tag?: string }, at: string): Promise<CreatePackageOutcome> {
+  async create(
+    deliveryId: string,
+    pkg: { size: PackageSize; weightKg: number; tag?: string },
+    at: string,
+  ): Promise<CreatePackageOutcome> {
     const doc: PackageDoc = { id: deliveryId, packageId: `pkg-${deliveryId}`, status: 'Active', ...pkg, createdAt: at };
     try {
       await this.c.items.create(doc);
@@ -64,7 +83,8 @@ export class CosmosPackageRecords implements PackageRecords {
       if (!isConflict(e)) throw e;
     }
     const existing = await readDoc<PackageDoc>(this.c, deliveryId);
-    if (existing?.status === 'Cancelled') return { ok: false, code: 'PackageCancelled', reason: `package of ${deliveryId} was cancelled` };
+    if (existing?.status === 'Cancelled')
+      return { ok: false, code: 'PackageCancelled', reason: `package of ${deliveryId} was cancelled` };
     return { ok: true, packageId: existing?.packageId ?? doc.packageId };
   }
 
@@ -74,13 +94,20 @@ export class CosmosPackageRecords implements PackageRecords {
       cancelled = undefined;
       if (cur?.status === 'Cancelled' || cur?.status === 'Delivered') return undefined;
       if (cur) cancelled = cur.packageId;
-      return { ...(cur ?? { id: deliveryId, packageId: `pkg-${deliveryId}` }), status: 'Cancelled', cancelledAt: at, cancelReason: reason };
+      return {
+        ...(cur ?? { id: deliveryId, packageId: `pkg-${deliveryId}` }),
+        status: 'Cancelled',
+        cancelledAt: at,
+        cancelReason: reason,
+      };
     });
     return cancelled;
   }
 
   async markDelivered(deliveryId: string, at: string): Promise<void> {
-    await update<PackageDoc>(this.c, deliveryId, (cur) => (cur && cur.status === 'Active' ? { ...cur, status: 'Delivered', deliveredAt: at } : undefined));
+    await update<PackageDoc>(this.c, deliveryId, (cur) =>
+      cur && cur.status === 'Active' ? { ...cur, status: 'Delivered', deliveredAt: at } : undefined,
+    );
   }
 }
 
@@ -101,7 +128,10 @@ export class CosmosDroneReservations implements DroneReservations {
 
   async findByDelivery(deliveryId: string): Promise<Reservation | undefined> {
     const { resources } = await this.c.items
-      .query<ReservationDoc>({ query: "SELECT * FROM c WHERE c.kind = 'reservation' AND c.deliveryId = @d", parameters: [{ name: '@d', value: deliveryId }] })
+      .query<ReservationDoc>({
+        query: "SELECT * FROM c WHERE c.kind = 'reservation' AND c.deliveryId = @d",
+        parameters: [{ name: '@d', value: deliveryId }],
+      })
       .fetchAll();
     const r = resources[0];
     return r?.droneId ? { droneId: r.droneId, deliveryId: r.deliveryId, reservedAt: r.reservedAt ?? '' } : undefined;
@@ -109,12 +139,20 @@ export class CosmosDroneReservations implements DroneReservations {
 
   async findByDrone(droneId: string): Promise<Reservation | undefined> {
     const r = await readDoc<ReservationDoc>(this.c, droneId);
-    return r?.kind === 'reservation' && r.droneId ? { droneId: r.droneId, deliveryId: r.deliveryId, reservedAt: r.reservedAt ?? '' } : undefined;
+    return r?.kind === 'reservation' && r.droneId
+      ? { droneId: r.droneId, deliveryId: r.deliveryId, reservedAt: r.reservedAt ?? '' }
+      : undefined;
   }
 
   async tryReserve(r: Reservation): Promise<boolean> {
     try {
-      await this.c.items.create<ReservationDoc>({ id: r.droneId, kind: 'reservation', deliveryId: r.deliveryId, droneId: r.droneId, reservedAt: r.reservedAt });
+      await this.c.items.create<ReservationDoc>({
+        id: r.droneId,
+        kind: 'reservation',
+        deliveryId: r.deliveryId,
+        droneId: r.droneId,
+        reservedAt: r.reservedAt,
+      });
       return true;
     } catch (e) {
       if (isConflict(e)) return false;
@@ -130,7 +168,9 @@ export class CosmosDroneReservations implements DroneReservations {
     const doc = await readDoc<ReservationDoc>(this.c, held.droneId);
     if (!doc || doc.deliveryId !== deliveryId) return undefined;
     try {
-      await this.c.item(held.droneId, held.droneId).delete({ accessCondition: { type: 'IfMatch', condition: doc._etag } });
+      await this.c
+        .item(held.droneId, held.droneId)
+        .delete({ accessCondition: { type: 'IfMatch', condition: doc._etag } });
     } catch (e) {
       if (!isNotFound(e) && !isPreconditionFailed(e)) throw e;
     }
@@ -146,7 +186,9 @@ export class CosmosFleetView implements FleetView {
   constructor(private readonly c: Container) {}
 
   async availableDrones(): Promise<DroneState[]> {
-    const { resources } = await this.c.items.query<DroneDocument>('SELECT * FROM c WHERE c.available = true').fetchAll();
+    const { resources } = await this.c.items
+      .query<DroneDocument>('SELECT * FROM c WHERE c.available = true')
+      .fetchAll();
     return resources.map(stateFromDocument);
   }
 
@@ -165,7 +207,15 @@ export class CosmosDeliverySchedules implements DeliverySchedules {
 
   async get(deliveryId: string): Promise<ScheduleRecord | undefined> {
     const d = await readDoc<ScheduleDoc>(this.c, deliveryId);
-    return d ? { deliveryId: d.deliveryId, droneId: d.droneId, pickupEta: d.pickupEta, dropoffEta: d.dropoffEta, status: d.status } : undefined;
+    return d
+      ? {
+          deliveryId: d.deliveryId,
+          droneId: d.droneId,
+          pickupEta: d.pickupEta,
+          dropoffEta: d.dropoffEta,
+          status: d.status,
+        }
+      : undefined;
   }
 
   async createIfAbsent(record: ScheduleRecord): Promise<ScheduleRecord> {
@@ -181,7 +231,9 @@ export class CosmosDeliverySchedules implements DeliverySchedules {
   async setStatus(deliveryId: string, status: 'Cancelled' | 'Delivered'): Promise<void> {
     await update<ScheduleDoc>(this.c, deliveryId, (cur) => {
       if (cur?.status === status) return undefined;
-      return cur ? { ...cur, status } : { id: deliveryId, deliveryId, droneId: '', pickupEta: '', dropoffEta: '', status };
+      return cur
+        ? { ...cur, status }
+        : { id: deliveryId, deliveryId, droneId: '', pickupEta: '', dropoffEta: '', status };
     });
   }
 }
@@ -223,7 +275,11 @@ export class CosmosIntakeRecords implements IntakeRecords {
   }
 
   async close(deliveryId: string, outcome: string, failureCode?: string): Promise<void> {
-    await update<IntakeDoc>(this.c, deliveryId, (cur) => (cur && cur.active ? { ...cur, active: false, outcome, ...(failureCode !== undefined ? { failureCode } : {}) } : undefined));
+    await update<IntakeDoc>(this.c, deliveryId, (cur) =>
+      cur && cur.active
+        ? { ...cur, active: false, outcome, ...(failureCode !== undefined ? { failureCode } : {}) }
+        : undefined,
+    );
   }
 
   async reopen(deliveryId: string): Promise<void> {
@@ -239,7 +295,9 @@ export class CosmosIntakeRecords implements IntakeRecords {
       const cur = await readDoc<IntakeDoc>(this.c, deliveryId);
       if (!cur || cur.recoveryClaimedAt !== undefined) return false;
       try {
-        await this.c.item(deliveryId, deliveryId).replace({ ...cur, recoveryClaimedAt: at }, { accessCondition: { type: 'IfMatch', condition: cur._etag } });
+        await this.c
+          .item(deliveryId, deliveryId)
+          .replace({ ...cur, recoveryClaimedAt: at }, { accessCondition: { type: 'IfMatch', condition: cur._etag } });
         return true;
       } catch (e) {
         if (isPreconditionFailed(e)) continue;
@@ -250,22 +308,31 @@ export class CosmosIntakeRecords implements IntakeRecords {
 
   async listActive(before: string): Promise<IntakeRecord[]> {
     const { resources } = await this.c.items
-      .query<IntakeDoc>({ query: 'SELECT * FROM c WHERE c.active = true AND c.requestedAt < @before', parameters: [{ name: '@before', value: before }] })
+      .query<IntakeDoc>({
+        query: 'SELECT * FROM c WHERE c.active = true AND c.requestedAt < @before',
+        parameters: [{ name: '@before', value: before }],
+      })
       .fetchAll();
     return resources.map(toIntake);
   }
 
   async listStuck(): Promise<IntakeRecord[]> {
-    const { resources } = await this.c.items.query<IntakeDoc>("SELECT * FROM c WHERE c.failureCode = 'CompensationStuck'").fetchAll();
+    const { resources } = await this.c.items
+      .query<IntakeDoc>("SELECT * FROM c WHERE c.failureCode = 'CompensationStuck'")
+      .fetchAll();
     return resources.map(toIntake);
   }
 
   async markSupervised(deliveryId: string, at: string): Promise<void> {
-    await update<IntakeDoc>(this.c, deliveryId, (cur) => (cur && !cur.supervisorRequestedAt ? { ...cur, supervisorRequestedAt: at } : undefined));
+    await update<IntakeDoc>(this.c, deliveryId, (cur) =>
+      cur && !cur.supervisorRequestedAt ? { ...cur, supervisorRequestedAt: at } : undefined,
+    );
   }
 
   async countActive(): Promise<number> {
-    const { resources } = await this.c.items.query<number>('SELECT VALUE COUNT(1) FROM c WHERE c.active = true').fetchAll();
+    const { resources } = await this.c.items
+      .query<number>('SELECT VALUE COUNT(1) FROM c WHERE c.active = true')
+      .fetchAll();
     return resources[0] ?? 0;
   }
 }

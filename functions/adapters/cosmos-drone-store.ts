@@ -108,7 +108,9 @@ export class CosmosDroneStateStore implements DroneStateStore {
       const res =
         expectedVersion === undefined
           ? await this.container.items.create(doc)
-          : await this.container.item(droneId, droneId).replace(doc, { accessCondition: { type: 'IfMatch', condition: expectedVersion } });
+          : await this.container
+              .item(droneId, droneId)
+              .replace(doc, { accessCondition: { type: 'IfMatch', condition: expectedVersion } });
       this.onRequest('write', res.requestCharge ?? 0);
       const etag = res.resource?._etag ?? res.etag;
       if (etag) this.remember({ ...doc, ...res.resource, _etag: etag });

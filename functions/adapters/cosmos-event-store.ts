@@ -41,7 +41,8 @@ export class CosmosDeliveryEventStore implements DeliveryEventStore {
       if (!isConflict(e)) throw e;
     }
     const { resource } = await this.container.item(id, event.deliveryId).read<Record<string, unknown>>();
-    if (!resource) throw Object.assign(new Error(`event ${id} reported as existing but not readable`), { transient: true });
+    if (!resource)
+      throw Object.assign(new Error(`event ${id} reported as existing but not readable`), { transient: true });
     const existing = eventFromDocument(resource);
     return sameEvent(existing, eventFromDocument(doc)) ? { outcome: 'duplicate' } : { outcome: 'conflict', existing };
   }
@@ -56,7 +57,10 @@ export class CosmosDeliveryEventStore implements DeliveryEventStore {
     // sort in code keeps the promise even where ORDER BY is unavailable.
     const { resources } = await this.container.items
       .query<Record<string, unknown>>(
-        { query: 'SELECT * FROM c WHERE c.deliveryId = @d ORDER BY c.sequence ASC', parameters: [{ name: '@d', value: deliveryId }] },
+        {
+          query: 'SELECT * FROM c WHERE c.deliveryId = @d ORDER BY c.sequence ASC',
+          parameters: [{ name: '@d', value: deliveryId }],
+        },
         { partitionKey: deliveryId },
       )
       .fetchAll();

@@ -9,7 +9,16 @@ import type { DeliveryStatusView } from '../../domain/delivery/status';
 import type { StatusViewStore, VersionedStatusView } from '../../domain/delivery/ports';
 import { isConcurrentWrite } from './cosmos-errors';
 
-const VIEW_FIELDS = ['deliveryId', 'ownerId', 'stage', 'droneId', 'lastKnownLocation', 'failureReason', 'version', 'updatedAt'] as const;
+const VIEW_FIELDS = [
+  'deliveryId',
+  'ownerId',
+  'stage',
+  'droneId',
+  'lastKnownLocation',
+  'failureReason',
+  'version',
+  'updatedAt',
+] as const;
 
 export function viewFromDocument(doc: Record<string, unknown>): DeliveryStatusView {
   const view: Record<string, unknown> = {};
@@ -31,7 +40,10 @@ export class CosmosStatusViewStore implements StatusViewStore {
     const doc = { ...view, id: view.deliveryId, ...(ttlSeconds !== undefined ? { ttl: ttlSeconds } : {}) };
     try {
       if (expectedEtag === undefined) await this.container.items.create(doc);
-      else await this.container.item(view.deliveryId, view.deliveryId).replace(doc, { accessCondition: { type: 'IfMatch', condition: expectedEtag } });
+      else
+        await this.container
+          .item(view.deliveryId, view.deliveryId)
+          .replace(doc, { accessCondition: { type: 'IfMatch', condition: expectedEtag } });
       return true;
     } catch (e) {
       if (isConcurrentWrite(e)) return false;

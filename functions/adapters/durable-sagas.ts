@@ -11,7 +11,14 @@ import type { SagaQuery, Sagas, SagaStatus } from '../../domain/delivery/ports';
 import { RUNTIME_STATUSES } from '../../domain/delivery/supervisor';
 import type { RuntimeStatus } from '../../domain/delivery/supervisor';
 
-function toStatus(s: { instanceId?: string; name?: string; runtimeStatus?: unknown; createdTime?: Date | string; lastUpdatedTime?: Date | string; customStatus?: unknown }): SagaStatus {
+function toStatus(s: {
+  instanceId?: string;
+  name?: string;
+  runtimeStatus?: unknown;
+  createdTime?: Date | string;
+  lastUpdatedTime?: Date | string;
+  customStatus?: unknown;
+}): SagaStatus {
   const rs = String(s.runtimeStatus ?? 'Unknown');
   const progress = s.customStatus && typeof s.customStatus === 'object' ? (s.customStatus as SagaProgress) : undefined;
   return {

@@ -12,7 +12,12 @@ export interface HealthProbe {
 
 export function defaultProbes(c: Composition): HealthProbe[] {
   const lake: HealthProbe[] = c.config.lake
-    ? [{ name: 'archiveLake', check: async (abortSignal) => void (await c.lakeFileSystem().getProperties({ abortSignal })) }]
+    ? [
+        {
+          name: 'archiveLake',
+          check: async (abortSignal) => void (await c.lakeFileSystem().getProperties({ abortSignal })),
+        },
+      ]
     : [];
   return [
     ...lake,
@@ -59,7 +64,10 @@ function describe(e: unknown): string {
   if (e && typeof e === 'object') {
     const code = (e as { code?: unknown; statusCode?: unknown }).statusCode ?? (e as { code?: unknown }).code;
     const message = (e as { message?: unknown }).message;
-    return [code, message].filter((x) => x !== undefined && x !== '').join(': ').slice(0, 200);
+    return [code, message]
+      .filter((x) => x !== undefined && x !== '')
+      .join(': ')
+      .slice(0, 200);
   }
   return String(e).slice(0, 200);
 }

@@ -17,7 +17,11 @@ interface LocalStatus {
   readonly hubs: readonly {
     readonly name: string;
     readonly partitions: readonly { readonly id: string; readonly lastSequenceNumber: number }[];
-    readonly consumers: readonly { readonly function: string; readonly consumerGroup: string; readonly next: Readonly<Record<string, number>> }[];
+    readonly consumers: readonly {
+      readonly function: string;
+      readonly consumerGroup: string;
+      readonly next: Readonly<Record<string, number>>;
+    }[];
   }[];
 }
 
@@ -29,7 +33,10 @@ export class LocalRuntimeHubPositions implements HubPositions {
     try {
       res = await fetch(new URL('/local/status', this.baseUrl), { signal: AbortSignal.timeout(5000) });
     } catch (e) {
-      return { available: false, reason: `The local runtime's status endpoint did not answer (${(e as Error).message}).` };
+      return {
+        available: false,
+        reason: `The local runtime's status endpoint did not answer (${(e as Error).message}).`,
+      };
     }
     if (!res.ok) return { available: false, reason: `The local runtime's status endpoint answered ${res.status}.` };
     const status = (await res.json()) as LocalStatus;
@@ -41,7 +48,11 @@ export class LocalRuntimeHubPositions implements HubPositions {
           consumerGroup: c.consumerGroup,
           partitions: hub.partitions.map((p) => {
             const next = c.next[p.id] ?? 0;
-            return { partitionId: p.id, lastEnqueuedSequenceNumber: p.lastSequenceNumber, checkpointSequenceNumber: next > 0 ? next - 1 : undefined };
+            return {
+              partitionId: p.id,
+              lastEnqueuedSequenceNumber: p.lastSequenceNumber,
+              checkpointSequenceNumber: next > 0 ? next - 1 : undefined,
+            };
           }),
         });
       }

@@ -14,7 +14,8 @@ import { FUNCTIONS, ORCHESTRATIONS, ROUTES } from '../names';
 
 export async function getRebuildJob(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
-    if (!isAdmin(caller)) return fromDomainError({ code: 'Forbidden', message: 'Rebuild jobs are for Deliveries.Admin.' });
+    if (!isAdmin(caller))
+      return fromDomainError({ code: 'Forbidden', message: 'Rebuild jobs are for Deliveries.Admin.' });
     const jobId = request.params.jobId ?? '';
     const notFound = fromDomainError({ code: 'NotFound', message: `No rebuild job ${jobId}.` });
     let status: df.DurableOrchestrationStatus;
@@ -26,7 +27,10 @@ export async function getRebuildJob(request: HttpRequest, context: InvocationCon
     }
     if (status.name !== ORCHESTRATIONS.rebuildViewsJob) return notFound;
     const jobStatus = jobStatusOf(String(status.runtimeStatus));
-    const progress = jobStatus === 'Completed' && status.output && typeof status.output === 'object' ? status.output : (status.customStatus ?? {});
+    const progress =
+      jobStatus === 'Completed' && status.output && typeof status.output === 'object'
+        ? status.output
+        : (status.customStatus ?? {});
     return jsonResponse(
       200,
       {
@@ -35,7 +39,9 @@ export async function getRebuildJob(request: HttpRequest, context: InvocationCon
         progress,
         createdAt: new Date(status.createdTime).toISOString(),
         lastUpdatedAt: new Date(status.lastUpdatedTime).toISOString(),
-        ...(jobStatus === 'Failed' ? { failure: `The job ended ${String(status.runtimeStatus)}; ask for the same range again to rerun it.` } : {}),
+        ...(jobStatus === 'Failed'
+          ? { failure: `The job ended ${String(status.runtimeStatus)}; ask for the same range again to rerun it.` }
+          : {}),
       },
       { 'cache-control': 'no-store', ...(jobStatus === 'Running' ? { 'retry-after': '5' } : {}) },
     );

@@ -21,13 +21,26 @@ import { inSpan } from '../tracing/spans';
 export async function projectDeliveryEvents(messages: unknown, context: InvocationContext): Promise<void> {
   const c = composition();
   const count = Array.isArray(messages) ? messages.length : 1;
-  await inBatchSpan('history.project', context, count, { 'messaging.destination.name': HUBS.deliveryEvents }, async (batch, traceparents) => {
-    const byDelivery = traceparentsByKey(context.triggerMetadata, traceparents);
-    await project(messages, context, c, (deliveryId, work) => inSpan('history.write', deliverySpanOptions(batch, deliveryId, byDelivery.get(deliveryId)), work));
-  });
+  await inBatchSpan(
+    'history.project',
+    context,
+    count,
+    { 'messaging.destination.name': HUBS.deliveryEvents },
+    async (batch, traceparents) => {
+      const byDelivery = traceparentsByKey(context.triggerMetadata, traceparents);
+      await project(messages, context, c, (deliveryId, work) =>
+        inSpan('history.write', deliverySpanOptions(batch, deliveryId, byDelivery.get(deliveryId)), work),
+      );
+    },
+  );
 }
 
-async function project(messages: unknown, context: InvocationContext, c: Composition, perDelivery: ProjectorDeps['perDelivery']): Promise<void> {
+async function project(
+  messages: unknown,
+  context: InvocationContext,
+  c: Composition,
+  perDelivery: ProjectorDeps['perDelivery'],
+): Promise<void> {
   const deps = c.historyDeps;
   const now = (): Date => new Date();
   await runHubBatch(messages, context, {

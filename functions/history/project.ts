@@ -83,13 +83,19 @@ export async function refreshView(deliveryId: string, deps: HistoryDeps, mode: R
     const next = foldStatus(prefix);
     if (!next) return { outcome: 'empty', waiting };
     if (stored) {
-      const unchanged = mode === 'advance' ? stored.view.version >= next.version : stableStringify(stored.view) === stableStringify(next);
+      const unchanged =
+        mode === 'advance'
+          ? stored.view.version >= next.version
+          : stableStringify(stored.view) === stableStringify(next);
       if (unchanged) return { outcome: 'unchanged', view: stored.view, waiting };
     }
     const ttl = isFinished(next.stage) ? deps.statusViewTtlSeconds : undefined;
-    if (await retried(() => deps.views.write(next, stored?.etag, ttl))) return { outcome: 'written', view: next, waiting };
+    if (await retried(() => deps.views.write(next, stored?.etag, ttl)))
+      return { outcome: 'written', view: next, waiting };
   }
-  throw Object.assign(new Error(`status view of ${deliveryId} kept changing under ${MAX_VIEW_ATTEMPTS} attempts`), { transient: true });
+  throw Object.assign(new Error(`status view of ${deliveryId} kept changing under ${MAX_VIEW_ATTEMPTS} attempts`), {
+    transient: true,
+  });
 }
 
 export interface AppendCounts {
@@ -99,7 +105,11 @@ export interface AppendCounts {
 }
 
 /** Appends one delivery's events in sequence order, counting outcomes; conflicts are logged, the stored event stands. */
-export async function appendAll(events: readonly DeliveryEvent[], deps: HistoryDeps, counts: AppendCounts): Promise<void> {
+export async function appendAll(
+  events: readonly DeliveryEvent[],
+  deps: HistoryDeps,
+  counts: AppendCounts,
+): Promise<void> {
   for (const event of [...events].sort((a, b) => a.sequence - b.sequence)) {
     const result = await withRetry(() => deps.events.append(event), deps.retry, deps.wait);
     switch (result.outcome) {
@@ -145,7 +155,6 @@ export interface ProjectionReport extends AppendCounts {
   incremental: number;
 }
 
-
 /** Events of one batch per delivery, exact duplicates within the batch dropped. */
 function byDelivery(events: readonly DeliveryEvent[]): Map<string, DeliveryEvent[]> {
   const groups = new Map<string, Map<string, DeliveryEvent>>();
@@ -159,7 +168,10 @@ function byDelivery(events: readonly DeliveryEvent[]): Map<string, DeliveryEvent
 }
 
 /** The batch's events of one delivery, sorted, if they continue the stored view without a gap; else undefined. */
-function continuation(sorted: readonly DeliveryEvent[], stored: VersionedStatusView | undefined): readonly DeliveryEvent[] | undefined {
+function continuation(
+  sorted: readonly DeliveryEvent[],
+  stored: VersionedStatusView | undefined,
+): readonly DeliveryEvent[] | undefined {
   let expected = (stored?.view.version ?? 0) + 1;
   for (const e of sorted) {
     if (e.sequence !== expected) return undefined;
@@ -172,7 +184,11 @@ function continuation(sorted: readonly DeliveryEvent[], stored: VersionedStatusV
  * Applies a batch that continues the stored view (see the header); 'fallback' when it does not,
  * or when another writer moved the view meanwhile.
  */
-async function advanceIncrementally(deliveryId: string, sorted: readonly DeliveryEvent[], deps: HistoryDeps): Promise<'written' | 'fallback'> {
+async function advanceIncrementally(
+  deliveryId: string,
+  sorted: readonly DeliveryEvent[],
+  deps: HistoryDeps,
+): Promise<'written' | 'fallback'> {
   const retried = <T>(call: () => Promise<T>): Promise<T> => withRetry(call, deps.retry, deps.wait);
   const stored = await retried(() => deps.views.read(deliveryId));
   const run = continuation(sorted, stored);
@@ -185,11 +201,21 @@ async function advanceIncrementally(deliveryId: string, sorted: readonly Deliver
   return (await retried(() => deps.views.write(next, stored?.etag, ttl))) ? 'written' : 'fallback';
 }
 
-export async function projectBatch(bodies: readonly unknown[], origins: readonly EventOrigin[], deps: ProjectorDeps): Promise<ProjectionReport> {
-  const { valid, deadLettered } = await decodeBatch(DEAD_LETTER_SOURCE, bodies, origins, (body) => {
-    const d = decodeDeliveryEvent(body, utf8);
-    return d.ok ? { ok: true, value: d.event } : d;
-  }, deps);
+export async function projectBatch(
+  bodies: readonly unknown[],
+  origins: readonly EventOrigin[],
+  deps: ProjectorDeps,
+): Promise<ProjectionReport> {
+  const { valid, deadLettered } = await decodeBatch(
+    DEAD_LETTER_SOURCE,
+    bodies,
+    origins,
+    (body) => {
+      const d = decodeDeliveryEvent(body, utf8);
+      return d.ok ? { ok: true, value: d.event } : d;
+    },
+    deps,
+  );
 
   const groups = byDelivery(valid);
   const report: ProjectionReport = {

@@ -21,7 +21,8 @@ export interface RebuildJobInput {
 }
 
 function countsOf(report: RebuildReport): RebuildCounts {
-  const { eventsRead, skipped, appended, duplicates, conflicts, deliveries, viewsWritten, viewsUnchanged, viewsEmpty } = report;
+  const { eventsRead, skipped, appended, duplicates, conflicts, deliveries, viewsWritten, viewsUnchanged, viewsEmpty } =
+    report;
   return { eventsRead, skipped, appended, duplicates, conflicts, deliveries, viewsWritten, viewsUnchanged, viewsEmpty };
 }
 
@@ -32,7 +33,11 @@ export function* rebuildViewsJob(context: OrchestrationContext): Generator<df.Ta
   let counts = NO_COUNTS;
   context.df.setCustomStatus(jobProgress(input.range, slices.length, 0, counts));
   for (const [i, slice] of slices.entries()) {
-    const report = (yield context.df.callActivityWithRetry(ACTIVITIES.rebuildViewsSlice, retry, slice)) as RebuildReport;
+    const report = (yield context.df.callActivityWithRetry(
+      ACTIVITIES.rebuildViewsSlice,
+      retry,
+      slice,
+    )) as RebuildReport;
     counts = addCounts(counts, countsOf(report));
     context.df.setCustomStatus(jobProgress(input.range, slices.length, i + 1, counts));
   }

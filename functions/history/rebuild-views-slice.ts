@@ -20,7 +20,8 @@ export async function rebuildViewsSlice(input: unknown, context: InvocationConte
     ...c.historyDeps,
     ...(slice.deliveryId !== undefined ? { deliveryId: slice.deliveryId } : {}),
     onProgress: (p) => {
-      if (p.phase === 'done') context.info(JSON.stringify({ event: 'history.rebuild.slice', from: slice.from, to: slice.to, ...p }));
+      if (p.phase === 'done')
+        context.info(JSON.stringify({ event: 'history.rebuild.slice', from: slice.from, to: slice.to, ...p }));
     },
   });
 }

@@ -21,7 +21,8 @@ import type { RebuildJobInput } from './rebuild-views-job';
 
 const MAX_BODY_BYTES = 4 * 1024;
 
-type Parsed = { readonly ok: true; readonly value: RebuildRequest } | { readonly ok: false; readonly response: HttpResponseInit };
+type Parsed =
+  { readonly ok: true; readonly value: RebuildRequest } | { readonly ok: false; readonly response: HttpResponseInit };
 
 async function parseRequest(request: HttpRequest, maxRangeMs: number): Promise<Parsed> {
   const invalid = (path: string, message: string): Parsed => ({
@@ -39,22 +40,26 @@ async function parseRequest(request: HttpRequest, maxRangeMs: number): Promise<P
   const checked = checkRebuildRequest(body);
   if (!checked.ok) return { ok: false, response: fromDomainError(checked.error) };
   const span = Date.parse(checked.value.to) - Date.parse(checked.value.from);
-  if (span > maxRangeMs) return invalid('/to', `the range may span at most ${maxRangeMs / 86_400_000} days (RebuildMaxRangeDays)`);
+  if (span > maxRangeMs)
+    return invalid('/to', `the range may span at most ${maxRangeMs / 86_400_000} days (RebuildMaxRangeDays)`);
   return checked;
 }
 
-export const rebuildJobLocation = (jobId: string): string => `/api/${ROUTES.rebuildJob.replace('{jobId}', encodeURIComponent(jobId))}`;
+export const rebuildJobLocation = (jobId: string): string =>
+  `/api/${ROUTES.rebuildJob.replace('{jobId}', encodeURIComponent(jobId))}`;
 
 /** HTTP 409 from the extension: an instance with that id exists and has not finished. */
 const isExists = (e: unknown): boolean => /\b409\b|already exists/i.test((e as Error).message ?? '');
 
 export async function rebuildViews(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
-    if (!isAdmin(caller)) return fromDomainError({ code: 'Forbidden', message: 'Rebuilding views is for Deliveries.Admin.' });
+    if (!isAdmin(caller))
+      return fromDomainError({ code: 'Forbidden', message: 'Rebuilding views is for Deliveries.Admin.' });
     const c = composition();
     const checked = await parseRequest(request, c.config.history.rebuildMaxRangeMs);
     if (!checked.ok) return checked.response;
-    if (!c.archiveReader()) return fromDomainError({ code: 'DependencyUnavailable', message: 'No archive is configured for this app.' });
+    if (!c.archiveReader())
+      return fromDomainError({ code: 'DependencyUnavailable', message: 'No archive is configured for this app.' });
     const { from, to, deliveryId } = checked.value;
     const range = { from, to, ...(deliveryId !== undefined ? { deliveryId } : {}) };
     const jobId = rebuildJobId(range);
@@ -66,9 +71,20 @@ export async function rebuildViews(request: HttpRequest, context: InvocationCont
       if (!isExists(e)) throw e;
       started = false;
     }
-    context.info(JSON.stringify({ event: started ? 'history.rebuild.started' : 'history.rebuild.joined', by: caller.id, jobId, ...range }));
+    context.info(
+      JSON.stringify({
+        event: started ? 'history.rebuild.started' : 'history.rebuild.joined',
+        by: caller.id,
+        jobId,
+        ...range,
+      }),
+    );
     const location = rebuildJobLocation(jobId);
-    return jsonResponse(202, { jobId, status: 'Running', links: { status: location } }, { location, 'retry-after': '5', 'cache-control': 'no-store' });
+    return jsonResponse(
+      202,
+      { jobId, status: 'Running', links: { status: location } },
+      { location, 'retry-after': '5', 'cache-control': 'no-store' },
+    );
   });
 }
 

@@ -39,7 +39,10 @@ export interface RebuildOptions extends HistoryDeps {
   readonly chunkSize?: number;
 }
 
-export async function rebuildViews(events: AsyncIterable<DeliveryEvent>, options: RebuildOptions): Promise<RebuildReport> {
+export async function rebuildViews(
+  events: AsyncIterable<DeliveryEvent>,
+  options: RebuildOptions,
+): Promise<RebuildReport> {
   const every = Math.max(1, options.progressEvery ?? 500);
   const chunkSize = Math.max(1, options.chunkSize ?? 64);
   const parallelism = options.parallelism ?? 16;
@@ -103,11 +106,14 @@ const compiledRequest = TypeCompiler.Compile(RebuildRequestSchema);
 export function checkRebuildRequest(body: unknown): Result<RebuildRequest> {
   const invalid = (errors: FieldError[]) => err(validationFailed('The rebuild request is not valid.', errors));
   if (!compiledRequest.Check(body)) {
-    return invalid([...compiledRequest.Errors(body)].slice(0, 10).map((e) => ({ path: e.path || '/', message: e.message })));
+    return invalid(
+      [...compiledRequest.Errors(body)].slice(0, 10).map((e) => ({ path: e.path || '/', message: e.message })),
+    );
   }
   // Date.parse rolls 30 February over into March; the calendar check does not.
   for (const field of ['from', 'to'] as const) {
-    if (!isCalendarInstant(body[field])) return invalid([{ path: `/${field}`, message: 'not a real calendar instant' }]);
+    if (!isCalendarInstant(body[field]))
+      return invalid([{ path: `/${field}`, message: 'not a real calendar instant' }]);
   }
   if (!(Date.parse(body.from) < Date.parse(body.to))) return invalid([{ path: '/to', message: 'must be after from' }]);
   return ok(body);

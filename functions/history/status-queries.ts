@@ -11,7 +11,12 @@ import { err, ok, validationFailed } from '../../domain/shared/errors';
 import type { DomainError, Result } from '../../domain/shared/errors';
 import { isValidId } from '../../domain/shared/ids';
 import type { DeliveryEventOf, DeliveryEventType } from '../../domain/delivery/events';
-import type { DeliveryEventStore, DroneReservations, StatusViewStore, VersionedStatusView } from '../../domain/delivery/ports';
+import type {
+  DeliveryEventStore,
+  DroneReservations,
+  StatusViewStore,
+  VersionedStatusView,
+} from '../../domain/delivery/ports';
 import { gaplessPrefix } from '../../domain/delivery/status';
 import { isStale } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
@@ -54,10 +59,18 @@ const notFound = (what: string): DomainError => ({ code: 'NotFound', message: `$
 /** Ids come from the route: anything but 1-64 of [A-Za-z0-9_-] is bad input, never a read. */
 export function checkId(name: 'deliveryId' | 'droneId', value: unknown): Result<string> {
   if (isValidId(value)) return ok(value);
-  return err(validationFailed(`The ${name} is not valid.`, [{ path: `/${name}`, message: 'must be 1-64 characters of [A-Za-z0-9_-]' }]));
+  return err(
+    validationFailed(`The ${name} is not valid.`, [
+      { path: `/${name}`, message: 'must be 1-64 characters of [A-Za-z0-9_-]' },
+    ]),
+  );
 }
 
-export async function getDeliveryStatus(caller: Caller, deliveryId: string, deps: StatusQueryDeps): Promise<Result<VersionedStatusView>> {
+export async function getDeliveryStatus(
+  caller: Caller,
+  deliveryId: string,
+  deps: StatusQueryDeps,
+): Promise<Result<VersionedStatusView>> {
   const stored = await deps.views.read(deliveryId);
   if (!stored || !canRead(caller, stored.view.ownerId)) return err(notFound(`Delivery ${deliveryId}`));
   return ok(stored);
@@ -68,19 +81,37 @@ export async function getDeliveryStatus(caller: Caller, deliveryId: string, deps
  * duplicates, so an event that arrived ahead of a missing one is shown once the gap is filled,
  * exactly as the status view does. The owner is read off the first event (DeliveryRequested).
  */
-export async function getDeliveryHistory(caller: Caller, deliveryId: string, deps: StatusQueryDeps): Promise<Result<DeliveryHistory>> {
+export async function getDeliveryHistory(
+  caller: Caller,
+  deliveryId: string,
+  deps: StatusQueryDeps,
+): Promise<Result<DeliveryHistory>> {
   const events = gaplessPrefix(await deps.events.readStream(deliveryId));
   const first = events[0];
-  if (!first || first.type !== 'DeliveryRequested' || !canRead(caller, first.data.ownerId)) return err(notFound(`Delivery ${deliveryId}`));
+  if (!first || first.type !== 'DeliveryRequested' || !canRead(caller, first.data.ownerId))
+    return err(notFound(`Delivery ${deliveryId}`));
   return ok({
     deliveryId,
-    events: events.map((e) => ({ eventId: e.eventId, type: e.type, sequence: e.sequence, occurredAt: e.occurredAt, data: e.data }) as HistoryEntry),
+    events: events.map(
+      (e) =>
+        ({
+          eventId: e.eventId,
+          type: e.type,
+          sequence: e.sequence,
+          occurredAt: e.occurredAt,
+          data: e.data,
+        }) as HistoryEntry,
+    ),
   });
 }
 
 export async function getDrone(caller: Caller, droneId: string, deps: StatusQueryDeps): Promise<Result<DroneView>> {
   // Fleet data is for operations roles; the check comes before the read, so it reveals nothing.
-  if (!canReadFleet(caller)) return err({ code: 'Forbidden', message: 'Drone state is visible to Deliveries.Admin and Deliveries.Reader only.' });
+  if (!canReadFleet(caller))
+    return err({
+      code: 'Forbidden',
+      message: 'Drone state is visible to Deliveries.Admin and Deliveries.Reader only.',
+    });
   const [stored, reservation] = await Promise.all([deps.drones.read(droneId), deps.reservations.findByDrone(droneId)]);
   if (!stored) return err(notFound(`Drone ${droneId}`));
   const s = stored.state;

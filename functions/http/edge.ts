@@ -26,14 +26,18 @@ export function trustedCaller(request: HttpRequest): Caller | undefined {
 }
 
 /** Runs `handle` for an identified caller; answers 401 without one and 503 for transient dependency failures. */
-export async function withCaller(request: HttpRequest, handle: (caller: Caller) => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
+export async function withCaller(
+  request: HttpRequest,
+  handle: (caller: Caller) => Promise<HttpResponseInit>,
+): Promise<HttpResponseInit> {
   const trust = composition().config.principalTrust;
   const caller = callerFrom(request, trust);
   if (!caller) return unauthenticated(trust);
   try {
     return await handle(caller);
   } catch (e) {
-    if (isTransient(e)) return fromDomainError({ code: 'DependencyUnavailable', message: 'A store did not answer; try again shortly.' });
+    if (isTransient(e))
+      return fromDomainError({ code: 'DependencyUnavailable', message: 'A store did not answer; try again shortly.' });
     throw e;
   }
 }

@@ -42,7 +42,14 @@ export function rolesFrom(header: string | null): string[] {
   if (typeof p.role_typ === 'string' && p.role_typ !== '') roleTypes.add(p.role_typ);
   if (!Array.isArray(p.claims)) return [];
   const roles = (p.claims as Claim[])
-    .filter((c) => c !== null && typeof c === 'object' && typeof c.typ === 'string' && roleTypes.has(c.typ) && typeof c.val === 'string')
+    .filter(
+      (c) =>
+        c !== null &&
+        typeof c === 'object' &&
+        typeof c.typ === 'string' &&
+        roleTypes.has(c.typ) &&
+        typeof c.val === 'string',
+    )
     .map((c) => c.val as string);
   return [...new Set(roles)];
 }

@@ -88,7 +88,10 @@ export function buildOpenApiDocument(): Json {
               headers: { Location: { description: '/api/deliveries/{deliveryId}', schema: { type: 'string' } } },
               content: json(ref('DeliveryAccepted')),
             },
-            200: { description: 'The same request was accepted before; it names the same delivery.', content: json(ref('DeliveryAccepted')) },
+            200: {
+              description: 'The same request was accepted before; it names the same delivery.',
+              content: json(ref('DeliveryAccepted')),
+            },
             ...common,
             409: problem('The deliveryId is taken by a different request.'),
             429: problem('Too many deliveries in flight; retry after the given number of seconds.', {
@@ -102,14 +105,25 @@ export function buildOpenApiDocument(): Json {
         get: {
           operationId: 'getDeliveryStatus',
           summary: 'Status of a delivery (materialized view)',
-          parameters: [{ name: 'If-None-Match', in: 'header', required: false, description: 'An ETag from an earlier answer.', schema: { type: 'string' } }],
+          parameters: [
+            {
+              name: 'If-None-Match',
+              in: 'header',
+              required: false,
+              description: 'An ETag from an earlier answer.',
+              schema: { type: 'string' },
+            },
+          ],
           responses: {
             200: {
               description: 'The delivery status.',
               headers: { ETag: { description: 'Entity tag of this status.', schema: { type: 'string' } } },
               content: json(ref('DeliveryStatus')),
             },
-            304: { description: 'Not modified: If-None-Match named the current ETag.', headers: { ETag: { schema: { type: 'string' } } } },
+            304: {
+              description: 'Not modified: If-None-Match named the current ETag.',
+              headers: { ETag: { schema: { type: 'string' } } },
+            },
             ...common,
             404: respRef('NotFound'),
           },
@@ -122,7 +136,9 @@ export function buildOpenApiDocument(): Json {
             202: { description: 'Cancellation accepted.' },
             ...common,
             404: respRef('NotFound'),
-            409: problem('Already Delivered, Failed or Cancelled, or already compensating a failure; the problem names the stage.'),
+            409: problem(
+              'Already Delivered, Failed or Cancelled, or already compensating a failure; the problem names the stage.',
+            ),
           },
         },
       },
@@ -131,7 +147,11 @@ export function buildOpenApiDocument(): Json {
         get: {
           operationId: 'getDeliveryHistory',
           summary: 'Events of a delivery in sequence order',
-          responses: { 200: { description: 'The history.', content: json(ref('DeliveryHistory')) }, ...common, 404: respRef('NotFound') },
+          responses: {
+            200: { description: 'The history.', content: json(ref('DeliveryHistory')) },
+            ...common,
+            404: respRef('NotFound'),
+          },
         },
       },
       [path(ROUTES.drone)]: {
@@ -140,7 +160,7 @@ export function buildOpenApiDocument(): Json {
           operationId: 'getDrone',
           summary: `Latest known drone state (${ROLE_ADMIN} or ${ROLE_READER})`,
           description:
-            'The state from the drone\'s last accepted report, with `stale: true` once that report is older than DroneFreshnessMinutes ' +
+            "The state from the drone's last accepted report, with `stale: true` once that report is older than DroneFreshnessMinutes " +
             '(default 10): a stale drone is not assigned to deliveries until it reports again. `reservedFor` names the delivery holding it.',
           responses: {
             200: { description: 'The drone state.', content: json(ref('Drone')) },
@@ -157,7 +177,10 @@ export function buildOpenApiDocument(): Json {
           security: [],
           responses: {
             200: { description: 'Every dependency answers.', content: json(ref('HealthReport')) },
-            503: { description: 'At least one dependency does not answer; the failing ones are named.', content: json(ref('HealthReport')) },
+            503: {
+              description: 'At least one dependency does not answer; the failing ones are named.',
+              content: json(ref('HealthReport')),
+            },
           },
         },
       },
@@ -165,7 +188,10 @@ export function buildOpenApiDocument(): Json {
         get: {
           operationId: 'getOpenApi',
           summary: 'This document (for signed-in callers)',
-          responses: { 200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) }, 401: respRef('Unauthorized') },
+          responses: {
+            200: { description: 'The OpenAPI 3.1 document.', content: json({ type: 'object' }) },
+            401: respRef('Unauthorized'),
+          },
         },
       },
       [path(ROUTES.rebuildViews)]: {
@@ -179,7 +205,10 @@ export function buildOpenApiDocument(): Json {
           responses: {
             202: {
               description: 'The job runs; poll its Location.',
-              headers: { Location: { description: 'The job: GET it for status and progress.', schema: { type: 'string' } }, 'Retry-After': { schema: { type: 'integer' } } },
+              headers: {
+                Location: { description: 'The job: GET it for status and progress.', schema: { type: 'string' } },
+                'Retry-After': { schema: { type: 'integer' } },
+              },
               content: json(ref('RebuildJobAccepted')),
             },
             ...common,
@@ -192,9 +221,20 @@ export function buildOpenApiDocument(): Json {
         get: {
           operationId: 'getRebuildJob',
           summary: `A view rebuild job: status and progress (${ROLE_ADMIN})`,
-          parameters: [{ name: 'jobId', in: 'path', required: true, description: 'The job, as the Location of POST /ops/rebuild-views names it.', schema: { type: 'string' } }],
+          parameters: [
+            {
+              name: 'jobId',
+              in: 'path',
+              required: true,
+              description: 'The job, as the Location of POST /ops/rebuild-views names it.',
+              schema: { type: 'string' },
+            },
+          ],
           responses: {
-            200: { description: 'Running (progress so far), Completed (the totals) or Failed.', content: json(ref('RebuildJob')) },
+            200: {
+              description: 'Running (progress so far), Completed (the totals) or Failed.',
+              content: json(ref('RebuildJob')),
+            },
             401: respRef('Unauthorized'),
             403: problem(`The caller is not ${ROLE_ADMIN}.`),
             404: respRef('NotFound'),
@@ -215,7 +255,9 @@ export function buildOpenApiDocument(): Json {
             401: respRef('Unauthorized'),
             403: problem(`The caller is not ${ROLE_ADMIN}.`),
             404: problem('No span of the delivery is kept (unknown, or older than the spans kept).'),
-            501: problem('The app keeps no spans here: they are in Application Insights (the detail says how to find them).'),
+            501: problem(
+              'The app keeps no spans here: they are in Application Insights (the detail says how to find them).',
+            ),
           },
         },
       },
@@ -228,14 +270,35 @@ export function buildOpenApiDocument(): Json {
             'On time: delivered at or before the request deadline, or, without one, the drop-off ETA announced at scheduling. The range may span at most RebuildMaxRangeDays here; `npm run report` reads longer ones. ' +
             'JSON, or the chart as SVG with `format=svg` or `Accept: image/svg+xml`.',
           parameters: [
-            { name: 'from', in: 'query', required: true, description: 'Inclusive start (ISO-8601 UTC).', schema: { type: 'string' } },
-            { name: 'to', in: 'query', required: true, description: 'Exclusive end (ISO-8601 UTC).', schema: { type: 'string' } },
-            { name: 'format', in: 'query', required: false, description: 'json (default) or svg.', schema: { type: 'string', enum: ['json', 'svg'] } },
+            {
+              name: 'from',
+              in: 'query',
+              required: true,
+              description: 'Inclusive start (ISO-8601 UTC).',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'to',
+              in: 'query',
+              required: true,
+              description: 'Exclusive end (ISO-8601 UTC).',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'format',
+              in: 'query',
+              required: false,
+              description: 'json (default) or svg.',
+              schema: { type: 'string', enum: ['json', 'svg'] },
+            },
           ],
           responses: {
             200: {
               description: 'The report, or its chart.',
-              content: { ...json(ref('DeliveryReport')), 'image/svg+xml': { schema: { type: 'string', description: 'Deliveries per hour by outcome.' } } },
+              content: {
+                ...json(ref('DeliveryReport')),
+                'image/svg+xml': { schema: { type: 'string', description: 'Deliveries per hour by outcome.' } },
+              },
             },
             400: respRef('BadRequest'),
             401: respRef('Unauthorized'),
@@ -272,13 +335,15 @@ export function buildOpenApiDocument(): Json {
           type: 'apiKey',
           in: 'header',
           name: 'x-ms-client-principal-id',
-          description: 'Set by App Service Authentication after Entra ID sign-in: the caller id. Clients sign in; they never send it themselves.',
+          description:
+            'Set by App Service Authentication after Entra ID sign-in: the caller id. Clients sign in; they never send it themselves.',
         },
         appServicePrincipal: {
           type: 'apiKey',
           in: 'header',
           name: 'x-ms-client-principal',
-          description: 'Set by App Service Authentication: base64 JSON with `claims`; a role is a claim typed `roles` or typed as `role_typ` names it.',
+          description:
+            'Set by App Service Authentication: base64 JSON with `claims`; a role is a claim typed `roles` or typed as `role_typ` names it.',
         },
       },
     },

@@ -15,21 +15,39 @@ export const SpanSchema = Type.Object({
   traceId: Type.String({ pattern: HEX(32) }),
   spanId: Type.String({ pattern: HEX(16) }),
   parentSpanId: Type.Optional(Type.String({ pattern: HEX(16), description: 'Absent for a trace root.' })),
-  name: Type.String({ description: 'delivery.intake, activity <Name>, history.project (a batch), history.write (one delivery of a batch), telemetry.ingest (a batch).' }),
-  kind: Type.Union([Type.Literal('internal'), Type.Literal('server'), Type.Literal('client'), Type.Literal('producer'), Type.Literal('consumer')]),
+  name: Type.String({
+    description:
+      'delivery.intake, activity <Name>, history.project (a batch), history.write (one delivery of a batch), telemetry.ingest (a batch).',
+  }),
+  kind: Type.Union([
+    Type.Literal('internal'),
+    Type.Literal('server'),
+    Type.Literal('client'),
+    Type.Literal('producer'),
+    Type.Literal('consumer'),
+  ]),
   startTime: Type.String({ description: 'ISO-8601 UTC.' }),
   endTime: Type.String({ description: 'ISO-8601 UTC.' }),
   durationMs: Type.Number({ minimum: 0 }),
   status: Type.Union([Type.Literal('unset'), Type.Literal('ok'), Type.Literal('error')]),
   statusMessage: Type.Optional(Type.String()),
-  attributes: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'Among them delivery.id on every span of one delivery.' }),
-  links: Type.Array(Type.Object({ traceId: Type.String({ pattern: HEX(32) }), spanId: Type.String({ pattern: HEX(16) }) }), { description: 'A batch span links to the context of every event it handled.' }),
+  attributes: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+    description: 'Among them delivery.id on every span of one delivery.',
+  }),
+  links: Type.Array(
+    Type.Object({ traceId: Type.String({ pattern: HEX(32) }), spanId: Type.String({ pattern: HEX(16) }) }),
+    { description: 'A batch span links to the context of every event it handled.' },
+  ),
 });
 
 export const DeliveryTraceSchema = Type.Object({
   deliveryId: Type.String({ pattern: ID_PATTERN }),
-  traceIds: Type.Array(Type.String({ pattern: HEX(32) }), { description: 'One for a delivery started by one request (a recovery adds its own).' }),
-  spans: Type.Array(SpanSchema, { description: 'By start time: the trace(s) of the delivery and the batch spans of other traces that link into them.' }),
+  traceIds: Type.Array(Type.String({ pattern: HEX(32) }), {
+    description: 'One for a delivery started by one request (a recovery adds its own).',
+  }),
+  spans: Type.Array(SpanSchema, {
+    description: 'By start time: the trace(s) of the delivery and the batch spans of other traces that link into them.',
+  }),
 });
 
 const HourBucketSchema = Type.Object({
@@ -47,12 +65,19 @@ export const DeliveryReportSchema = Type.Object({
   eventsRead: count('Archived delivery events read.'),
   duplicates: count('Events read more than once (the archive is at least once).'),
   deliveries: count('Deliveries requested in the range.'),
-  outcomes: Type.Object({ delivered: count('Delivered.'), failed: count('Failed.'), cancelled: count('Cancelled.'), inFlight: count('Not finished by the end of the range.') }),
+  outcomes: Type.Object({
+    delivered: count('Delivered.'),
+    failed: count('Failed.'),
+    cancelled: count('Cancelled.'),
+    inFlight: count('Not finished by the end of the range.'),
+  }),
   onTime: Type.Object({
     onTime: count('Delivered at or before the promise: the request deadline, else the scheduled drop-off ETA.'),
     late: count('Delivered after it.'),
     unknown: count('Delivered with neither.'),
-    rate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description: 'onTime / (onTime + late); null when none was judged.' }),
+    rate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+      description: 'onTime / (onTime + late); null when none was judged.',
+    }),
   }),
   requestToDeliveredMs: Type.Object({
     count: count('Delivered deliveries measured.'),
@@ -60,9 +85,19 @@ export const DeliveryReportSchema = Type.Object({
     p95: nullableMs('Nearest-rank 95th percentile, ms.'),
     p99: nullableMs('Nearest-rank 99th percentile, ms.'),
   }),
-  failuresByReason: Type.Array(Type.Object({ code: Type.String(), reason: Type.String({ description: 'The first reason seen for the code.' }), count: Type.Integer({ minimum: 1 }) })),
+  failuresByReason: Type.Array(
+    Type.Object({
+      code: Type.String(),
+      reason: Type.String({ description: 'The first reason seen for the code.' }),
+      count: Type.Integer({ minimum: 1 }),
+    }),
+  ),
   compensationsPerStep: Type.Array(
-    Type.Object({ step: Type.Union([Type.Literal('CreatePackage'), Type.Literal('AssignDrone')]), compensation: Type.Union([Type.Literal('CancelPackage'), Type.Literal('ReleaseDrone')]), count: count('Compensation events in the range.') }),
+    Type.Object({
+      step: Type.Union([Type.Literal('CreatePackage'), Type.Literal('AssignDrone')]),
+      compensation: Type.Union([Type.Literal('CancelPackage'), Type.Literal('ReleaseDrone')]),
+      count: count('Compensation events in the range.'),
+    }),
   ),
   hourly: Type.Array(HourBucketSchema, { description: 'Deliveries by the hour they were requested in, by outcome.' }),
 });

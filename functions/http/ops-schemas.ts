@@ -31,7 +31,9 @@ export const OpsFleetSchema = Type.Object({
 
 const flags = {
   late: Type.Boolean({ description: "Unfinished, with no event for longer than its stage's SLA." }),
-  stuck: Type.Boolean({ description: "Unfinished, with no event for longer than its stage's SLA plus the supervisor's grace." }),
+  stuck: Type.Boolean({
+    description: "Unfinished, with no event for longer than its stage's SLA plus the supervisor's grace.",
+  }),
   idleMs: Type.Integer({ description: 'Milliseconds since the last event.' }),
 };
 
@@ -43,7 +45,9 @@ export const OpsDeliveriesSchema = Type.Object({
 
 const TimelineEntrySchema = Type.Object({
   instanceId: Type.String(),
-  kind: Type.Union(['orchestration', 'step', 'compensation', 'emit', 'timer', 'retryTimer', 'event'].map((k) => Type.Literal(k))),
+  kind: Type.Union(
+    ['orchestration', 'step', 'compensation', 'emit', 'timer', 'retryTimer', 'event'].map((k) => Type.Literal(k)),
+  ),
   name: Type.String(),
   at: Type.String(),
   endedAt: Type.Optional(Type.String()),
@@ -54,14 +58,18 @@ const TimelineEntrySchema = Type.Object({
 
 export const OpsTimelineSchema = Type.Object({
   deliveryId: Type.String({ pattern: ID_PATTERN }),
-  events: Type.Array(HistoryEventSchema, { description: 'The event stream, as GET /deliveries/{deliveryId}/history gives it.' }),
+  events: Type.Array(HistoryEventSchema, {
+    description: 'The event stream, as GET /deliveries/{deliveryId}/history gives it.',
+  }),
   sagas: Type.Array(
     Type.Object({
       instanceId: Type.String(),
       runtimeStatus: Type.String(),
       createdAt: Type.String(),
       lastUpdatedAt: Type.String(),
-      entries: Type.Array(TimelineEntrySchema, { description: 'Activity calls, timers, external events and the start and end, in history order.' }),
+      entries: Type.Array(TimelineEntrySchema, {
+        description: 'Activity calls, timers, external events and the start and end, in history order.',
+      }),
     }),
     { description: 'The saga, then its recovery orchestration when one ran.' },
   ),
@@ -74,7 +82,13 @@ export const OpsDeadLettersSchema = Type.Object({
       source: Type.String(),
       reason: Type.String(),
       errors: Type.Array(FieldErrorSchema),
-      origin: Type.Object({}, { additionalProperties: true, description: 'Event Hubs metadata: hub, partition, sequence number, offset, enqueued time.' }),
+      origin: Type.Object(
+        {},
+        {
+          additionalProperties: true,
+          description: 'Event Hubs metadata: hub, partition, sequence number, offset, enqueued time.',
+        },
+      ),
       deadLetteredAt: Type.String(),
       body: Type.String(),
       bodyEncoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),
@@ -86,7 +100,10 @@ export const OpsDeadLettersSchema = Type.Object({
   truncated,
 });
 
-export const OpsReplayRequestSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+export const OpsReplayRequestSchema = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
 
 export const OpsReplayResultSchema = Type.Object({
   id: Type.String(),
@@ -97,9 +114,17 @@ export const OpsReplayResultSchema = Type.Object({
 
 export const OpsSupervisorAlertsSchema = Type.Object({
   findings: Type.Array(
-    Type.Object({ deliveryId: Type.String(), runtimeStatus: Type.String(), stage: Type.Optional(Type.String()), action: Type.String(), reason: Type.String() }),
+    Type.Object({
+      deliveryId: Type.String(),
+      runtimeStatus: Type.String(),
+      stage: Type.Optional(Type.String()),
+      action: Type.String(),
+      reason: Type.String(),
+    }),
   ),
-  stuckCompensations: Type.Array(Type.String(), { description: 'Deliveries whose compensation was given up (CompensationStuck).' }),
+  stuckCompensations: Type.Array(Type.String(), {
+    description: 'Deliveries whose compensation was given up (CompensationStuck).',
+  }),
 });
 
 export const OpsHubLagSchema = Type.Union([

@@ -41,7 +41,9 @@ export function problemResponse(
 export function fromDomainError(error: DomainError): HttpResponseInit {
   switch (error.code) {
     case 'ValidationFailed':
-      return problemResponse(400, 'validation-failed', 'The request is not valid.', error.message, { errors: error.errors });
+      return problemResponse(400, 'validation-failed', 'The request is not valid.', error.message, {
+        errors: error.errors,
+      });
     case 'NotFound':
       return problemResponse(404, 'not-found', 'Not found.', error.message);
     case 'Conflict':
@@ -64,5 +66,9 @@ export function fromDomainError(error: DomainError): HttpResponseInit {
 }
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit {
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
 }

@@ -10,7 +10,10 @@ import { HistoryEventSchema } from '../../domain/delivery/schema';
 import { ID_PATTERN } from '../../domain/shared/ids';
 import { DRONE_STATUSES, PositionSchema } from '../../domain/telemetry/schema';
 
-export const FieldErrorSchema = Type.Object({ path: Type.String(), message: Type.String() }, { additionalProperties: false });
+export const FieldErrorSchema = Type.Object(
+  { path: Type.String(), message: Type.String() },
+  { additionalProperties: false },
+);
 
 export const ProblemSchema = Type.Object(
   {
@@ -35,7 +38,9 @@ export const DeliveryAcceptedSchema = Type.Object(
 export const DeliveryHistorySchema = Type.Object(
   {
     deliveryId: Type.String({ pattern: ID_PATTERN }),
-    events: Type.Array(HistoryEventSchema, { description: 'In sequence order: 1, 2, 3, … with no gaps and no duplicates.' }),
+    events: Type.Array(HistoryEventSchema, {
+      description: 'In sequence order: 1, 2, 3, … with no gaps and no duplicates.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -48,11 +53,19 @@ export const DroneViewSchema = Type.Object(
     batteryPct: Type.Number({ minimum: 0, maximum: 100 }),
     sequence: Type.Integer({ minimum: 0 }),
     reportedAt: Type.String({ description: 'ISO-8601: the telemetry timestamp of this state.' }),
-    deliveryId: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'Present while the drone works on a delivery.' })),
+    deliveryId: Type.Optional(
+      Type.String({ pattern: ID_PATTERN, description: 'Present while the drone works on a delivery.' }),
+    ),
     stale: Type.Boolean({
-      description: 'True when the last accepted report is older than DroneFreshnessMinutes (default 10): the drone is not assigned until it reports again.',
+      description:
+        'True when the last accepted report is older than DroneFreshnessMinutes (default 10): the drone is not assigned until it reports again.',
     }),
-    reservedFor: Type.Optional(Type.String({ pattern: ID_PATTERN, description: 'The delivery holding the drone, from its assignment until the drone is released.' })),
+    reservedFor: Type.Optional(
+      Type.String({
+        pattern: ID_PATTERN,
+        description: 'The delivery holding the drone, from its assignment until the drone is released.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -63,7 +76,11 @@ export const HealthReportSchema = Type.Object({
   status: HealthStatusSchema,
   checks: Type.Record(
     Type.String(),
-    Type.Object({ status: HealthStatusSchema, latencyMs: Type.Integer({ minimum: 0 }), error: Type.Optional(Type.String()) }),
+    Type.Object({
+      status: HealthStatusSchema,
+      latencyMs: Type.Integer({ minimum: 0 }),
+      error: Type.Optional(Type.String()),
+    }),
   ),
 });
 

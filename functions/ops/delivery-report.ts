@@ -16,7 +16,9 @@ export interface ReadProgress {
 }
 
 /** Wraps a Capture reader so `onFile` hears of every file as its first event is read. */
-export function countingFiles(onFile: (p: ReadProgress) => void): (capture: Pick<CaptureArchive, 'events'>) => Pick<CaptureArchive, 'events'> {
+export function countingFiles(
+  onFile: (p: ReadProgress) => void,
+): (capture: Pick<CaptureArchive, 'events'>) => Pick<CaptureArchive, 'events'> {
   return (capture) => ({
     events: async function* (...args: Parameters<CaptureArchive['events']>): AsyncGenerator<ArchivedEvent> {
       let files = 0;

@@ -28,20 +28,40 @@ function wantsSvg(request: HttpRequest): boolean | 'bad' {
 
 export async function getDeliveryReport(request: HttpRequest): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
-    if (!isAdmin(caller)) return fromDomainError({ code: 'Forbidden', message: 'The delivery report is for Deliveries.Admin.' });
+    if (!isAdmin(caller))
+      return fromDomainError({ code: 'Forbidden', message: 'The delivery report is for Deliveries.Admin.' });
     const svg = wantsSvg(request);
-    if (svg === 'bad') return fromDomainError(validationFailed('The report request is not valid.', [{ path: '/format', message: 'must be json or svg' }]));
+    if (svg === 'bad')
+      return fromDomainError(
+        validationFailed('The report request is not valid.', [{ path: '/format', message: 'must be json or svg' }]),
+      );
     const range = checkReportRange(request.query.get('from') ?? undefined, request.query.get('to') ?? undefined);
     if (!range.ok) return fromDomainError(range.error);
     const c = composition();
     const maxMs = c.config.history.rebuildMaxRangeMs;
     if (Date.parse(range.value.to) - Date.parse(range.value.from) > maxMs) {
-      return fromDomainError(validationFailed('The report request is not valid.', [{ path: '/to', message: `the range may span at most ${maxMs / 86_400_000} days here (RebuildMaxRangeDays); npm run report reads longer ones` }]));
+      return fromDomainError(
+        validationFailed('The report request is not valid.', [
+          {
+            path: '/to',
+            message: `the range may span at most ${maxMs / 86_400_000} days here (RebuildMaxRangeDays); npm run report reads longer ones`,
+          },
+        ]),
+      );
     }
     const reader = c.archiveReader();
-    if (!reader) return fromDomainError({ code: 'DependencyUnavailable', message: 'No archive is configured for this app (ArchiveLake__dfsServiceUri).' });
+    if (!reader)
+      return fromDomainError({
+        code: 'DependencyUnavailable',
+        message: 'No archive is configured for this app (ArchiveLake__dfsServiceUri).',
+      });
     const report = await reportFromArchive(reader, range.value);
-    if (svg) return { status: 200, headers: { 'content-type': `${SVG}; charset=utf-8`, 'cache-control': 'no-store' }, body: reportSvg(report) };
+    if (svg)
+      return {
+        status: 200,
+        headers: { 'content-type': `${SVG}; charset=utf-8`, 'cache-control': 'no-store' },
+        body: reportSvg(report),
+      };
     return jsonResponse(200, report, { 'cache-control': 'no-store' });
   });
 }

@@ -30,7 +30,10 @@ export async function getDeliveryTrace(request: HttpRequest): Promise<HttpRespon
     }
     const { traceIds, spans } = store.traceOf(DELIVERY_ID, id.value);
     if (spans.length === 0) {
-      return fromDomainError({ code: 'NotFound', message: `No span of delivery ${id.value} is kept (the last ${store.capacity} spans are).` });
+      return fromDomainError({
+        code: 'NotFound',
+        message: `No span of delivery ${id.value} is kept (the last ${store.capacity} spans are).`,
+      });
     }
     return jsonResponse(200, { deliveryId: id.value, traceIds, spans }, { 'cache-control': 'no-store' });
   });

@@ -14,7 +14,11 @@ import { trustedCaller } from '../http/edge';
 import { FUNCTIONS, ROUTES } from '../names';
 import { jsonResponse } from '../http/problem';
 
-export async function checkHealth(probes: readonly HealthProbe[], timeoutMs: number, audience: 'admin' | 'anonymous'): Promise<HttpResponseInit> {
+export async function checkHealth(
+  probes: readonly HealthProbe[],
+  timeoutMs: number,
+  audience: 'admin' | 'anonymous',
+): Promise<HttpResponseInit> {
   const full = summarizeHealth(await runProbes(probes, timeoutMs));
   const report = audience === 'admin' ? full : redactHealth(full);
   return jsonResponse(report.status === 'Healthy' ? 200 : 503, report, { 'cache-control': 'no-store' });
@@ -23,7 +27,11 @@ export async function checkHealth(probes: readonly HealthProbe[], timeoutMs: num
 export async function health(request: HttpRequest): Promise<HttpResponseInit> {
   const c = composition();
   const caller = trustedCaller(request);
-  return checkHealth(defaultProbes(c), c.config.health.timeoutMs, caller !== undefined && isAdmin(caller) ? 'admin' : 'anonymous');
+  return checkHealth(
+    defaultProbes(c),
+    c.config.health.timeoutMs,
+    caller !== undefined && isAdmin(caller) ? 'admin' : 'anonymous',
+  );
 }
 
 app.http(FUNCTIONS.health, {

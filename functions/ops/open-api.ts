@@ -10,7 +10,11 @@ import { openApiJson } from '../http/openapi';
 import { FUNCTIONS, ROUTES } from '../names';
 
 export async function openApi(request: HttpRequest): Promise<HttpResponseInit> {
-  return withCaller(request, async () => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'private, max-age=300' }, body: openApiJson() }));
+  return withCaller(request, async () => ({
+    status: 200,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'private, max-age=300' },
+    body: openApiJson(),
+  }));
 }
 
 app.http(FUNCTIONS.openApi, {

@@ -40,7 +40,9 @@ export async function opsDeliveryTimeline(request: HttpRequest, context: Invocat
     const id = checkId('deliveryId', request.params.deliveryId);
     if (!id.ok) return fromDomainError(id.error);
     const client = df.getClient(context);
-    const found = await deliveryTimeline(caller, id.value, composition().statusQueryDeps, (instanceId) => sagaHistoryOf(client, instanceId));
+    const found = await deliveryTimeline(caller, id.value, composition().statusQueryDeps, (instanceId) =>
+      sagaHistoryOf(client, instanceId),
+    );
     if (!found.ok) return fromDomainError(found.error);
     return conditionalJson(request, found.value);
   });

@@ -16,4 +16,9 @@ export async function opsHubLag(request: HttpRequest): Promise<HttpResponseInit>
   });
 }
 
-app.http(FUNCTIONS.opsHubLag, { route: ROUTES.opsHubLag, methods: ['GET'], authLevel: 'anonymous', handler: opsHubLag });
+app.http(FUNCTIONS.opsHubLag, {
+  route: ROUTES.opsHubLag,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: opsHubLag,
+});

@@ -19,4 +19,9 @@ export async function opsListDeadLetters(request: HttpRequest): Promise<HttpResp
   });
 }
 
-app.http(FUNCTIONS.opsListDeadLetters, { route: ROUTES.opsDeadLetters, methods: ['GET'], authLevel: 'anonymous', handler: opsListDeadLetters });
+app.http(FUNCTIONS.opsListDeadLetters, {
+  route: ROUTES.opsDeadLetters,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: opsListDeadLetters,
+});

@@ -18,4 +18,9 @@ export async function opsListDeliveries(request: HttpRequest): Promise<HttpRespo
   });
 }
 
-app.http(FUNCTIONS.opsListDeliveries, { route: ROUTES.opsDeliveries, methods: ['GET'], authLevel: 'anonymous', handler: opsListDeliveries });
+app.http(FUNCTIONS.opsListDeliveries, {
+  route: ROUTES.opsDeliveries,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: opsListDeliveries,
+});

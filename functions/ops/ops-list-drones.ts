@@ -16,4 +16,9 @@ export async function opsListDrones(request: HttpRequest): Promise<HttpResponseI
   });
 }
 
-app.http(FUNCTIONS.opsListDrones, { route: ROUTES.opsDrones, methods: ['GET'], authLevel: 'anonymous', handler: opsListDrones });
+app.http(FUNCTIONS.opsListDrones, {
+  route: ROUTES.opsDrones,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: opsListDrones,
+});

@@ -16,7 +16,13 @@ import { err, ok, validationFailed } from '../../domain/shared/errors';
 import type { Result } from '../../domain/shared/errors';
 import { deliveryFlags, partitionLag, stageCounts } from '../../domain/ops/ops-view';
 import type { DeliveryFlags, OpsSla, StageCounts } from '../../domain/ops/ops-view';
-import type { DeadLetterArchive, FleetListing, HubPositions, ReplayOutcome, StatusViewListing } from '../../domain/ops/ports';
+import type {
+  DeadLetterArchive,
+  FleetListing,
+  HubPositions,
+  ReplayOutcome,
+  StatusViewListing,
+} from '../../domain/ops/ports';
 import { isStale } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
 import { ORCHESTRATIONS, recoveryInstanceId } from '../names';
@@ -48,7 +54,9 @@ export interface FleetEntry extends DroneState {
   readonly stale: boolean;
 }
 
-export async function listFleet(deps: OpsDeps): Promise<{ drones: FleetEntry[]; freshnessMinutes: number; truncated: boolean }> {
+export async function listFleet(
+  deps: OpsDeps,
+): Promise<{ drones: FleetEntry[]; freshnessMinutes: number; truncated: boolean }> {
   const now = deps.now();
   const states = await deps.fleet.list(OPS_LIST_LIMIT);
   const drones = states
@@ -61,7 +69,11 @@ export function parseStage(value: string | null): Result<DeliveryStage | undefin
   if (value === null || value === '') return ok(undefined);
   const stage = DELIVERY_STAGES.find((s) => s === value);
   if (stage) return ok(stage);
-  return err(validationFailed('The status filter is not a stage.', [{ path: '/status', message: `must be one of ${DELIVERY_STAGES.join(', ')}` }]));
+  return err(
+    validationFailed('The status filter is not a stage.', [
+      { path: '/status', message: `must be one of ${DELIVERY_STAGES.join(', ')}` },
+    ]),
+  );
 }
 
 export type FlaggedDelivery = DeliveryStatusView & DeliveryFlags;
@@ -126,7 +138,10 @@ export interface DeadLetterEntry {
   readonly replayedTo?: string;
 }
 
-export async function listDeadLetters(filter: { source?: string; reason?: string }, deps: OpsDeps): Promise<{ deadLetters: DeadLetterEntry[]; truncated: boolean }> {
+export async function listDeadLetters(
+  filter: { source?: string; reason?: string },
+  deps: OpsDeps,
+): Promise<{ deadLetters: DeadLetterEntry[]; truncated: boolean }> {
   const stored = await deps.deadLetters.list(filter, OPS_LIST_LIMIT);
   const deadLetters = stored
     .map(({ id, letter, replayedAt, replayedTo }) => ({
@@ -168,11 +183,17 @@ export async function supervisorFindings(
   deps: OpsDeps,
 ): Promise<{ findings: SupervisorFinding[]; stuckCompensations: string[] }> {
   const now = deps.now();
-  const candidates = await sagas.list({ runtimeStatus: ['Pending', 'Running', 'Failed', 'Terminated', 'Suspended'], createdFrom: new Date(now.getTime() - supervisor.lookbackMs) });
+  const candidates = await sagas.list({
+    runtimeStatus: ['Pending', 'Running', 'Failed', 'Terminated', 'Suspended'],
+    createdFrom: new Date(now.getTime() - supervisor.lookbackMs),
+  });
   const findings: SupervisorFinding[] = [];
   for (const saga of candidates) {
     if (saga.name && saga.name !== ORCHESTRATIONS.deliverySaga) continue;
-    const [intake, recovery] = await Promise.all([deps.intakes.get(saga.instanceId), sagas.status(recoveryInstanceId(saga.instanceId))]);
+    const [intake, recovery] = await Promise.all([
+      deps.intakes.get(saga.instanceId),
+      sagas.status(recoveryInstanceId(saga.instanceId)),
+    ]);
     const verdict = superviseSaga(
       {
         instanceId: saga.instanceId,

@@ -25,7 +25,11 @@ export async function opsReplayDeadLetter(request: HttpRequest): Promise<HttpRes
       id = undefined;
     }
     if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH || id.includes('..')) {
-      return fromDomainError({ code: 'ValidationFailed', message: 'The body must be { "id": "<dead letter id>" }.', errors: [{ path: '/id', message: `must be a dead letter id (1-${MAX_ID_LENGTH} characters)` }] });
+      return fromDomainError({
+        code: 'ValidationFailed',
+        message: 'The body must be { "id": "<dead letter id>" }.',
+        errors: [{ path: '/id', message: `must be a dead letter id (1-${MAX_ID_LENGTH} characters)` }],
+      });
     }
     const result = await replayDeadLetter(id, composition().opsDeps());
     switch (result.outcome) {
@@ -35,7 +39,10 @@ export async function opsReplayDeadLetter(request: HttpRequest): Promise<HttpRes
       case 'notFound':
         return fromDomainError({ code: 'NotFound', message: `No dead letter ${id}.` });
       case 'stillInvalid':
-        return fromDomainError({ code: 'Conflict', message: `Today's schema still refuses this body (${result.reason}: ${result.errors[0]?.path ?? '/'} ${result.errors[0]?.message ?? ''}); replaying it would dead-letter it again.` });
+        return fromDomainError({
+          code: 'Conflict',
+          message: `Today's schema still refuses this body (${result.reason}: ${result.errors[0]?.path ?? '/'} ${result.errors[0]?.message ?? ''}); replaying it would dead-letter it again.`,
+        });
       case 'unsupportedSource':
         return fromDomainError({ code: 'Conflict', message: `Dead letters from ${result.source} cannot be replayed.` });
       default: {
@@ -46,4 +53,9 @@ export async function opsReplayDeadLetter(request: HttpRequest): Promise<HttpRes
   });
 }
 
-app.http(FUNCTIONS.opsReplayDeadLetter, { route: ROUTES.opsReplayDeadLetter, methods: ['POST'], authLevel: 'anonymous', handler: opsReplayDeadLetter });
+app.http(FUNCTIONS.opsReplayDeadLetter, {
+  route: ROUTES.opsReplayDeadLetter,
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: opsReplayDeadLetter,
+});

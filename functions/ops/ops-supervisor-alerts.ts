@@ -21,7 +21,12 @@ export async function opsSupervisorAlerts(request: HttpRequest, context: Invocat
     if (!admin.ok) return fromDomainError(admin.error);
     const c = composition();
     const sagas = new DurableSagas(df.getClient(context));
-    const supervisor = supervisorDeps(c, sagas, () => new Date(), () => undefined);
+    const supervisor = supervisorDeps(
+      c,
+      sagas,
+      () => new Date(),
+      () => undefined,
+    );
     return conditionalJson(request, await supervisorFindings(sagas, supervisor, c.opsDeps()));
   });
 }

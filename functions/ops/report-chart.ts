@@ -5,7 +5,11 @@
  */
 import type { DeliveryReport, HourBucket } from '../../domain/delivery/report';
 
-const SERIES: readonly { readonly key: keyof Omit<HourBucket, 'hour'>; readonly label: string; readonly color: string }[] = [
+const SERIES: readonly {
+  readonly key: keyof Omit<HourBucket, 'hour'>;
+  readonly label: string;
+  readonly color: string;
+}[] = [
   { key: 'onTime', label: 'Delivered on time', color: '#2e7d32' },
   { key: 'late', label: 'Delivered late', color: '#ef6c00' },
   { key: 'delivered', label: 'Delivered (no promise)', color: '#00838f' },
@@ -14,7 +18,8 @@ const SERIES: readonly { readonly key: keyof Omit<HourBucket, 'hour'>; readonly 
   { key: 'inFlight', label: 'In flight', color: '#1565c0' },
 ];
 
-const escapeXml = (s: string): string => s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+const escapeXml = (s: string): string =>
+  s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
 
 /** A round step for about five gridlines up to `max`. */
 function tickStep(max: number): number {
@@ -41,8 +46,12 @@ export function reportSvg(report: DeliveryReport): string {
   const yMax = Math.ceil(max / step) * step;
   const y = (v: number): number => top + plotH - (v / yMax) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`);
-  out.push(`<title>Deliveries per hour by outcome, ${escapeXml(report.range.from)} to ${escapeXml(report.range.to)}</title>`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+  );
+  out.push(
+    `<title>Deliveries per hour by outcome, ${escapeXml(report.range.from)} to ${escapeXml(report.range.to)}</title>`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   const rate = report.onTime.rate === null ? 'n/a' : `${(report.onTime.rate * 100).toFixed(1)}%`;
   out.push(`<text x="${left}" y="20" font-size="14" font-weight="bold">Deliveries per hour by outcome (UTC)</text>`);
@@ -59,7 +68,9 @@ export function reportSvg(report: DeliveryReport): string {
       const n = b[s.key];
       if (n === 0) continue;
       const h = (n / yMax) * plotH;
-      out.push(`<rect x="${x + 1}" y="${y(stacked + n)}" width="${bar - 2}" height="${h}" fill="${s.color}"><title>${escapeXml(b.hour)}: ${n} ${escapeXml(s.label.toLowerCase())}</title></rect>`);
+      out.push(
+        `<rect x="${x + 1}" y="${y(stacked + n)}" width="${bar - 2}" height="${h}" fill="${s.color}"><title>${escapeXml(b.hour)}: ${n} ${escapeXml(s.label.toLowerCase())}</title></rect>`,
+      );
       stacked += n;
     }
     if (i % labelEvery === 0) {

@@ -65,7 +65,12 @@ export function sagaTimeline(instanceId: string, history: readonly unknown[]): T
   const close = (entry: TimelineEntry, failed: boolean, at: string, reason: string | undefined): TimelineEntry => {
     if (failed) failedLast.add(entry.name);
     else failedLast.delete(entry.name);
-    return { ...entry, endedAt: at, outcome: failed ? 'failed' : 'completed', ...(failed && reason ? { detail: reason } : {}) };
+    return {
+      ...entry,
+      endedAt: at,
+      outcome: failed ? 'failed' : 'completed',
+      ...(failed && reason ? { detail: reason } : {}),
+    };
   };
 
   for (const raw of history) {
@@ -83,7 +88,13 @@ export function sagaTimeline(instanceId: string, history: readonly unknown[]): T
       case 'ExecutionTerminated':
       case 'ExecutionSuspended':
       case 'ExecutionResumed':
-        out.push({ instanceId, kind: 'orchestration', name: type.replace('Execution', ''), at, ...(str(e.OrchestrationStatus) ? { detail: str(e.OrchestrationStatus) } : {}) });
+        out.push({
+          instanceId,
+          kind: 'orchestration',
+          name: type.replace('Execution', ''),
+          at,
+          ...(str(e.OrchestrationStatus) ? { detail: str(e.OrchestrationStatus) } : {}),
+        });
         break;
       case 'TaskScheduled': {
         const name = str(e.Name) ?? '?';
@@ -108,7 +119,14 @@ export function sagaTimeline(instanceId: string, history: readonly unknown[]): T
       }
       case 'TimerCreated':
         openTimers.set(eventId, out.length);
-        out.push({ instanceId, kind: previousFailed ? 'retryTimer' : 'timer', name: previousFailed ? 'retry backoff' : 'timer', at, outcome: 'open', ...(str(e.FireAt) ? { detail: `fires ${str(e.FireAt)}` } : {}) });
+        out.push({
+          instanceId,
+          kind: previousFailed ? 'retryTimer' : 'timer',
+          name: previousFailed ? 'retry backoff' : 'timer',
+          at,
+          outcome: 'open',
+          ...(str(e.FireAt) ? { detail: `fires ${str(e.FireAt)}` } : {}),
+        });
         break;
       case 'TimerFired': {
         const index = openTimers.get(num(e.TimerId) ?? -2);
@@ -116,7 +134,14 @@ export function sagaTimeline(instanceId: string, history: readonly unknown[]): T
           openTimers.delete(num(e.TimerId) ?? -2);
           out[index] = { ...(out[index] as TimelineEntry), endedAt: at, outcome: 'fired' };
         } else {
-          out.push({ instanceId, kind: 'timer', name: 'timer', at: str(e.FireAt) ?? at, endedAt: at, outcome: 'fired' });
+          out.push({
+            instanceId,
+            kind: 'timer',
+            name: 'timer',
+            at: str(e.FireAt) ?? at,
+            endedAt: at,
+            outcome: 'fired',
+          });
         }
         break;
       }

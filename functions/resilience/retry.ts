@@ -31,7 +31,11 @@ export function withRetry<T>(
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; rejects with the first failure after all settle. */
-export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let firstError: unknown;
   let failed = false;

@@ -3,7 +3,17 @@
  * connections. Anything else (a 400, a bug) fails at once.
  */
 const TRANSIENT_STATUS = new Set([408, 429, 449, 500, 502, 503, 504]);
-const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ESOCKETTIMEDOUT', 'TimeoutError', 'REQUEST_SEND_ERROR']);
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ESOCKETTIMEDOUT',
+  'TimeoutError',
+  'REQUEST_SEND_ERROR',
+]);
 
 export function isTransient(e: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
@@ -18,6 +28,8 @@ export function isTransient(e: unknown): boolean {
 /** Retry-after hint from a throttled response, when the service gave one. */
 export function retryAfterMs(e: unknown): number | undefined {
   if (!e || typeof e !== 'object') return undefined;
-  const v = (e as { retryAfterInMs?: unknown; retryAfterInMilliseconds?: unknown }).retryAfterInMs ?? (e as { retryAfterInMilliseconds?: unknown }).retryAfterInMilliseconds;
+  const v =
+    (e as { retryAfterInMs?: unknown; retryAfterInMilliseconds?: unknown }).retryAfterInMs ??
+    (e as { retryAfterInMilliseconds?: unknown }).retryAfterInMilliseconds;
   return typeof v === 'number' && v >= 0 ? v : undefined;
 }

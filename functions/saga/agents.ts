@@ -56,13 +56,30 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
     return { assigned: false, reason: 'the delivery was released; no drone will be assigned' };
   }
   // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
-  const ranked = rankDrones(await d.fleet.availableDrones(), input.pickup, { now: new Date(input.at), freshnessMs: d.droneFreshnessMs }, d.maxPickupDistanceM);
+  const ranked = rankDrones(
+    await d.fleet.availableDrones(),
+    input.pickup,
+    { now: new Date(input.at), freshnessMs: d.droneFreshnessMs },
+    d.maxPickupDistanceM,
+  );
   for (const candidate of ranked.slice(0, d.maxCandidates ?? 100)) {
-    if (await d.reservations.tryReserve({ droneId: candidate.droneId, deliveryId: input.deliveryId, reservedAt: input.at })) {
+    if (
+      await d.reservations.tryReserve({
+        droneId: candidate.droneId,
+        deliveryId: input.deliveryId,
+        reservedAt: input.at,
+      })
+    ) {
       return { assigned: true, droneId: candidate.droneId, distanceToPickupM: Math.round(candidate.distanceM) };
     }
   }
-  return { assigned: false, reason: ranked.length === 0 ? `no drone that reported in the last ${Math.round(d.droneFreshnessMs / 60_000)} min is available within ${Math.round(d.maxPickupDistanceM / 1000)} km` : 'every drone in reach is reserved' };
+  return {
+    assigned: false,
+    reason:
+      ranked.length === 0
+        ? `no drone that reported in the last ${Math.round(d.droneFreshnessMs / 60_000)} min is available within ${Math.round(d.maxPickupDistanceM / 1000)} km`
+        : 'every drone in reach is reserved',
+  };
 }
 
 export async function releaseDrone(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
@@ -72,8 +89,10 @@ export async function releaseDrone(d: AgentDeps, input: CompensationInput): Prom
 
 export async function scheduleDelivery(d: AgentDeps, input: ScheduleDeliveryInput): Promise<ScheduleDeliveryResult> {
   const existing = await d.schedules.get(input.deliveryId);
-  if (existing?.status === 'Scheduled') return { ok: true, pickupEta: existing.pickupEta, dropoffEta: existing.dropoffEta };
-  if (existing?.status === 'Cancelled') return { ok: false, code: 'DeliveryCancelled', reason: 'the delivery was cancelled before it was scheduled' };
+  if (existing?.status === 'Scheduled')
+    return { ok: true, pickupEta: existing.pickupEta, dropoffEta: existing.dropoffEta };
+  if (existing?.status === 'Cancelled')
+    return { ok: false, code: 'DeliveryCancelled', reason: 'the delivery was cancelled before it was scheduled' };
   const drone = await d.fleet.drone(input.droneId);
   if (!drone) return { ok: false, code: 'DroneUnknown', reason: `drone ${input.droneId} has no known state` };
   const verdict = schedule({
@@ -86,8 +105,15 @@ export async function scheduleDelivery(d: AgentDeps, input: ScheduleDeliveryInpu
     handlingSeconds: d.handlingSeconds,
   });
   if (!verdict.ok) return { ok: false, code: verdict.code, reason: verdict.reason };
-  const stored = await d.schedules.createIfAbsent({ deliveryId: input.deliveryId, droneId: input.droneId, pickupEta: verdict.pickupEta, dropoffEta: verdict.dropoffEta, status: 'Scheduled' });
-  if (stored.status === 'Cancelled') return { ok: false, code: 'DeliveryCancelled', reason: 'the delivery was cancelled before it was scheduled' };
+  const stored = await d.schedules.createIfAbsent({
+    deliveryId: input.deliveryId,
+    droneId: input.droneId,
+    pickupEta: verdict.pickupEta,
+    dropoffEta: verdict.dropoffEta,
+    status: 'Scheduled',
+  });
+  if (stored.status === 'Cancelled')
+    return { ok: false, code: 'DeliveryCancelled', reason: 'the delivery was cancelled before it was scheduled' };
   return { ok: true, pickupEta: stored.pickupEta, dropoffEta: stored.dropoffEta };
 }
 

@@ -13,10 +13,18 @@ export async function cancelDelivery(request: HttpRequest, context: InvocationCo
   return withCaller(request, async (caller) => {
     const c = composition();
     const deliveryId = request.params.deliveryId ?? '';
-    const result = await cancel.cancelDelivery(deliveryId, caller, { intakes: c.intakes(), sagas: new DurableSagas(df.getClient(context)), now: () => new Date() });
+    const result = await cancel.cancelDelivery(deliveryId, caller, {
+      intakes: c.intakes(),
+      sagas: new DurableSagas(df.getClient(context)),
+      now: () => new Date(),
+    });
     if (!result.ok) return fromDomainError(result.error);
     context.info(JSON.stringify({ event: 'delivery.cancelRequested', deliveryId, callerId: caller.id }));
-    return jsonResponse(202, { deliveryId, status: 'CancelRequested', links: { status: `/api/deliveries/${deliveryId}` } });
+    return jsonResponse(202, {
+      deliveryId,
+      status: 'CancelRequested',
+      links: { status: `/api/deliveries/${deliveryId}` },
+    });
   });
 }
 

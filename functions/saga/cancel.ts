@@ -20,9 +20,17 @@ export interface CancelDeps {
   readonly now: () => Date;
 }
 
-export async function cancelDelivery(deliveryId: string, caller: Caller, deps: CancelDeps): Promise<Result<{ deliveryId: string }, DomainError>> {
+export async function cancelDelivery(
+  deliveryId: string,
+  caller: Caller,
+  deps: CancelDeps,
+): Promise<Result<{ deliveryId: string }, DomainError>> {
   if (!isValidId(deliveryId)) {
-    return err({ code: 'ValidationFailed', message: 'deliveryId is not a valid id.', errors: [{ path: '/deliveryId', message: 'must be 1-64 of [A-Za-z0-9_-]' }] });
+    return err({
+      code: 'ValidationFailed',
+      message: 'deliveryId is not a valid id.',
+      errors: [{ path: '/deliveryId', message: 'must be 1-64 of [A-Za-z0-9_-]' }],
+    });
   }
   const notFound = err<DomainError>({ code: 'NotFound', message: `delivery ${deliveryId} was not found` });
   const conflict = (stage: string, why: string): Result<{ deliveryId: string }, DomainError> =>
@@ -30,7 +38,10 @@ export async function cancelDelivery(deliveryId: string, caller: Caller, deps: C
   const intake = await deps.intakes.get(deliveryId);
   if (!intake || !canChange(caller, intake.ownerId)) return notFound;
   const saga = await deps.sagas.status(deliveryId);
-  if (!saga) return intake.outcome !== undefined && isFinished(intake.outcome) ? conflict(intake.outcome, 'it is over') : notFound;
+  if (!saga)
+    return intake.outcome !== undefined && isFinished(intake.outcome)
+      ? conflict(intake.outcome, 'it is over')
+      : notFound;
   const progress = saga.progress;
   const stage = progress?.stage ?? 'Requested';
   if (isFinished(stage) || progress?.finished) return conflict(stage, 'it is over');
@@ -38,7 +49,11 @@ export async function cancelDelivery(deliveryId: string, caller: Caller, deps: C
   if (progress?.outcome === 'Delivered') return conflict('Delivered', 'it was delivered');
   if (progress?.outcome === 'Failed') return conflict(stage, 'it is already compensating a failure');
   if (progress?.outcome === 'Cancelled') return ok({ deliveryId });
-  if (saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated') return conflict('Failed', 'its saga stopped; the supervisor recovers it');
-  const told = await deps.sagas.signal(deliveryId, SAGA_EVENTS.cancelRequested, { requestedBy: caller.id, at: deps.now().toISOString() });
+  if (saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated')
+    return conflict('Failed', 'its saga stopped; the supervisor recovers it');
+  const told = await deps.sagas.signal(deliveryId, SAGA_EVENTS.cancelRequested, {
+    requestedBy: caller.id,
+    at: deps.now().toISOString(),
+  });
   return told === 'delivered' ? ok({ deliveryId }) : conflict(stage, 'its saga has just finished');
 }

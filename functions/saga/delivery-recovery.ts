@@ -23,7 +23,12 @@ export function* deliveryRecovery(context: OrchestrationContext): Generator<Task
     retry: input.retry,
     ...(input.compensationRounds !== undefined ? { compensationRounds: input.compensationRounds } : {}),
   });
-  return yield* runSaga(context, state, (at) => ({ type: 'RecoveryStarted', reason: input.reason, at }), input.traceparent);
+  return yield* runSaga(
+    context,
+    state,
+    (at) => ({ type: 'RecoveryStarted', reason: input.reason, at }),
+    input.traceparent,
+  );
 }
 
 df.app.orchestration(ORCHESTRATIONS.deliveryRecovery, deliveryRecovery);

@@ -4,7 +4,12 @@
  * if absent) is the guard against concurrent duplicates; the saga is started when the record is
  * new, or when a retry finds the record but no saga (a crash between the two).
  */
-import { canonicalRequest, MAX_REQUEST_BODY_BYTES, normalizeRequest, validateRequestBody } from '../../domain/delivery/request';
+import {
+  canonicalRequest,
+  MAX_REQUEST_BODY_BYTES,
+  normalizeRequest,
+  validateRequestBody,
+} from '../../domain/delivery/request';
 import type { SlaSettings } from '../../domain/delivery/saga';
 import type { Caller } from '../../domain/shared/caller';
 import { err, ok, validationFailed } from '../../domain/shared/errors';
@@ -35,9 +40,17 @@ export interface Accepted {
 
 export const RETRY_AFTER_SECONDS = 5;
 
-export async function requestDelivery(rawBody: string, caller: Caller, deps: IntakeDeps): Promise<Result<Accepted, DomainError>> {
+export async function requestDelivery(
+  rawBody: string,
+  caller: Caller,
+  deps: IntakeDeps,
+): Promise<Result<Accepted, DomainError>> {
   if (Buffer.byteLength(rawBody, 'utf8') > MAX_REQUEST_BODY_BYTES) {
-    return err(validationFailed('The delivery request is not valid.', [{ path: '/', message: `body exceeds ${MAX_REQUEST_BODY_BYTES} bytes` }]));
+    return err(
+      validationFailed('The delivery request is not valid.', [
+        { path: '/', message: `body exceeds ${MAX_REQUEST_BODY_BYTES} bytes` },
+      ]),
+    );
   }
   let parsed: unknown;
   try {
@@ -56,7 +69,11 @@ export async function requestDelivery(rawBody: string, caller: Caller, deps: Int
   if (existing) return repeat(existing, canonical, deliveryId, deps, data);
 
   if ((await deps.inFlight()) >= deps.maxInFlight) {
-    return err({ code: 'Throttled', message: `more than ${deps.maxInFlight} deliveries are in flight; try again shortly`, retryAfterSeconds: RETRY_AFTER_SECONDS });
+    return err({
+      code: 'Throttled',
+      message: `more than ${deps.maxInFlight} deliveries are in flight; try again shortly`,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    });
   }
   const { created, record } = await deps.intakes.createOrGet({
     deliveryId,
@@ -91,7 +108,14 @@ async function repeat(
 
 /** A start that fails gives the in-flight slot back; the caller's retry of the same request reopens it. */
 async function startSaga(deliveryId: string, request: SagaInput['request'], deps: IntakeDeps): Promise<void> {
-  const input: SagaInput = { deliveryId, correlationId: deliveryId, request, sla: deps.sla, retry: deps.retry, ...(deps.traceparent ? { traceparent: deps.traceparent } : {}) };
+  const input: SagaInput = {
+    deliveryId,
+    correlationId: deliveryId,
+    request,
+    sla: deps.sla,
+    retry: deps.retry,
+    ...(deps.traceparent ? { traceparent: deps.traceparent } : {}),
+  };
   try {
     await deps.sagas.start(ORCHESTRATIONS.deliverySaga, deliveryId, input);
   } catch (e) {

@@ -19,14 +19,25 @@ import { DELIVERY_ID, inSpan, invocationParent, traceparentOf } from '../tracing
 export async function requestDelivery(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const c = composition();
   const parent = invocationParent(context.traceContext, request.headers.get('traceparent'));
-  return inSpan('delivery.intake', { parent, attributes: { 'http.request.method': 'POST', 'http.route': `/api/${ROUTES.deliveries}` } }, async (span) => {
-    const response = await intakeRequest(request, context, c, (deliveryId) => span.setAttribute(DELIVERY_ID, deliveryId));
-    span.setAttribute('http.response.status_code', response.status ?? 200);
-    return response;
-  });
+  return inSpan(
+    'delivery.intake',
+    { parent, attributes: { 'http.request.method': 'POST', 'http.route': `/api/${ROUTES.deliveries}` } },
+    async (span) => {
+      const response = await intakeRequest(request, context, c, (deliveryId) =>
+        span.setAttribute(DELIVERY_ID, deliveryId),
+      );
+      span.setAttribute('http.response.status_code', response.status ?? 200);
+      return response;
+    },
+  );
 }
 
-async function intakeRequest(request: HttpRequest, context: InvocationContext, c: Composition, named: (deliveryId: string) => void): Promise<HttpResponseInit> {
+async function intakeRequest(
+  request: HttpRequest,
+  context: InvocationContext,
+  c: Composition,
+  named: (deliveryId: string) => void,
+): Promise<HttpResponseInit> {
   return withCaller(request, async (caller) => {
     const traceparent = traceparentOf();
     const result = await intake.requestDelivery(await request.text(), caller, {

@@ -19,8 +19,21 @@
  */
 import type { OrchestrationContext, Task, TimerTask } from 'durable-functions';
 import { listensTo, progressOf, react } from '../../domain/delivery/saga-workflow';
-import type { AgentCall, ExternalSignal, SagaCommand, SagaMessage, SagaState, SagaTimer } from '../../domain/delivery/saga-workflow';
-import type { Compensation, CompleteDeliveryResult, CompensationResult, ForwardStep, SagaResult } from '../../domain/delivery/saga';
+import type {
+  AgentCall,
+  ExternalSignal,
+  SagaCommand,
+  SagaMessage,
+  SagaState,
+  SagaTimer,
+} from '../../domain/delivery/saga-workflow';
+import type {
+  Compensation,
+  CompleteDeliveryResult,
+  CompensationResult,
+  ForwardStep,
+  SagaResult,
+} from '../../domain/delivery/saga';
 import type { MilestoneName } from '../../domain/telemetry/milestones';
 import { assertNever } from '../../domain/shared/errors';
 import { ACTIVITIES, SAGA_EVENTS } from '../names';
@@ -65,7 +78,12 @@ const FORWARD: ReadonlySet<string> = new Set<ForwardStep>(['CreatePackage', 'Ass
  * Runs the workflow from `state`, starting with `first`, to its Complete command. `traceparent`
  * (the intake's trace context) is added to every activity input; the interpreter opens no span.
  */
-export function* runSaga(context: OrchestrationContext, initial: SagaState, first: (at: string) => SagaMessage, traceparent?: string): Generator<Task, SagaResult, unknown> {
+export function* runSaga(
+  context: OrchestrationContext,
+  initial: SagaState,
+  first: (at: string) => SagaMessage,
+  traceparent?: string,
+): Generator<Task, SagaResult, unknown> {
   const now = (): string => context.df.currentUtcDateTime.toISOString();
   let state = initial;
   const waiting: Waiting[] = [];
@@ -74,9 +92,19 @@ export function* runSaga(context: OrchestrationContext, initial: SagaState, firs
   let firedUpTo = Number.NEGATIVE_INFINITY;
 
   const retry = durableRetryOptions(initial.retry);
-  const call = (activity: string, input: unknown, done: (result: unknown, at: string) => SagaMessage, failed: (error: string, at: string) => SagaMessage): void => {
+  const call = (
+    activity: string,
+    input: unknown,
+    done: (result: unknown, at: string) => SagaMessage,
+    failed: (error: string, at: string) => SagaMessage,
+  ): void => {
     const task = context.df.callActivityWithRetry(activity, retry, withTraceparent(input, traceparent));
-    waiting.push({ task, kind: 'work', raced: false, toMessage: (t, at) => (t.isFaulted ? failed(messageOf(t.result), at) : done(t.result, at)) });
+    waiting.push({
+      task,
+      kind: 'work',
+      raced: false,
+      toMessage: (t, at) => (t.isFaulted ? failed(messageOf(t.result), at) : done(t.result, at)),
+    });
   };
 
   const carryOut = (c: SagaCommand): SagaResult | undefined => {
@@ -85,13 +113,23 @@ export function* runSaga(context: OrchestrationContext, initial: SagaState, firs
         const agent = c.agent;
         if (FORWARD.has(agent)) {
           const step = agent as ForwardStep;
-          call(AGENT_ACTIVITY[agent], c.input, (result, at) => ({ type: 'StepSucceeded', step, result, at }) as SagaMessage, (error, at) => ({ type: 'StepFailed', step, error, at }));
+          call(
+            AGENT_ACTIVITY[agent],
+            c.input,
+            (result, at) => ({ type: 'StepSucceeded', step, result, at }) as SagaMessage,
+            (error, at) => ({ type: 'StepFailed', step, error, at }),
+          );
         } else {
           const closing = agent as Exclude<AgentCall, ForwardStep>;
           call(
             AGENT_ACTIVITY[agent],
             c.input,
-            (result, at) => ({ type: 'ClosingCallSucceeded', call: closing, result: (result ?? {}) as CompleteDeliveryResult, at }),
+            (result, at) => ({
+              type: 'ClosingCallSucceeded',
+              call: closing,
+              result: (result ?? {}) as CompleteDeliveryResult,
+              at,
+            }),
             (error, at) => ({ type: 'ClosingCallFailed', call: closing, error, at }),
           );
         }
@@ -99,7 +137,12 @@ export function* runSaga(context: OrchestrationContext, initial: SagaState, firs
       }
       case 'EmitEvent': {
         const sequence = c.event.sequence;
-        call(ACTIVITIES.emitDeliveryEvent, c.event, (_r, at) => ({ type: 'EventSent', sequence, at }), (error, at) => ({ type: 'EventSendFailed', sequence, error, at }));
+        call(
+          ACTIVITIES.emitDeliveryEvent,
+          c.event,
+          (_r, at) => ({ type: 'EventSent', sequence, at }),
+          (error, at) => ({ type: 'EventSendFailed', sequence, error, at }),
+        );
         return undefined;
       }
       case 'Compensate': {
@@ -187,7 +230,8 @@ export function* runSaga(context: OrchestrationContext, initial: SagaState, firs
           alarm = { task: context.df.createTimer(new Date(deadline)), fireAt: deadline, raced: false };
         }
         if (alarm) race.push(alarm.task);
-        if (deadline === undefined && fresh.length === 0) throw new Error(`saga ${state.deliveryId} has nothing to wait for`);
+        if (deadline === undefined && fresh.length === 0)
+          throw new Error(`saga ${state.deliveryId} has nothing to wait for`);
       }
       race.push(...fresh.map((w) => w.task));
       for (const w of waiting) if (race.includes(w.task)) w.raced = true;
@@ -272,8 +316,18 @@ function signalMessage(signal: ExternalSignal, raised: unknown, at: string): Sag
       const milestone: MilestoneName = signal;
       const droneId = text('droneId');
       const reportedAt = text('occurredAt');
-      const position = data.position && typeof data.position === 'object' ? (data.position as { lat: number; lon: number; altitudeM: number }) : undefined;
-      return { type: 'MilestoneReported', at, milestone, ...(droneId !== undefined ? { droneId } : {}), ...(reportedAt !== undefined ? { reportedAt } : {}), ...(position ? { position } : {}) };
+      const position =
+        data.position && typeof data.position === 'object'
+          ? (data.position as { lat: number; lon: number; altitudeM: number })
+          : undefined;
+      return {
+        type: 'MilestoneReported',
+        at,
+        milestone,
+        ...(droneId !== undefined ? { droneId } : {}),
+        ...(reportedAt !== undefined ? { reportedAt } : {}),
+        ...(position ? { position } : {}),
+      };
     }
     default:
       return assertNever(signal, 'saga signal');

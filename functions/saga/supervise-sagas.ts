@@ -9,8 +9,12 @@ import { superviseOnce, supervisorDeps } from './supervisor';
 
 export async function superviseSagas(timer: Timer, context: InvocationContext): Promise<void> {
   const report = await superviseOnce(
-    supervisorDeps(composition(), new DurableSagas(df.getClient(context)), () => new Date(), (entry) =>
-      entry.action === 'alert' ? context.error(JSON.stringify(entry)) : context.warn(JSON.stringify(entry)),
+    supervisorDeps(
+      composition(),
+      new DurableSagas(df.getClient(context)),
+      () => new Date(),
+      (entry) =>
+        entry.action === 'alert' ? context.error(JSON.stringify(entry)) : context.warn(JSON.stringify(entry)),
     ),
   );
   context.info(JSON.stringify({ metric: 'supervisor.run', isPastDue: timer.isPastDue, ...report }));

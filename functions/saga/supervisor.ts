@@ -69,18 +69,31 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
   const candidates = [
     // A saga starts within INTAKE_START_GRACE_MS of its request (else its intake is closed as
     // never started), so one created later than this cannot be past its complete-by yet.
-    ...(await deps.sagas.list({ runtimeStatus: ['Running'], createdFrom, createdTo: ago(Math.max(0, deps.runningQuietMs + deps.policy.graceMs - INTAKE_START_GRACE_MS)) })),
-    ...(await deps.sagas.list({ runtimeStatus: ['Pending'], createdFrom, createdTo: ago(deps.policy.pendingTooLongMs) })),
+    ...(await deps.sagas.list({
+      runtimeStatus: ['Running'],
+      createdFrom,
+      createdTo: ago(Math.max(0, deps.runningQuietMs + deps.policy.graceMs - INTAKE_START_GRACE_MS)),
+    })),
+    ...(await deps.sagas.list({
+      runtimeStatus: ['Pending'],
+      createdFrom,
+      createdTo: ago(deps.policy.pendingTooLongMs),
+    })),
     ...(await deps.sagas.list({ runtimeStatus: ['Failed', 'Terminated', 'Suspended'], createdFrom })),
   ];
   for (const saga of candidates) {
     if (saga.name && saga.name !== ORCHESTRATIONS.deliverySaga) continue;
     report.examined++;
-    const dead = saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated' || saga.runtimeStatus === 'Unknown';
-    const overdue = saga.runtimeStatus === 'Running' && saga.progress !== undefined && now.getTime() > Date.parse(saga.progress.completeBy) + deps.policy.graceMs;
+    const dead =
+      saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated' || saga.runtimeStatus === 'Unknown';
+    const overdue =
+      saga.runtimeStatus === 'Running' &&
+      saga.progress !== undefined &&
+      now.getTime() > Date.parse(saga.progress.completeBy) + deps.policy.graceMs;
     // Only a dead saga's verdict reads its recovery and intake, and only an overdue one's its intake.
     const intake = (dead && !saga.progress?.finished) || overdue ? await deps.intakes.get(saga.instanceId) : undefined;
-    const recovery = dead && !saga.progress?.finished ? await deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined;
+    const recovery =
+      dead && !saga.progress?.finished ? await deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined;
     const verdict = superviseSaga(
       {
         instanceId: saga.instanceId,
@@ -96,22 +109,40 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
       now,
       deps.policy,
     );
-    if (verdict.action === 'recover' && !(saga.progress && (await deps.intakes.claimRecovery(saga.instanceId, now.toISOString())))) {
+    if (
+      verdict.action === 'recover' &&
+      !(saga.progress && (await deps.intakes.claimRecovery(saga.instanceId, now.toISOString())))
+    ) {
       // Another supervisor claimed this recovery first (or there is no progress to recover from).
       report.none++;
       continue;
     }
     report[verdict.action]++;
     if (verdict.action === 'none') continue;
-    deps.log({ event: verdict.action === 'alert' ? 'alert' : 'supervisor.verdict', deliveryId: saga.instanceId, runtimeStatus: saga.runtimeStatus, stage: saga.progress?.stage, ...verdict });
+    deps.log({
+      event: verdict.action === 'alert' ? 'alert' : 'supervisor.verdict',
+      deliveryId: saga.instanceId,
+      runtimeStatus: saga.runtimeStatus,
+      stage: saga.progress?.stage,
+      ...verdict,
+    });
     switch (verdict.action) {
       case 'requestCompensation':
         await deps.intakes.markSupervised(saga.instanceId, now.toISOString());
-        await deps.sagas.signal(saga.instanceId, SAGA_EVENTS.supervisorCompensate, { reason: verdict.reason, at: now.toISOString() });
+        await deps.sagas.signal(saga.instanceId, SAGA_EVENTS.supervisorCompensate, {
+          reason: verdict.reason,
+          at: now.toISOString(),
+        });
         break;
       case 'recover': {
         if (!saga.progress) break;
-        const input: RecoveryInput = { deliveryId: saga.instanceId, correlationId: saga.progress.outbox[0]?.correlationId ?? saga.instanceId, reason: verdict.reason, progress: saga.progress, retry: deps.retry };
+        const input: RecoveryInput = {
+          deliveryId: saga.instanceId,
+          correlationId: saga.progress.outbox[0]?.correlationId ?? saga.instanceId,
+          reason: verdict.reason,
+          progress: saga.progress,
+          retry: deps.retry,
+        };
         await deps.sagas.start(ORCHESTRATIONS.deliveryRecovery, recoveryInstanceId(saga.instanceId), input);
         break;
       }
@@ -129,7 +160,11 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
   report.intakesClosed = await reconcileIntakes(deps, now);
   for (const stuck of await deps.intakes.listStuck()) {
     report.alert++;
-    deps.log({ event: 'alert', deliveryId: stuck.deliveryId, reason: 'a compensation was given up (CompensationStuck): release its resources by hand' });
+    deps.log({
+      event: 'alert',
+      deliveryId: stuck.deliveryId,
+      reason: 'a compensation was given up (CompensationStuck): release its resources by hand',
+    });
   }
   return report;
 }
@@ -142,7 +177,13 @@ async function reconcileIntakes(deps: SupervisorDeps, now: Date): Promise<number
   let closed = 0;
   for (const intake of await deps.intakes.listActive(new Date(now.getTime() - INTAKE_START_GRACE_MS).toISOString())) {
     const saga = await deps.sagas.status(intake.deliveryId);
-    const outcome = !saga ? NOT_STARTED : saga.runtimeStatus === 'Completed' ? (saga.progress?.outcome ?? 'Completed') : saga.progress?.finished ? (saga.progress.outcome ?? 'Failed') : undefined;
+    const outcome = !saga
+      ? NOT_STARTED
+      : saga.runtimeStatus === 'Completed'
+        ? (saga.progress?.outcome ?? 'Completed')
+        : saga.progress?.finished
+          ? (saga.progress.outcome ?? 'Failed')
+          : undefined;
     if (outcome === undefined) continue;
     await deps.intakes.close(intake.deliveryId, outcome);
     deps.log({ event: 'supervisor.intake.closed', deliveryId: intake.deliveryId, outcome });

@@ -37,7 +37,13 @@ export async function decodeBatch<T>(
     const origin = origins[i] ?? { eventHubName: source };
     deps.log?.({ event: `${source}.deadLettered`, reason: decoded.reason, firstError: decoded.errors[0], ...origin });
     const { reason, errors, rawBody, rawBodyEncoding } = decoded;
-    poison.push(withRetry(() => deps.deadLetters.put({ source, reason, errors, rawBody, rawBodyEncoding, origin, deadLetteredAt: at }), deps.retry, deps.wait));
+    poison.push(
+      withRetry(
+        () => deps.deadLetters.put({ source, reason, errors, rawBody, rawBodyEncoding, origin, deadLetteredAt: at }),
+        deps.retry,
+        deps.wait,
+      ),
+    );
   });
   await Promise.all(poison);
   return { valid, deadLettered: poison.length };

@@ -27,12 +27,21 @@ export const HUB_TRIGGER_RETRY = {
   maximumInterval: { minutes: 1 },
 } as const;
 
-function hubBatch(messages: unknown, context: InvocationContext, hub: string): { bodies: unknown[]; origins: EventOrigin[] } {
+function hubBatch(
+  messages: unknown,
+  context: InvocationContext,
+  hub: string,
+): { bodies: unknown[]; origins: EventOrigin[] } {
   const bodies = Array.isArray(messages) ? messages : [messages];
   return { bodies, origins: originsFrom(context.triggerMetadata, bodies.length, hub) };
 }
 
-function logBatchMetric(context: InvocationContext, metric: string, origins: readonly EventOrigin[], report: object): void {
+function logBatchMetric(
+  context: InvocationContext,
+  metric: string,
+  origins: readonly EventOrigin[],
+  report: object,
+): void {
   context.info(
     JSON.stringify({
       metric,
@@ -61,7 +70,9 @@ function rawBodyOf(body: unknown): Pick<DeadLetter, 'rawBody' | 'rawBodyEncoding
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const text = utf8(body);
     // Bytes that are not text survive only as base64.
-    return Buffer.from(text, 'utf8').equals(bytes) ? { rawBody: text, rawBodyEncoding: 'utf8' } : { rawBody: bytes.toString('base64'), rawBodyEncoding: 'base64' };
+    return Buffer.from(text, 'utf8').equals(bytes)
+      ? { rawBody: text, rawBodyEncoding: 'utf8' }
+      : { rawBody: bytes.toString('base64'), rawBodyEncoding: 'base64' };
   }
   return { rawBody: rawText(body, utf8), rawBodyEncoding: 'utf8' };
 }
@@ -76,7 +87,13 @@ export interface ParkDeps {
 }
 
 /** Dead-letters every event of the batch with reason RetriesExhausted; idempotent per event (see BlobDeadLetterSink). */
-async function parkBatch(bodies: readonly unknown[], origins: readonly EventOrigin[], error: unknown, attempt: RetryContext, deps: ParkDeps): Promise<number> {
+async function parkBatch(
+  bodies: readonly unknown[],
+  origins: readonly EventOrigin[],
+  error: unknown,
+  attempt: RetryContext,
+  deps: ParkDeps,
+): Promise<number> {
   const at = deps.now().toISOString();
   const lastError = describeFailure(error);
   const letters: DeadLetter[] = bodies.map((body, i) => ({
@@ -104,7 +121,11 @@ export interface HubBatchRun<R extends object> extends ParkDeps {
  * retry policy, except on the last attempt, where the batch is parked instead (see above). If
  * parking fails too, that is rethrown with an alert: nothing more can be done from inside.
  */
-export async function runHubBatch<R extends object>(messages: unknown, context: InvocationContext, b: HubBatchRun<R>): Promise<void> {
+export async function runHubBatch<R extends object>(
+  messages: unknown,
+  context: InvocationContext,
+  b: HubBatchRun<R>,
+): Promise<void> {
   const { bodies, origins } = hubBatch(messages, context, b.hub);
   let report: R;
   try {
@@ -125,7 +146,15 @@ export async function runHubBatch<R extends object>(messages: unknown, context: 
     };
     try {
       const parked = await parkBatch(bodies, origins, error, attempt, b);
-      context.error(JSON.stringify({ alert: 'hub.batchParked', reason: 'RetriesExhausted', ...where, parked, replay: 'npm run deadletter -- replay --reason RetriesExhausted' }));
+      context.error(
+        JSON.stringify({
+          alert: 'hub.batchParked',
+          reason: 'RetriesExhausted',
+          ...where,
+          parked,
+          replay: 'npm run deadletter -- replay --reason RetriesExhausted',
+        }),
+      );
       logBatchMetric(context, b.metric, origins, { events: bodies.length, parked });
       return;
     } catch (parkError) {

@@ -20,7 +20,9 @@ import { ingestBatch } from './ingest';
 export async function ingestTelemetry(messages: unknown, context: InvocationContext): Promise<void> {
   const c = composition();
   const count = Array.isArray(messages) ? messages.length : 1;
-  await inBatchSpan('telemetry.ingest', context, count, { 'messaging.destination.name': HUBS.telemetry }, () => ingest(messages, context, c));
+  await inBatchSpan('telemetry.ingest', context, count, { 'messaging.destination.name': HUBS.telemetry }, () =>
+    ingest(messages, context, c),
+  );
 }
 
 async function ingest(messages: unknown, context: InvocationContext, c: Composition): Promise<void> {

@@ -48,17 +48,24 @@ export async function ingestBatch(
   deps: IngestDeps,
 ): Promise<BatchReport> {
   const now = deps.now();
-  const { valid, deadLettered } = await decodeBatch('telemetry', bodies, origins, (body) => {
-    const d = decodeTelemetry(body, utf8);
-    return d.ok ? { ok: true, value: d.telemetry } : d;
-  }, deps);
+  const { valid, deadLettered } = await decodeBatch(
+    'telemetry',
+    bodies,
+    origins,
+    (body) => {
+      const d = decodeTelemetry(body, utf8);
+      return d.ok ? { ok: true, value: d.telemetry } : d;
+    },
+    deps,
+  );
 
   const groups = groupByDrone(valid);
   let writes = 0;
   let conflicts = 0;
   let staleSkipped = 0;
   let milestones = 0;
-  const guarded = <T>(call: () => Promise<T>): Promise<T> => withRetry(() => deps.breaker.execute(call), deps.retry, deps.wait);
+  const guarded = <T>(call: () => Promise<T>): Promise<T> =>
+    withRetry(() => deps.breaker.execute(call), deps.retry, deps.wait);
 
   await forEachBounded([...groups.entries()], deps.parallelism ?? 16, async ([droneId, events]) => {
     for (;;) {
@@ -70,7 +77,13 @@ export async function ingestBatch(
       }
       for (const m of plan.milestones) {
         await withRetry(() => deps.milestones.raise(m), deps.retry, deps.wait);
-        deps.log?.({ event: 'telemetry.milestone', deliveryId: m.deliveryId, milestone: m.name, droneId: m.droneId, sequence: m.sequence });
+        deps.log?.({
+          event: 'telemetry.milestone',
+          deliveryId: m.deliveryId,
+          milestone: m.name,
+          droneId: m.droneId,
+          sequence: m.sequence,
+        });
       }
       const next = plan.next;
       const written = await guarded(() => deps.store.write(next, stored?.version));

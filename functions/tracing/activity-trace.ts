@@ -30,7 +30,10 @@ export function tracedActivity<I, O>(name: string, raw: unknown, run: (input: I)
   const deliveryId = input && typeof input === 'object' ? (input as { deliveryId?: unknown }).deliveryId : undefined;
   return inSpan(
     `activity ${name}`,
-    { parent: contextFrom(traceparent), attributes: { 'activity.name': name, ...(typeof deliveryId === 'string' ? { [DELIVERY_ID]: deliveryId } : {}) } },
+    {
+      parent: contextFrom(traceparent),
+      attributes: { 'activity.name': name, ...(typeof deliveryId === 'string' ? { [DELIVERY_ID]: deliveryId } : {}) },
+    },
     () => run(input),
   );
 }

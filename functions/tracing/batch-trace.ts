@@ -44,9 +44,17 @@ export interface BatchInvocation {
 }
 
 /** Runs a batch trigger's work inside its batch span (see the module comment for the parent). */
-export function inBatchSpan<T>(name: string, invocation: BatchInvocation, count: number, attributes: Attributes, work: (span: Span, traceparents: readonly (string | undefined)[]) => Promise<T>): Promise<T> {
+export function inBatchSpan<T>(
+  name: string,
+  invocation: BatchInvocation,
+  count: number,
+  attributes: Attributes,
+  work: (span: Span, traceparents: readonly (string | undefined)[]) => Promise<T>,
+): Promise<T> {
   const traceparents = eventTraceparents(invocation.triggerMetadata, count);
-  const traceIds = new Set(traceparents.map((tp) => spanContextOf(tp)?.traceId).filter((id): id is string => id !== undefined));
+  const traceIds = new Set(
+    traceparents.map((tp) => spanContextOf(tp)?.traceId).filter((id): id is string => id !== undefined),
+  );
   const shared = traceIds.size === 1 ? traceparents.find((tp) => spanContextOf(tp) !== undefined) : undefined;
   const host = invocationParent(invocation.traceContext);
   const links = linksTo(traceparents);
@@ -68,6 +76,8 @@ export function deliverySpanOptions(batch: Span, deliveryId: string, traceparent
   return {
     parent: inBatchTrace ? otelContext.active() : contextFrom(traceparent),
     attributes: { [DELIVERY_ID]: deliveryId },
-    ...(inBatchTrace ? {} : { links: [{ context: batch.spanContext(), attributes: { 'link.reason': 'projector batch' } }] }),
+    ...(inBatchTrace
+      ? {}
+      : { links: [{ context: batch.spanContext(), attributes: { 'link.reason': 'projector batch' } }] }),
   };
 }

@@ -61,7 +61,12 @@ function forwarder(): Forwarder {
     // every span of the app would be lost without a word.
     const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
     if (global.getDelegate?.() !== provider) {
-      console.warn(JSON.stringify({ event: 'tracing.notRegistered', reason: 'another OpenTelemetry tracer provider is registered globally' }));
+      console.warn(
+        JSON.stringify({
+          event: 'tracing.notRegistered',
+          reason: 'another OpenTelemetry tracer provider is registered globally',
+        }),
+      );
     }
     g[INSTALLED] = f;
   }
@@ -76,9 +81,17 @@ export function startTracing(settings: TracingSettings, credential: () => TokenC
   if (settings.azureMonitorConnectionString) {
     // Loaded only where it is used: the exporter brings a large module graph (logs, metrics,
     // protobuf) that would add seconds to every local start and test file.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { AzureMonitorTraceExporter } = require('@azure/monitor-opentelemetry-exporter') as typeof AzureMonitorExporter;
-    targets.push(new BatchSpanProcessor(new AzureMonitorTraceExporter({ connectionString: settings.azureMonitorConnectionString, credential: credential() })));
+    const { AzureMonitorTraceExporter } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@azure/monitor-opentelemetry-exporter') as typeof AzureMonitorExporter;
+    targets.push(
+      new BatchSpanProcessor(
+        new AzureMonitorTraceExporter({
+          connectionString: settings.azureMonitorConnectionString,
+          credential: credential(),
+        }),
+      ),
+    );
   }
   const previous = f.targets;
   f.targets = targets;

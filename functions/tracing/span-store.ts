@@ -41,7 +41,8 @@ function toRecord(span: ReadableSpan): SpanRecord {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') attributes[k] = v;
     else if (Array.isArray(v)) attributes[k] = v.join(',');
   }
-  const status = span.status.code === SpanStatusCode.ERROR ? 'error' : span.status.code === SpanStatusCode.OK ? 'ok' : 'unset';
+  const status =
+    span.status.code === SpanStatusCode.ERROR ? 'error' : span.status.code === SpanStatusCode.OK ? 'ok' : 'unset';
   return {
     traceId: sc.traceId,
     spanId: sc.spanId,

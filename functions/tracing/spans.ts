@@ -9,7 +9,16 @@
  * the `traceparent` its input carries. Orchestrators open no spans at all: their code replays,
  * and a span there would be emitted again on every replay.
  */
-import { context as otelContext, defaultTextMapGetter, defaultTextMapSetter, isSpanContextValid, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  isSpanContextValid,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import type { Attributes, Context, Link, Span, SpanContext } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
@@ -59,8 +68,14 @@ export function linksTo(traceparents: readonly (string | undefined)[]): Link[] {
 }
 
 /** Where an invocation's span hangs: under the host's invocation span in Azure, else under the caller's `traceparent`. */
-export function invocationParent(traceContext: { traceParent?: string | null; traceState?: string | null } | undefined, header?: string | null): Context | undefined {
-  return contextFrom(traceContext?.traceParent ?? undefined, traceContext?.traceState ?? undefined) ?? contextFrom(header ?? undefined);
+export function invocationParent(
+  traceContext: { traceParent?: string | null; traceState?: string | null } | undefined,
+  header?: string | null,
+): Context | undefined {
+  return (
+    contextFrom(traceContext?.traceParent ?? undefined, traceContext?.traceState ?? undefined) ??
+    contextFrom(header ?? undefined)
+  );
 }
 
 export interface SpanOptions {
@@ -79,7 +94,11 @@ export function inSpan<T>(name: string, options: SpanOptions, work: (span: Span)
   const parent = options.parent ?? ROOT_CONTEXT;
   return tracer().startActiveSpan(
     name,
-    { kind: options.kind ?? SpanKind.INTERNAL, ...(options.attributes ? { attributes: options.attributes } : {}), ...(options.links ? { links: options.links } : {}) },
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      ...(options.attributes ? { attributes: options.attributes } : {}),
+      ...(options.links ? { links: options.links } : {}),
+    },
     parent,
     async (span) => {
       try {

@@ -26,7 +26,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 export function settingsFromOutputs(env, sampleValues = {}) {
   const need = (name) => {
     const v = env[name];
-    if (v === undefined || v.trim() === '') throw new Error(`${name} is not set: run this after \`azd provision\` (azd exports the deployment outputs), or export it yourself.`);
+    if (v === undefined || v.trim() === '')
+      throw new Error(
+        `${name} is not set: run this after \`azd provision\` (azd exports the deployment outputs), or export it yourself.`,
+      );
     return v.trim();
   };
   const suffix = (env.EVENTHUBS_LOCAL_CONSUMER_GROUP_SUFFIX ?? '').trim();
@@ -62,14 +65,19 @@ function readJson(file) {
 
 function main(argv) {
   const outIndex = argv.indexOf('--out');
-  const out = outIndex >= 0 && argv[outIndex + 1] ? path.resolve(argv[outIndex + 1]) : path.join(root, 'local.settings.json');
+  const out =
+    outIndex >= 0 && argv[outIndex + 1] ? path.resolve(argv[outIndex + 1]) : path.join(root, 'local.settings.json');
   const sample = readJson(path.join(root, 'local.settings.sample.json')) ?? { Values: {} };
   const settings = buildLocalSettings(sample, readJson(out), settingsFromOutputs(process.env, sample.Values ?? {}));
   const text = `${JSON.stringify(settings, null, 2)}\n`;
   if (argv.includes('--print')) process.stdout.write(text);
   fs.writeFileSync(out, text);
-  console.log(`postprovision: wrote ${path.relative(process.cwd(), out) || out} for ${process.env.AZURE_FUNCTION_APP_NAME ?? 'the deployed app'}.`);
-  console.log('postprovision: host storage stays on Azurite (UseDevelopmentStorage=true); run `az login` so DefaultAzureCredential reaches Event Hubs, Cosmos DB and the lake.');
+  console.log(
+    `postprovision: wrote ${path.relative(process.cwd(), out) || out} for ${process.env.AZURE_FUNCTION_APP_NAME ?? 'the deployed app'}.`,
+  );
+  console.log(
+    'postprovision: host storage stays on Azurite (UseDevelopmentStorage=true); run `az login` so DefaultAzureCredential reaches Event Hubs, Cosmos DB and the lake.',
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

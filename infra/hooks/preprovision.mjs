@@ -24,12 +24,30 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function registrationPlan(env) {
   const existing = (env.AUTH_CLIENT_ID ?? '').trim();
   if (existing !== '') {
-    if (!GUID.test(existing)) throw new Error(`AUTH_CLIENT_ID is "${existing}", not an application (client) id. Fix it with \`azd env set AUTH_CLIENT_ID <application-id>\`.`);
+    if (!GUID.test(existing))
+      throw new Error(
+        `AUTH_CLIENT_ID is "${existing}", not an application (client) id. Fix it with \`azd env set AUTH_CLIENT_ID <application-id>\`.`,
+      );
     return [];
   }
   const name = `fabrikam-drone-delivery-api-${(env.AZURE_ENV_NAME ?? 'env').trim() || 'env'}`;
   return [
-    ['az', 'ad', 'app', 'create', '--display-name', name, '--sign-in-audience', 'AzureADMyOrg', '--app-roles', `@${APP_ROLES_FILE}`, '--query', 'appId', '-o', 'tsv'],
+    [
+      'az',
+      'ad',
+      'app',
+      'create',
+      '--display-name',
+      name,
+      '--sign-in-audience',
+      'AzureADMyOrg',
+      '--app-roles',
+      `@${APP_ROLES_FILE}`,
+      '--query',
+      'appId',
+      '-o',
+      'tsv',
+    ],
     ['az', 'ad', 'app', 'update', '--id', '{appId}', '--identifier-uris', 'api://{appId}'],
     ['az', 'ad', 'sp', 'create', '--id', '{appId}'],
     ['azd', 'env', 'set', 'AUTH_CLIENT_ID', '{appId}'],
@@ -48,10 +66,14 @@ export function ensureAppRegistration(env, run) {
   for (const step of plan) {
     const argv = step.map((a) => a.replaceAll('{appId}', appId));
     const r = run(argv);
-    if (r.status !== 0) throw new Error(`${STOP}\n  \`${argv.slice(0, 4).join(' ')} …\` said: ${String(r.stderr || r.error || 'nothing').trim()}`);
+    if (r.status !== 0)
+      throw new Error(
+        `${STOP}\n  \`${argv.slice(0, 4).join(' ')} …\` said: ${String(r.stderr || r.error || 'nothing').trim()}`,
+      );
     if (appId === '') {
       appId = String(r.stdout).trim();
-      if (!GUID.test(appId)) throw new Error(`${STOP}\n  \`az ad app create\` returned "${appId}" instead of an application id.`);
+      if (!GUID.test(appId))
+        throw new Error(`${STOP}\n  \`az ad app create\` returned "${appId}" instead of an application id.`);
     }
   }
   return appId;
@@ -64,7 +86,9 @@ function main(argv) {
   }
   const run = ([cmd, ...args]) => spawnSync(cmd, args, { encoding: 'utf8', shell: process.platform === 'win32' });
   const appId = ensureAppRegistration(process.env, run);
-  console.log(`preprovision: the API is protected by Entra ID app ${appId} (roles Deliveries.Admin, Deliveries.Reader).`);
+  console.log(
+    `preprovision: the API is protected by Entra ID app ${appId} (roles Deliveries.Admin, Deliveries.Reader).`,
+  );
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -21,7 +21,12 @@ interface ResultRow {
 }
 
 interface Results {
-  readonly header?: { readonly date?: unknown; readonly node?: unknown; readonly mode?: unknown; readonly machine?: { readonly cpus?: unknown } };
+  readonly header?: {
+    readonly date?: unknown;
+    readonly node?: unknown;
+    readonly mode?: unknown;
+    readonly machine?: { readonly cpus?: unknown };
+  };
   readonly rows?: readonly ResultRow[];
 }
 
@@ -60,11 +65,15 @@ beforeAll(async () => {
   buildOnce();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-'));
   const outFile = path.join(dir, 'results.json');
-  const child = spawn(process.execPath, ['--enable-source-maps', path.join(ROOT, 'dist-tools', 'tools', 'bench', 'index.js'), '--quick', '--out', outFile], {
-    cwd: dir,
-    env: { ...process.env, PORT: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', path.join(ROOT, 'dist-tools', 'tools', 'bench', 'index.js'), '--quick', '--out', outFile],
+    {
+      cwd: dir,
+      env: { ...process.env, PORT: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -91,9 +100,14 @@ describe('npm run bench -- --quick', () => {
 
   it('writes every row with finite numbers and a header', () => {
     const rows = results.rows ?? [];
-    for (const metric of EXPECTED) expect(rows.some((r) => typeof r.metric === 'string' && r.metric.startsWith(metric)), `no row "${metric}"`).toBe(true);
+    for (const metric of EXPECTED)
+      expect(
+        rows.some((r) => typeof r.metric === 'string' && r.metric.startsWith(metric)),
+        `no row "${metric}"`,
+      ).toBe(true);
     for (const r of rows) {
-      for (const k of ['ours', 'baseline', 'ratio'] as const) expect(Number.isFinite(r[k]), `${String(r.metric)}.${k} = ${String(r[k])}`).toBe(true);
+      for (const k of ['ours', 'baseline', 'ratio'] as const)
+        expect(Number.isFinite(r[k]), `${String(r.metric)}.${k} = ${String(r[k])}`).toBe(true);
       expect(typeof r.target).toBe('string');
       expect(typeof r.unit).toBe('string');
     }

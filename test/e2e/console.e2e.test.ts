@@ -54,7 +54,10 @@ function buildConsole(): void {
 
 function simulate(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'tools', 'simulate.js'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'tools', 'simulate.js'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -63,16 +66,38 @@ function simulate(args: string[]): Promise<{ code: number | null; output: string
 }
 
 const sequences = new Map<string, number>();
-async function report(droneId: string, status: string, at: { lat: number; lon: number }, deliveryId?: string): Promise<void> {
+async function report(
+  droneId: string,
+  status: string,
+  at: { lat: number; lon: number },
+  deliveryId?: string,
+): Promise<void> {
   const sequence = (sequences.get(droneId) ?? 0) + 1;
   sequences.set(droneId, sequence);
-  const body = { schemaVersion: 1, droneId, sequence, timestamp: new Date().toISOString(), position: { ...at, altitudeM: status === 'Idle' ? 0 : 100 }, batteryPct: 90, speedMps: status === 'Idle' ? 0 : 12, status, ...(deliveryId ? { deliveryId } : {}) };
-  const res = await fetch(`${rt.url}/local/eventhubs/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ body, partitionKey: droneId }]) });
+  const body = {
+    schemaVersion: 1,
+    droneId,
+    sequence,
+    timestamp: new Date().toISOString(),
+    position: { ...at, altitudeM: status === 'Idle' ? 0 : 100 },
+    batteryPct: 90,
+    speedMps: status === 'Idle' ? 0 : 12,
+    status,
+    ...(deliveryId ? { deliveryId } : {}),
+  };
+  const res = await fetch(`${rt.url}/local/eventhubs/telemetry`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([{ body, partitionKey: droneId }]),
+  });
   expect(res.status).toBe(202);
 }
 
 async function api<T>(route: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${rt.url}/api/${route}`, { ...init, headers: { ...OPS, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
+  const res = await fetch(`${rt.url}/api/${route}`, {
+    ...init,
+    headers: { ...OPS, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
@@ -87,13 +112,20 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const stageOf = async (id: string): Promise<string | undefined> => (await api<{ stage?: string }>(`deliveries/${id}`)).body?.stage;
-const reach = (id: string, stage: string) => until(`${id} ${stage}`, async () => ((await stageOf(id)) === stage ? true : undefined));
+const stageOf = async (id: string): Promise<string | undefined> =>
+  (await api<{ stage?: string }>(`deliveries/${id}`)).body?.stage;
+const reach = (id: string, stage: string) =>
+  until(`${id} ${stage}`, async () => ((await stageOf(id)) === stage ? true : undefined));
 
 async function request(deliveryId: string): Promise<void> {
   const post = await api('deliveries', {
     method: 'POST',
-    body: JSON.stringify({ deliveryId, pickup: HOME, dropoff: { lat: HOME.lat - 0.01, lon: HOME.lon + 0.01 }, package: { size: 'small', weightKg: 1 } }),
+    body: JSON.stringify({
+      deliveryId,
+      pickup: HOME,
+      dropoff: { lat: HOME.lat - 0.01, lon: HOME.lon + 0.01 },
+      package: { size: 'small', weightKg: 1 },
+    }),
   });
   expect(post.status).toBe(202);
 }
@@ -102,8 +134,27 @@ beforeAll(async () => {
   buildOnce();
   buildConsole();
   dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-console-')), 'data');
-  rt = await startRuntime(dataDir, ['--quiet', '--dev-principal', 'ops:Deliveries.Admin'], { DroneMaxPickupDistanceKm: '5' });
-  simulator = simulate(['--url', rt.url, '--data-dir', dataDir, '--drones', '4', '--deliveries', '4', '--rate', '2', '--poison', '0.3', '--seed', '11', '--timeout', '90']);
+  rt = await startRuntime(dataDir, ['--quiet', '--dev-principal', 'ops:Deliveries.Admin'], {
+    DroneMaxPickupDistanceKm: '5',
+  });
+  simulator = simulate([
+    '--url',
+    rt.url,
+    '--data-dir',
+    dataDir,
+    '--drones',
+    '4',
+    '--deliveries',
+    '4',
+    '--rate',
+    '2',
+    '--poison',
+    '0.3',
+    '--seed',
+    '11',
+    '--timeout',
+    '90',
+  ]);
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: VIEWPORT });
 }, 120_000);
@@ -140,8 +191,14 @@ describe('the operations console', () => {
       `(() => { const n = performance.getEntriesByType('navigation')[0]; return { domContentLoadedMs: Math.round(n.domContentLoadedEventEnd), loadMs: Math.round(n.loadEventEnd), transferBytes: n.transferSize }; })()`,
     );
     // The simulator's four drones (and nothing of ours yet) are on the map, each with its battery.
-    await until('four drones on the map', async () => ((await page.locator('[data-testid="drone-marker"]').count()) >= 4 ? true : undefined), 30_000);
-    const ids = await page.locator('[data-testid="drone-marker"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-drone-id') ?? ''));
+    await until(
+      'four drones on the map',
+      async () => ((await page.locator('[data-testid="drone-marker"]').count()) >= 4 ? true : undefined),
+      30_000,
+    );
+    const ids = await page
+      .locator('[data-testid="drone-marker"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-drone-id') ?? ''));
     expect(ids.filter((id) => id.startsWith('sim-'))).toHaveLength(4);
     expect(await page.locator('[data-testid="drone-row"]').count()).toBeGreaterThanOrEqual(4);
     const before = Number(await page.evaluate(`window.__consoleStats.byPath['ops/drones'] ?? 0`));
@@ -167,13 +224,21 @@ describe('the operations console', () => {
 
     await page.goto(`${rt.url}/console/#/deliveries/${DELIVERED}`);
     const stream = page.locator('[data-testid="event-stream"] [data-testid="stream-event"]');
-    await until('the whole stream on the page', async () => ((await stream.evaluateAll((els) => els.map((e) => e.getAttribute('data-type')))).includes('DeliveryCompleted') ? true : undefined));
+    await until('the whole stream on the page', async () =>
+      (await stream.evaluateAll((els) => els.map((e) => e.getAttribute('data-type')))).includes('DeliveryCompleted')
+        ? true
+        : undefined,
+    );
     const types = await stream.evaluateAll((els) => els.map((e) => e.getAttribute('data-type') ?? ''));
     const milestones = types.filter((t) => ['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted'].includes(t));
     expect(milestones).toEqual(['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted']);
     expect(types.indexOf('DeliveryScheduled')).toBeLessThan(types.indexOf('PackagePickedUp'));
-    const history = page.locator(`[data-testid="durable-history"][data-instance="${DELIVERED}"] [data-testid="history-entry"]`);
-    const entries = await history.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-kind')}:${e.getAttribute('data-name')}`));
+    const history = page.locator(
+      `[data-testid="durable-history"][data-instance="${DELIVERED}"] [data-testid="history-entry"]`,
+    );
+    const entries = await history.evaluateAll((els) =>
+      els.map((e) => `${e.getAttribute('data-kind')}:${e.getAttribute('data-name')}`),
+    );
     const steps = entries.filter((e) => e.startsWith('step:')).map((e) => e.slice(5));
     expect(steps.slice(0, 3)).toEqual(['CreatePackage', 'AssignDrone', 'ScheduleDelivery']);
     const raised = entries.filter((e) => e.startsWith('event:')).map((e) => e.slice(6));
@@ -182,7 +247,11 @@ describe('the operations console', () => {
     expect(await page.locator('[data-testid="timeline-axis"] [data-testid="axis-event"]').count()).toBe(types.length);
     // Once its saga has completed, the timeline no longer changes: the poller gets 304s, not bodies.
     const sagaStatus = page.locator(`[data-testid="saga-status"][data-instance="${DELIVERED}"]`);
-    await until('the saga completed on the page', async () => ((await sagaStatus.textContent()) === 'Completed' ? true : undefined), 30_000);
+    await until(
+      'the saga completed on the page',
+      async () => ((await sagaStatus.textContent()) === 'Completed' ? true : undefined),
+      30_000,
+    );
     const notModified = Number(await page.evaluate('window.__consoleStats.notModified'));
     await page.waitForTimeout(2500);
     expect(Number(await page.evaluate('window.__consoleStats.notModified'))).toBeGreaterThan(notModified);
@@ -198,14 +267,32 @@ describe('the operations console', () => {
     await reach(CANCELLED, 'Cancelled');
 
     await page.goto(`${rt.url}/console/#/deliveries/${CANCELLED}`);
-    const compensations = page.locator(`[data-testid="durable-history"][data-instance="${CANCELLED}"] [data-testid="history-entry"][data-kind="compensation"]`);
-    await until('compensations on the page', async () => ((await compensations.count()) >= 3 ? true : undefined), 30_000);
-    const names = await compensations.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-name')}:${e.getAttribute('data-outcome')}`));
+    const compensations = page.locator(
+      `[data-testid="durable-history"][data-instance="${CANCELLED}"] [data-testid="history-entry"][data-kind="compensation"]`,
+    );
+    await until(
+      'compensations on the page',
+      async () => ((await compensations.count()) >= 3 ? true : undefined),
+      30_000,
+    );
+    const names = await compensations.evaluateAll((els) =>
+      els.map((e) => `${e.getAttribute('data-name')}:${e.getAttribute('data-outcome')}`),
+    );
     // Every step it took is undone, last first, and each compensation completed.
-    expect(names.slice(0, 3)).toEqual(['CancelDeliverySchedule:completed', 'ReleaseDrone:completed', 'CancelPackage:completed']);
+    expect(names.slice(0, 3)).toEqual([
+      'CancelDeliverySchedule:completed',
+      'ReleaseDrone:completed',
+      'CancelPackage:completed',
+    ]);
     await until('the compensation events in the stream', async () => {
-      const types = await page.locator('[data-testid="stream-event"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-type') ?? ''));
-      return types.includes('DroneReleased') && types.includes('PackageCancelled') && types.includes('DeliveryCancelled') ? true : undefined;
+      const types = await page
+        .locator('[data-testid="stream-event"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-type') ?? ''));
+      return types.includes('DroneReleased') &&
+        types.includes('PackageCancelled') &&
+        types.includes('DeliveryCancelled')
+        ? true
+        : undefined;
     });
     await screenshot(page, 'timeline-cancelled');
   }, 120_000);
@@ -220,7 +307,9 @@ describe('the operations console', () => {
     expect(Number(await cancelledTile.textContent())).toBeGreaterThanOrEqual(1);
     await page.locator('[data-testid="stage-filter"]').selectOption('Cancelled');
     await until('the list filtered to Cancelled', async () => {
-      const stages = await page.locator('[data-testid="delivery-row"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-stage')));
+      const stages = await page
+        .locator('[data-testid="delivery-row"]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-stage')));
       return stages.length > 0 && stages.every((s) => s === 'Cancelled') ? true : undefined;
     });
     await page.locator('[data-testid="stage-filter"]').selectOption('');
@@ -233,19 +322,38 @@ describe('the operations console', () => {
     metrics.simulator = sim.output.split('\n').filter((l) => /deliveries:|poison|Summary/.test(l));
     // A batch that ran out of retries parks its events as RetriesExhausted (functions/shared/hub-batch.ts): the body is fine, so it replays.
     const droneId = `e2e-console-parked-${run}`;
-    const body = { schemaVersion: 1, droneId, sequence: 1, timestamp: new Date().toISOString(), position: { ...HOME, altitudeM: 0 }, batteryPct: 77, speedMps: 0, status: 'Idle' };
+    const body = {
+      schemaVersion: 1,
+      droneId,
+      sequence: 1,
+      timestamp: new Date().toISOString(),
+      position: { ...HOME, altitudeM: 0 },
+      batteryPct: 77,
+      speedMps: 0,
+      status: 'Idle',
+    };
     const letter: DeadLetter = {
       source: 'telemetry',
       reason: 'RetriesExhausted',
       errors: [],
       rawBody: JSON.stringify(body),
       rawBodyEncoding: 'utf8',
-      origin: { eventHubName: 'telemetry', consumerGroup: 'ingestion', partitionId: '1', sequenceNumber: 424242, offset: '424242', enqueuedTimeUtc: new Date().toISOString(), partitionKey: droneId },
+      origin: {
+        eventHubName: 'telemetry',
+        consumerGroup: 'ingestion',
+        partitionId: '1',
+        sequenceNumber: 424242,
+        offset: '424242',
+        enqueuedTimeUtc: new Date().toISOString(),
+        partitionKey: droneId,
+      },
       deadLetteredAt: new Date().toISOString(),
       lastError: 'Cosmos DB answered 503 on every attempt',
       retry: { retryCount: 5, maxRetryCount: 5 },
     };
-    const container = BlobServiceClient.fromConnectionString(runtimeInfo(dataDir).endpoints.blob.connectionString).getContainerClient(BLOB_CONTAINERS.deadLetter.name);
+    const container = BlobServiceClient.fromConnectionString(
+      runtimeInfo(dataDir).endpoints.blob.connectionString,
+    ).getContainerClient(BLOB_CONTAINERS.deadLetter.name);
     await new BlobDeadLetterSink(container).put(letter);
     const id = deadLetterBlobName(letter);
 
@@ -254,9 +362,22 @@ describe('the operations console', () => {
     await card.waitFor({ timeout: 20_000 });
     expect(await card.textContent()).toContain('Cosmos DB answered 503');
     expect(await card.locator('pre').textContent()).toContain(droneId);
-    expect(await page.locator('[data-testid="dead-letter"][data-reason="SchemaViolation"], [data-testid="dead-letter"][data-reason="NotJson"]').count()).toBeGreaterThan(0);
+    expect(
+      await page
+        .locator(
+          '[data-testid="dead-letter"][data-reason="SchemaViolation"], [data-testid="dead-letter"][data-reason="NotJson"]',
+        )
+        .count(),
+    ).toBeGreaterThan(0);
     await card.locator('[data-testid="replay"]').click();
-    await until('the replay answered', async () => ((await card.locator('[data-testid="replay-result"]').textContent())?.includes('Replayed to telemetry') ? true : undefined), 20_000);
+    await until(
+      'the replay answered',
+      async () =>
+        (await card.locator('[data-testid="replay-result"]').textContent())?.includes('Replayed to telemetry')
+          ? true
+          : undefined,
+      20_000,
+    );
     await card.locator('[data-testid="replayed-badge"]').waitFor({ timeout: 10_000 });
     expect(await card.getAttribute('data-replayed')).toBe('true');
     // The body went back through the hub into ingestion: the drone it describes is known now.
@@ -266,7 +387,10 @@ describe('the operations console', () => {
     });
     expect(drone.batteryPct).toBe(77);
     // Replaying again publishes nothing new: the API names the first replay.
-    const again = await api<{ outcome: string }>('ops/dead-letters/replay', { method: 'POST', body: JSON.stringify({ id }) });
+    const again = await api<{ outcome: string }>('ops/dead-letters/replay', {
+      method: 'POST',
+      body: JSON.stringify({ id }),
+    });
     expect(again.body.outcome).toBe('alreadyReplayed');
     await screenshot(page, 'dead-letters');
   }, 150_000);
@@ -274,13 +398,21 @@ describe('the operations console', () => {
   it('Supervisor and hubs: findings and lag per partition, read from the runtime', async () => {
     await page.goto(`${rt.url}/console/#/supervisor`);
     await page.locator('[data-testid="hub-partition"]').first().waitFor({ timeout: 20_000 });
-    const hubs = await page.locator('[data-testid="hub-partition"]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-hub')))]);
+    const hubs = await page
+      .locator('[data-testid="hub-partition"]')
+      .evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-hub')))]);
     expect(hubs).toEqual(expect.arrayContaining(['telemetry', 'delivery-events']));
     expect(await page.locator('[data-testid="supervisor-alerts"]').textContent()).toMatch(/Supervisor findings/);
-    await until('no lag once everything is consumed', async () => {
-      const lags = await page.locator('[data-testid="hub-partition"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-lag'))));
-      return lags.length > 0 && lags.every((l) => l === 0) ? true : undefined;
-    }, 30_000);
+    await until(
+      'no lag once everything is consumed',
+      async () => {
+        const lags = await page
+          .locator('[data-testid="hub-partition"]')
+          .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-lag'))));
+        return lags.length > 0 && lags.every((l) => l === 0) ? true : undefined;
+      },
+      30_000,
+    );
     await screenshot(page, 'supervisor');
   }, 60_000);
 });

@@ -41,7 +41,12 @@ afterAll(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function call(method: string, route: string, headers: Record<string, string> = {}, body?: unknown): Promise<{ status: number; json: () => unknown; text: string; headers: Headers }> {
+async function call(
+  method: string,
+  route: string,
+  headers: Record<string, string> = {},
+  body?: unknown,
+): Promise<{ status: number; json: () => unknown; text: string; headers: Headers }> {
   const res = await fetch(`${rt.url}${route}`, {
     method,
     headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -57,14 +62,21 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.\n--- runtime output ---\n${rt.output().slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out waiting for ${what}.\n--- runtime output ---\n${rt.output().slice(-4000)}`);
     await sleep(100);
   }
 }
 
 type Position = { lat: number; lon: number };
 
-function telemetry(droneId: string, status: string, position: Position, deliveryId?: string, sequence = seq++): { body: unknown; partitionKey: string } {
+function telemetry(
+  droneId: string,
+  status: string,
+  position: Position,
+  deliveryId?: string,
+  sequence = seq++,
+): { body: unknown; partitionKey: string } {
   return {
     partitionKey: droneId,
     body: {
@@ -121,7 +133,12 @@ const PICKUP = { lat: 47.61, lon: -122.33 };
 const DROPOFF = { lat: 47.62, lon: -122.35 };
 
 async function requestDelivery(deliveryId: string, who = ALICE): Promise<void> {
-  const r = await call('POST', '/api/deliveries', who, { deliveryId, pickup: PICKUP, dropoff: DROPOFF, package: { size: 'small', weightKg: 1.5 } });
+  const r = await call('POST', '/api/deliveries', who, {
+    deliveryId,
+    pickup: PICKUP,
+    dropoff: DROPOFF,
+    package: { size: 'small', weightKg: 1.5 },
+  });
   expect(r.status, r.text).toBe(202);
   expect(r.headers.get('location')).toBe(`/api/deliveries/${deliveryId}`);
 }
@@ -152,7 +169,10 @@ async function fly(deliveryId: string, droneId: string, upTo: 'PickedUp' | 'Deli
   await stageOf(deliveryId, 'InTransit');
   await publish('telemetry', [telemetry(droneId, 'Delivered', DROPOFF, deliveryId)]);
   await stageOf(deliveryId, 'Delivered');
-  await publish('telemetry', [telemetry(droneId, 'Returning', DROPOFF, deliveryId), telemetry(droneId, 'Idle', PICKUP)]);
+  await publish('telemetry', [
+    telemetry(droneId, 'Returning', DROPOFF, deliveryId),
+    telemetry(droneId, 'Idle', PICKUP),
+  ]);
 }
 
 describe('npm start (the local runtime as a child process)', () => {
@@ -180,13 +200,19 @@ describe('npm start (the local runtime as a child process)', () => {
 
   it('turns published telemetry into drone state and dead-letters poison with its metadata', async () => {
     const t = telemetry('e2e-tel-1', 'Idle', { lat: 47.6, lon: -122.3 });
-    await publish('telemetry', [t, { body: '{not json', partitionKey: 'poison' }, { body: { schemaVersion: 1, droneId: 'no good!' } }]);
+    await publish('telemetry', [
+      t,
+      { body: '{not json', partitionKey: 'poison' },
+      { body: { schemaVersion: 1, droneId: 'no good!' } },
+    ]);
     const drone = await droneAt('e2e-tel-1', (t.body as { sequence: number }).sequence);
     expect(drone.status).toBe('Idle');
     expect((await call('GET', '/api/drones/e2e-unknown-drone', ADMIN)).status).toBe(404);
 
     const info = runtimeInfo(dataDir);
-    const container = BlobServiceClient.fromConnectionString(info.endpoints.blob.connectionString).getContainerClient('deadletter');
+    const container = BlobServiceClient.fromConnectionString(info.endpoints.blob.connectionString).getContainerClient(
+      'deadletter',
+    );
     const letters = await until('two dead letters', async () => {
       const names: string[] = [];
       for await (const b of container.listBlobsFlat()) names.push(b.name);
@@ -235,9 +261,17 @@ describe('npm start (the local runtime as a child process)', () => {
     await stageOf('e2e-cancelled', 'Cancelled');
     const types = await until('the compensations in the history', async () => {
       const t = await historyTypes('e2e-cancelled');
-      return t.includes('DroneReleased') && t.includes('PackageCancelled') && t.includes('DeliveryCancelled') ? t : undefined;
+      return t.includes('DroneReleased') && t.includes('PackageCancelled') && t.includes('DeliveryCancelled')
+        ? t
+        : undefined;
     });
-    expect(types.slice(0, 5)).toEqual(['DeliveryRequested', 'PackageCreated', 'DroneAssigned', 'DeliveryScheduled', 'PackagePickedUp']);
+    expect(types.slice(0, 5)).toEqual([
+      'DeliveryRequested',
+      'PackageCreated',
+      'DroneAssigned',
+      'DeliveryScheduled',
+      'PackagePickedUp',
+    ]);
     expect(types).not.toContain('DeliveryCompleted');
   });
 
@@ -245,19 +279,34 @@ describe('npm start (the local runtime as a child process)', () => {
     const before = await call('GET', '/api/deliveries/e2e-happy', ALICE);
     expect(before.status).toBe(200);
     const info = runtimeInfo(dataDir);
-    const lake = new DataLakeServiceClient(info.endpoints.lake.url, new AnonymousCredential()).getFileSystemClient(info.endpoints.lake.fileSystem);
-    const captured = await until('captured delivery events in the lake', async () => {
-      const files: string[] = [];
-      for await (const p of lake.listPaths({ recursive: true })) if (!p.isDirectory && p.name?.endsWith('.avro') && p.name.includes('/delivery-events/')) files.push(p.name);
-      const events = [];
-      for (const f of files) events.push(...(await new CaptureArchive(lake).readFile(f)));
-      const happy = events.filter((e) => e.body?.toString('utf8').includes('"e2e-happy"'));
-      return happy.length >= 8 ? happy : undefined;
-    }, 20_000);
+    const lake = new DataLakeServiceClient(info.endpoints.lake.url, new AnonymousCredential()).getFileSystemClient(
+      info.endpoints.lake.fileSystem,
+    );
+    const captured = await until(
+      'captured delivery events in the lake',
+      async () => {
+        const files: string[] = [];
+        for await (const p of lake.listPaths({ recursive: true }))
+          if (!p.isDirectory && p.name?.endsWith('.avro') && p.name.includes('/delivery-events/')) files.push(p.name);
+        const events = [];
+        for (const f of files) events.push(...(await new CaptureArchive(lake).readFile(f)));
+        const happy = events.filter((e) => e.body?.toString('utf8').includes('"e2e-happy"'));
+        return happy.length >= 8 ? happy : undefined;
+      },
+      20_000,
+    );
     expect(captured.length).toBeGreaterThanOrEqual(8);
 
-    const cosmos = new CosmosClient({ endpoint: info.endpoints.cosmos.endpoint, key: info.endpoints.cosmos.key, connectionPolicy: { enableEndpointDiscovery: false } });
-    await cosmos.database(info.endpoints.cosmos.database).container('deliveryStatus').item('e2e-happy', 'e2e-happy').delete();
+    const cosmos = new CosmosClient({
+      endpoint: info.endpoints.cosmos.endpoint,
+      key: info.endpoints.cosmos.key,
+      connectionPolicy: { enableEndpointDiscovery: false },
+    });
+    await cosmos
+      .database(info.endpoints.cosmos.database)
+      .container('deliveryStatus')
+      .item('e2e-happy', 'e2e-happy')
+      .delete();
     expect((await call('GET', '/api/deliveries/e2e-happy', ALICE)).status).toBe(404);
 
     const from = new Date(Date.now() - 3_600_000).toISOString();
@@ -267,11 +316,15 @@ describe('npm start (the local runtime as a child process)', () => {
     expect(rebuilt.status, rebuilt.text).toBe(202);
     const job = rebuilt.headers.get('location') ?? '';
     expect(job).toMatch(/^\/api\/ops\/rebuild-views\/rebuild-/);
-    const done = await until('the rebuild job', async () => {
-      const r = await call('GET', job, ADMIN);
-      const body = r.json() as { status: string; progress: { viewsWritten?: number } };
-      return body.status === 'Running' ? undefined : body;
-    }, 30_000);
+    const done = await until(
+      'the rebuild job',
+      async () => {
+        const r = await call('GET', job, ADMIN);
+        const body = r.json() as { status: string; progress: { viewsWritten?: number } };
+        return body.status === 'Running' ? undefined : body;
+      },
+      30_000,
+    );
     expect(done).toMatchObject({ status: 'Completed', progress: { phase: 'done', viewsWritten: 1 } });
     const after = await call('GET', '/api/deliveries/e2e-happy', ALICE);
     expect(after.status).toBe(200);
@@ -327,7 +380,14 @@ describe('npm start (the local runtime as a child process)', () => {
       const t = await historyTypes('e2e-late');
       return t.at(-1) === 'DeliveryFailed' ? t : undefined;
     });
-    expect(types).toEqual(['DeliveryRequested', 'PackageCreated', 'DroneAssigned', 'DroneReleased', 'PackageCancelled', 'DeliveryFailed']);
+    expect(types).toEqual([
+      'DeliveryRequested',
+      'PackageCreated',
+      'DroneAssigned',
+      'DroneReleased',
+      'PackageCancelled',
+      'DeliveryFailed',
+    ]);
   });
 
   it('keeps deliveries to their owners: 401 without identity, 404 for others, readers read', async () => {
@@ -338,7 +398,11 @@ describe('npm start (the local runtime as a child process)', () => {
     expect((await call('GET', '/api/deliveries/e2e-happy', READER)).status).toBe(200);
     expect((await call('GET', '/api/deliveries/never-requested', ADMIN)).status).toBe(404);
     expect((await call('GET', '/api/drones/e2e-tel-1', ALICE)).status).toBe(403);
-    const bad = await call('POST', '/api/deliveries', ALICE, { pickup: { lat: 123, lon: 0 }, dropoff: DROPOFF, package: { size: 'huge', weightKg: 0 } });
+    const bad = await call('POST', '/api/deliveries', ALICE, {
+      pickup: { lat: 123, lon: 0 },
+      dropoff: DROPOFF,
+      package: { size: 'huge', weightKg: 0 },
+    });
     expect(bad.status).toBe(400);
     expect((bad.json() as { errors: unknown[] }).errors.length).toBeGreaterThan(0);
   });
@@ -348,7 +412,9 @@ describe('npm start (the local runtime as a child process)', () => {
     await registerDrones('e2e-crash', 1);
     await requestDelivery('e2e-inflight');
     const scheduled = await stageOf('e2e-inflight', 'Scheduled');
-    const statusBefore = (await call('GET', '/local/status')).json() as { hubs: { name: string; partitions: unknown[] }[] };
+    const statusBefore = (await call('GET', '/local/status')).json() as {
+      hubs: { name: string; partitions: unknown[] }[];
+    };
 
     // Accepted events the runtime has had no time to process when it dies.
     const burst = Array.from({ length: 5 }, (_, i) => telemetry(`e2e-burst-${i}`, 'Idle', { lat: 47.6, lon: -122.3 }));
@@ -360,17 +426,30 @@ describe('npm start (the local runtime as a child process)', () => {
     expect(rt.output()).toMatch(/Cosmos DB: \d+ writes restored/);
 
     // The hubs kept every event (the burst on top of what was there), and consumers resumed.
-    const statusAfter = (await call('GET', '/local/status')).json() as { hubs: { name: string; partitions: { lastSequenceNumber: number }[] }[] };
+    const statusAfter = (await call('GET', '/local/status')).json() as {
+      hubs: { name: string; partitions: { lastSequenceNumber: number }[] }[];
+    };
     const count = (s: { hubs: { name: string; partitions: unknown[] }[] }): number =>
-      (s.hubs.find((h) => h.name === 'telemetry')?.partitions as { lastSequenceNumber: number }[]).reduce((n, p) => n + p.lastSequenceNumber + 1, 0);
+      (s.hubs.find((h) => h.name === 'telemetry')?.partitions as { lastSequenceNumber: number }[]).reduce(
+        (n, p) => n + p.lastSequenceNumber + 1,
+        0,
+      );
     expect(count(statusAfter)).toBe(count(statusBefore) + burst.length);
     for (const [i, e] of burst.entries()) await droneAt(`e2e-burst-${i}`, (e.body as { sequence: number }).sequence);
 
     // Cosmos documents written before the kill are back.
     const newInfo = runtimeInfo(dataDir);
     expect(newInfo.endpoints.cosmos.endpoint).not.toBe(info.endpoints.cosmos.endpoint);
-    const cosmos = new CosmosClient({ endpoint: newInfo.endpoints.cosmos.endpoint, key: newInfo.endpoints.cosmos.key, connectionPolicy: { enableEndpointDiscovery: false } });
-    const { resource } = await cosmos.database(newInfo.endpoints.cosmos.database).container('drones').item('e2e-tel-1', 'e2e-tel-1').read();
+    const cosmos = new CosmosClient({
+      endpoint: newInfo.endpoints.cosmos.endpoint,
+      key: newInfo.endpoints.cosmos.key,
+      connectionPolicy: { enableEndpointDiscovery: false },
+    });
+    const { resource } = await cosmos
+      .database(newInfo.endpoints.cosmos.database)
+      .container('drones')
+      .item('e2e-tel-1', 'e2e-tel-1')
+      .read();
     expect(resource).toMatchObject({ id: 'e2e-tel-1' });
     expect((await call('GET', '/api/deliveries/e2e-happy', ALICE)).json()).toMatchObject({ stage: 'Delivered' });
 

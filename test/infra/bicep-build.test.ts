@@ -10,7 +10,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { INFRA } from './bicep';
 
-const runs = (cmd: string, args: readonly string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore', timeout: 60_000 }).status === 0;
+const runs = (cmd: string, args: readonly string[]): boolean =>
+  spawnSync(cmd, args, { stdio: 'ignore', timeout: 60_000 }).status === 0;
 const compiler: readonly string[] | undefined = runs('bicep', ['--version'])
   ? ['bicep', 'build', '--stdout']
   : runs('az', ['bicep', 'version'])
@@ -21,7 +22,10 @@ describe('bicep build', () => {
   it('compiles infra/main.bicep where a compiler exists; otherwise the README says so and gives the commands', () => {
     if (compiler) {
       const [cmd, ...args] = compiler;
-      const r = spawnSync(cmd ?? 'bicep', [...args, path.join(INFRA, 'main.bicep')], { encoding: 'utf8', timeout: 300_000 });
+      const r = spawnSync(cmd ?? 'bicep', [...args, path.join(INFRA, 'main.bicep')], {
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
       expect(r.status, r.stderr).toBe(0);
       expect(() => JSON.parse(r.stdout) as unknown).not.toThrow();
       return;

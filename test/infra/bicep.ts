@@ -12,7 +12,8 @@ import path from 'node:path';
 export const REPO = path.resolve(__dirname, '..', '..');
 export const INFRA = path.join(REPO, 'infra');
 
-export type StatementKind = 'param' | 'var' | 'module' | 'resource' | 'output' | 'type' | 'func' | 'import' | 'targetScope' | 'metadata';
+export type StatementKind =
+  'param' | 'var' | 'module' | 'resource' | 'output' | 'type' | 'func' | 'import' | 'targetScope' | 'metadata';
 
 export interface Statement {
   readonly kind: StatementKind;
@@ -79,7 +80,18 @@ export function stripComments(src: string): string {
   return out;
 }
 
-const KEYWORDS: readonly StatementKind[] = ['param', 'var', 'module', 'resource', 'output', 'type', 'func', 'import', 'targetScope', 'metadata'];
+const KEYWORDS: readonly StatementKind[] = [
+  'param',
+  'var',
+  'module',
+  'resource',
+  'output',
+  'type',
+  'func',
+  'import',
+  'targetScope',
+  'metadata',
+];
 
 /** Top-level statements: each starts at column 0 outside any bracket or string, after its decorators. */
 export function splitStatements(code: string): Statement[] {
@@ -132,9 +144,17 @@ export function params(file: BicepFile): ParamInfo[] {
   return file.statements
     .filter((s) => s.kind === 'param')
     .map((s) => {
-      const description = s.decorators.map((d) => /^@description\(\s*'((?:[^'\\]|\\.)*)'\s*\)$/s.exec(d)?.[1]).find((d) => d !== undefined);
+      const description = s.decorators
+        .map((d) => /^@description\(\s*'((?:[^'\\]|\\.)*)'\s*\)$/s.exec(d)?.[1])
+        .find((d) => d !== undefined);
       const head = /^param\s+\w+\s+([^=]*)(=?)/.exec(s.text);
-      return { name: s.name, description: description?.replace(/\\'/g, "'"), hasDefault: head?.[2] === '=', nullable: (head?.[1] ?? '').trim().endsWith('?'), decorators: s.decorators };
+      return {
+        name: s.name,
+        description: description?.replace(/\\'/g, "'"),
+        hasDefault: head?.[2] === '=',
+        nullable: (head?.[1] ?? '').trim().endsWith('?'),
+        decorators: s.decorators,
+      };
     });
 }
 
@@ -149,7 +169,9 @@ export interface ModuleRef {
 }
 
 export function modules(file: BicepFile): ModuleRef[] {
-  return file.statements.filter((s) => s.kind === 'module').map((s) => ({ symbol: s.name, source: /^module\s+\w+\s+'([^']+)'/.exec(s.text)?.[1] ?? '', text: s.text }));
+  return file.statements
+    .filter((s) => s.kind === 'module')
+    .map((s) => ({ symbol: s.name, source: /^module\s+\w+\s+'([^']+)'/.exec(s.text)?.[1] ?? '', text: s.text }));
 }
 
 export function moduleNamed(file: BicepFile, symbol: string): ModuleRef {
@@ -181,7 +203,12 @@ export function objectKeys(file: BicepFile, varName: string): string[] {
 /** `'Name': 'value'` (or `name: 'value'`) pairs of a `var` holding a map of strings. */
 export function stringMap(file: BicepFile, varName: string): Record<string, string> {
   const text = statement(file, 'var', varName).text;
-  return Object.fromEntries([...text.matchAll(/^\s*(?:'([^']+)'|([A-Za-z_]\w*))\s*:\s*'([^']*)'\s*$/gm)].map((m) => [m[1] ?? m[2] ?? '', m[3] ?? '']));
+  return Object.fromEntries(
+    [...text.matchAll(/^\s*(?:'([^']+)'|([A-Za-z_]\w*))\s*:\s*'([^']*)'\s*$/gm)].map((m) => [
+      m[1] ?? m[2] ?? '',
+      m[3] ?? '',
+    ]),
+  );
 }
 
 /** `cond ? a : b` → the branch a profile takes, for the simple ternaries the templates use. */

@@ -15,18 +15,35 @@ const localModules = files.filter((f) => f.file.startsWith(path.join(INFRA, 'mod
 
 /** Each registry module (by path) or resource type that has a local-auth switch, and the setting that turns it off. */
 const LOCAL_AUTH: readonly { readonly avm: string; readonly type: string; readonly setting: RegExp }[] = [
-  { avm: 'avm/res/event-hub/namespace', type: 'Microsoft.EventHub/namespaces', setting: /\bdisableLocalAuth:\s*true\b/ },
-  { avm: 'avm/res/document-db/database-account', type: 'Microsoft.DocumentDB/databaseAccounts', setting: /\bdisableLocalAuthentication:\s*true\b/ },
+  {
+    avm: 'avm/res/event-hub/namespace',
+    type: 'Microsoft.EventHub/namespaces',
+    setting: /\bdisableLocalAuth:\s*true\b/,
+  },
+  {
+    avm: 'avm/res/document-db/database-account',
+    type: 'Microsoft.DocumentDB/databaseAccounts',
+    setting: /\bdisableLocalAuthentication:\s*true\b/,
+  },
   { avm: 'avm/res/insights/component', type: 'Microsoft.Insights/components', setting: /\bdisableLocalAuth:\s*true\b/ },
-  { avm: 'avm/res/operational-insights/workspace', type: 'Microsoft.OperationalInsights/workspaces', setting: /\bdisableLocalAuth:\s*true\b/ },
-  { avm: 'avm/res/storage/storage-account', type: 'Microsoft.Storage/storageAccounts', setting: /\ballowSharedKeyAccess:\s*false\b/ },
+  {
+    avm: 'avm/res/operational-insights/workspace',
+    type: 'Microsoft.OperationalInsights/workspaces',
+    setting: /\bdisableLocalAuth:\s*true\b/,
+  },
+  {
+    avm: 'avm/res/storage/storage-account',
+    type: 'Microsoft.Storage/storageAccounts',
+    setting: /\ballowSharedKeyAccess:\s*false\b/,
+  },
 ];
 
 describe.each(files.map((f) => [rel(f.file), f] as const))('%s', (_name, file) => {
   it('describes every parameter as Required or Optional, and declares it so', () => {
     const problems = params(file).flatMap((p) => {
       const d = p.description;
-      if (!d || !/^(Required|Optional)\. \S/.test(d)) return [`${p.name}: description must start with "Required. " or "Optional. "`];
+      if (!d || !/^(Required|Optional)\. \S/.test(d))
+        return [`${p.name}: description must start with "Required. " or "Optional. "`];
       if (d.startsWith('Required.') && (p.hasDefault || p.nullable)) return [`${p.name}: Required but has a default`];
       if (d.startsWith('Optional.') && !p.hasDefault && !p.nullable) return [`${p.name}: Optional but has no default`];
       return [];
@@ -36,8 +53,11 @@ describe.each(files.map((f) => [rel(f.file), f] as const))('%s', (_name, file) =
 
   it('pins every registry module to an exact version and finds every local one', () => {
     const problems = modules(file).flatMap((m) => {
-      if (m.source.startsWith('br/public:') || m.source.startsWith('br:')) return /:\d+\.\d+\.\d+$/.test(m.source) ? [] : [`${m.symbol}: ${m.source} is not pinned`];
-      return fs.existsSync(path.resolve(path.dirname(file.file), m.source)) ? [] : [`${m.symbol}: ${m.source} does not exist`];
+      if (m.source.startsWith('br/public:') || m.source.startsWith('br:'))
+        return /:\d+\.\d+\.\d+$/.test(m.source) ? [] : [`${m.symbol}: ${m.source} is not pinned`];
+      return fs.existsSync(path.resolve(path.dirname(file.file), m.source))
+        ? []
+        : [`${m.symbol}: ${m.source} does not exist`];
     });
     expect(problems).toEqual([]);
   });
@@ -48,7 +68,9 @@ describe.each(files.map((f) => [rel(f.file), f] as const))('%s', (_name, file) =
       const rule = LOCAL_AUTH.find((r) => m.source.includes(`${r.avm}:`));
       if (rule && !rule.setting.test(m.text)) problems.push(`${m.symbol} (${rule.avm}) lacks ${rule.setting.source}`);
     }
-    for (const s of file.statements.filter((x) => x.kind === 'resource' && !/\bexisting\b/.test(x.text.split('\n')[0] ?? ''))) {
+    for (const s of file.statements.filter(
+      (x) => x.kind === 'resource' && !/\bexisting\b/.test(x.text.split('\n')[0] ?? ''),
+    )) {
       const rule = LOCAL_AUTH.find((r) => s.text.includes(`'${r.type}@`));
       if (rule && !rule.setting.test(s.text)) problems.push(`${s.name} (${rule.type}) lacks ${rule.setting.source}`);
     }
@@ -57,28 +79,54 @@ describe.each(files.map((f) => [rel(f.file), f] as const))('%s', (_name, file) =
 });
 
 describe('local modules (infra/modules)', () => {
-  it.each(localModules.map((f) => [rel(f.file), f] as const))('%s outputs name and resourceId of what it deploys', (_name, file) => {
-    // rbac.bicep deploys many assignments: it outputs their names and ids.
-    const expected = file.file.endsWith(`${path.sep}rbac.bicep`) ? ['roleAssignmentNames', 'roleAssignmentResourceIds'] : ['name', 'resourceId'];
-    expect(outputs(file)).toEqual(expect.arrayContaining(expected));
-  });
+  it.each(localModules.map((f) => [rel(f.file), f] as const))(
+    '%s outputs name and resourceId of what it deploys',
+    (_name, file) => {
+      // rbac.bicep deploys many assignments: it outputs their names and ids.
+      const expected = file.file.endsWith(`${path.sep}rbac.bicep`)
+        ? ['roleAssignmentNames', 'roleAssignmentResourceIds']
+        : ['name', 'resourceId'];
+      expect(outputs(file)).toEqual(expect.arrayContaining(expected));
+    },
+  );
 
   it('are only used where no Azure Verified Module fits (everything else is br/public:avm), and live under infra/modules', () => {
     for (const f of files) {
       for (const m of modules(f).filter((x) => !x.source.startsWith('br/public:avm/'))) {
-        expect(path.resolve(path.dirname(f.file), m.source).startsWith(path.join(INFRA, 'modules') + path.sep), `${rel(f.file)}: ${m.source}`).toBe(true);
+        expect(
+          path.resolve(path.dirname(f.file), m.source).startsWith(path.join(INFRA, 'modules') + path.sep),
+          `${rel(f.file)}: ${m.source}`,
+        ).toBe(true);
       }
     }
   });
 
   it('split main.bicep into monitoring, network, data, messaging, app, console and one rbac', () => {
     const main = readBicep(path.join(INFRA, 'main.bicep'));
-    expect(modules(main).filter((m) => m.source.startsWith('modules/')).map((m) => m.source).sort()).toEqual(
-      ['modules/app.bicep', 'modules/console.bicep', 'modules/data.bicep', 'modules/messaging.bicep', 'modules/monitoring.bicep', 'modules/network.bicep', 'modules/rbac.bicep'],
-    );
-    expect(modules(main).filter((m) => m.source.startsWith('br/public:')).map((m) => /avm\/res\/([\w/-]+):/.exec(m.source)?.[1]).sort()).toEqual(
-      ['managed-identity/user-assigned-identity', 'managed-identity/user-assigned-identity', 'resources/resource-group'],
-    );
+    expect(
+      modules(main)
+        .filter((m) => m.source.startsWith('modules/'))
+        .map((m) => m.source)
+        .sort(),
+    ).toEqual([
+      'modules/app.bicep',
+      'modules/console.bicep',
+      'modules/data.bicep',
+      'modules/messaging.bicep',
+      'modules/monitoring.bicep',
+      'modules/network.bicep',
+      'modules/rbac.bicep',
+    ]);
+    expect(
+      modules(main)
+        .filter((m) => m.source.startsWith('br/public:'))
+        .map((m) => /avm\/res\/([\w/-]+):/.exec(m.source)?.[1])
+        .sort(),
+    ).toEqual([
+      'managed-identity/user-assigned-identity',
+      'managed-identity/user-assigned-identity',
+      'resources/resource-group',
+    ]);
   });
 });
 
@@ -111,10 +159,20 @@ describe('infra/main.bicep and its app module', () => {
 
   it('outputs what azd, the hooks and the README need', () => {
     expect(outputs(main)).toEqual(
-      expect.arrayContaining(['AZURE_FUNCTION_APP_NAME', 'AZURE_RESOURCE_GROUP', 'API_BASE_URL', 'EVENTHUBS_FULLY_QUALIFIED_NAMESPACE', 'COSMOS_ENDPOINT', 'DEADLETTER_BLOB_ENDPOINT', 'LAKE_DFS_ENDPOINT']),
+      expect.arrayContaining([
+        'AZURE_FUNCTION_APP_NAME',
+        'AZURE_RESOURCE_GROUP',
+        'API_BASE_URL',
+        'EVENTHUBS_FULLY_QUALIFIED_NAMESPACE',
+        'COSMOS_ENDPOINT',
+        'DEADLETTER_BLOB_ENDPOINT',
+        'LAKE_DFS_ENDPOINT',
+      ]),
     );
     const hook = fs.readFileSync(path.join(INFRA, 'hooks', 'postprovision.mjs'), 'utf8');
-    const read = [...hook.matchAll(/need\('([A-Z_]+)'\)|env\.([A-Z_]+)/g)].map((m) => m[1] ?? m[2] ?? '').filter((n) => n !== '');
+    const read = [...hook.matchAll(/need\('([A-Z_]+)'\)|env\.([A-Z_]+)/g)]
+      .map((m) => m[1] ?? m[2] ?? '')
+      .filter((n) => n !== '');
     expect(read.filter((n) => !outputs(main).includes(n))).toEqual([]);
   });
 });
@@ -138,7 +196,8 @@ describe('no secrets', () => {
    * The one allowed mention: Application Insights' connection string names where telemetry goes
    * and carries no credential; with local auth disabled, ingestion needs the Entra token.
    */
-  const ALLOWED = /APPLICATIONINSIGHTS_CONNECTION_STRING:\s*appInsightsConnectionString|\bappInsightsConnectionString\b|appInsights\.outputs\.connectionString/g;
+  const ALLOWED =
+    /APPLICATIONINSIGHTS_CONNECTION_STRING:\s*appInsightsConnectionString|\bappInsightsConnectionString\b|appInsights\.outputs\.connectionString/g;
 
   const targets: string[] = [];
   const walk = (dir: string): void => {

@@ -56,7 +56,10 @@ describe('infra/hooks/postprovision.mjs', () => {
 
   it('keeps what an existing local.settings.json adds, and does not suffix twice', () => {
     const out = path.join(dir, 'b.json');
-    fs.writeFileSync(out, JSON.stringify({ IsEncrypted: false, Host: { LocalHttpPort: 7072 }, Values: { MyOwnSetting: 'x' } }));
+    fs.writeFileSync(
+      out,
+      JSON.stringify({ IsEncrypted: false, Host: { LocalHttpPort: 7072 }, Values: { MyOwnSetting: 'x' } }),
+    );
     expect(run(outputs, out).status).toBe(0);
     expect(run(outputs, out).status).toBe(0);
     const written = JSON.parse(fs.readFileSync(out, 'utf8')) as { Host?: unknown; Values: Record<string, string> };

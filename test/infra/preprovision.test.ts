@@ -12,7 +12,10 @@ import { INFRA } from './bicep';
 
 interface Hook {
   registrationPlan(env: Record<string, string>): string[][];
-  ensureAppRegistration(env: Record<string, string>, run: (argv: string[]) => { status: number; stdout: string; stderr: string }): string;
+  ensureAppRegistration(
+    env: Record<string, string>,
+    run: (argv: string[]) => { status: number; stdout: string; stderr: string },
+  ): string;
   APP_ROLES_FILE: string;
 }
 
@@ -24,7 +27,12 @@ describe('infra/hooks/preprovision.mjs', () => {
     const hook = await load();
     expect(hook.registrationPlan({ AUTH_CLIENT_ID: APP_ID })).toEqual([]);
     const calls: string[][] = [];
-    expect(hook.ensureAppRegistration({ AUTH_CLIENT_ID: APP_ID }, (a) => (calls.push(a), { status: 0, stdout: '', stderr: '' }))).toBe(APP_ID);
+    expect(
+      hook.ensureAppRegistration(
+        { AUTH_CLIENT_ID: APP_ID },
+        (a) => (calls.push(a), { status: 0, stdout: '', stderr: '' }),
+      ),
+    ).toBe(APP_ID);
     expect(calls).toEqual([]);
     expect(() => hook.registrationPlan({ AUTH_CLIENT_ID: 'my-app' })).toThrow(/not an application \(client\) id/);
   });
@@ -37,20 +45,44 @@ describe('infra/hooks/preprovision.mjs', () => {
       return { status: 0, stdout: calls.length === 1 ? `${APP_ID}\n` : '', stderr: '' };
     });
     expect(id).toBe(APP_ID);
-    expect(calls.map((c) => c.slice(0, 4).join(' '))).toEqual(['az ad app create', 'az ad app update', 'az ad sp create', 'azd env set AUTH_CLIENT_ID']);
+    expect(calls.map((c) => c.slice(0, 4).join(' '))).toEqual([
+      'az ad app create',
+      'az ad app update',
+      'az ad sp create',
+      'azd env set AUTH_CLIENT_ID',
+    ]);
     expect(calls[3]?.[4]).toBe(APP_ID);
-    expect(calls[0]).toEqual(expect.arrayContaining(['--display-name', 'fabrikam-drone-delivery-api-fabrikam-dev', '--sign-in-audience', 'AzureADMyOrg', '--app-roles', `@${hook.APP_ROLES_FILE}`]));
+    expect(calls[0]).toEqual(
+      expect.arrayContaining([
+        '--display-name',
+        'fabrikam-drone-delivery-api-fabrikam-dev',
+        '--sign-in-audience',
+        'AzureADMyOrg',
+        '--app-roles',
+        `@${hook.APP_ROLES_FILE}`,
+      ]),
+    );
     expect(calls[1]).toEqual(expect.arrayContaining(['--id', APP_ID, '--identifier-uris', `api://${APP_ID}`]));
-    const roles = JSON.parse(fs.readFileSync(hook.APP_ROLES_FILE, 'utf8')) as { value: string; id: string; isEnabled: boolean }[];
+    const roles = JSON.parse(fs.readFileSync(hook.APP_ROLES_FILE, 'utf8')) as {
+      value: string;
+      id: string;
+      isEnabled: boolean;
+    }[];
     expect(roles.map((r) => r.value)).toEqual([ROLE_ADMIN, ROLE_READER]);
     expect(new Set(roles.map((r) => r.id)).size).toBe(2);
   });
 
   it('stops with a message that says what to do when the registration cannot be created', async () => {
     const hook = await load();
-    expect(() => hook.ensureAppRegistration({}, () => ({ status: 1, stdout: '', stderr: 'Insufficient privileges to complete the operation.' }))).toThrow(
-      /creating one failed[\s\S]*azd env set AUTH_CLIENT_ID[\s\S]*Insufficient privileges/,
+    expect(() =>
+      hook.ensureAppRegistration({}, () => ({
+        status: 1,
+        stdout: '',
+        stderr: 'Insufficient privileges to complete the operation.',
+      })),
+    ).toThrow(/creating one failed[\s\S]*azd env set AUTH_CLIENT_ID[\s\S]*Insufficient privileges/);
+    expect(() => hook.ensureAppRegistration({}, () => ({ status: 0, stdout: 'not-an-id', stderr: '' }))).toThrow(
+      /instead of an application id/,
     );
-    expect(() => hook.ensureAppRegistration({}, () => ({ status: 0, stdout: 'not-an-id', stderr: '' }))).toThrow(/instead of an application id/);
   });
 });

@@ -7,11 +7,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BLOB_CONTAINERS, COSMOS_CONTAINERS, COSMOS_DATABASE, EVENT_HUBS, LAKE_FILE_SYSTEMS } from '../../functions/resources';
+import {
+  BLOB_CONTAINERS,
+  COSMOS_CONTAINERS,
+  COSMOS_DATABASE,
+  EVENT_HUBS,
+  LAKE_FILE_SYSTEMS,
+} from '../../functions/resources';
 import { GENERATED_DIR, generatedFiles, staleFiles } from '../../tools/infra/generate';
 import { bicepFiles, INFRA, moduleNamed, property, readBicep, REPO, statement } from './bicep';
 
-const read = (name: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(INFRA, 'generated', name), 'utf8')) as Record<string, unknown>;
+const read = (name: string): Record<string, unknown> =>
+  JSON.parse(fs.readFileSync(path.join(INFRA, 'generated', name), 'utf8')) as Record<string, unknown>;
 const modulesDir = path.join(INFRA, 'modules');
 const messaging = readBicep(path.join(modulesDir, 'messaging.bicep'));
 const data = readBicep(path.join(modulesDir, 'data.bicep'));
@@ -19,7 +26,9 @@ const data = readBicep(path.join(modulesDir, 'data.bicep'));
 describe('infra/generated', () => {
   it('is where gen:infra writes', () => {
     expect(GENERATED_DIR).toBe(path.join(INFRA, 'generated'));
-    expect(JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).scripts['gen:infra']).toMatch(/tools\/infra\/generate\.js/);
+    expect(JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).scripts['gen:infra']).toMatch(
+      /tools\/infra\/generate\.js/,
+    );
   });
 
   it('is up to date with the code (run `npm run gen:infra` when this fails)', () => {
@@ -31,7 +40,9 @@ describe('infra/generated', () => {
     try {
       for (const [name, content] of Object.entries(generatedFiles())) fs.writeFileSync(path.join(dir, name), content);
       expect(staleFiles(dir)).toEqual([]);
-      const resources = JSON.parse(fs.readFileSync(path.join(dir, 'resources.json'), 'utf8')) as { eventHubs: { name: string }[] };
+      const resources = JSON.parse(fs.readFileSync(path.join(dir, 'resources.json'), 'utf8')) as {
+        eventHubs: { name: string }[];
+      };
       resources.eventHubs.push({ name: 'extra' });
       fs.writeFileSync(path.join(dir, 'resources.json'), JSON.stringify(resources, null, 2));
       fs.rmSync(path.join(dir, 'app-roles.json'));
@@ -43,9 +54,21 @@ describe('infra/generated', () => {
 
   it('resources.json holds what functions/resources.ts declares', () => {
     const r = read('resources.json');
-    expect(r.eventHubs).toEqual(EVENT_HUBS.map((h) => ({ name: h.name, partitionKey: h.partitionKey, consumerGroups: h.consumerGroups.map((c) => c.name), capture: h.capture, partitionCount: h.partitionCount })));
+    expect(r.eventHubs).toEqual(
+      EVENT_HUBS.map((h) => ({
+        name: h.name,
+        partitionKey: h.partitionKey,
+        consumerGroups: h.consumerGroups.map((c) => c.name),
+        capture: h.capture,
+        partitionCount: h.partitionCount,
+      })),
+    );
     expect(r.cosmosDatabase).toBe(COSMOS_DATABASE);
-    expect((r.cosmosContainers as { name: string }[]).map((c) => c.name).sort()).toEqual(Object.values(COSMOS_CONTAINERS).map((c) => c.name).sort());
+    expect((r.cosmosContainers as { name: string }[]).map((c) => c.name).sort()).toEqual(
+      Object.values(COSMOS_CONTAINERS)
+        .map((c) => c.name)
+        .sort(),
+    );
     expect(r.cosmosContainers).toContainEqual({ name: 'deliveryStatus', partitionKey: '/id', defaultTtl: -1 });
     expect(r.hostContainers).toEqual([BLOB_CONTAINERS.deadLetter.name]);
     expect(r.lakeFileSystems).toEqual([LAKE_FILE_SYSTEMS.capture.name]);
@@ -60,7 +83,9 @@ describe('the templates read the generated files', () => {
     ['modules/rbac.bicep', 'role-assignments.json'],
     ['main.bicep', 'resources.json'],
   ])('%s loads %s', (file, json) => {
-    expect(readBicep(path.join(INFRA, file)).code).toContain(`loadJsonContent('${file.startsWith('modules/') ? '../' : ''}generated/${json}')`);
+    expect(readBicep(path.join(INFRA, file)).code).toContain(
+      `loadJsonContent('${file.startsWith('modules/') ? '../' : ''}generated/${json}')`,
+    );
   });
 
   it('no template spells a hub, consumer group, container, database or file system name the code declares', () => {
@@ -107,7 +132,9 @@ describe('the templates read the generated files', () => {
   });
 
   it('creates the host containers (dead letters) and the lake file systems from the lists', () => {
-    expect(moduleNamed(data, 'hostStorage').text).toMatch(/\[\s*for\s+c\s+in\s+concat\(\[deploymentContainerName\],\s*resources\.hostContainers\)\s*:/);
+    expect(moduleNamed(data, 'hostStorage').text).toMatch(
+      /\[\s*for\s+c\s+in\s+concat\(\[deploymentContainerName\],\s*resources\.hostContainers\)\s*:/,
+    );
     const lake = moduleNamed(data, 'lake').text;
     expect(lake).toMatch(/enableHierarchicalNamespace:\s*true/);
     expect(lake).toMatch(/\[\s*for\s+c\s+in\s+resources\.lakeFileSystems\s*:/);

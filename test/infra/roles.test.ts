@@ -13,7 +13,9 @@ import { bicepFiles, INFRA, moduleNamed, modules, property, readBicep, REPO, sta
 
 const rbac = readBicep(path.join(INFRA, 'modules', 'rbac.bicep'));
 const main = readBicep(path.join(INFRA, 'main.bicep'));
-const generated = JSON.parse(fs.readFileSync(path.join(INFRA, 'generated', 'role-assignments.json'), 'utf8')) as { assignments: RoleAssignmentRow[] };
+const generated = JSON.parse(fs.readFileSync(path.join(INFRA, 'generated', 'role-assignments.json'), 'utf8')) as {
+  assignments: RoleAssignmentRow[];
+};
 
 /** Role definition ids as the AVM modules' builtInRoleNames maps give them (storage-account, event-hub/namespace, insights/component; document-db for Cosmos DB). */
 const AVM_ROLE_IDS: Readonly<Record<string, string>> = {
@@ -45,7 +47,14 @@ function granted(profile: 'dev' | 'prod', deployer: boolean): string[] {
     .filter((r) => r.profiles.includes(profile) && (r.principal !== 'deployer' || grantDeployer))
     .map((r) => {
       const s = r.scope;
-      const where = s.kind === 'eventHub' || s.kind === 'cosmosDatabase' ? `${s.kind}:${s.name}` : s.kind === 'blobContainer' ? `${s.kind}:${s.account}/${s.name}` : s.kind === 'storageAccount' ? `${s.kind}:${s.account}` : s.kind;
+      const where =
+        s.kind === 'eventHub' || s.kind === 'cosmosDatabase'
+          ? `${s.kind}:${s.name}`
+          : s.kind === 'blobContainer'
+            ? `${s.kind}:${s.account}/${s.name}`
+            : s.kind === 'storageAccount'
+              ? `${s.kind}:${s.account}`
+              : s.kind;
       return `${r.principal} | ${r.role} | ${where}`;
     })
     .sort();
@@ -92,9 +101,15 @@ describe('the role table', () => {
   });
 
   it('rbac.bicep filters the table exactly so (what the expectations above evaluate)', () => {
-    expect(statement(rbac, 'var', 'table').text).toBe("var table = loadJsonContent('../generated/role-assignments.json').assignments");
-    expect(statement(rbac, 'var', 'grantDeployer').text).toBe("var grantDeployer = profile == 'dev' && !empty(deployerPrincipalId)");
-    expect(statement(rbac, 'var', 'rows').text).toBe("var rows = filter(table, r => contains(r.profiles, profile) && (r.principal != 'deployer' || grantDeployer))");
+    expect(statement(rbac, 'var', 'table').text).toBe(
+      "var table = loadJsonContent('../generated/role-assignments.json').assignments",
+    );
+    expect(statement(rbac, 'var', 'grantDeployer').text).toBe(
+      "var grantDeployer = profile == 'dev' && !empty(deployerPrincipalId)",
+    );
+    expect(statement(rbac, 'var', 'rows').text).toBe(
+      "var rows = filter(table, r => contains(r.profiles, profile) && (r.principal != 'deployer' || grantDeployer))",
+    );
   });
 
   it('deploys every row: one module loop per scope kind the table uses, over exactly that kind', () => {
@@ -107,27 +122,34 @@ describe('the role table', () => {
     expect(modules(rbac).every((m) => m.source.startsWith('rbac/'))).toBe(true);
   });
 
-  it('names roles as AVM does, and maps each name to AVM\'s id', () => {
+  it("names roles as AVM does, and maps each name to AVM's id", () => {
     const map = { ...stringMap(rbac, 'builtInRoleNames'), ...stringMap(rbac, 'cosmosBuiltInRoleNames') };
     for (const [name, id] of Object.entries(map)) expect(id, name).toBe(AVM_ROLE_IDS[name]);
     const used = [...new Set(generated.assignments.map((r) => r.role))];
     expect(used.filter((r) => map[r] === undefined)).toEqual([]);
     // Cosmos DB roles only on Cosmos DB scopes, Azure roles elsewhere.
-    for (const r of generated.assignments) expect(r.role.startsWith('Cosmos DB '), `${r.role} on ${r.scope.kind}`).toBe(r.scope.kind === 'cosmosDatabase');
+    for (const r of generated.assignments)
+      expect(r.role.startsWith('Cosmos DB '), `${r.role} on ${r.scope.kind}`).toBe(r.scope.kind === 'cosmosDatabase');
   });
 
   it('writes every role id in the two maps only: no raw GUID elsewhere in infra', () => {
     const guid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
     for (const file of bicepFiles()) {
       const f = readBicep(file);
-      const mapTexts = f === rbac || file.endsWith(path.join('modules', 'rbac.bicep')) ? ['builtInRoleNames', 'cosmosBuiltInRoleNames'].map((v) => statement(f, 'var', v).text) : [];
+      const mapTexts =
+        f === rbac || file.endsWith(path.join('modules', 'rbac.bicep'))
+          ? ['builtInRoleNames', 'cosmosBuiltInRoleNames'].map((v) => statement(f, 'var', v).text)
+          : [];
       const rest = mapTexts.reduce((code, t) => code.replace(t, ''), f.code);
       expect(rest.match(guid) ?? [], path.relative(REPO, file)).toEqual([]);
     }
   });
 
   it('grants no Owner, Contributor or access-administration role, by name or id, anywhere', () => {
-    const all = bicepFiles().map((f) => readBicep(f).code).join('\n') + JSON.stringify(generated);
+    const all =
+      bicepFiles()
+        .map((f) => readBicep(f).code)
+        .join('\n') + JSON.stringify(generated);
     for (const [name, id] of Object.entries(FORBIDDEN)) {
       expect(all.toLowerCase(), name).not.toContain(id);
       expect(all, name).not.toMatch(new RegExp(`'${name}'|"${name}"`));
@@ -139,26 +161,41 @@ describe('the role table', () => {
     for (const file of bicepFiles()) {
       const f = readBicep(file);
       const rel = path.relative(INFRA, file);
-      if (/\b(roleAssignments|sqlRoleAssignments)\s*:/.test(f.code)) problems.push(`${rel} passes role assignments to a module`);
-      const roleResources = f.statements.filter((s) => s.kind === 'resource' && /'Microsoft\.(Authorization\/roleAssignments|DocumentDB\/databaseAccounts\/sqlRoleAssignments)@/.test(s.text));
-      if (roleResources.length > 0 && !rel.startsWith(`modules${path.sep}rbac${path.sep}`)) problems.push(`${rel} declares a role assignment`);
-      for (const r of roleResources) if (!/\n\s*name:\s*guid\(/.test(r.text)) problems.push(`${rel}: ${r.name} has no guid() name`);
+      if (/\b(roleAssignments|sqlRoleAssignments)\s*:/.test(f.code))
+        problems.push(`${rel} passes role assignments to a module`);
+      const roleResources = f.statements.filter(
+        (s) =>
+          s.kind === 'resource' &&
+          /'Microsoft\.(Authorization\/roleAssignments|DocumentDB\/databaseAccounts\/sqlRoleAssignments)@/.test(s.text),
+      );
+      if (roleResources.length > 0 && !rel.startsWith(`modules${path.sep}rbac${path.sep}`))
+        problems.push(`${rel} declares a role assignment`);
+      for (const r of roleResources)
+        if (!/\n\s*name:\s*guid\(/.test(r.text)) problems.push(`${rel}: ${r.name} has no guid() name`);
     }
     expect(problems).toEqual([]);
   });
 
   it('scopes each assignment to the resource of its row: a hub, a container, a database (not their namespace, account)', () => {
-    const scopeOf = (file: string): string => property(statement(readBicep(path.join(INFRA, 'modules', 'rbac', file)), 'resource', 'assignment').text, 'scope') ?? '';
+    const scopeOf = (file: string): string =>
+      property(
+        statement(readBicep(path.join(INFRA, 'modules', 'rbac', file)), 'resource', 'assignment').text,
+        'scope',
+      ) ?? '';
     expect(scopeOf('event-hub.bicep')).toBe('namespace::hub');
     expect(scopeOf('blob-container.bicep')).toBe('account::blobService::container');
     const cosmos = readBicep(path.join(INFRA, 'modules', 'rbac', 'cosmos-database.bicep'));
-    expect(statement(cosmos, 'var', 'databaseScope').text).toBe("var databaseScope = '${account.id}/dbs/${databaseName}'");
+    expect(statement(cosmos, 'var', 'databaseScope').text).toBe(
+      "var databaseScope = '${account.id}/dbs/${databaseName}'",
+    );
     expect(property(statement(cosmos, 'resource', 'assignment').text, 'scope')).toBe('databaseScope');
   });
 
   it('gives Capture an identity of its own, used by the namespace and nothing else', () => {
     const messaging = readBicep(path.join(INFRA, 'modules', 'messaging.bicep'));
-    expect(property(moduleNamed(main, 'messaging').text, 'captureIdentityResourceId')).toBe('captureIdentity.outputs.resourceId');
+    expect(property(moduleNamed(main, 'messaging').text, 'captureIdentityResourceId')).toBe(
+      'captureIdentity.outputs.resourceId',
+    );
     expect(property(moduleNamed(main, 'rbac').text, 'capturePrincipalId')).toBe('captureIdentity.outputs.principalId');
     expect(messaging.code).toMatch(/identity:\s*\{\s*userAssignedResourceId:\s*captureIdentityResourceId\s*\}/);
     expect(moduleNamed(main, 'app').text).not.toMatch(/captureIdentity/);

@@ -28,7 +28,8 @@ function mainArgument(module: string, param: string, profile: Profile): string {
 }
 
 /** Whether a module's `isolated` (private endpoint subnet given) holds in a profile. */
-const isolatedIn = (module: string, profile: Profile): boolean => mainArgument(module, 'privateEndpointSubnetResourceId', profile) !== "''";
+const isolatedIn = (module: string, profile: Profile): boolean =>
+  mainArgument(module, 'privateEndpointSubnetResourceId', profile) !== "''";
 
 describe('sign-in', () => {
   const auth = statement(app, 'var', 'authSettings').text;
@@ -36,7 +37,9 @@ describe('sign-in', () => {
   it.each(PROFILES)('%s: App Service Authentication is configured on the app, unconditionally', () => {
     // The configs list carries it with no condition on profile or client id.
     expect(property(moduleNamed(app, 'functionApp').text, 'configs')).toBe('[');
-    expect(moduleNamed(app, 'functionApp').text).toMatch(/configs:\s*\[\s*\{\s*name:\s*'appsettings'[\s\S]*?\}\s*authSettings\s*\]/);
+    expect(moduleNamed(app, 'functionApp').text).toMatch(
+      /configs:\s*\[\s*\{\s*name:\s*'appsettings'[\s\S]*?\}\s*authSettings\s*\]/,
+    );
     expect(auth).not.toMatch(/isProd|profile|empty\(/);
   });
 
@@ -57,7 +60,9 @@ describe('sign-in', () => {
       expect(p?.description, file.file).toMatch(/^Required\./);
       expect(p?.decorators).toEqual(expect.arrayContaining(['@minLength(36)', '@maxLength(36)']));
     }
-    const parameters = JSON.parse(fs.readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: string }> };
+    const parameters = JSON.parse(fs.readFileSync(path.join(INFRA, 'main.parameters.json'), 'utf8')) as {
+      parameters: Record<string, { value: string }>;
+    };
     expect(parameters.parameters.authClientId?.value).toBe('${AUTH_CLIENT_ID}');
   });
 
@@ -78,51 +83,90 @@ describe.each(PROFILES)('network, %s', (profile) => {
     expect(isolatedIn('messaging', profile)).toBe(prod);
   });
 
-  it(prod ? 'turns public network access off for Cosmos DB, Event Hubs and host storage' : 'leaves public endpoints on (protected by Entra ID)', () => {
-    expect(statement(data, 'var', 'isolated').text).toBe("var isolated = !empty(privateEndpointSubnetResourceId)");
-    expect(statement(messaging, 'var', 'isolated').text).toBe("var isolated = !empty(privateEndpointSubnetResourceId)");
-    const expected = prod ? "'Disabled'" : "'Enabled'";
-    expect(branch(/=\s*(.+)$/.exec(statement(data, 'var', 'publicNetworkAccess').text)?.[1] ?? '', prod)).toBe(expected);
-    expect(property(moduleNamed(data, 'hostStorage').text, 'publicNetworkAccess')).toBe('publicNetworkAccess');
-    expect(moduleNamed(data, 'cosmos').text).toMatch(/networkRestrictions:\s*\{\s*publicNetworkAccess:\s*publicNetworkAccess/);
-    expect(branch(property(moduleNamed(messaging, 'namespace').text, 'publicNetworkAccess') ?? '', prod)).toBe(expected);
-  });
+  it(
+    prod
+      ? 'turns public network access off for Cosmos DB, Event Hubs and host storage'
+      : 'leaves public endpoints on (protected by Entra ID)',
+    () => {
+      expect(statement(data, 'var', 'isolated').text).toBe('var isolated = !empty(privateEndpointSubnetResourceId)');
+      expect(statement(messaging, 'var', 'isolated').text).toBe(
+        'var isolated = !empty(privateEndpointSubnetResourceId)',
+      );
+      const expected = prod ? "'Disabled'" : "'Enabled'";
+      expect(branch(/=\s*(.+)$/.exec(statement(data, 'var', 'publicNetworkAccess').text)?.[1] ?? '', prod)).toBe(
+        expected,
+      );
+      expect(property(moduleNamed(data, 'hostStorage').text, 'publicNetworkAccess')).toBe('publicNetworkAccess');
+      expect(moduleNamed(data, 'cosmos').text).toMatch(
+        /networkRestrictions:\s*\{\s*publicNetworkAccess:\s*publicNetworkAccess/,
+      );
+      expect(branch(property(moduleNamed(messaging, 'namespace').text, 'publicNetworkAccess') ?? '', prod)).toBe(
+        expected,
+      );
+    },
+  );
 
-  it(prod ? 'lets the lake admit only the Capture namespace on its public endpoint (Capture cannot use a private endpoint)' : 'leaves the lake endpoint open', () => {
-    const lake = moduleNamed(data, 'lake').text;
-    expect(property(lake, 'publicNetworkAccess')).toBe("'Enabled'");
-    const acls = /networkAcls: isolated\s*\?\s*(\{[\s\S]*?\})\s*:\s*networkAcls/.exec(lake)?.[1] ?? '';
-    expect(acls).toMatch(/defaultAction:\s*'Deny'/);
-    expect(acls).toMatch(/resourceAccessRules:\s*\[\s*\{\s*tenantId:\s*tenant\(\)\.tenantId\s*resourceId:\s*resourceId\('Microsoft\.EventHub\/namespaces', eventHubsNamespaceName\)/);
-    expect(acls).toMatch(/ipRules:\s*\[\s*\]/);
-    expect(property(moduleNamed(main, 'data').text, 'eventHubsNamespaceName')).toBe('eventHubsNamespaceName');
-  });
+  it(
+    prod
+      ? 'lets the lake admit only the Capture namespace on its public endpoint (Capture cannot use a private endpoint)'
+      : 'leaves the lake endpoint open',
+    () => {
+      const lake = moduleNamed(data, 'lake').text;
+      expect(property(lake, 'publicNetworkAccess')).toBe("'Enabled'");
+      const acls = /networkAcls: isolated\s*\?\s*(\{[\s\S]*?\})\s*:\s*networkAcls/.exec(lake)?.[1] ?? '';
+      expect(acls).toMatch(/defaultAction:\s*'Deny'/);
+      expect(acls).toMatch(
+        /resourceAccessRules:\s*\[\s*\{\s*tenantId:\s*tenant\(\)\.tenantId\s*resourceId:\s*resourceId\('Microsoft\.EventHub\/namespaces', eventHubsNamespaceName\)/,
+      );
+      expect(acls).toMatch(/ipRules:\s*\[\s*\]/);
+      expect(property(moduleNamed(main, 'data').text, 'eventHubsNamespaceName')).toBe('eventHubsNamespaceName');
+    },
+  );
 
   it(prod ? 'gives each data service its private endpoints' : 'creates no private endpoint', () => {
-    const endpoints = (text: string): string[] => [...text.matchAll(/endpoint\(privateEndpointSubnetResourceId, '(\w+)'/g)].map((m) => m[1] ?? '');
+    const endpoints = (text: string): string[] =>
+      [...text.matchAll(/endpoint\(privateEndpointSubnetResourceId, '(\w+)'/g)].map((m) => m[1] ?? '');
     expect(endpoints(moduleNamed(data, 'hostStorage').text)).toEqual(['blob', 'queue', 'table']);
     expect(endpoints(moduleNamed(data, 'lake').text)).toEqual(['blob', 'dfs']);
     expect(endpoints(moduleNamed(data, 'cosmos').text)).toEqual(['Sql']);
-    expect(moduleNamed(messaging, 'namespace').text).toMatch(/privateEndpoints: isolated\s*\?\s*\[\s*\{\s*service:\s*'namespace'/);
-    for (const m of ['hostStorage', 'lake', 'cosmos']) expect(moduleNamed(data, m).text, m).toMatch(/privateEndpoints: isolated\s*\?/);
-    expect(statement(network, 'var', 'privateDnsZones').text).toMatch(/blob:[\s\S]*queue:[\s\S]*table:[\s\S]*dfs:[\s\S]*cosmosSql: 'privatelink\.documents\.azure\.com'[\s\S]*eventHubs: 'privatelink\.servicebus\.windows\.net'/);
+    expect(moduleNamed(messaging, 'namespace').text).toMatch(
+      /privateEndpoints: isolated\s*\?\s*\[\s*\{\s*service:\s*'namespace'/,
+    );
+    for (const m of ['hostStorage', 'lake', 'cosmos'])
+      expect(moduleNamed(data, m).text, m).toMatch(/privateEndpoints: isolated\s*\?/);
+    expect(statement(network, 'var', 'privateDnsZones').text).toMatch(
+      /blob:[\s\S]*queue:[\s\S]*table:[\s\S]*dfs:[\s\S]*cosmosSql: 'privatelink\.documents\.azure\.com'[\s\S]*eventHubs: 'privatelink\.servicebus\.windows\.net'/,
+    );
   });
 
   it(prod ? 'integrates the Flex Consumption app with the VNet' : 'runs the app without VNet integration', () => {
-    expect(mainArgument('app', 'appSubnetResourceId', profile)).toBe(prod ? 'network.outputs.appSubnetResourceId' : "''");
-    expect(property(moduleNamed(app, 'functionApp').text, 'virtualNetworkSubnetResourceId')).toBe('empty(appSubnetResourceId) ? null : appSubnetResourceId');
-    expect(moduleNamed(network, 'vnet').text).toMatch(/name:\s*'app'\s*addressPrefix:\s*appSubnetPrefix\s*delegation:\s*'Microsoft\.App\/environments'/);
+    expect(mainArgument('app', 'appSubnetResourceId', profile)).toBe(
+      prod ? 'network.outputs.appSubnetResourceId' : "''",
+    );
+    expect(property(moduleNamed(app, 'functionApp').text, 'virtualNetworkSubnetResourceId')).toBe(
+      'empty(appSubnetResourceId) ? null : appSubnetResourceId',
+    );
+    expect(moduleNamed(network, 'vnet').text).toMatch(
+      /name:\s*'app'\s*addressPrefix:\s*appSubnetPrefix\s*delegation:\s*'Microsoft\.App\/environments'/,
+    );
   });
 
-  it(prod ? 'puts an immutability policy (time-based retention) on the capture container' : 'puts no immutability policy on the capture container', () => {
-    const policy = statement(data, 'var', 'captureImmutability').text;
-    expect(policy).toMatch(/= isProd\s*\?/);
-    expect(policy).toMatch(/immutabilityPolicyProperties:\s*\{\s*immutabilityPeriodSinceCreationInDays:\s*captureImmutabilityDays\s*allowProtectedAppendWrites:\s*false\s*\}/);
-    expect(policy).toMatch(/:\s*\{\}\s*$/);
-    expect(moduleNamed(data, 'lake').text).toMatch(/c == resources\.captureFileSystem \? captureImmutability : \{\}/);
-    expect(property(moduleNamed(main, 'data').text, 'captureImmutabilityDays')).toBe('captureImmutabilityDays');
-    expect(params(main).find((p) => p.name === 'captureImmutabilityDays')?.description).toMatch(/prod only/);
-  });
+  it(
+    prod
+      ? 'puts an immutability policy (time-based retention) on the capture container'
+      : 'puts no immutability policy on the capture container',
+    () => {
+      const policy = statement(data, 'var', 'captureImmutability').text;
+      expect(policy).toMatch(/= isProd\s*\?/);
+      expect(policy).toMatch(
+        /immutabilityPolicyProperties:\s*\{\s*immutabilityPeriodSinceCreationInDays:\s*captureImmutabilityDays\s*allowProtectedAppendWrites:\s*false\s*\}/,
+      );
+      expect(policy).toMatch(/:\s*\{\}\s*$/);
+      expect(moduleNamed(data, 'lake').text).toMatch(/c == resources\.captureFileSystem \? captureImmutability : \{\}/);
+      expect(property(moduleNamed(main, 'data').text, 'captureImmutabilityDays')).toBe('captureImmutabilityDays');
+      expect(params(main).find((p) => p.name === 'captureImmutabilityDays')?.description).toMatch(/prod only/);
+    },
+  );
 });
 
 describe('the function app behind API Management', () => {

@@ -18,7 +18,9 @@ import { bicepFiles, INFRA, objectKeys, readBicep, REPO, statement } from './bic
  * Settings the code does not read through SETTINGS but the host or platform does. `azure`: set
  * by Bicep only; `local`: in local.settings.sample.json only; `both`.
  */
-const PLATFORM_SETTINGS: Readonly<Record<string, { readonly where: 'azure' | 'local' | 'both'; readonly why: string }>> = {
+const PLATFORM_SETTINGS: Readonly<
+  Record<string, { readonly where: 'azure' | 'local' | 'both'; readonly why: string }>
+> = {
   // The language worker locally; Flex Consumption takes it from functionAppConfig.runtime instead.
   FUNCTIONS_WORKER_RUNTIME: { where: 'local', why: 'Core Tools needs it; Flex Consumption rejects it' },
   // Azurite locally ("UseDevelopmentStorage=true"); in Azure only the identity-based form below.
@@ -30,7 +32,10 @@ const PLATFORM_SETTINGS: Readonly<Record<string, { readonly where: 'azure' | 'lo
   DurableTaskHubName: { where: 'both', why: 'Durable Functions task hub (host.json)' },
   // DefaultAzureCredential in the composition root picks the user-assigned identity by it.
   AZURE_CLIENT_ID: { where: 'azure', why: 'DefaultAzureCredential selects the user-assigned identity' },
-  APPLICATIONINSIGHTS_CONNECTION_STRING: { where: 'azure', why: 'telemetry destination (no credential: local auth is off)' },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: {
+    where: 'azure',
+    why: 'telemetry destination (no credential: local auth is off)',
+  },
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: { where: 'azure', why: 'Entra-authenticated ingestion' },
   // The bindings' identity-based connections: the SDK side reads only the endpoint settings.
   EventHubConnection__credential: { where: 'azure', why: 'Event Hubs binding uses the managed identity' },
@@ -64,13 +69,20 @@ const emulatorSettings = specs.filter(([, s]) => s.where === 'emulator').map(([n
 const platformSettings = specs.filter(([, s]) => s.where === 'platform').map(([n]) => n);
 
 const appBicep = readBicep(path.join(INFRA, 'modules', 'app.bicep'));
-const generated = (JSON.parse(fs.readFileSync(path.join(INFRA, 'generated', 'app-settings.json'), 'utf8')) as { settings: Record<string, string> }).settings;
+const generated = (
+  JSON.parse(fs.readFileSync(path.join(INFRA, 'generated', 'app-settings.json'), 'utf8')) as {
+    settings: Record<string, string>;
+  }
+).settings;
 const deploymentKeys = objectKeys(appBicep, 'deploymentSettings');
 const bicepKeys = [...new Set([...Object.keys(generated), ...deploymentKeys])];
 /** A deployment setting's value text (one line). */
-const deploymentValue = (name: string): string | undefined => new RegExp(`^\\s*${name}:\\s*(.+)$`, 'm').exec(statement(appBicep, 'var', 'deploymentSettings').text)?.[1]?.trim();
+const deploymentValue = (name: string): string | undefined =>
+  new RegExp(`^\\s*${name}:\\s*(.+)$`, 'm').exec(statement(appBicep, 'var', 'deploymentSettings').text)?.[1]?.trim();
 
-const sample = JSON.parse(fs.readFileSync(path.join(REPO, 'local.settings.sample.json'), 'utf8')) as { Values?: Record<string, unknown> };
+const sample = JSON.parse(fs.readFileSync(path.join(REPO, 'local.settings.sample.json'), 'utf8')) as {
+  Values?: Record<string, unknown>;
+};
 const sampleValues = sample.Values ?? {};
 const sampleKeys = Object.keys(sampleValues);
 
@@ -94,14 +106,18 @@ function percentReferences(): string[] {
 
 const documentedDefault = (spec: SettingSpec): string | undefined => generatorDefault(spec.description);
 
-const allowedIn = (where: 'azure' | 'local'): ((name: string) => boolean) => (name) => {
-  const p = PLATFORM_SETTINGS[name];
-  return p !== undefined && (p.where === where || p.where === 'both');
-};
+const allowedIn =
+  (where: 'azure' | 'local'): ((name: string) => boolean) =>
+  (name) => {
+    const p = PLATFORM_SETTINGS[name];
+    return p !== undefined && (p.where === where || p.where === 'both');
+  };
 
 describe('function app settings in infra/modules/app.bicep', () => {
   it('are the generated settings united with the deployment ones, generated ones not repeated by hand', () => {
-    expect(statement(appBicep, 'var', 'functionAppSettings').text).toBe('var functionAppSettings = union(generatedSettings, deploymentSettings)');
+    expect(statement(appBicep, 'var', 'functionAppSettings').text).toBe(
+      'var functionAppSettings = union(generatedSettings, deploymentSettings)',
+    );
     expect(deploymentKeys.filter((k) => k in generated)).toEqual([]);
   });
 
@@ -127,14 +143,18 @@ describe('function app settings in infra/modules/app.bicep', () => {
       expect(deploymentValue(`${prefix}__credential`), prefix).toBe("'managedidentity'");
       expect(deploymentValue(`${prefix}__clientId`), prefix).toBe('identityClientId');
     }
-    expect(deploymentValue('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe("'ClientId=${identityClientId};Authorization=AAD'");
+    expect(deploymentValue('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe(
+      "'ClientId=${identityClientId};Authorization=AAD'",
+    );
   });
 
   it('gives every tunable the default its description documents', () => {
     const mismatches = specs.flatMap(([name, spec]) => {
       const documented = documentedDefault(spec);
       const actual = generated[name];
-      return documented !== undefined && actual !== undefined && actual !== documented ? [`${name}: ${actual} (documented ${documented})`] : [];
+      return documented !== undefined && actual !== undefined && actual !== documented
+        ? [`${name}: ${actual} (documented ${documented})`]
+        : [];
     });
     expect(mismatches).toEqual([]);
   });
@@ -169,7 +189,9 @@ describe('local.settings.sample.json', () => {
   });
 
   it('offers nothing the code does not read, beyond the allowed host settings', () => {
-    const stale = sampleKeys.filter((k) => !appSettings.includes(k) && !emulatorSettings.includes(k) && !allowedIn('local')(k));
+    const stale = sampleKeys.filter(
+      (k) => !appSettings.includes(k) && !emulatorSettings.includes(k) && !allowedIn('local')(k),
+    );
     expect(stale).toEqual([]);
   });
 
@@ -183,7 +205,9 @@ describe('local.settings.sample.json', () => {
     const mismatches = specs.flatMap(([name, spec]) => {
       const documented = documentedDefault(spec);
       const actual = sampleValues[name];
-      return documented !== undefined && typeof actual === 'string' && !actual.includes('<') && actual !== documented ? [`${name}: ${actual} (documented ${documented})`] : [];
+      return documented !== undefined && typeof actual === 'string' && !actual.includes('<') && actual !== documented
+        ? [`${name}: ${actual} (documented ${documented})`]
+        : [];
     });
     expect(mismatches).toEqual([]);
   });

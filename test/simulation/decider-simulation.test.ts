@@ -19,25 +19,32 @@ const only = process.env.SIM_SEED !== undefined ? [Number(process.env.SIM_SEED)]
 const fresh = only ? [] : freshSeeds(Number(process.env.SIM_FRESH ?? 1000));
 
 describe('the saga workflow under seeded interleavings and faults', () => {
-  it(`keeps every invariant in ${only ? 1 : FIXED.length} fixed and ${fresh.length} fresh scenarios`, () => {
-    const seeds = only ?? [...FIXED, ...fresh];
-    const failures: string[] = [];
-    let deliveries = 0;
-    let invariants = 0;
-    const outcomes: Record<string, number> = {};
-    for (const seed of seeds) {
-      const trace: string[] = [];
-      const r = runDeciderScenario(seed, only ? (l) => trace.push(l) : undefined);
-      if (only) console.log(trace.join('\n'));
-      deliveries += r.deliveries;
-      invariants += r.invariants;
-      for (const [k, v] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
-      if (r.violations.length > 0) failures.push(`seed ${seed} (replay: npm run simulate:deterministic -- --seed ${seed}): ${r.violations.join('; ')}`);
-    }
-    console.log(
-      `decider simulation: ${seeds.length} scenarios (fresh seeds ${fresh.slice(0, 3).join(', ')}${fresh.length > 3 ? ', …' : ''}), ` +
-        `${deliveries} deliveries, ${invariants} invariant checks (${INVARIANTS.length} invariants), outcomes ${JSON.stringify(outcomes)}`,
-    );
-    expect(failures.slice(0, 10)).toEqual([]);
-  }, Math.max(120_000, (FIXED.length + fresh.length) * 20));
+  it(
+    `keeps every invariant in ${only ? 1 : FIXED.length} fixed and ${fresh.length} fresh scenarios`,
+    () => {
+      const seeds = only ?? [...FIXED, ...fresh];
+      const failures: string[] = [];
+      let deliveries = 0;
+      let invariants = 0;
+      const outcomes: Record<string, number> = {};
+      for (const seed of seeds) {
+        const trace: string[] = [];
+        const r = runDeciderScenario(seed, only ? (l) => trace.push(l) : undefined);
+        if (only) console.log(trace.join('\n'));
+        deliveries += r.deliveries;
+        invariants += r.invariants;
+        for (const [k, v] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + v;
+        if (r.violations.length > 0)
+          failures.push(
+            `seed ${seed} (replay: npm run simulate:deterministic -- --seed ${seed}): ${r.violations.join('; ')}`,
+          );
+      }
+      console.log(
+        `decider simulation: ${seeds.length} scenarios (fresh seeds ${fresh.slice(0, 3).join(', ')}${fresh.length > 3 ? ', …' : ''}), ` +
+          `${deliveries} deliveries, ${invariants} invariant checks (${INVARIANTS.length} invariants), outcomes ${JSON.stringify(outcomes)}`,
+      );
+      expect(failures.slice(0, 10)).toEqual([]);
+    },
+    Math.max(120_000, (FIXED.length + fresh.length) * 20),
+  );
 });

@@ -25,7 +25,10 @@ const DELIVERY_SLA = 120 * MIN;
 
 /** Seeds that once found a bug stay here; then a plain range. */
 const REGRESSION_SEEDS: number[] = [];
-const FIXED = [...REGRESSION_SEEDS, ...Array.from({ length: Number(process.env.SIM_ENGINE_FIXED ?? 120) }, (_, i) => 10_000 + i)];
+const FIXED = [
+  ...REGRESSION_SEEDS,
+  ...Array.from({ length: Number(process.env.SIM_ENGINE_FIXED ?? 120) }, (_, i) => 10_000 + i),
+];
 const only = process.env.SIM_SEED !== undefined ? [Number(process.env.SIM_SEED)] : undefined;
 const fresh = only ? [] : freshSeeds(Number(process.env.SIM_ENGINE_FRESH ?? 40), Date.now() + 1);
 
@@ -42,9 +45,22 @@ beforeAll(async () => {
 afterAll(async () => w.close());
 
 const MILESTONE_STATUS = ['PickedUp', 'EnRouteToDropoff', 'Delivered'] as const;
-const HOLDABLE = [ACTIVITIES.emitDeliveryEvent, ACTIVITIES.createPackage, ACTIVITIES.assignDrone, ACTIVITIES.scheduleDelivery, ACTIVITIES.releaseDrone, ACTIVITIES.cancelPackage];
+const HOLDABLE = [
+  ACTIVITIES.emitDeliveryEvent,
+  ACTIVITIES.createPackage,
+  ACTIVITIES.assignDrone,
+  ACTIVITIES.scheduleDelivery,
+  ACTIVITIES.releaseDrone,
+  ACTIVITIES.cancelPackage,
+];
 const FORWARD = [ACTIVITIES.createPackage, ACTIVITIES.assignDrone, ACTIVITIES.scheduleDelivery];
-const PERSISTENT = [ACTIVITIES.emitDeliveryEvent, ACTIVITIES.releaseDrone, ACTIVITIES.cancelPackage, ACTIVITIES.cancelDeliverySchedule, ACTIVITIES.closeIntake];
+const PERSISTENT = [
+  ACTIVITIES.emitDeliveryEvent,
+  ACTIVITIES.releaseDrone,
+  ACTIVITIES.cancelPackage,
+  ACTIVITIES.cancelDeliverySchedule,
+  ACTIVITIES.closeIntake,
+];
 
 interface Tracked {
   readonly id: string;
@@ -54,11 +70,18 @@ interface Tracked {
   contested: boolean;
 }
 
-async function runScenario(seed: number): Promise<{ violations: string[]; invariants: number; deliveries: number; outcomes: string[] }> {
+async function runScenario(
+  seed: number,
+): Promise<{ violations: string[]; invariants: number; deliveries: number; outcomes: string[] }> {
   const rnd = new Random(seed);
   lossRandom = new Random(seed ^ 0x5f3759df);
   const now = (): number => w.clock.now();
-  const deliveries: Tracked[] = Array.from({ length: rnd.int(1, 2) }, (_, i) => ({ id: `es-${seed}-${i}`, facts: { deliveryId: `es-${seed}-${i}`, flying: false, killed: false }, next: 0, contested: false }));
+  const deliveries: Tracked[] = Array.from({ length: rnd.int(1, 2) }, (_, i) => ({
+    id: `es-${seed}-${i}`,
+    facts: { deliveryId: `es-${seed}-${i}`, flying: false, killed: false },
+    next: 0,
+    contested: false,
+  }));
   const drones = Array.from({ length: rnd.int(1, 2) }, (_, i) => `es-drone-${seed}-${i}`);
   for (const d of drones) await w.registerDrone(d, { lat: 47.61, lon: -122.33 });
 
@@ -79,7 +102,8 @@ async function runScenario(seed: number): Promise<{ violations: string[]; invari
   const progressOf = async (id: string): Promise<SagaProgress | undefined> => w.progress(id);
   const running = async (id: string): Promise<boolean> => (await w.status(id))?.runtimeStatus === 'Running';
   const observe = async (): Promise<void> => {
-    for (const d of deliveries) if (d.facts.decidedAt === undefined && (await progressOf(d.id))?.outcome !== undefined) d.facts.decidedAt = now();
+    for (const d of deliveries)
+      if (d.facts.decidedAt === undefined && (await progressOf(d.id))?.outcome !== undefined) d.facts.decidedAt = now();
   };
   /** The real supervisor may ask any undecided saga past its complete-by to compensate. */
   const supervise = async (): Promise<void> => {
@@ -105,7 +129,20 @@ async function runScenario(seed: number): Promise<{ violations: string[]; invari
   const steps = rnd.int(4, 12);
   for (let step = 0; step < steps; step++) {
     const d = rnd.pick(deliveries);
-    const action = rnd.pick(['milestone', 'milestone', 'milestone', 'batch', 'wrongDrone', 'cancel', 'supervisor', 'advance', 'advance', 'release', 'crash', 'kill'] as const);
+    const action = rnd.pick([
+      'milestone',
+      'milestone',
+      'milestone',
+      'batch',
+      'wrongDrone',
+      'cancel',
+      'supervisor',
+      'advance',
+      'advance',
+      'release',
+      'crash',
+      'kill',
+    ] as const);
     const progress = await progressOf(d.id);
     const flying = progress?.droneId !== undefined && ['Scheduled', 'PickedUp', 'InTransit'].includes(progress.stage);
     switch (action) {
@@ -114,8 +151,13 @@ async function runScenario(seed: number): Promise<{ violations: string[]; invari
         if (!flying || !progress?.droneId || d.next >= MILESTONE_STATUS.length) break;
         const count = action === 'batch' ? 2 : 1;
         // Out of order at times: the later report first.
-        const order = rnd.chance(0.2) && d.next + 1 < MILESTONE_STATUS.length ? [d.next + 1, d.next] : [d.next, d.next + 1].slice(0, count);
-        const reports = order.filter((k) => k < MILESTONE_STATUS.length).map((k) => ({ status: MILESTONE_STATUS[k] as (typeof MILESTONE_STATUS)[number], deliveryId: d.id }));
+        const order =
+          rnd.chance(0.2) && d.next + 1 < MILESTONE_STATUS.length
+            ? [d.next + 1, d.next]
+            : [d.next, d.next + 1].slice(0, count);
+        const reports = order
+          .filter((k) => k < MILESTONE_STATUS.length)
+          .map((k) => ({ status: MILESTONE_STATUS[k] as (typeof MILESTONE_STATUS)[number], deliveryId: d.id }));
         if (rnd.chance(0.3) && reports[0]) reports.push(reports[0]); // duplicated
         const alive = await running(d.id);
         if (alive) {
@@ -147,7 +189,10 @@ async function runScenario(seed: number): Promise<{ violations: string[]; invari
         if (await running(d.id)) {
           const undecided = d.facts.decidedAt === undefined;
           requested(d, 'supervisor', undecided);
-          await w.raise(d.id, SAGA_EVENTS.supervisorCompensate, { reason: `sim ${seed}: supervisor`, at: new Date(now()).toISOString() });
+          await w.raise(d.id, SAGA_EVENTS.supervisorCompensate, {
+            reason: `sim ${seed}: supervisor`,
+            at: new Date(now()).toISOString(),
+          });
         }
         break;
       case 'advance':
@@ -212,7 +257,9 @@ async function runScenario(seed: number): Promise<{ violations: string[]; invari
       events,
       holdsDrone: held.reservations.includes(d.id),
       packageActive: held.activePackages.includes(d.id),
-      ...(scheduledAt !== undefined ? { pickupBy: scheduledAt + PICKUP_SLA, deliverBy: scheduledAt + DELIVERY_SLA } : {}),
+      ...(scheduledAt !== undefined
+        ? { pickupBy: scheduledAt + PICKUP_SLA, deliverBy: scheduledAt + DELIVERY_SLA }
+        : {}),
     });
     invariants += report.checked;
     outcomes.push(result?.outcome ?? 'Unfinished');
@@ -221,7 +268,8 @@ async function runScenario(seed: number): Promise<{ violations: string[]; invari
     if (saga?.runtimeStatus === 'Completed') {
       const check = await w.engine.verifyDeterminism(d.id);
       invariants++;
-      if (!check.deterministic) violations.push(`${d.id}: [the saga replays deterministically] differs at action ${check.mismatchAt}`);
+      if (!check.deterministic)
+        violations.push(`${d.id}: [the saga replays deterministically] differs at action ${check.mismatchAt}`);
     }
   }
   return { violations, invariants, deliveries: deliveries.length, outcomes };
@@ -248,7 +296,10 @@ describe('the real app on the engine under seeded interleavings, faults and cras
       invariants += r.invariants;
       deliveries += r.deliveries;
       for (const o of r.outcomes) outcomes[o] = (outcomes[o] ?? 0) + 1;
-      if (r.violations.length > 0) failures.push(`seed ${seed} (replay: npm run simulate:deterministic -- --seed ${seed} --engine): ${r.violations.join('; ')}`);
+      if (r.violations.length > 0)
+        failures.push(
+          `seed ${seed} (replay: npm run simulate:deterministic -- --seed ${seed} --engine): ${r.violations.join('; ')}`,
+        );
     }
     console.log(
       `engine simulation: ${seeds.length} scenarios (fresh seeds ${fresh.slice(0, 3).join(', ')}${fresh.length > 3 ? ', …' : ''}), ${deliveries} deliveries, ` +

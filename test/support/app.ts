@@ -18,7 +18,10 @@ export async function loadFunctionApp(): Promise<FunctionRegistry> {
   return registry;
 }
 
-export function invocationContext(functionName: string, triggerMetadata: Record<string, unknown> = {}): InvocationContext {
+export function invocationContext(
+  functionName: string,
+  triggerMetadata: Record<string, unknown> = {},
+): InvocationContext {
   return new InvocationContext({
     functionName,
     invocationId: `test-${Math.random().toString(36).slice(2)}`,
@@ -66,7 +69,8 @@ async function toResult(raw: HttpResponseInit | HttpResponse | undefined): Promi
   const headers: Record<string, string> = {};
   const h = (init as { headers?: unknown }).headers;
   if (h instanceof Headers) h.forEach((v, k) => (headers[k.toLowerCase()] = v));
-  else if (h && typeof h === 'object') for (const [k, v] of Object.entries(h as Record<string, string>)) headers[k.toLowerCase()] = String(v);
+  else if (h && typeof h === 'object')
+    for (const [k, v] of Object.entries(h as Record<string, string>)) headers[k.toLowerCase()] = String(v);
   let body = '';
   const b = (init as { body?: unknown }).body;
   const jsonBody = (init as { jsonBody?: unknown }).jsonBody;

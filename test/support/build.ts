@@ -11,7 +11,11 @@ import path from 'node:path';
 export const ROOT = path.resolve(__dirname, '..', '..');
 
 /** The three projects of `npm run build`, in build order. */
-export const BUILD_PROJECTS = ['tsconfig.build.json', 'packages/functions-local/tsconfig.json', 'tsconfig.tools.json'] as const;
+export const BUILD_PROJECTS = [
+  'tsconfig.build.json',
+  'packages/functions-local/tsconfig.json',
+  'tsconfig.tools.json',
+] as const;
 
 /** Where a tool's compiled entry lands, e.g. toolEntry('local', 'start.js'). */
 export function toolEntry(...segments: string[]): string {
@@ -22,6 +26,9 @@ export function buildAll(): void {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   for (const project of BUILD_PROJECTS) {
     const result = spawnSync(process.execPath, [tsc, '-p', project], { cwd: ROOT, encoding: 'utf8' });
-    if (result.status !== 0) console.warn(`tsc -p ${project} reported problems (the build output is used anyway):\n${result.stdout}${result.stderr}`);
+    if (result.status !== 0)
+      console.warn(
+        `tsc -p ${project} reported problems (the build output is used anyway):\n${result.stdout}${result.stderr}`,
+      );
   }
 }

@@ -7,12 +7,19 @@ export type Ending = 'delivered' | 'cancelled' | 'failed' | 'inFlight';
 const at = (minute: number): string => new Date(Date.UTC(2026, 10, 22, 10, minute, 0)).toISOString();
 
 /** A delivery's whole stream, numbered 1..n as its saga writes it. */
-export function deliveryStream(deliveryId: string, ending: Ending = 'delivered', opts: { ownerId?: string; droneId?: string } = {}): DeliveryEvent[] {
+export function deliveryStream(
+  deliveryId: string,
+  ending: Ending = 'delivered',
+  opts: { ownerId?: string; droneId?: string } = {},
+): DeliveryEvent[] {
   const ownerId = opts.ownerId ?? 'owner-1';
   const droneId = opts.droneId ?? 'drone-7';
   const corr = `corr-${deliveryId}`;
   let seq = 0;
-  const next = <K extends Parameters<typeof deliveryEvent>[0]>(type: K, data: Parameters<typeof deliveryEvent<K>>[5]): DeliveryEvent => {
+  const next = <K extends Parameters<typeof deliveryEvent>[0]>(
+    type: K,
+    data: Parameters<typeof deliveryEvent<K>>[5],
+  ): DeliveryEvent => {
     seq += 1;
     return deliveryEvent(type, deliveryId, seq, at(seq), corr, data);
   };
@@ -32,7 +39,11 @@ export function deliveryStream(deliveryId: string, ending: Ending = 'delivered',
     case 'delivered':
       events.push(
         next('PackagePickedUp', { droneId, position: { lat: 47.64, lon: -122.13, altitudeM: 3 }, reportedAt: at(21) }),
-        next('DeliveryInTransit', { droneId, position: { lat: 47.63, lon: -122.16, altitudeM: 120 }, reportedAt: at(25) }),
+        next('DeliveryInTransit', {
+          droneId,
+          position: { lat: 47.63, lon: -122.16, altitudeM: 120 },
+          reportedAt: at(25),
+        }),
         next('DeliveryCompleted', { droneId, position: { lat: 47.61, lon: -122.2, altitudeM: 2 }, reportedAt: at(40) }),
       );
       break;

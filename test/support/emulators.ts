@@ -45,14 +45,23 @@ export async function useEmulators<C extends Composition = Composition>(
   Object.assign(process.env, env);
   const composition = make(parseConfig(process.env));
   resetComposition(composition);
-  const cosmos = cosmosClientFrom({ endpoint: need('TEST_COSMOS_ENDPOINT'), emulatorKey: need('TEST_COSMOS_KEY'), database: databaseId }, () => {
-    throw new Error('no credential for the emulator');
-  });
+  const cosmos = cosmosClientFrom(
+    { endpoint: need('TEST_COSMOS_ENDPOINT'), emulatorKey: need('TEST_COSMOS_KEY'), database: databaseId },
+    () => {
+      throw new Error('no credential for the emulator');
+    },
+  );
   const blobs = BlobServiceClient.fromConnectionString(need('TEST_AZURITE_CONNECTION_STRING'));
   // Provision through a direct client: a fault-injecting endpoint in `overrides` must not get in the way.
-  await provisionCosmos(cosmosClientFrom({ endpoint: need('TEST_COSMOS_ENDPOINT'), emulatorKey: need('TEST_COSMOS_KEY'), database: databaseId }, () => {
-    throw new Error('no credential for the emulator');
-  }), databaseId);
+  await provisionCosmos(
+    cosmosClientFrom(
+      { endpoint: need('TEST_COSMOS_ENDPOINT'), emulatorKey: need('TEST_COSMOS_KEY'), database: databaseId },
+      () => {
+        throw new Error('no credential for the emulator');
+      },
+    ),
+    databaseId,
+  );
   await provisionBlobs(blobs);
   return { env, composition, cosmos, blobs, databaseId };
 }

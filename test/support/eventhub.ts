@@ -28,7 +28,9 @@ export function hostBatch(bodies: readonly (string | object)[], opts: BatchOptio
     }
   });
   const seq = bodies.map((_, i) => first + i);
-  const partitionKeys = bodies.map((b) => (typeof b === 'object' && b && 'droneId' in b ? String((b as { droneId: unknown }).droneId) : null));
+  const partitionKeys = bodies.map((b) =>
+    typeof b === 'object' && b && 'droneId' in b ? String((b as { droneId: unknown }).droneId) : null,
+  );
   const times = bodies.map((_, i) => new Date(enqueued.getTime() + i).toISOString());
   return {
     messages,

@@ -41,7 +41,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         return;
       }
       res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
-      res.end(JSON.stringify({ code: fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', message: 'injected fault' }));
+      res.end(
+        JSON.stringify({
+          code: fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable',
+          message: 'injected fault',
+        }),
+      );
       return;
     }
     forwarded++;

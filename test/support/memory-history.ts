@@ -5,7 +5,12 @@
  * too slow for thousands of runs.
  */
 import type { DeliveryEvent } from '../../domain/delivery/events';
-import type { AppendOutcome, DeliveryEventStore, StatusViewStore, VersionedStatusView } from '../../domain/delivery/ports';
+import type {
+  AppendOutcome,
+  DeliveryEventStore,
+  StatusViewStore,
+  VersionedStatusView,
+} from '../../domain/delivery/ports';
 import type { DeliveryStatusView } from '../../domain/delivery/status';
 import { stableStringify } from '../../domain/delivery/request';
 
@@ -21,7 +26,9 @@ export class MemoryEventStore implements DeliveryEventStore {
       this.slots.set(key, roundTrip(event));
       return { outcome: 'appended' };
     }
-    return stableStringify(existing) === stableStringify(roundTrip(event)) ? { outcome: 'duplicate' } : { outcome: 'conflict', existing };
+    return stableStringify(existing) === stableStringify(roundTrip(event))
+      ? { outcome: 'duplicate' }
+      : { outcome: 'conflict', existing };
   }
 
   async has(deliveryId: string, sequence: number): Promise<boolean> {
@@ -29,7 +36,10 @@ export class MemoryEventStore implements DeliveryEventStore {
   }
 
   async readStream(deliveryId: string): Promise<DeliveryEvent[]> {
-    return [...this.slots.values()].filter((e) => e.deliveryId === deliveryId).sort((a, b) => a.sequence - b.sequence).map(roundTrip);
+    return [...this.slots.values()]
+      .filter((e) => e.deliveryId === deliveryId)
+      .sort((a, b) => a.sequence - b.sequence)
+      .map(roundTrip);
   }
 }
 
@@ -46,7 +56,11 @@ export class MemoryViewStore implements StatusViewStore {
     const current = this.docs.get(view.deliveryId);
     if (expectedEtag === undefined ? current !== undefined : current?.etag !== expectedEtag) return false;
     this.counter += 1;
-    this.docs.set(view.deliveryId, { view: roundTrip(view), etag: `e${this.counter}`, ...(ttlSeconds !== undefined ? { ttl: ttlSeconds } : {}) });
+    this.docs.set(view.deliveryId, {
+      view: roundTrip(view),
+      etag: `e${this.counter}`,
+      ...(ttlSeconds !== undefined ? { ttl: ttlSeconds } : {}),
+    });
     return true;
   }
 }

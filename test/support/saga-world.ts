@@ -18,8 +18,20 @@ import { COSMOS_CONTAINERS } from '../../functions/resources';
 import type { Caller } from '../../domain/shared/caller';
 import type { Telemetry } from '../../domain/telemetry/schema';
 import { createInvocationContext, silentLogger } from '../../packages/functions-local/src/host/invocation';
-import { DurableEngine, MemoryInstanceStore, VirtualClock, bindDurableClient, startDurableHttpServer } from '../../packages/functions-local/src/durable';
-import type { DurableEngineOptions, DurableHttpServer, InstanceRecord, InstanceStatus, InstanceStore } from '../../packages/functions-local/src/durable';
+import {
+  DurableEngine,
+  MemoryInstanceStore,
+  VirtualClock,
+  bindDurableClient,
+  startDurableHttpServer,
+} from '../../packages/functions-local/src/durable';
+import type {
+  DurableEngineOptions,
+  DurableHttpServer,
+  InstanceRecord,
+  InstanceStatus,
+  InstanceStore,
+} from '../../packages/functions-local/src/durable';
 import { callHttp, loadFunctionApp } from './app';
 import type { HttpResult } from './app';
 import { useEmulators } from './emulators';
@@ -130,7 +142,11 @@ export const EVENT_DELIVERY_MODES = ['batch', 'single'] as const;
 
 export type WorldEngineOptions = Pick<DurableEngineOptions, 'eventDelivery' | 'loseResult'>;
 
-export async function useSagaWorld(label: string, settings: Record<string, string> = {}, engineOptions: WorldEngineOptions = {}): Promise<SagaWorld> {
+export async function useSagaWorld(
+  label: string,
+  settings: Record<string, string> = {},
+  engineOptions: WorldEngineOptions = {},
+): Promise<SagaWorld> {
   const registry = await loadFunctionApp();
   const env = await useEmulators(
     `${label}${worldCount++}`,
@@ -153,20 +169,20 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
   const store = new CrashingStore(new MemoryInstanceStore());
   const createEngine = (): Promise<DurableEngine> =>
     DurableEngine.create({
-    registry,
-    clock,
-    store,
-    ...engineOptions,
-    invokeActivity: async (fn, input) => {
-      activityCalls.push(fn.name);
-      const left = faults.get(fn.name) ?? 0;
-      if (left > 0) {
-        faults.set(fn.name, left - 1);
-        throw new Error(`injected fault in ${fn.name}`);
-      }
-      return fn.handler(input, createInvocationContext(fn, { logger: silentLogger }));
-    },
-  });
+      registry,
+      clock,
+      store,
+      ...engineOptions,
+      invokeActivity: async (fn, input) => {
+        activityCalls.push(fn.name);
+        const left = faults.get(fn.name) ?? 0;
+        if (left > 0) {
+          faults.set(fn.name, left - 1);
+          throw new Error(`injected fault in ${fn.name}`);
+        }
+        return fn.handler(input, createInvocationContext(fn, { logger: silentLogger }));
+      },
+    });
   let engine = await createEngine();
   let api: DurableHttpServer = await startDurableHttpServer(engine);
   store.onCrash = () => engine.crash();
@@ -193,9 +209,21 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
     faults,
     activityCalls,
     post: (body, caller) =>
-      callHttp(FUNCTIONS.requestDelivery, { method: 'POST', path: 'deliveries', headers: principalHeaders(caller), body: typeof body === 'string' ? body : JSON.stringify(body), prepare: bind }),
+      callHttp(FUNCTIONS.requestDelivery, {
+        method: 'POST',
+        path: 'deliveries',
+        headers: principalHeaders(caller),
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+        prepare: bind,
+      }),
     cancel: (deliveryId, caller) =>
-      callHttp(FUNCTIONS.cancelDelivery, { method: 'DELETE', path: `deliveries/${deliveryId}`, params: { deliveryId }, headers: principalHeaders(caller), prepare: bind }),
+      callHttp(FUNCTIONS.cancelDelivery, {
+        method: 'DELETE',
+        path: `deliveries/${deliveryId}`,
+        params: { deliveryId },
+        headers: principalHeaders(caller),
+        prepare: bind,
+      }),
     async registerDrone(droneId, at = SEATTLE, overrides = {}) {
       await world.fly(droneId, { position: { ...at, altitudeM: 0 }, status: 'Idle', batteryPct: 95, ...overrides });
     },
@@ -233,7 +261,9 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
       const fn = registry.get(FUNCTIONS.superviseSagas);
       const ctx = createInvocationContext(fn, { logger: silentLogger });
       bind(ctx);
-      const report = await superviseOnce(supervisorDeps(env.composition, new DurableSagas(df.getClient(ctx)), () => now, log));
+      const report = await superviseOnce(
+        supervisorDeps(env.composition, new DurableSagas(df.getClient(ctx)), () => now, log),
+      );
       await engine.idle();
       return report;
     },
@@ -248,8 +278,14 @@ export async function useSagaWorld(label: string, settings: Record<string, strin
 /** Every reservation still held and every package still active, across the world's database. */
 export async function heldResources(world: SagaWorld): Promise<{ reservations: string[]; activePackages: string[] }> {
   const db = world.env.cosmos.database(world.env.databaseId);
-  const r = await db.container(COSMOS_CONTAINERS.droneReservations.name).items.query<{ id: string; deliveryId: string }>("SELECT * FROM c WHERE c.kind = 'reservation'").fetchAll();
-  const p = await db.container(COSMOS_CONTAINERS.packages.name).items.query<{ id: string }>("SELECT * FROM c WHERE c.status = 'Active'").fetchAll();
+  const r = await db
+    .container(COSMOS_CONTAINERS.droneReservations.name)
+    .items.query<{ id: string; deliveryId: string }>("SELECT * FROM c WHERE c.kind = 'reservation'")
+    .fetchAll();
+  const p = await db
+    .container(COSMOS_CONTAINERS.packages.name)
+    .items.query<{ id: string }>("SELECT * FROM c WHERE c.status = 'Active'")
+    .fetchAll();
   return { reservations: r.resources.map((x) => x.deliveryId), activePackages: p.resources.map((x) => x.id) };
 }
 

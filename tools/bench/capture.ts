@@ -25,7 +25,8 @@ function captured(events: readonly DeliveryEvent[]): CapturedEvent[] {
   }));
 }
 
-const jsonLines = (events: readonly DeliveryEvent[]): Buffer => Buffer.from(events.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
+const jsonLines = (events: readonly DeliveryEvent[]): Buffer =>
+  Buffer.from(events.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
 
 export async function benchCapture(opts: { quick: boolean }): Promise<Row[]> {
   const events = deliveryEvents('capture', 125); // 1,000 events
@@ -39,7 +40,15 @@ export async function benchCapture(opts: { quick: boolean }): Promise<Row[]> {
   const plainAvroBytes = (await encodeCaptureFile(captured(events), { codec: 'null' })).length / events.length;
   const jsonBytes = jsonLines(events).length / events.length;
   return [
-    { metric: 'capture: Avro encode vs JSON lines', ours: r.ours, baseline: r.baseline, ratio: r.ours / r.baseline, target: 'info', unit: 'events/s (1,000-event file)', note: `Avro container with the Capture schema and ${CODEC} codec, from the same event objects as the JSON lines` },
+    {
+      metric: 'capture: Avro encode vs JSON lines',
+      ours: r.ours,
+      baseline: r.baseline,
+      ratio: r.ours / r.baseline,
+      target: 'info',
+      unit: 'events/s (1,000-event file)',
+      note: `Avro container with the Capture schema and ${CODEC} codec, from the same event objects as the JSON lines`,
+    },
     {
       metric: 'capture: bytes per event, Avro vs JSON lines',
       ours: avroBytes,

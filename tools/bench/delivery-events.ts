@@ -21,12 +21,32 @@ export function happyStream(deliveryId: string, i: number): DeliveryEvent[] {
       expedited: false,
       package: { size: 'small', weightKg: 1.5 },
     }),
-    deliveryEvent('PackageCreated', deliveryId, 2, at(i, 1), deliveryId, { packageId: `pkg-${deliveryId}`, size: 'small', weightKg: 1.5 }),
+    deliveryEvent('PackageCreated', deliveryId, 2, at(i, 1), deliveryId, {
+      packageId: `pkg-${deliveryId}`,
+      size: 'small',
+      weightKg: 1.5,
+    }),
     deliveryEvent('DroneAssigned', deliveryId, 3, at(i, 2), deliveryId, { droneId, distanceToPickupM: 420 }),
-    deliveryEvent('DeliveryScheduled', deliveryId, 4, at(i, 3), deliveryId, { droneId, pickupEta: at(i, 10), dropoffEta: at(i, 25) }),
-    deliveryEvent('PackagePickedUp', deliveryId, 5, at(i, 10), deliveryId, { droneId, position, reportedAt: at(i, 10) }),
-    deliveryEvent('DeliveryInTransit', deliveryId, 6, at(i, 11), deliveryId, { droneId, position, reportedAt: at(i, 11) }),
-    deliveryEvent('DeliveryCompleted', deliveryId, 7, at(i, 25), deliveryId, { droneId, position, reportedAt: at(i, 25) }),
+    deliveryEvent('DeliveryScheduled', deliveryId, 4, at(i, 3), deliveryId, {
+      droneId,
+      pickupEta: at(i, 10),
+      dropoffEta: at(i, 25),
+    }),
+    deliveryEvent('PackagePickedUp', deliveryId, 5, at(i, 10), deliveryId, {
+      droneId,
+      position,
+      reportedAt: at(i, 10),
+    }),
+    deliveryEvent('DeliveryInTransit', deliveryId, 6, at(i, 11), deliveryId, {
+      droneId,
+      position,
+      reportedAt: at(i, 11),
+    }),
+    deliveryEvent('DeliveryCompleted', deliveryId, 7, at(i, 25), deliveryId, {
+      droneId,
+      position,
+      reportedAt: at(i, 25),
+    }),
     deliveryEvent('DroneReleased', deliveryId, 8, at(i, 26), deliveryId, { droneId, reason: 'delivered' }),
   ];
 }
@@ -45,7 +65,13 @@ export function longStream(deliveryId: string, i: number, length: number): Deliv
   const events: DeliveryEvent[] = [happyStream(deliveryId, i)[0] as DeliveryEvent];
   for (let s = 2; s <= length; s++) {
     const position = { lat: 47.61 + s / 10_000, lon: -122.33, altitudeM: 80 };
-    events.push(deliveryEvent('DeliveryInTransit', deliveryId, s, at(i, s), deliveryId, { droneId, position, reportedAt: at(i, s) }));
+    events.push(
+      deliveryEvent('DeliveryInTransit', deliveryId, s, at(i, s), deliveryId, {
+        droneId,
+        position,
+        reportedAt: at(i, s),
+      }),
+    );
   }
   return events;
 }

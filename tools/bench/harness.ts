@@ -26,7 +26,11 @@ export const percentile = (xs: readonly number[], p: number): number => {
 };
 
 /** Operations per second of `fn`, which performs `opsPerCall` operations per call, over about `ms`. */
-export async function opsPerSecond(fn: () => unknown | Promise<unknown>, opsPerCall: number, ms: number): Promise<number> {
+export async function opsPerSecond(
+  fn: () => unknown | Promise<unknown>,
+  opsPerCall: number,
+  ms: number,
+): Promise<number> {
   // Warm up so the JIT has seen the code before the clock starts.
   for (let i = 0; i < 3; i++) await fn();
   let calls = 0;
@@ -57,7 +61,11 @@ export async function sideBySide(
 }
 
 const fmt = (n: number): string =>
-  !Number.isFinite(n) ? String(n) : Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(Math.abs(n) >= 1 ? 2 : 3);
+  !Number.isFinite(n)
+    ? String(n)
+    : Math.abs(n) >= 100
+      ? Math.round(n).toLocaleString('en-US')
+      : n.toFixed(Math.abs(n) >= 1 ? 2 : 3);
 
 export function printTable(rows: readonly Row[]): void {
   const header = ['metric', 'ours', 'baseline', 'ratio', 'target', 'unit'];

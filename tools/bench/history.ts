@@ -30,7 +30,13 @@ export async function benchHistory(opts: { quick: boolean }): Promise<Row[]> {
   try {
     const database = 'bench-history';
     const comp = new Composition(
-      parseConfig({ CosmosConnection__accountEndpoint: cosmos.endpoint, CosmosConnection__accountKey: cosmos.key, CosmosDatabaseName: database, DeadLetterStorage__blobServiceUri: 'http://127.0.0.1:1/unused', LocalEventHubsEndpoint: 'http://127.0.0.1:9' }),
+      parseConfig({
+        CosmosConnection__accountEndpoint: cosmos.endpoint,
+        CosmosConnection__accountKey: cosmos.key,
+        CosmosDatabaseName: database,
+        DeadLetterStorage__blobServiceUri: 'http://127.0.0.1:1/unused',
+        LocalEventHubsEndpoint: 'http://127.0.0.1:9',
+      }),
     );
     await provisionCosmos(comp.cosmos(), database);
     const container = comp.container(COSMOS_CONTAINERS.deliveryEvents);
@@ -40,7 +46,8 @@ export async function benchHistory(opts: { quick: boolean }): Promise<Row[]> {
     let round = 0;
     const batchesOf = (events: readonly DeliveryEvent[]): DeliveryEvent[][] => {
       const out: DeliveryEvent[][] = [];
-      for (let i = 0; i < events.length; i += perBatch * EVENTS_PER_DELIVERY) out.push(events.slice(i, i + perBatch * EVENTS_PER_DELIVERY));
+      for (let i = 0; i < events.length; i += perBatch * EVENTS_PER_DELIVERY)
+        out.push(events.slice(i, i + perBatch * EVENTS_PER_DELIVERY));
       return out;
     };
     // Each batch holds whole deliveries, steps interleaved, as a partition would.
@@ -55,7 +62,8 @@ export async function benchHistory(opts: { quick: boolean }): Promise<Row[]> {
         const bodies = batch.map((e) => JSON.stringify(e));
         const origins: EventOrigin[] = batch.map(() => ({ eventHubName: 'delivery-events' }));
         const report = await projectBatch(bodies, origins, deps);
-        if (report.appended !== batch.length) throw new Error(`projector appended ${report.appended} of ${batch.length} events`);
+        if (report.appended !== batch.length)
+          throw new Error(`projector appended ${report.appended} of ${batch.length} events`);
         events += batch.length;
       }
       return events / (Number(process.hrtime.bigint() - started) / 1e9);
@@ -82,16 +90,28 @@ export async function benchHistory(opts: { quick: boolean }): Promise<Row[]> {
     const total = opts.quick ? 200 : 1000;
     const perStream = async (length: number): Promise<number> => {
       const deliveries = total / length;
-      const streams = Array.from({ length: deliveries }, (_, i) => longStream(`flat${length}-r${round}-${i}`, i, length));
+      const streams = Array.from({ length: deliveries }, (_, i) =>
+        longStream(`flat${length}-r${round}-${i}`, i, length),
+      );
       const work: DeliveryEvent[][] = [];
       for (let g = 0; g < deliveries; g += 10)
-        for (let from = 0; from < length; from += 10) work.push(streams.slice(g, g + 10).flatMap((st) => st.slice(from, from + 10)));
+        for (let from = 0; from < length; from += 10)
+          work.push(streams.slice(g, g + 10).flatMap((st) => st.slice(from, from + 10)));
       const started = process.hrtime.bigint();
-      for (const batch of work) await projectBatch(batch.map((e) => JSON.stringify(e)), batch.map(() => ({ eventHubName: 'delivery-events' })), deps);
+      for (const batch of work)
+        await projectBatch(
+          batch.map((e) => JSON.stringify(e)),
+          batch.map(() => ({ eventHubName: 'delivery-events' })),
+          deps,
+        );
       round++;
       return total / (Number(process.hrtime.bigint() - started) / 1e9);
     };
-    const flat = await sideBySide(() => perStream(100), () => perStream(10), opts.quick ? 1 : 3);
+    const flat = await sideBySide(
+      () => perStream(100),
+      () => perStream(10),
+      opts.quick ? 1 : 3,
+    );
     comp.cosmos().dispose();
     return [
       {

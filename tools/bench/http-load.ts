@@ -23,7 +23,10 @@ interface AutocannonResult {
   readonly '2xx': number;
 }
 
-type Autocannon = (opts: AutocannonOptions, done: (err: Error | null, result: AutocannonResult) => void) => EventEmitter;
+type Autocannon = (
+  opts: AutocannonOptions,
+  done: (err: Error | null, result: AutocannonResult) => void,
+) => EventEmitter;
 
 const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
@@ -34,12 +37,21 @@ export interface LoadResult {
   readonly failures: number;
 }
 
-export function httpLoad(url: string, headers: Readonly<Record<string, string>>, connections: number, seconds: number): Promise<LoadResult> {
+export function httpLoad(
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const latencies: number[] = [];
     const tracker = autocannon({ url, connections, duration: seconds, headers, method: 'GET' }, (err, result) => {
       if (err) return reject(err);
-      resolve({ perSecond: result['2xx'] / result.duration, latenciesMs: latencies, failures: result.errors + result.timeouts + result.non2xx });
+      resolve({
+        perSecond: result['2xx'] / result.duration,
+        latenciesMs: latencies,
+        failures: result.errors + result.timeouts + result.non2xx,
+      });
     });
     tracker.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
@@ -48,7 +60,11 @@ export function httpLoad(url: string, headers: Readonly<Record<string, string>>,
 }
 
 /** `connections` loops calling `call` back to back for `seconds`. */
-export async function callLoad(call: () => Promise<unknown>, connections: number, seconds: number): Promise<LoadResult> {
+export async function callLoad(
+  call: () => Promise<unknown>,
+  connections: number,
+  seconds: number,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let failures = 0;
   const started = performance.now();

@@ -31,7 +31,12 @@ import { benchSupervisor } from './supervisor';
 
 export interface BenchHeader {
   readonly date: string;
-  readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly memoryGiB: number; readonly platform: string };
+  readonly machine: {
+    readonly cpus: number;
+    readonly cpuModel: string;
+    readonly memoryGiB: number;
+    readonly platform: string;
+  };
   readonly node: string;
   readonly mode: 'full' | 'quick';
   readonly method: string;
@@ -64,7 +69,20 @@ export function parseArgs(argv: readonly string[]): Args {
 }
 
 /** Table order: the issue's rows 1-7. */
-const ORDER = ['ingest handler', 'Cosmos requests', 'request units', 'validator', 'validateTelemetry', 'load levelling', 'status inquiry', 'saga:', 'projector', 'supervisor', 'capture', 'scale:'];
+const ORDER = [
+  'ingest handler',
+  'Cosmos requests',
+  'request units',
+  'validator',
+  'validateTelemetry',
+  'load levelling',
+  'status inquiry',
+  'saga:',
+  'projector',
+  'supervisor',
+  'capture',
+  'scale:',
+];
 const rank = (r: Row): number => {
   const i = ORDER.findIndex((p) => r.metric.startsWith(p));
   return i < 0 ? ORDER.length : i;
@@ -91,14 +109,16 @@ export function missed(r: Row): boolean {
 
 /** Runtime messages worth seeing during a benchmark: warnings and errors, to stderr. */
 const runtimeLogger: LocalLogger = (level, category, message) => {
-  if (level === 'warning' || level === 'error' || level === 'critical') console.error(`  runtime ${level} [${category}] ${message}`);
+  if (level === 'warning' || level === 'error' || level === 'critical')
+    console.error(`  runtime ${level} [${category}] ${message}`);
 };
 
 async function main(args: Args): Promise<void> {
   const started = Date.now();
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async (): Promise<void> => {
-    for (const c of cleanups.splice(0).reverse()) await c().catch((e: unknown) => console.error('bench: cleanup failed:', e));
+    for (const c of cleanups.splice(0).reverse())
+      await c().catch((e: unknown) => console.error('bench: cleanup failed:', e));
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     console.error(`bench: ${signal}, stopping`);
@@ -117,7 +137,9 @@ async function main(args: Args): Promise<void> {
     console.log(`${got.length} row${got.length === 1 ? '' : 's'} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   };
 
-  console.log(`bench on Node ${process.version}, ${os.cpus().length} cpus, ${args.quick ? 'QUICK smoke run (one short round; the numbers mean nothing)' : 'A/B interleaved, median of 5 rounds'}`);
+  console.log(
+    `bench on Node ${process.version}, ${os.cpus().length} cpus, ${args.quick ? 'QUICK smoke run (one short round; the numbers mean nothing)' : 'A/B interleaved, median of 5 rounds'}`,
+  );
   try {
     await phase('ingestion, validator, Cosmos writes', () => benchIngest(opts));
     await phase('Capture format', () => benchCapture(opts));
@@ -130,7 +152,14 @@ async function main(args: Args): Promise<void> {
     cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
     let rt: LocalRuntime | undefined;
     await phase('local runtime start', async () => {
-      rt = await startLocalRuntime({ dataDir, port: 0, quiet: true, localSettings: false, logger: runtimeLogger, app: () => undefined });
+      rt = await startLocalRuntime({
+        dataDir,
+        port: 0,
+        quiet: true,
+        localSettings: false,
+        logger: runtimeLogger,
+        app: () => undefined,
+      });
       return [];
     });
     const runtime = rt;
@@ -148,14 +177,21 @@ async function main(args: Args): Promise<void> {
   }
 
   rows.sort((a, b) => rank(a) - rank(b));
-  for (const [i, r] of rows.entries()) if (missed(r) && !/missed/.test(r.note ?? '')) rows[i] = { ...r, note: `target missed${r.note ? `; ${r.note}` : ''}` };
+  for (const [i, r] of rows.entries())
+    if (missed(r) && !/missed/.test(r.note ?? ''))
+      rows[i] = { ...r, note: `target missed${r.note ? `; ${r.note}` : ''}` };
   console.log('');
   printTable(rows);
   const cpus = os.cpus();
   const results: BenchResults = {
     header: {
       date: new Date(started).toISOString(),
-      machine: { cpus: cpus.length, cpuModel: cpus[0]?.model.trim() ?? 'unknown', memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10, platform: `${os.platform()} ${os.arch()}` },
+      machine: {
+        cpus: cpus.length,
+        cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+        memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+        platform: `${os.platform()} ${os.arch()}`,
+      },
       node: process.version,
       mode: args.quick ? 'quick' : 'full',
       method: args.quick ? 'one short round per measurement (smoke check)' : 'A/B interleaved, median of 5 rounds',

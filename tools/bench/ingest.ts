@@ -86,9 +86,13 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
     const r = await sideBySide(
       () => opsPerSecond(() => ingestBatch(batch, origins, deps(store)), size, ms),
       () =>
-        opsPerSecond(() => {
-          for (const b of batch) JSON.parse(b);
-        }, size, ms),
+        opsPerSecond(
+          () => {
+            for (const b of batch) JSON.parse(b);
+          },
+          size,
+          ms,
+        ),
       rounds,
     );
     const ratio = r.ours / r.baseline;
@@ -101,7 +105,9 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
       unit: 'events/s vs JSON.parse events/s',
       // Why a miss happens is known: say it beside the figure rather than leave a bare number.
       ...(ratio < 0.5
-        ? { note: `target missed: each event is parsed, schema-checked (compiled check plus two patterns and a calendar check) and folded into its drone's plan, and each batch pays a fixed cost (breaker, retry wrapper, coalescing maps, promise chain) that ${size} events amortize ${size < 1000 ? 'less well than 1000 do' : 'only partly'}; bare JSON.parse does none of it` }
+        ? {
+            note: `target missed: each event is parsed, schema-checked (compiled check plus two patterns and a calendar check) and folded into its drone's plan, and each batch pays a fixed cost (breaker, retry wrapper, coalescing maps, promise chain) that ${size} events amortize ${size < 1000 ? 'less well than 1000 do' : 'only partly'}; bare JSON.parse does none of it`,
+          }
         : {}),
     });
   }
@@ -110,20 +116,54 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
   // (compiled check plus the calendar check) beside the bare check.
   const parsed = bodies(1000, 50).map((b) => JSON.parse(b) as unknown);
   const typebox = TypeCompiler.Compile(TelemetrySchema);
-  const ajv = new Ajv({ strict: false, allErrors: false }).compile(JSON.parse(JSON.stringify(TelemetrySchema)) as object);
+  const ajv = new Ajv({ strict: false, allErrors: false }).compile(
+    JSON.parse(JSON.stringify(TelemetrySchema)) as object,
+  );
   const each = (check: (p: unknown) => unknown) => () =>
-    opsPerSecond(() => {
-      for (const p of parsed) check(p);
-    }, parsed.length, ms);
-  const v = await sideBySide(each((p) => typebox.Check(p)), each((p) => ajv(p)), rounds);
-  rows.push({ metric: 'validator: TypeBox compiled vs Ajv', ours: v.ours, baseline: v.baseline, ratio: v.ours / v.baseline, target: '>= 1 (fastest)', unit: 'validations/s' });
-  const w = await sideBySide(each(validateTelemetry), each((p) => typebox.Check(p)), rounds);
-  rows.push({ metric: 'validateTelemetry vs its bare compiled check', ours: w.ours, baseline: w.baseline, ratio: w.ours / w.baseline, target: 'info', unit: 'validations/s' });
+    opsPerSecond(
+      () => {
+        for (const p of parsed) check(p);
+      },
+      parsed.length,
+      ms,
+    );
+  const v = await sideBySide(
+    each((p) => typebox.Check(p)),
+    each((p) => ajv(p)),
+    rounds,
+  );
+  rows.push({
+    metric: 'validator: TypeBox compiled vs Ajv',
+    ours: v.ours,
+    baseline: v.baseline,
+    ratio: v.ours / v.baseline,
+    target: '>= 1 (fastest)',
+    unit: 'validations/s',
+  });
+  const w = await sideBySide(
+    each(validateTelemetry),
+    each((p) => typebox.Check(p)),
+    rounds,
+  );
+  rows.push({
+    metric: 'validateTelemetry vs its bare compiled check',
+    ours: w.ours,
+    baseline: w.baseline,
+    ratio: w.ours / w.baseline,
+    target: 'info',
+    unit: 'validations/s',
+  });
 
   // Cosmos writes per batch against the stand-in, through the real adapter.
   const cosmos = await startCosmos();
   try {
-    const config = parseConfig({ CosmosConnection__accountEndpoint: cosmos.endpoint, CosmosConnection__accountKey: cosmos.key, CosmosDatabaseName: 'bench', DeadLetterStorage__blobServiceUri: 'http://127.0.0.1:1/unused', LocalEventHubsEndpoint: 'http://127.0.0.1:9' });
+    const config = parseConfig({
+      CosmosConnection__accountEndpoint: cosmos.endpoint,
+      CosmosConnection__accountKey: cosmos.key,
+      CosmosDatabaseName: 'bench',
+      DeadLetterStorage__blobServiceUri: 'http://127.0.0.1:1/unused',
+      LocalEventHubsEndpoint: 'http://127.0.0.1:9',
+    });
     const comp = new Composition(config);
     await provisionCosmos(comp.cosmos(), 'bench');
     let writes = 0;
@@ -198,11 +238,14 @@ async function drainCurve(
     const store = new CosmosDroneStateStore(comp.container(COSMOS_CONTAINERS.drones), { cachedReads: true });
     // Each drone's first state written straight through the store (one create, remembered), so
     // the warm-up costs one request per drone rather than ingestion's cold read plus create.
-    const warm = bodies(fleet, fleet, 7000 + fleet).map((b) => stateFromTelemetry(JSON.parse(b.replace(/"drone-/, `"fleet${fleet}-drone-`)) as Telemetry));
+    const warm = bodies(fleet, fleet, 7000 + fleet).map((b) =>
+      stateFromTelemetry(JSON.parse(b.replace(/"drone-/, `"fleet${fleet}-drone-`)) as Telemetry),
+    );
     await forEachBounded(warm, 16, async (state) => void (await store.write(state, undefined)));
     const work = bodies(total, fleet, 8000 + fleet).map((b) => b.replace(/"drone-/, `"fleet${fleet}-drone-`));
     const started = process.hrtime.bigint();
-    for (let i = 0; i < work.length; i += 100) await ingestBatch(work.slice(i, i + 100), noOrigins(Math.min(100, work.length - i)), deps(store));
+    for (let i = 0; i < work.length; i += 100)
+      await ingestBatch(work.slice(i, i + 100), noOrigins(Math.min(100, work.length - i)), deps(store));
     return work.length / (Number(process.hrtime.bigint() - started) / 1e9);
   };
   const small = await rate(fleets[0] as number);
@@ -222,7 +265,9 @@ async function drainCurve(
 
 if (require.main === module) {
   const quick = process.argv.includes('--quick');
-  console.log(`bench:ingest on Node ${process.version}, ${quick ? 'quick smoke run' : 'median of 5 interleaved rounds'}`);
+  console.log(
+    `bench:ingest on Node ${process.version}, ${quick ? 'quick smoke run' : 'median of 5 interleaved rounds'}`,
+  );
   benchIngest({ quick }).then(
     (rows) => printTable(rows),
     (e: unknown) => {

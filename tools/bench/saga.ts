@@ -34,10 +34,17 @@ class SilentComposition extends Composition {
   });
 }
 
-const SLA = { pickupSlaMs: 30 * 60_000, deliverySlaMs: 120 * 60_000, assignmentSlaMs: 10 * 60_000, assignmentRetryMs: 30_000 };
+const SLA = {
+  pickupSlaMs: 30 * 60_000,
+  deliverySlaMs: 120 * 60_000,
+  assignmentSlaMs: 10 * 60_000,
+  assignmentRetryMs: 30_000,
+};
 
 function actionsIn(history: readonly HistoryEvent[] | undefined): number {
-  return (history ?? []).filter((e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.TimerCreated).length;
+  return (history ?? []).filter(
+    (e) => e.EventType === EventType.TaskScheduled || e.EventType === EventType.TimerCreated,
+  ).length;
 }
 
 /** `registry`: the app as already loaded in this process (it can be loaded only once); default: load it. */
@@ -45,7 +52,13 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
   const cosmos = await startCosmos();
   const rows: Row[] = [];
   try {
-    const env = { CosmosConnection__accountEndpoint: cosmos.endpoint, CosmosConnection__accountKey: cosmos.key, CosmosDatabaseName: 'bench-saga', DeadLetterStorage__blobServiceUri: 'http://127.0.0.1:1/unused', LocalEventHubsEndpoint: 'http://127.0.0.1:9' };
+    const env = {
+      CosmosConnection__accountEndpoint: cosmos.endpoint,
+      CosmosConnection__accountKey: cosmos.key,
+      CosmosDatabaseName: 'bench-saga',
+      DeadLetterStorage__blobServiceUri: 'http://127.0.0.1:1/unused',
+      LocalEventHubsEndpoint: 'http://127.0.0.1:9',
+    };
     Object.assign(process.env, env);
     const comp = new SilentComposition(parseConfig(env));
     resetComposition(comp);
@@ -75,7 +88,13 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     const input = (id: string): SagaInput => ({
       deliveryId: id,
       correlationId: id,
-      request: { ownerId: 'bench', pickup: { lat: 47.61, lon: -122.33 }, dropoff: { lat: 47.62, lon: -122.35 }, expedited: false, package: { size: 'small', weightKg: 1 } },
+      request: {
+        ownerId: 'bench',
+        pickup: { lat: 47.61, lon: -122.33 },
+        dropoff: { lat: 47.62, lon: -122.35 },
+        expedited: false,
+        package: { size: 'small', weightKg: 1 },
+      },
       sla: SLA,
       retry: { attempts: 2, firstRetryMs: 1000, maxRetryMs: 60_000 },
     });
@@ -83,15 +102,29 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     async function runHappy(count: number, tag: string): Promise<{ seconds: number; actions: number[] }> {
       for (let i = 0; i < count; i++) {
         const droneId = `bench-drone-${droneSeq++}`;
-        await drones.write({ droneId, status: 'Idle', position: { lat: 47.61, lon: -122.33, altitudeM: 0 }, batteryPct: 99, speedMps: 0, sequence: 1, reportedAt: '2026-11-22T10:00:00Z' }, undefined);
+        await drones.write(
+          {
+            droneId,
+            status: 'Idle',
+            position: { lat: 47.61, lon: -122.33, altitudeM: 0 },
+            batteryPct: 99,
+            speedMps: 0,
+            sequence: 1,
+            reportedAt: '2026-11-22T10:00:00Z',
+          },
+          undefined,
+        );
       }
       const ids = Array.from({ length: count }, (_, i) => `bench-${tag}-${i}`);
       const started = process.hrtime.bigint();
-      await Promise.all(ids.map((id) => engine.startNew(ORCHESTRATIONS.deliverySaga, { instanceId: id, input: input(id) })));
+      await Promise.all(
+        ids.map((id) => engine.startNew(ORCHESTRATIONS.deliverySaga, { instanceId: id, input: input(id) })),
+      );
       await engine.idle();
       // Many sagas at once race for the same nearest drones: the losers wait for their next
       // assignment attempt on the virtual clock, so move it until every saga has its drone.
-      const droneOf = async (id: string): Promise<string | undefined> => ((await engine.getStatus(id))?.customStatus as { droneId?: string } | null)?.droneId;
+      const droneOf = async (id: string): Promise<string | undefined> =>
+        ((await engine.getStatus(id))?.customStatus as { droneId?: string } | null)?.droneId;
       for (let round = 0; round < 15; round++) {
         const waiting = (await Promise.all(ids.map(droneOf))).filter((d) => d === undefined).length;
         if (waiting === 0) break;
@@ -162,9 +195,22 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     failing.add(ACTIVITIES.scheduleDelivery);
     const compIds = Array.from({ length: Math.max(3, Math.floor(count / 4)) }, (_, i) => `bench-comp-${i}`);
     for (let i = 0; i < compIds.length; i++) {
-      await drones.write({ droneId: `bench-cdrone-${i}`, status: 'Idle', position: { lat: 47.61, lon: -122.33, altitudeM: 0 }, batteryPct: 99, speedMps: 0, sequence: 1, reportedAt: '2026-11-22T10:00:00Z' }, undefined);
+      await drones.write(
+        {
+          droneId: `bench-cdrone-${i}`,
+          status: 'Idle',
+          position: { lat: 47.61, lon: -122.33, altitudeM: 0 },
+          batteryPct: 99,
+          speedMps: 0,
+          sequence: 1,
+          reportedAt: '2026-11-22T10:00:00Z',
+        },
+        undefined,
+      );
     }
-    await Promise.all(compIds.map((id) => engine.startNew(ORCHESTRATIONS.deliverySaga, { instanceId: id, input: input(id) })));
+    await Promise.all(
+      compIds.map((id) => engine.startNew(ORCHESTRATIONS.deliverySaga, { instanceId: id, input: input(id) })),
+    );
     for (let i = 0; i < 10; i++) {
       await engine.idle();
       await engine.advance(61_000);
@@ -172,11 +218,30 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     await engine.idle();
     failing.clear();
     const compActions = compIds.map((id) => actionsIn(engine.getHistory(id)));
-    const cancelled = compIds.filter((id) => engine.getHistory(id)?.some((e) => e.EventType === EventType.ExecutionCompleted)).length;
-    if (cancelled !== compIds.length) throw new Error(`only ${cancelled} of ${compIds.length} compensation sagas completed`);
+    const cancelled = compIds.filter((id) =>
+      engine.getHistory(id)?.some((e) => e.EventType === EventType.ExecutionCompleted),
+    ).length;
+    if (cancelled !== compIds.length)
+      throw new Error(`only ${cancelled} of ${compIds.length} compensation sagas completed`);
     const minimalHappy = 3 + 8 + 3; // 3 steps, 8 events emitted, complete + release + close
-    rows.push({ metric: 'saga: durable actions per delivery (happy)', ours: median(happyActions), baseline: minimalHappy, ratio: median(happyActions) / minimalHappy, target: 'info', unit: 'activities + timers vs steps + events + closing calls', note: 'each idle wait arms one fresh timer for the earliest deadline (a durable task is never raced twice, durable-js #574): three on the happy path; CompleteDelivery also lets the drone go' });
-    rows.push({ metric: 'saga: durable actions per delivery (compensation)', ours: median(compActions), baseline: median(happyActions), ratio: median(compActions) / median(happyActions), target: 'info', unit: 'vs happy path', note: 'ScheduleDelivery fails 2 attempts (with the retry timers the SDK needs), then the drone and package are compensated' });
+    rows.push({
+      metric: 'saga: durable actions per delivery (happy)',
+      ours: median(happyActions),
+      baseline: minimalHappy,
+      ratio: median(happyActions) / minimalHappy,
+      target: 'info',
+      unit: 'activities + timers vs steps + events + closing calls',
+      note: 'each idle wait arms one fresh timer for the earliest deadline (a durable task is never raced twice, durable-js #574): three on the happy path; CompleteDelivery also lets the drone go',
+    });
+    rows.push({
+      metric: 'saga: durable actions per delivery (compensation)',
+      ours: median(compActions),
+      baseline: median(happyActions),
+      ratio: median(compActions) / median(happyActions),
+      target: 'info',
+      unit: 'vs happy path',
+      note: 'ScheduleDelivery fails 2 attempts (with the retry timers the SDK needs), then the drone and package are compensated',
+    });
     await engine.close();
   } finally {
     await cosmos.stop();

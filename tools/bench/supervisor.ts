@@ -54,11 +54,18 @@ async function runAt(inFlight: number, runs: number): Promise<{ runMs: number; l
       // Old ones first (three hours ago), the rest spread over the last hour.
       clock.setNow(old ? now - 3 * 60 * MIN : now - 60 * MIN + Math.floor((i / inFlight) * 60 * MIN));
       const completeBy = new Date(clock.now() + 4 * 60 * MIN).toISOString();
-      await engine.startNew(IN_FLIGHT, { instanceId: `sup-${inFlight}-${i}`, input: { stage: 'Scheduled', completeBy, finished: false, outbox: [] } });
+      await engine.startNew(IN_FLIGHT, {
+        instanceId: `sup-${inFlight}-${i}`,
+        input: { stage: 'Scheduled', completeBy, finished: false, outbox: [] },
+      });
     }
     clock.setNow(now);
     await engine.idle();
-    const context = new InvocationContext({ functionName: 'benchSupervisor', options: { trigger: { name: 't', type: 'timerTrigger' }, extraInputs: [df.input.durableClient()] }, logHandler: () => undefined });
+    const context = new InvocationContext({
+      functionName: 'benchSupervisor',
+      options: { trigger: { name: 't', type: 'timerTrigger' }, extraInputs: [df.input.durableClient()] },
+      logHandler: () => undefined,
+    });
     bindDurableClient(context, server.clientBindingData());
     const client = df.getClient(context);
     const deps: SupervisorDeps = {
@@ -78,7 +85,10 @@ async function runAt(inFlight: number, runs: number): Promise<{ runMs: number; l
       times.push(performance.now() - t);
     }
     const t = performance.now();
-    await client.getStatusBy({ runtimeStatus: ['Pending', 'Running', 'Failed', 'Terminated', 'Suspended'] as never[], createdTimeFrom: new Date(now - 30 * 86_400_000) });
+    await client.getStatusBy({
+      runtimeStatus: ['Pending', 'Running', 'Failed', 'Terminated', 'Suspended'] as never[],
+      createdTimeFrom: new Date(now - 30 * 86_400_000),
+    });
     const listingMs = performance.now() - t;
     return { runMs: median(times), listingMs };
   } finally {

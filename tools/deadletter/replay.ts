@@ -41,7 +41,9 @@ export interface ReplayReport {
 
 const utf8 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 
-type Redecoded = { ok: true; body: unknown; partitionKey: string } | { ok: false; reason: string; errors: readonly { path: string; message: string }[] };
+type Redecoded =
+  | { ok: true; body: unknown; partitionKey: string }
+  | { ok: false; reason: string; errors: readonly { path: string; message: string }[] };
 
 /** Today's decoder for a dead letter's source; undefined for a source nothing can replay. */
 function redecode(source: string, raw: string): Redecoded | undefined {
@@ -59,7 +61,13 @@ function redecode(source: string, raw: string): Redecoded | undefined {
 export async function replayDeadLetters(
   container: ContainerClient,
   publisher: EventPublisher,
-  opts: { dryRun?: boolean; now?: () => Date; progress?: (line: string) => void; batchSize?: number; filter?: { source?: string; reason?: string } } = {},
+  opts: {
+    dryRun?: boolean;
+    now?: () => Date;
+    progress?: (line: string) => void;
+    batchSize?: number;
+    filter?: { source?: string; reason?: string };
+  } = {},
 ): Promise<ReplayReport> {
   const progress = opts.progress ?? (() => undefined);
   const now = opts.now ?? (() => new Date());
@@ -75,7 +83,10 @@ export async function replayDeadLetters(
     if (pending.length === 0) return;
     const hub = pending[0]?.letter.origin.eventHubName ?? 'telemetry';
     if (!opts.dryRun) {
-      await publisher.publish(hub, pending.map((p) => ({ body: p.body, partitionKey: p.partitionKey })));
+      await publisher.publish(
+        hub,
+        pending.map((p) => ({ body: p.body, partitionKey: p.partitionKey })),
+      );
       const at = now().toISOString();
       for (const p of pending) {
         const blob = container.getBlockBlobClient(p.letter.blobName);
@@ -94,7 +105,8 @@ export async function replayDeadLetters(
       alreadyReplayed++;
       continue;
     }
-    const raw = letter.rawBodyEncoding === 'base64' ? Buffer.from(letter.rawBody, 'base64').toString('utf8') : letter.rawBody;
+    const raw =
+      letter.rawBodyEncoding === 'base64' ? Buffer.from(letter.rawBody, 'base64').toString('utf8') : letter.rawBody;
     const decoded = redecode(letter.source, raw);
     if (decoded === undefined) {
       unsupportedSource++;
@@ -102,7 +114,9 @@ export async function replayDeadLetters(
     }
     if (!decoded.ok) {
       stillInvalid++;
-      progress(`still invalid: ${letter.blobName} (${decoded.reason}: ${decoded.errors[0]?.path ?? '/'} ${decoded.errors[0]?.message ?? ''})`);
+      progress(
+        `still invalid: ${letter.blobName} (${decoded.reason}: ${decoded.errors[0]?.path ?? '/'} ${decoded.errors[0]?.message ?? ''})`,
+      );
       continue;
     }
     // One hub per publish call: a change of hub flushes what is pending first.

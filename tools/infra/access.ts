@@ -41,23 +41,88 @@ export function roleAssignmentTable(): RoleAssignmentRow[] {
   const consumed = EVENT_HUBS.filter((h) => h.consumerGroups.length > 0).map((h) => h.name);
   const captureFs = LAKE_FILE_SYSTEMS.capture.name;
   return [
-    ...consumed.map((name): RoleAssignmentRow => ({ principal: 'app', role: 'Azure Event Hubs Data Receiver', scope: { kind: 'eventHub', name }, profiles: BOTH })),
-    ...PUBLISHED_HUBS.map((name): RoleAssignmentRow => ({ principal: 'app', role: 'Azure Event Hubs Data Sender', scope: { kind: 'eventHub', name }, profiles: BOTH })),
+    ...consumed.map((name): RoleAssignmentRow => ({
+      principal: 'app',
+      role: 'Azure Event Hubs Data Receiver',
+      scope: { kind: 'eventHub', name },
+      profiles: BOTH,
+    })),
+    ...PUBLISHED_HUBS.map((name): RoleAssignmentRow => ({
+      principal: 'app',
+      role: 'Azure Event Hubs Data Sender',
+      scope: { kind: 'eventHub', name },
+      profiles: BOTH,
+    })),
     // The Functions host's own needs on AzureWebJobsStorage (Durable task hub, leases, checkpoints, timers).
-    { principal: 'app', role: 'Storage Blob Data Owner', scope: { kind: 'storageAccount', account: 'host' }, profiles: BOTH },
-    { principal: 'app', role: 'Storage Queue Data Contributor', scope: { kind: 'storageAccount', account: 'host' }, profiles: BOTH },
-    { principal: 'app', role: 'Storage Table Data Contributor', scope: { kind: 'storageAccount', account: 'host' }, profiles: BOTH },
-    { principal: 'app', role: 'Storage Blob Data Reader', scope: { kind: 'blobContainer', account: 'lake', name: captureFs }, profiles: BOTH },
+    {
+      principal: 'app',
+      role: 'Storage Blob Data Owner',
+      scope: { kind: 'storageAccount', account: 'host' },
+      profiles: BOTH,
+    },
+    {
+      principal: 'app',
+      role: 'Storage Queue Data Contributor',
+      scope: { kind: 'storageAccount', account: 'host' },
+      profiles: BOTH,
+    },
+    {
+      principal: 'app',
+      role: 'Storage Table Data Contributor',
+      scope: { kind: 'storageAccount', account: 'host' },
+      profiles: BOTH,
+    },
+    {
+      principal: 'app',
+      role: 'Storage Blob Data Reader',
+      scope: { kind: 'blobContainer', account: 'lake', name: captureFs },
+      profiles: BOTH,
+    },
     { principal: 'app', role: 'Monitoring Metrics Publisher', scope: { kind: 'appInsights' }, profiles: BOTH },
-    { principal: 'app', role: 'Cosmos DB Built-in Data Contributor', scope: { kind: 'cosmosDatabase', name: COSMOS_DATABASE }, profiles: BOTH },
-    { principal: 'capture', role: 'Storage Blob Data Contributor', scope: { kind: 'blobContainer', account: 'lake', name: captureFs }, profiles: BOTH },
+    {
+      principal: 'app',
+      role: 'Cosmos DB Built-in Data Contributor',
+      scope: { kind: 'cosmosDatabase', name: COSMOS_DATABASE },
+      profiles: BOTH,
+    },
+    {
+      principal: 'capture',
+      role: 'Storage Blob Data Contributor',
+      scope: { kind: 'blobContainer', account: 'lake', name: captureFs },
+      profiles: BOTH,
+    },
     // dev only: a laptop runs the app, the simulator and the tools against the deployed resources.
     ...EVENT_HUBS.flatMap((h): RoleAssignmentRow[] => [
-      { principal: 'deployer', role: 'Azure Event Hubs Data Receiver', scope: { kind: 'eventHub', name: h.name }, profiles: DEV },
-      { principal: 'deployer', role: 'Azure Event Hubs Data Sender', scope: { kind: 'eventHub', name: h.name }, profiles: DEV },
+      {
+        principal: 'deployer',
+        role: 'Azure Event Hubs Data Receiver',
+        scope: { kind: 'eventHub', name: h.name },
+        profiles: DEV,
+      },
+      {
+        principal: 'deployer',
+        role: 'Azure Event Hubs Data Sender',
+        scope: { kind: 'eventHub', name: h.name },
+        profiles: DEV,
+      },
     ]),
-    { principal: 'deployer', role: 'Storage Blob Data Contributor', scope: { kind: 'blobContainer', account: 'host', name: BLOB_CONTAINERS.deadLetter.name }, profiles: DEV },
-    { principal: 'deployer', role: 'Storage Blob Data Reader', scope: { kind: 'blobContainer', account: 'lake', name: captureFs }, profiles: DEV },
-    { principal: 'deployer', role: 'Cosmos DB Built-in Data Contributor', scope: { kind: 'cosmosDatabase', name: COSMOS_DATABASE }, profiles: DEV },
+    {
+      principal: 'deployer',
+      role: 'Storage Blob Data Contributor',
+      scope: { kind: 'blobContainer', account: 'host', name: BLOB_CONTAINERS.deadLetter.name },
+      profiles: DEV,
+    },
+    {
+      principal: 'deployer',
+      role: 'Storage Blob Data Reader',
+      scope: { kind: 'blobContainer', account: 'lake', name: captureFs },
+      profiles: DEV,
+    },
+    {
+      principal: 'deployer',
+      role: 'Cosmos DB Built-in Data Contributor',
+      scope: { kind: 'cosmosDatabase', name: COSMOS_DATABASE },
+      profiles: DEV,
+    },
   ];
 }

@@ -17,7 +17,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SETTINGS } from '../../functions/config';
 import type { SettingName } from '../../functions/config';
-import { BLOB_CONTAINERS, COSMOS_CONTAINERS, COSMOS_DATABASE, EVENT_HUBS, LAKE_FILE_SYSTEMS } from '../../functions/resources';
+import {
+  BLOB_CONTAINERS,
+  COSMOS_CONTAINERS,
+  COSMOS_DATABASE,
+  EVENT_HUBS,
+  LAKE_FILE_SYSTEMS,
+} from '../../functions/resources';
 import { ROLE_ADMIN, ROLE_READER } from '../../domain/shared/caller';
 import { roleAssignmentTable } from './access';
 
@@ -37,9 +43,19 @@ export function documentedDefault(description: string): string | undefined {
 
 export function resourcesJson(): Record<string, unknown> {
   return {
-    eventHubs: EVENT_HUBS.map((h) => ({ name: h.name, partitionKey: h.partitionKey, consumerGroups: h.consumerGroups.map((c) => c.name), capture: h.capture, partitionCount: h.partitionCount ?? { dev: 2, prod: 2 } })),
+    eventHubs: EVENT_HUBS.map((h) => ({
+      name: h.name,
+      partitionKey: h.partitionKey,
+      consumerGroups: h.consumerGroups.map((c) => c.name),
+      capture: h.capture,
+      partitionCount: h.partitionCount ?? { dev: 2, prod: 2 },
+    })),
     cosmosDatabase: COSMOS_DATABASE,
-    cosmosContainers: Object.values(COSMOS_CONTAINERS).map((c) => ({ name: c.name, partitionKey: c.partitionKey, ...('defaultTtl' in c ? { defaultTtl: c.defaultTtl } : {}) })),
+    cosmosContainers: Object.values(COSMOS_CONTAINERS).map((c) => ({
+      name: c.name,
+      partitionKey: c.partitionKey,
+      ...('defaultTtl' in c ? { defaultTtl: c.defaultTtl } : {}),
+    })),
     hostContainers: Object.values(BLOB_CONTAINERS).map((c) => c.name),
     deadLetterContainer: BLOB_CONTAINERS.deadLetter.name,
     lakeFileSystems: Object.values(LAKE_FILE_SYSTEMS).map((f) => f.name),
@@ -101,7 +117,10 @@ export function generatedFiles(): Record<string, string> {
 /** Files whose content on disk differs from what the code declares. */
 export function staleFiles(dir = GENERATED_DIR): string[] {
   return Object.entries(generatedFiles())
-    .filter(([name, content]) => !fs.existsSync(path.join(dir, name)) || fs.readFileSync(path.join(dir, name), 'utf8') !== content)
+    .filter(
+      ([name, content]) =>
+        !fs.existsSync(path.join(dir, name)) || fs.readFileSync(path.join(dir, name), 'utf8') !== content,
+    )
     .map(([name]) => name);
 }
 
@@ -116,8 +135,11 @@ function main(argv: readonly string[]): number {
     return 0;
   }
   fs.mkdirSync(GENERATED_DIR, { recursive: true });
-  for (const [name, content] of Object.entries(generatedFiles())) fs.writeFileSync(path.join(GENERATED_DIR, name), content);
-  console.log(`gen:infra: wrote ${Object.keys(generatedFiles()).join(', ')} to ${path.relative(process.cwd(), GENERATED_DIR) || GENERATED_DIR}.`);
+  for (const [name, content] of Object.entries(generatedFiles()))
+    fs.writeFileSync(path.join(GENERATED_DIR, name), content);
+  console.log(
+    `gen:infra: wrote ${Object.keys(generatedFiles()).join(', ')} to ${path.relative(process.cwd(), GENERATED_DIR) || GENERATED_DIR}.`,
+  );
   return 0;
 }
 

@@ -80,7 +80,9 @@ export function fabrikamProfile(root = repoRoot()): LocalAppProfile {
     problem: problemResponse,
     entry: path.join(root, 'dist', 'functions', 'index.js'),
     hostJson: path.join(root, 'host.json'),
-    staticSites: [{ prefix: CONSOLE_PATH, dir: path.join(root, 'console', 'dist'), buildHint: 'npm run build:console' }],
+    staticSites: [
+      { prefix: CONSOLE_PATH, dir: path.join(root, 'console', 'dist'), buildHint: 'npm run build:console' },
+    ],
   };
 }
 

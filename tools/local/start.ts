@@ -33,8 +33,17 @@ Settings: the environment and local.settings.json (Values) override the app-tuna
 
 export function parseDevPrincipal(text: string): Caller {
   const [id, roles] = text.split(':', 2);
-  if (!id || !/^[A-Za-z0-9_.@-]{1,128}$/.test(id)) throw new Error(`--dev-principal: "${text}" does not start with a principal id.`);
-  return { id, roles: roles ? roles.split(',').map((r) => r.trim()).filter((r) => r !== '') : [] };
+  if (!id || !/^[A-Za-z0-9_.@-]{1,128}$/.test(id))
+    throw new Error(`--dev-principal: "${text}" does not start with a principal id.`);
+  return {
+    id,
+    roles: roles
+      ? roles
+          .split(',')
+          .map((r) => r.trim())
+          .filter((r) => r !== '')
+      : [],
+  };
 }
 
 function portOption(value: string | undefined, name: string): number | undefined {
@@ -65,7 +74,8 @@ export function optionsFromArgs(argv: readonly string[]): Omit<LocalRuntimeOptio
   });
   if (values.help) return 'help';
   const captureSeconds = values['capture-window'] === undefined ? undefined : Number(values['capture-window']);
-  if (captureSeconds !== undefined && !(captureSeconds > 0)) throw new Error('--capture-window must be a positive number of seconds.');
+  if (captureSeconds !== undefined && !(captureSeconds > 0))
+    throw new Error('--capture-window must be a positive number of seconds.');
   const port = portOption(values.port, '--port');
   const cosmosPort = portOption(values['cosmos-port'], '--cosmos-port');
   const azuritePort = portOption(values['azurite-port'], '--azurite-port');
@@ -116,8 +126,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const runtime = await startLocalRuntime({ ...options, logger });
   console.log(`Fabrikam local runtime listening on ${runtime.baseUrl}`);
-  console.log(`  data: ${runtime.dataDir}${runtime.cosmosReplayed > 0 ? ` (Cosmos DB: ${runtime.cosmosReplayed} writes restored)` : ''}`);
-  if (options.devPrincipal) console.log(`  dev principal: ${options.devPrincipal.id} [${options.devPrincipal.roles.join(', ')}]`);
+  console.log(
+    `  data: ${runtime.dataDir}${runtime.cosmosReplayed > 0 ? ` (Cosmos DB: ${runtime.cosmosReplayed} writes restored)` : ''}`,
+  );
+  if (options.devPrincipal)
+    console.log(`  dev principal: ${options.devPrincipal.id} [${options.devPrincipal.roles.join(', ')}]`);
   console.log(`Functions and endpoints:`);
   for (const line of runtime.describe()) console.log(line);
   console.log(`Ready in ${Date.now() - started} ms. Ctrl+C stops.`);

@@ -30,7 +30,14 @@ export interface ReportIo {
   readonly composition?: Composition;
 }
 
-const ms = (v: number | null): string => (v === null ? 'n/a' : v < 1000 ? `${v} ms` : v < 120_000 ? `${(v / 1000).toFixed(1)} s` : `${(v / 60_000).toFixed(1)} min`);
+const ms = (v: number | null): string =>
+  v === null
+    ? 'n/a'
+    : v < 1000
+      ? `${v} ms`
+      : v < 120_000
+        ? `${(v / 1000).toFixed(1)} s`
+        : `${(v / 60_000).toFixed(1)} min`;
 
 export function reportText(r: DeliveryReport): string[] {
   const rate = r.onTime.rate === null ? 'n/a' : `${(r.onTime.rate * 100).toFixed(1)}%`;
@@ -64,7 +71,9 @@ export async function runReport(argv: readonly string[], io: ReportIo): Promise<
   const range = checkReportRange(flags.from, flags.to);
   if (!range.ok) {
     const errors = range.error.code === 'ValidationFailed' ? range.error.errors : [];
-    io.err(`report: ${range.error.message}\n${errors.map((e) => `  --${e.path.slice(1)} ${e.message}`).join('\n')}\n${USAGE}`);
+    io.err(
+      `report: ${range.error.message}\n${errors.map((e) => `  --${e.path.slice(1)} ${e.message}`).join('\n')}\n${USAGE}`,
+    );
     return 2;
   }
   const c = io.composition ?? new Composition(parseConfig(io.settings));
@@ -80,7 +89,9 @@ export async function runReport(argv: readonly string[], io: ReportIo): Promise<
     }),
   );
   if (!reader) {
-    io.err('report: no archive is configured (set ArchiveLake__dfsServiceUri, or run it beside `npm start`, whose local.settings.json points at the local lake).');
+    io.err(
+      'report: no archive is configured (set ArchiveLake__dfsServiceUri, or run it beside `npm start`, whose local.settings.json points at the local lake).',
+    );
     return 1;
   }
   const report = await reportFromArchive(reader, range.value);

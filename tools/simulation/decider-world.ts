@@ -170,7 +170,11 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
         const droneId = String(c.input.droneId);
         if (!s) schedules.set(d, { status: 'Scheduled', droneId });
         fly(d, droneId);
-        return { ok: true, pickupEta: new Date(now + 5 * MIN).toISOString(), dropoffEta: new Date(now + 20 * MIN).toISOString() };
+        return {
+          ok: true,
+          pickupEta: new Date(now + 5 * MIN).toISOString(),
+          dropoffEta: new Date(now + 20 * MIN).toISOString(),
+        };
       }
       case 'CompleteDelivery': {
         schedules.set(d, { status: 'Delivered', droneId: schedules.get(d)?.droneId ?? '' });
@@ -193,7 +197,12 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     run.live.add(t);
     const d = run.deliveryId;
     const forward = c.type === 'CallAgent' && FORWARD.has(c.agent);
-    const fails = c.type === 'Compensate' && knobs.stuckCompensations ? true : forward ? rnd.chance(knobs.permanentStepFault) : rnd.chance(knobs.roundFault);
+    const fails =
+      c.type === 'Compensate' && knobs.stuckCompensations
+        ? true
+        : forward
+          ? rnd.chance(knobs.permanentStepFault)
+          : rnd.chance(knobs.roundFault);
     const latency = rnd.chance(0.2) ? rnd.int(MIN, 10 * MIN) : rnd.int(100, 5_000);
     const complete = (delay: number): void =>
       at(now + delay, () => {
@@ -212,15 +221,27 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     complete(latency);
   }
 
-  function success(c: Extract<SagaCommand, { type: 'CallAgent' | 'Compensate' | 'EmitEvent' }>, result: unknown): SagaMessage {
+  function success(
+    c: Extract<SagaCommand, { type: 'CallAgent' | 'Compensate' | 'EmitEvent' }>,
+    result: unknown,
+  ): SagaMessage {
     const when = new Date(now).toISOString();
     if (c.type === 'EmitEvent') return { type: 'EventSent', sequence: c.event.sequence, at: when };
-    if (c.type === 'Compensate') return { type: 'Compensated', compensation: c.compensation, result: (result ?? {}) as never, at: when };
+    if (c.type === 'Compensate')
+      return { type: 'Compensated', compensation: c.compensation, result: (result ?? {}) as never, at: when };
     if (FORWARD.has(c.agent)) return { type: 'StepSucceeded', step: c.agent, result, at: when } as SagaMessage;
-    return { type: 'ClosingCallSucceeded', call: c.agent as 'CompleteDelivery' | 'CloseIntake', result: (result ?? {}) as never, at: when };
+    return {
+      type: 'ClosingCallSucceeded',
+      call: c.agent as 'CompleteDelivery' | 'CloseIntake',
+      result: (result ?? {}) as never,
+      at: when,
+    };
   }
 
-  function failure(c: Extract<SagaCommand, { type: 'CallAgent' | 'Compensate' | 'EmitEvent' }>, error: string): SagaMessage {
+  function failure(
+    c: Extract<SagaCommand, { type: 'CallAgent' | 'Compensate' | 'EmitEvent' }>,
+    error: string,
+  ): SagaMessage {
     const when = new Date(now).toISOString();
     if (c.type === 'EmitEvent') return { type: 'EventSendFailed', sequence: c.event.sequence, error, at: when };
     if (c.type === 'Compensate') return { type: 'CompensationFailed', compensation: c.compensation, error, at: when };
@@ -232,7 +253,9 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     if (!run.alive || run.result) return;
     const decided = run.state.end !== undefined;
     const { state, commands } = react(run.state, message);
-    trace?.(`${new Date(now).toISOString()} ${run.deliveryId} ${JSON.stringify(message)} -> ${commands.map(describe).join(', ')}`);
+    trace?.(
+      `${new Date(now).toISOString()} ${run.deliveryId} ${JSON.stringify(message)} -> ${commands.map(describe).join(', ')}`,
+    );
     run.state = state;
     const f = facts.get(run.deliveryId);
     if (f && !decided && state.end) {
@@ -279,9 +302,14 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     if (f) {
       if (kind === 'stop' && f.firstStopAt === undefined) f.firstStopAt = now;
       // The drone the agents assigned, whether or not the saga has heard of the assignment yet.
-      if (kind === 'milestone' && droneId !== undefined && droneId === (schedules.get(d)?.droneId ?? reservationOf(d))) {
+      if (
+        kind === 'milestone' &&
+        droneId !== undefined &&
+        droneId === (schedules.get(d)?.droneId ?? reservationOf(d))
+      ) {
         f.firstReportAt ??= now;
-        if (message.type === 'MilestoneReported' && message.milestone === 'DeliveryCompleted') f.deliveredReportAt ??= now;
+        if (message.type === 'MilestoneReported' && message.milestone === 'DeliveryCompleted')
+          f.deliveredReportAt ??= now;
       }
     }
     deliver(run, message);
@@ -309,8 +337,18 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     for (const r of reports) {
       at(r.at, () => {
         if (schedules.get(d)?.status === 'Cancelled') return; // the drone was told to stop
-        const milestone = r.status === 'PickedUp' ? 'PackagePickedUp' : r.status === 'EnRouteToDropoff' ? 'DeliveryInTransit' : 'DeliveryCompleted';
-        signal(d, { type: 'MilestoneReported', milestone, droneId, at: new Date(now).toISOString() }, 'milestone', droneId);
+        const milestone =
+          r.status === 'PickedUp'
+            ? 'PackagePickedUp'
+            : r.status === 'EnRouteToDropoff'
+              ? 'DeliveryInTransit'
+              : 'DeliveryCompleted';
+        signal(
+          d,
+          { type: 'MilestoneReported', milestone, droneId, at: new Date(now).toISOString() },
+          'milestone',
+          droneId,
+        );
       });
     }
   }
@@ -323,20 +361,54 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     facts.set(d, { deliveryId: d, flying: false, killed: false });
     at(requestAt, () => {
       intakes.set(d, { active: true, recoveryClaimed: false });
-      const request = { ownerId: 'o', pickup: { lat: 47.61, lon: -122.33 }, dropoff: { lat: 47.62, lon: -122.35 }, expedited: false, package: { size: 'small' as const, weightKg: 1 } };
-      const state = initialSagaState({ deliveryId: d, correlationId: d, request, sla: SLA, retry: RETRY, completeBy: completeBy(new Date(now), request, SLA).toISOString(), compensationRounds: COMPENSATION_ROUNDS });
+      const request = {
+        ownerId: 'o',
+        pickup: { lat: 47.61, lon: -122.33 },
+        dropoff: { lat: 47.62, lon: -122.35 },
+        expedited: false,
+        package: { size: 'small' as const, weightKg: 1 },
+      };
+      const state = initialSagaState({
+        deliveryId: d,
+        correlationId: d,
+        request,
+        sla: SLA,
+        retry: RETRY,
+        completeBy: completeBy(new Date(now), request, SLA).toISOString(),
+        compensationRounds: COMPENSATION_ROUNDS,
+      });
       const run: Run = { deliveryId: d, state, alive: true, live: new Set(), timers: new Map() };
       runs.set(d, run);
       deliver(run, { type: 'SagaStarted', at: new Date(now).toISOString() });
     });
-    if (rnd.chance(knobs.cancel)) at(requestAt + rnd.int(0, 180 * MIN), () => signal(d, { type: 'CancelRequested', requestedBy: 'o', at: new Date(now).toISOString() }, 'stop'));
-    if (rnd.chance(knobs.supervisor)) at(requestAt + rnd.int(0, 180 * MIN), () => signal(d, { type: 'CompensationRequested', reason: 'sim: supervisor', at: new Date(now).toISOString() }, 'stop'));
+    if (rnd.chance(knobs.cancel))
+      at(requestAt + rnd.int(0, 180 * MIN), () =>
+        signal(d, { type: 'CancelRequested', requestedBy: 'o', at: new Date(now).toISOString() }, 'stop'),
+      );
+    if (rnd.chance(knobs.supervisor))
+      at(requestAt + rnd.int(0, 180 * MIN), () =>
+        signal(
+          d,
+          { type: 'CompensationRequested', reason: 'sim: supervisor', at: new Date(now).toISOString() },
+          'stop',
+        ),
+      );
     if (rnd.chance(knobs.wrongDrone)) {
       at(requestAt + rnd.int(0, 120 * MIN), () => {
         const run = runs.get(d);
         const wrong = drones.find((x) => x !== run?.state.droneId) ?? 'drone-stranger';
         // Not a report of a flight: even when the impostor is the drone about to be assigned, it says nothing true.
-        signal(d, { type: 'MilestoneReported', milestone: rnd.pick(['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted'] as const), droneId: wrong, at: new Date(now).toISOString() }, 'impostor', wrong);
+        signal(
+          d,
+          {
+            type: 'MilestoneReported',
+            milestone: rnd.pick(['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted'] as const),
+            droneId: wrong,
+            at: new Date(now).toISOString(),
+          },
+          'impostor',
+          wrong,
+        );
       });
     }
     if (rnd.chance(knobs.kill)) {
@@ -368,7 +440,19 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     }
     if (!intake || !intake.active || intake.recoveryClaimed || recoveries.has(d)) return;
     intake.recoveryClaimed = true;
-    const run: Run = { deliveryId: d, state: recoveryState({ deliveryId: d, correlationId: d, progress, retry: RETRY, compensationRounds: COMPENSATION_ROUNDS }), alive: true, live: new Set(), timers: new Map() };
+    const run: Run = {
+      deliveryId: d,
+      state: recoveryState({
+        deliveryId: d,
+        correlationId: d,
+        progress,
+        retry: RETRY,
+        compensationRounds: COMPENSATION_ROUNDS,
+      }),
+      alive: true,
+      live: new Set(),
+      timers: new Map(),
+    };
     recoveries.set(d, run);
     deliver(run, { type: 'RecoveryStarted', reason: 'sim: the saga died', at: new Date(now).toISOString() });
   }
@@ -388,7 +472,10 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
   for (const [d, f] of facts) {
     const run = recoveries.get(d) ?? runs.get(d);
     const scheduledEvent = published.find((e) => e.deliveryId === d && e.type === 'DeliveryScheduled');
-    const deadlines = scheduledEvent && runs.get(d)?.state.request ? milestoneDeadlines(new Date(scheduledEvent.occurredAt), runs.get(d)?.state.request as never, SLA) : undefined;
+    const deadlines =
+      scheduledEvent && runs.get(d)?.state.request
+        ? milestoneDeadlines(new Date(scheduledEvent.occurredAt), runs.get(d)?.state.request as never, SLA)
+        : undefined;
     const report: InvariantReport = checkDeliveryInvariants({
       facts: f,
       ...(run?.result ? { result: run.result } : {}),
@@ -402,7 +489,9 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     });
     invariants += report.checked;
     violations.push(...report.violations.map((v) => `${d}: ${v}`));
-    const key = run?.result ? `${run.result.outcome}${run.state.end && run.state.end.outcome === 'Failed' ? `:${run.state.end.code}` : ''}` : 'Unfinished';
+    const key = run?.result
+      ? `${run.result.outcome}${run.state.end && run.state.end.outcome === 'Failed' ? `:${run.state.end.code}` : ''}`
+      : 'Unfinished';
     outcomes[key] = (outcomes[key] ?? 0) + 1;
   }
   return { seed, deliveries: facts.size, invariants, violations, outcomes };

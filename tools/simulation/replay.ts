@@ -11,7 +11,9 @@ function main(argv: readonly string[]): number {
   const at = argv.indexOf('--seed');
   const seed = at >= 0 ? argv[at + 1] : undefined;
   if (at >= 0 && (seed === undefined || !/^\d+$/.test(seed))) {
-    console.error('usage: npm run simulate:deterministic -- [--seed N] [--engine]   (N: a whole number, as printed by a failing run)');
+    console.error(
+      'usage: npm run simulate:deterministic -- [--seed N] [--engine]   (N: a whole number, as printed by a failing run)',
+    );
     return 2;
   }
   const unknown = argv.filter((a, i) => a !== '--seed' && a !== '--engine' && !(at >= 0 && i === at + 1));
@@ -19,7 +21,14 @@ function main(argv: readonly string[]): number {
     console.error(`unknown argument(s): ${unknown.join(' ')}`);
     return 2;
   }
-  const files = seed === undefined ? ['test/simulation'] : [argv.includes('--engine') ? 'test/simulation/engine-simulation.test.ts' : 'test/simulation/decider-simulation.test.ts'];
+  const files =
+    seed === undefined
+      ? ['test/simulation']
+      : [
+          argv.includes('--engine')
+            ? 'test/simulation/engine-simulation.test.ts'
+            : 'test/simulation/decider-simulation.test.ts',
+        ];
   const root = resolve(__dirname, '..', '..', '..');
   const vitest = resolve(root, 'node_modules', 'vitest', 'vitest.mjs');
   const run = spawnSync(process.execPath, [vitest, 'run', ...files], {

@@ -32,13 +32,20 @@ export const view: ViewDef = {
     let reason = '';
     const results = new Map<string, string>();
     const busy = new Set<string>();
-    const poller = poll<DeadLetters>(() => `ops/dead-letters${reason ? `?reason=${encodeURIComponent(reason)}` : ''}`, (s) => ((state = s), ctx.update()), DEAD_LETTER_POLL_MS);
+    const poller = poll<DeadLetters>(
+      () => `ops/dead-letters${reason ? `?reason=${encodeURIComponent(reason)}` : ''}`,
+      (s) => ((state = s), ctx.update()),
+      DEAD_LETTER_POLL_MS,
+    );
     const replay = async (id: string): Promise<void> => {
       busy.add(id);
       ctx.update();
       try {
         const r = await postJson<ReplayResult>('ops/dead-letters/replay', { id });
-        results.set(id, r.outcome === 'replayed' ? `Replayed to ${r.hub}.` : `Already replayed to ${r.hub} at ${r.at}.`);
+        results.set(
+          id,
+          r.outcome === 'replayed' ? `Replayed to ${r.hub}.` : `Already replayed to ${r.hub} at ${r.at}.`,
+        );
       } catch (e) {
         results.set(id, e instanceof Error ? e.message : String(e));
       } finally {
@@ -58,30 +65,56 @@ export const view: ViewDef = {
               <option value="">every reason</option>
               ${['NotJson', 'BodyTooLarge', 'SchemaViolation', 'UnsupportedSchemaVersion', 'RetriesExhausted'].map((r) => html`<option value=${r}>${r}</option>`)}
             </select>
-            <span class="muted">${letters.length} records · ${letters.filter((l) => l.replayedAt).length} replayed</span>
+            <span class="muted"
+              >${letters.length} records · ${letters.filter((l) => l.replayedAt).length} replayed</span
+            >
           </div>
           ${state.error ? html`<p class="error">${state.error}</p>` : ''}
           ${letters.length === 0 && state.data ? html`<p class="muted">No dead letters.</p>` : ''}
           <div class="scroll" style="max-height:none">
             ${letters.map(
-              (d) => html`<article class="card" data-testid="dead-letter" data-id=${d.id} data-reason=${d.reason} data-replayed=${String(Boolean(d.replayedAt))}>
-                <div class="grid cols-even">
-                  <div>
-                    <strong>${d.reason}</strong> <span class="muted">from ${d.source} · ${ago(d.deadLetteredAt)}</span>
-                    ${d.replayedAt ? html`<span class="badge ok" data-testid="replayed-badge">replayed to ${d.replayedTo ?? '?'}</span>` : ''}
-                    <dl class="kv">
-                      ${Object.entries(d.origin).map(([k, v]) => html`<dt>${k}</dt><dd>${String(v)}</dd>`)}
-                    </dl>
-                    ${d.errors.length ? html`<ul>${d.errors.map((e) => html`<li><code>${e.path}</code> ${e.message}</li>`)}</ul>` : ''}
-                    ${d.lastError ? html`<p class="muted">last error: ${d.lastError}</p>` : ''}
-                    <p>
-                      <button data-testid="replay" ?disabled=${busy.has(d.id) || Boolean(d.replayedAt)} @click=${() => void replay(d.id)}>${d.replayedAt ? 'Replayed' : 'Replay'}</button>
-                      <span data-testid="replay-result">${results.get(d.id) ?? ''}</span>
-                    </p>
+              (d) =>
+                html`<article
+                  class="card"
+                  data-testid="dead-letter"
+                  data-id=${d.id}
+                  data-reason=${d.reason}
+                  data-replayed=${String(Boolean(d.replayedAt))}
+                >
+                  <div class="grid cols-even">
+                    <div>
+                      <strong>${d.reason}</strong>
+                      <span class="muted">from ${d.source} · ${ago(d.deadLetteredAt)}</span>
+                      ${d.replayedAt ? html`<span class="badge ok" data-testid="replayed-badge">replayed to ${d.replayedTo ?? '?'}</span>` : ''}
+                      <dl class="kv">
+                        ${Object.entries(d.origin).map(
+                          ([k, v]) =>
+                            html`<dt>${k}</dt>
+                              <dd>${String(v)}</dd>`,
+                        )}
+                      </dl>
+                      ${
+                        d.errors.length
+                          ? html`<ul>
+                              ${d.errors.map((e) => html`<li><code>${e.path}</code> ${e.message}</li>`)}
+                            </ul>`
+                          : ''
+                      }
+                      ${d.lastError ? html`<p class="muted">last error: ${d.lastError}</p>` : ''}
+                      <p>
+                        <button
+                          data-testid="replay"
+                          ?disabled=${busy.has(d.id) || Boolean(d.replayedAt)}
+                          @click=${() => void replay(d.id)}
+                        >
+                          ${d.replayedAt ? 'Replayed' : 'Replay'}
+                        </button>
+                        <span data-testid="replay-result">${results.get(d.id) ?? ''}</span>
+                      </p>
+                    </div>
+                    <pre>${body(d)}</pre>
                   </div>
-                  <pre>${body(d)}</pre>
-                </div>
-              </article>`,
+                </article>`,
             )}
           </div>
         </section>`;

@@ -56,10 +56,14 @@ function frameOf(drones: readonly Drone[]): Frame {
   const step = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1].find((s) => latSpan / s <= 8) ?? 1;
   const grid: SVGTemplateResult[] = [];
   for (let lat = Math.ceil(minLat / step) * step; lat <= maxLat; lat += step) {
-    grid.push(svg`<line x1=${PAD} x2=${W - PAD} y1=${y(lat)} y2=${y(lat)} stroke="#22303d" /><text x=${4} y=${y(lat) + 4}>${lat.toFixed(3)}</text>`);
+    grid.push(
+      svg`<line x1=${PAD} x2=${W - PAD} y1=${y(lat)} y2=${y(lat)} stroke="#22303d" /><text x=${4} y=${y(lat) + 4}>${lat.toFixed(3)}</text>`,
+    );
   }
   for (let lon = Math.ceil(minLon / step) * step; lon <= maxLon; lon += step) {
-    grid.push(svg`<line y1=${PAD} y2=${H - PAD} x1=${x(lon)} x2=${x(lon)} stroke="#22303d" /><text x=${x(lon) - 22} y=${H - 12}>${lon.toFixed(3)}</text>`);
+    grid.push(
+      svg`<line y1=${PAD} y2=${H - PAD} x1=${x(lon)} x2=${x(lon)} stroke="#22303d" /><text x=${x(lon) - 22} y=${H - 12}>${lon.toFixed(3)}</text>`,
+    );
   }
   return { x, y, grid };
 }
@@ -89,7 +93,10 @@ export const view: ViewDef = {
   nav: { label: 'Fleet', order: 1 },
   mount(ctx) {
     let state: PollState<Fleet> = {};
-    const poller = poll<Fleet>(() => 'ops/drones', (s) => ((state = s), ctx.update()));
+    const poller = poll<Fleet>(
+      () => 'ops/drones',
+      (s) => ((state = s), ctx.update()),
+    );
     return {
       updatedAt: () => state.updatedAt,
       dispose: () => poller.stop(),
@@ -99,12 +106,17 @@ export const view: ViewDef = {
         const stale = drones.filter((d) => d.stale).length;
         return html`<div class="grid cols-2">
           <section class="panel">
-            <h2>Fleet map <span class="muted">· ${drones.length} drones · ${stale} stale (no report for ${state.data?.freshnessMinutes ?? '…'} min)</span></h2>
+            <h2>
+              Fleet map
+              <span class="muted"
+                >· ${drones.length} drones · ${stale} stale (no report for ${state.data?.freshnessMinutes ?? '…'}
+                min)</span
+              >
+            </h2>
             ${state.error ? html`<p class="error">${state.error}</p>` : ''}
             <svg data-testid="fleet-map" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Drone positions">
               <rect x="0" y="0" width=${W} height=${H} fill="#0b1117" rx="6" />
-              ${f.grid}
-              ${drones.filter((d) => d.stale).map((d) => marker(d, f))}
+              ${f.grid} ${drones.filter((d) => d.stale).map((d) => marker(d, f))}
               ${drones.filter((d) => !d.stale).map((d) => marker(d, f))}
             </svg>
             <div class="legend">
@@ -116,16 +128,34 @@ export const view: ViewDef = {
             <h2>Drones</h2>
             <div class="scroll">
               <table data-testid="drone-table">
-                <thead><tr><th>Drone</th><th>Status</th><th>Battery</th><th>Delivery</th><th>Report</th></tr></thead>
+                <thead>
+                  <tr>
+                    <th>Drone</th>
+                    <th>Status</th>
+                    <th>Battery</th>
+                    <th>Delivery</th>
+                    <th>Report</th>
+                  </tr>
+                </thead>
                 <tbody>
                   ${drones.map(
-                    (d) => html`<tr class=${d.stale ? 'stale' : ''} data-testid="drone-row" data-drone-id=${d.droneId}>
-                      <td>${d.droneId}${d.stale ? html`<span class="badge stale">stale</span>` : ''}</td>
-                      <td>${d.status}</td>
-                      <td><span class="bar"><i style="width:${Math.max(0, Math.min(100, d.batteryPct))}%;background:${d.stale ? STALE : batteryColour(d.batteryPct)}"></i></span> ${d.batteryPct.toFixed(0)}%</td>
-                      <td class="ellipsis" title=${d.deliveryId ?? ''}>${d.deliveryId ? html`<a href="#/deliveries/${encodeURIComponent(d.deliveryId)}">${d.deliveryId}</a>` : '—'}</td>
-                      <td class="muted">${ago(d.reportedAt)}</td>
-                    </tr>`,
+                    (d) =>
+                      html`<tr class=${d.stale ? 'stale' : ''} data-testid="drone-row" data-drone-id=${d.droneId}>
+                        <td>${d.droneId}${d.stale ? html`<span class="badge stale">stale</span>` : ''}</td>
+                        <td>${d.status}</td>
+                        <td>
+                          <span class="bar"
+                            ><i
+                              style="width:${Math.max(0, Math.min(100, d.batteryPct))}%;background:${d.stale ? STALE : batteryColour(d.batteryPct)}"
+                            ></i
+                          ></span>
+                          ${d.batteryPct.toFixed(0)}%
+                        </td>
+                        <td class="ellipsis" title=${d.deliveryId ?? ''}>
+                          ${d.deliveryId ? html`<a href="#/deliveries/${encodeURIComponent(d.deliveryId)}">${d.deliveryId}</a>` : '—'}
+                        </td>
+                        <td class="muted">${ago(d.reportedAt)}</td>
+                      </tr>`,
                   )}
                 </tbody>
               </table>

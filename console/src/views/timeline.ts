@@ -18,7 +18,11 @@ const W = 1200;
 const LABEL = 130;
 const LANE = 34;
 
-const LANES: readonly { readonly label: string; readonly kinds: readonly (TimelineKind | 'stream')[]; readonly colour: string }[] = [
+const LANES: readonly {
+  readonly label: string;
+  readonly kinds: readonly (TimelineKind | 'stream')[];
+  readonly colour: string;
+}[] = [
   { label: 'Event stream', kinds: ['stream'], colour: '#3fb950' },
   { label: 'Steps', kinds: ['step'], colour: '#4aa3ff' },
   { label: 'Compensations', kinds: ['compensation'], colour: '#d29922' },
@@ -34,10 +38,11 @@ const COMPENSATION_EVENTS = new Set(['DroneReleased', 'PackageCancelled']);
 function axis(t: Timeline): { t0: number; t1: number } {
   const times: number[] = [];
   for (const e of t.events) times.push(Date.parse(e.occurredAt));
-  for (const s of t.sagas) for (const e of s.entries) {
-    times.push(Date.parse(e.at));
-    if (e.endedAt) times.push(Date.parse(e.endedAt));
-  }
+  for (const s of t.sagas)
+    for (const e of s.entries) {
+      times.push(Date.parse(e.at));
+      if (e.endedAt) times.push(Date.parse(e.endedAt));
+    }
   const ok = times.filter(Number.isFinite);
   const t0 = ok.length ? Math.min(...ok) : Date.now();
   const t1 = ok.length ? Math.max(...ok) : t0 + 1000;
@@ -51,14 +56,18 @@ function chart(t: Timeline): SVGTemplateResult {
   const ticks: SVGTemplateResult[] = [];
   for (let i = 0; i <= 6; i++) {
     const ms = t0 + ((t1 - t0) * i) / 6;
-    ticks.push(svg`<line x1=${x(ms)} x2=${x(ms)} y1="0" y2=${height - 22} stroke="#22303d" /><text x=${x(ms) - 28} y=${height - 8}>+${duration(ms - t0)}</text>`);
+    ticks.push(
+      svg`<line x1=${x(ms)} x2=${x(ms)} y1="0" y2=${height - 22} stroke="#22303d" /><text x=${x(ms) - 28} y=${height - 8}>+${duration(ms - t0)}</text>`,
+    );
   }
   const laneOf = (kind: TimelineKind | 'stream'): number => LANES.findIndex((l) => l.kinds.includes(kind));
   const marks: SVGTemplateResult[] = [];
   t.events.forEach((e, i) => {
     const y = laneOf('stream') * LANE + 8 + (i % 3) * 7;
     const colour = COMPENSATION_EVENTS.has(e.type) ? '#d29922' : MILESTONE_EVENTS.has(e.type) ? '#56d4dd' : '#3fb950';
-    marks.push(svg`<g data-testid="axis-event"><title>#${e.sequence} ${e.type} · ${time(e.occurredAt)}</title><circle cx=${x(Date.parse(e.occurredAt))} cy=${y + 4} r="4" fill=${colour} /></g>`);
+    marks.push(
+      svg`<g data-testid="axis-event"><title>#${e.sequence} ${e.type} · ${time(e.occurredAt)}</title><circle cx=${x(Date.parse(e.occurredAt))} cy=${y + 4} r="4" fill=${colour} /></g>`,
+    );
   });
   let i = 0;
   for (const s of t.sagas) {
@@ -85,7 +94,9 @@ function chart(t: Timeline): SVGTemplateResult {
 
 function streamItem(e: StreamEvent) {
   const cls = COMPENSATION_EVENTS.has(e.type) ? 'kind-compensation' : MILESTONE_EVENTS.has(e.type) ? 'kind-event' : '';
-  return html`<li data-testid="stream-event" data-type=${e.type} value=${e.sequence}><span class="t">${time(e.occurredAt)}</span><span class=${cls}>${e.type}</span></li>`;
+  return html`<li data-testid="stream-event" data-type=${e.type} value=${e.sequence}>
+    <span class="t">${time(e.occurredAt)}</span><span class=${cls}>${e.type}</span>
+  </li>`;
 }
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Terminated']);
@@ -93,7 +104,8 @@ const TERMINAL = new Set(['Completed', 'Failed', 'Terminated']);
 /** `done`: the orchestration has ended, so a span still open was abandoned (a timer that lost its race), not pending. */
 function historyItem(e: TimelineEntry, done: boolean) {
   return html`<li data-testid="history-entry" data-kind=${e.kind} data-name=${e.name} data-outcome=${e.outcome ?? ''}>
-    <span class="t">${time(e.at)}</span><span class="kind-${e.kind}">${e.kind === 'compensation' ? 'compensation ' : ''}${e.name}</span>
+    <span class="t">${time(e.at)}</span
+    ><span class="kind-${e.kind}">${e.kind === 'compensation' ? 'compensation ' : ''}${e.name}</span>
     ${e.attempt && e.attempt > 1 ? html`<span class="badge late">attempt ${e.attempt}</span>` : ''}
     ${e.outcome === 'failed' ? html`<span class="badge failed">failed</span>` : e.outcome === 'open' ? html`<span class="badge">${done ? 'not fired' : 'open'}</span>` : ''}
     ${e.detail ? html`<span class="muted"> ${e.detail}</span>` : ''}
@@ -109,7 +121,10 @@ export const view: ViewDef = {
   mount(ctx) {
     let state: PollState<Timeline> = {};
     const id = ctx.params.deliveryId ?? '';
-    const poller = poll<Timeline>(() => `ops/deliveries/${encodeURIComponent(id)}/timeline`, (s) => ((state = s), ctx.update()));
+    const poller = poll<Timeline>(
+      () => `ops/deliveries/${encodeURIComponent(id)}/timeline`,
+      (s) => ((state = s), ctx.update()),
+    );
     return {
       updatedAt: () => state.updatedAt,
       dispose: () => poller.stop(),
@@ -118,18 +133,34 @@ export const view: ViewDef = {
         if (!t) return html`<p class=${state.error ? 'error' : 'muted'}>${state.error ?? 'Loading…'}</p>`;
         const compensations = t.sagas.flatMap((s) => s.entries).filter((e) => e.kind === 'compensation');
         return html`<section class="panel" style="margin-bottom:16px">
-            <h2>Time axis <span class="muted">· ${t.events.length} events · ${t.sagas.map((s) => `${s.instanceId}: ${s.runtimeStatus}`).join(' · ') || 'no saga found'}${compensations.length ? ` · ${compensations.length} compensation calls` : ''}</span></h2>
+            <h2>
+              Time axis
+              <span class="muted"
+                >· ${t.events.length} events ·
+                ${t.sagas.map((s) => `${s.instanceId}: ${s.runtimeStatus}`).join(' · ') || 'no saga found'}${compensations.length ? ` · ${compensations.length} compensation calls` : ''}</span
+              >
+            </h2>
             ${chart(t)}
           </section>
           <div class="grid cols-even">
             <section class="panel">
               <h2>Event stream</h2>
-              <ol class="stream" data-testid="event-stream">${t.events.map(streamItem)}</ol>
+              <ol class="stream" data-testid="event-stream">
+                ${t.events.map(streamItem)}
+              </ol>
             </section>
             <section class="panel">
               ${t.sagas.map(
-                (s) => html`<h2>Durable history · ${s.instanceId} <span class="muted" data-testid="saga-status" data-instance=${s.instanceId}>${s.runtimeStatus}</span></h2>
-                  <ol class="stream" data-testid="durable-history" data-instance=${s.instanceId}>${s.entries.map((e) => historyItem(e, TERMINAL.has(s.runtimeStatus)))}</ol>`,
+                (s) =>
+                  html`<h2>
+                      Durable history · ${s.instanceId}
+                      <span class="muted" data-testid="saga-status" data-instance=${s.instanceId}
+                        >${s.runtimeStatus}</span
+                      >
+                    </h2>
+                    <ol class="stream" data-testid="durable-history" data-instance=${s.instanceId}>
+                      ${s.entries.map((e) => historyItem(e, TERMINAL.has(s.runtimeStatus)))}
+                    </ol>`,
               )}
               ${t.sagas.length === 0 ? html`<p class="muted">No orchestration with this id.</p>` : ''}
             </section>

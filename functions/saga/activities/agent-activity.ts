@@ -9,9 +9,13 @@ import { composition } from '../../composition';
 import type { AgentDeps } from '../agents';
 import { tracedActivity } from '../../tracing/activity-trace';
 
-export function agentActivity<I, O>(run: (deps: AgentDeps, input: I, context: InvocationContext) => Promise<O>): (input: unknown, context: InvocationContext) => Promise<O> {
+export function agentActivity<I, O>(
+  run: (deps: AgentDeps, input: I, context: InvocationContext) => Promise<O>,
+): (input: unknown, context: InvocationContext) => Promise<O> {
   return async (input, context) => {
     const c = composition();
-    return tracedActivity<I, O>(context.functionName, input, (own) => c.agentBulkhead().run(() => run(c.agents(), own, context)));
+    return tracedActivity<I, O>(context.functionName, input, (own) =>
+      c.agentBulkhead().run(() => run(c.agents(), own, context)),
+    );
   };
 }

@@ -9,6 +9,8 @@ import * as agents from '../agents';
 import type { CompensationInput, CompensationResult } from '../contracts';
 import { agentActivity } from './agent-activity';
 
-export const cancelDeliverySchedule = agentActivity<CompensationInput, CompensationResult>(agents.cancelDeliverySchedule);
+export const cancelDeliverySchedule = agentActivity<CompensationInput, CompensationResult>(
+  agents.cancelDeliverySchedule,
+);
 
 df.app.activity(ACTIVITIES.cancelDeliverySchedule, { handler: cancelDeliverySchedule });

@@ -8,7 +8,9 @@ import { tracedActivity } from '../../tracing/activity-trace';
 
 export async function closeIntake(input: unknown, context: InvocationContext): Promise<void> {
   const c = composition();
-  return tracedActivity<CloseIntakeInput, void>(context.functionName, input, ({ deliveryId, outcome, failureCode }) => c.intakes().close(deliveryId, outcome, failureCode));
+  return tracedActivity<CloseIntakeInput, void>(context.functionName, input, ({ deliveryId, outcome, failureCode }) =>
+    c.intakes().close(deliveryId, outcome, failureCode),
+  );
 }
 
 df.app.activity(ACTIVITIES.closeIntake, { handler: closeIntake });

@@ -17,8 +17,20 @@ export async function emitDeliveryEvent(input: unknown, context: InvocationConte
   const c = composition();
   return tracedActivity<DeliveryEvent, void>(context.functionName, input, async (event) => {
     const traceparent = traceparentOf();
-    await c.publisher().publish(HUBS.deliveryEvents, [{ body: event, partitionKey: event.deliveryId, ...(traceparent ? { properties: { traceparent } } : {}) }]);
-    context.info(JSON.stringify({ event: 'delivery.event', deliveryId: event.deliveryId, type: event.type, sequence: event.sequence, eventId: event.eventId }));
+    await c
+      .publisher()
+      .publish(HUBS.deliveryEvents, [
+        { body: event, partitionKey: event.deliveryId, ...(traceparent ? { properties: { traceparent } } : {}) },
+      ]);
+    context.info(
+      JSON.stringify({
+        event: 'delivery.event',
+        deliveryId: event.deliveryId,
+        type: event.type,
+        sequence: event.sequence,
+        eventId: event.eventId,
+      }),
+    );
   });
 }
 

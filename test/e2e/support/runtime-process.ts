@@ -51,13 +51,22 @@ export async function killAll(): Promise<void> {
   live.clear();
 }
 
-export async function startRuntime(dataDir: string, args: readonly string[] = [], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<RuntimeProcess> {
-  const child = spawn(process.execPath, ['--enable-source-maps', START, '--data-dir', dataDir, '--port', '0', ...args], {
-    // Beside the data directory: a local.settings.json of the developer's must not change what the tests see.
-    cwd: path.dirname(path.resolve(dataDir)),
-    env: { ...process.env, PORT: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startRuntime(
+  dataDir: string,
+  args: readonly string[] = [],
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<RuntimeProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--enable-source-maps', START, '--data-dir', dataDir, '--port', '0', ...args],
+    {
+      // Beside the data directory: a local.settings.json of the developer's must not change what the tests see.
+      cwd: path.dirname(path.resolve(dataDir)),
+      env: { ...process.env, PORT: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   live.add(child);
   child.once('exit', () => live.delete(child));
   let out = '';

@@ -28,7 +28,11 @@ let run = 0;
 
 beforeAll(async () => {
   proxy = await startFaultProxy(process.env.TEST_COSMOS_ENDPOINT ?? '');
-  const env = await useEmulators('projector', { CosmosConnection__accountEndpoint: proxy.url, ProjectorWriteAttempts: '2', StatusViewTtlDays: '2' });
+  const env = await useEmulators('projector', {
+    CosmosConnection__accountEndpoint: proxy.url,
+    ProjectorWriteAttempts: '2',
+    StatusViewTtlDays: '2',
+  });
   const db = env.cosmos.database(env.databaseId);
   eventDocs = db.container(COSMOS_CONTAINERS.deliveryEvents.name);
   statusDocs = db.container(COSMOS_CONTAINERS.deliveryStatus.name);
@@ -48,8 +52,17 @@ beforeEach(() => {
 const partition = (): string => `t${run}x${process.pid}`;
 const delivery = (name: string): string => `${name}-${run}-${process.pid}`;
 
-async function invoke(bodies: (string | object)[], partitionId = partition(), firstSequenceNumber = 100): Promise<void> {
-  const { messages, triggerMetadata } = hostBatch(bodies, { eventHubName: 'delivery-events', consumerGroup: 'projector', partitionId, firstSequenceNumber });
+async function invoke(
+  bodies: (string | object)[],
+  partitionId = partition(),
+  firstSequenceNumber = 100,
+): Promise<void> {
+  const { messages, triggerMetadata } = hostBatch(bodies, {
+    eventHubName: 'delivery-events',
+    consumerGroup: 'projector',
+    partitionId,
+    firstSequenceNumber,
+  });
   await projector.handler(messages, invocationContext(FUNCTIONS.projectDeliveryEvents, triggerMetadata));
 }
 
@@ -60,7 +73,10 @@ async function statusDoc(id: string): Promise<Record<string, unknown> | undefine
 
 async function storedStream(deliveryId: string): Promise<Record<string, unknown>[]> {
   const { resources } = await eventDocs.items
-    .query<Record<string, unknown>>({ query: 'SELECT * FROM c WHERE c.deliveryId = @d', parameters: [{ name: '@d', value: deliveryId }] }, { partitionKey: deliveryId })
+    .query<Record<string, unknown>>(
+      { query: 'SELECT * FROM c WHERE c.deliveryId = @d', parameters: [{ name: '@d', value: deliveryId }] },
+      { partitionKey: deliveryId },
+    )
     .fetchAll();
   return resources.sort((a, b) => Number(a.sequence) - Number(b.sequence));
 }
@@ -120,7 +136,7 @@ describe('delivery-history projector (Event Hubs batch → event store + status 
     expect(viewOf(await statusDoc(d))).toEqual(foldStatus(events));
   });
 
-  it('gives a finished delivery\'s view a per-item TTL of StatusViewTtlDays', async () => {
+  it("gives a finished delivery's view a per-item TTL of StatusViewTtlDays", async () => {
     const d = delivery('d');
     await invoke(deliveryStream(d, 'cancelled'));
     expect(await statusDoc(d)).toMatchObject({ stage: 'Cancelled', ttl: 2 * 86_400 });
@@ -141,7 +157,10 @@ describe('delivery-history projector (Event Hubs batch → event store + status 
     const d = delivery('d');
     const events = deliveryStream(d, 'delivered');
     await invoke(events.slice(0, 3));
-    const impostor = deliveryEvent('DroneAssigned', d, 3, events[2]!.occurredAt, 'other', { droneId: 'drone-99', distanceToPickupM: 5 });
+    const impostor = deliveryEvent('DroneAssigned', d, 3, events[2]!.occurredAt, 'other', {
+      droneId: 'drone-99',
+      distanceToPickupM: 5,
+    });
     await invoke([impostor, events[3]!], `${partition()}-b`);
     const stored = await storedStream(d);
     expect(stored[2]).toMatchObject({ correlationId: events[2]!.correlationId, data: { droneId: 'drone-7' } });
@@ -158,7 +177,12 @@ describe('delivery-history projector (Event Hubs batch → event store + status 
     const letters: Record<string, unknown>[] = [];
     for await (const blob of deadletters.listBlobsFlat({ prefix: 'delivery-events/' })) {
       if (!blob.name.includes(`/p${p}-`)) continue;
-      letters.push(JSON.parse((await deadletters.getBlockBlobClient(blob.name).downloadToBuffer()).toString('utf8')) as Record<string, unknown>);
+      letters.push(
+        JSON.parse((await deadletters.getBlockBlobClient(blob.name).downloadToBuffer()).toString('utf8')) as Record<
+          string,
+          unknown
+        >,
+      );
     }
     const bySequence = new Map(letters.map((l) => [(l.origin as { sequenceNumber: number }).sequenceNumber, l]));
     expect([...bySequence.keys()].sort()).toEqual([101, 102, 103]);
@@ -166,7 +190,13 @@ describe('delivery-history projector (Event Hubs batch → event store + status 
       source: 'delivery-events',
       reason: 'NotJson',
       rawBody: '{"type": not json',
-      origin: { eventHubName: 'delivery-events', consumerGroup: 'projector', partitionId: p, sequenceNumber: 101, offset: '101000' },
+      origin: {
+        eventHubName: 'delivery-events',
+        consumerGroup: 'projector',
+        partitionId: p,
+        sequenceNumber: 101,
+        offset: '101000',
+      },
     });
     expect(typeof (bySequence.get(101)?.origin as Record<string, unknown>).enqueuedTimeUtc).toBe('string');
     expect(bySequence.get(102)).toMatchObject({ reason: 'UnsupportedSchemaVersion' });
@@ -179,7 +209,11 @@ describe('delivery-history projector (Event Hubs batch → event store + status 
   it('retries a transient store fault inside the invocation', async () => {
     const d = delivery('d');
     const events = deliveryStream(d, 'delivered');
-    proxy.failNext(1, { kind: 'status', status: 503 }, (method, path) => method === 'POST' && path.includes('/colls/deliveryEvents/'));
+    proxy.failNext(
+      1,
+      { kind: 'status', status: 503 },
+      (method, path) => method === 'POST' && path.includes('/colls/deliveryEvents/'),
+    );
     await invoke(events);
     expect(proxy.injected).toBeGreaterThanOrEqual(1);
     expect(viewOf(await statusDoc(d))).toEqual(foldStatus(events));
@@ -206,7 +240,13 @@ describe('delivery-history projector (Event Hubs batch → event store + status 
   it('converges when two batches of the same delivery are projected at once', async () => {
     const d = delivery('d');
     const events = deliveryStream(d, 'delivered');
-    await Promise.all([invoke(events.filter((e) => e.sequence % 2 === 1)), invoke(events.filter((e) => e.sequence % 2 === 0), `${partition()}-b`)]);
+    await Promise.all([
+      invoke(events.filter((e) => e.sequence % 2 === 1)),
+      invoke(
+        events.filter((e) => e.sequence % 2 === 0),
+        `${partition()}-b`,
+      ),
+    ]);
     expect(viewOf(await statusDoc(d))).toEqual(foldStatus(events));
   });
 });

@@ -32,7 +32,11 @@ import { COSMOS_CONTAINERS } from '../../../functions/resources';
 import { ROLE_ADMIN, ROLE_READER } from '../../../domain/shared/caller';
 import type { InvocationContext } from '@azure/functions';
 import { createInvocationContext, silentLogger } from '../../../packages/functions-local/src/host/invocation';
-import { bindDurableClient, DurableEngine, startDurableHttpServer } from '../../../packages/functions-local/src/durable';
+import {
+  bindDurableClient,
+  DurableEngine,
+  startDurableHttpServer,
+} from '../../../packages/functions-local/src/durable';
 import type { DurableHttpServer } from '../../../packages/functions-local/src/durable';
 import { ACTIVITIES } from '../../../functions/names';
 
@@ -88,7 +92,12 @@ let sliceFault: Error | undefined;
 const bind = (ctx: InvocationContext): void => void bindDurableClient(ctx, api.clientBindingData());
 const skipped: SkippedArchiveEvent[] = [];
 
-async function docOf(db: Database, container: string, id: string, partitionKey = id): Promise<Record<string, unknown> | undefined> {
+async function docOf(
+  db: Database,
+  container: string,
+  id: string,
+  partitionKey = id,
+): Promise<Record<string, unknown> | undefined> {
   const { resource } = await db.container(container).item(id, partitionKey).read<Record<string, unknown>>();
   if (!resource) return undefined;
   const { _rid, _self, _etag, _attachments, _ts, ...rest } = resource;
@@ -99,9 +108,17 @@ async function docOf(db: Database, container: string, id: string, partitionKey =
 async function streamOf(db: Database, deliveryId: string): Promise<Record<string, unknown>[]> {
   const { resources } = await db
     .container(COSMOS_CONTAINERS.deliveryEvents.name)
-    .items.query<Record<string, unknown>>({ query: 'SELECT * FROM c WHERE c.deliveryId = @d ORDER BY c.sequence', parameters: [{ name: '@d', value: deliveryId }] }, { partitionKey: deliveryId })
+    .items.query<Record<string, unknown>>(
+      {
+        query: 'SELECT * FROM c WHERE c.deliveryId = @d ORDER BY c.sequence',
+        parameters: [{ name: '@d', value: deliveryId }],
+      },
+      { partitionKey: deliveryId },
+    )
     .fetchAll();
-  return resources.map(({ _rid, _self, _etag, _attachments, _ts, ...rest }) => (void [_rid, _self, _etag, _attachments, _ts], rest));
+  return resources.map(
+    ({ _rid, _self, _etag, _attachments, _ts, ...rest }) => (void [_rid, _self, _etag, _attachments, _ts], rest),
+  );
 }
 
 /** Writes the published events as Capture would: two partitions by delivery, one file per minute of 6 events. */
@@ -124,7 +141,9 @@ async function writeArchive(events: readonly DeliveryEvent[]): Promise<void> {
         properties: {},
         body,
       }));
-      await fileSystem.getFileClient(capturePath({ namespace: NS, eventHub: HUB, partitionId, windowStart })).upload(await encodeCaptureFile(captured));
+      await fileSystem
+        .getFileClient(capturePath({ namespace: NS, eventHub: HUB, partitionId, windowStart }))
+        .upload(await encodeCaptureFile(captured));
     }
   }
 }
@@ -141,14 +160,24 @@ beforeAll(async () => {
   projectedDb = live.cosmos.database(live.databaseId);
   const projector = (await loadFunctionApp()).get(FUNCTIONS.projectDeliveryEvents);
   for (let i = 0; i < events.length; i += 5) {
-    const { messages, triggerMetadata } = hostBatch(events.slice(i, i + 5), { eventHubName: HUB, consumerGroup: 'projector', firstSequenceNumber: i });
+    const { messages, triggerMetadata } = hostBatch(events.slice(i, i + 5), {
+      eventHubName: HUB,
+      consumerGroup: 'projector',
+      firstSequenceNumber: i,
+    });
     await projector.handler(messages, invocationContext(FUNCTIONS.projectDeliveryEvents, triggerMetadata));
   }
 
   // An empty database, with the lake as the archive.
   // The job's slice retries: one attempt, a short timer, so a failing job ends quickly.
-  const empty = await useEmulators('rebuild-empty', { SagaStepAttempts: '1', SagaStepFirstRetryMs: '10' }, (config) =>
-    new ArchiveComposition(config, () => new CaptureDeliveryArchive(new CaptureArchive(fileSystem), NS, HUB, (s) => skipped.push(s))),
+  const empty = await useEmulators(
+    'rebuild-empty',
+    { SagaStepAttempts: '1', SagaStepFirstRetryMs: '10' },
+    (config) =>
+      new ArchiveComposition(
+        config,
+        () => new CaptureDeliveryArchive(new CaptureArchive(fileSystem), NS, HUB, (s) => skipped.push(s)),
+      ),
   );
   comp = empty.composition;
   rebuiltDb = empty.cosmos.database(empty.databaseId);
@@ -171,7 +200,13 @@ afterAll(async () => {
 });
 
 const start = (body: unknown, headers: Record<string, string> = admin) =>
-  callHttp(FUNCTIONS.rebuildViews, { method: 'POST', path: 'ops/rebuild-views', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body), prepare: bind });
+  callHttp(FUNCTIONS.rebuildViews, {
+    method: 'POST',
+    path: 'ops/rebuild-views',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    prepare: bind,
+  });
 
 interface Job {
   readonly jobId: string;
@@ -181,7 +216,12 @@ interface Job {
 
 const poll = (location: string, headers: Record<string, string> = admin) => {
   const jobId = decodeURIComponent(location.split('/').pop() ?? '');
-  return callHttp(FUNCTIONS.getRebuildJob, { path: location.replace(/^\/api\//, ''), params: { jobId }, headers, prepare: bind });
+  return callHttp(FUNCTIONS.getRebuildJob, {
+    path: location.replace(/^\/api\//, ''),
+    params: { jobId },
+    headers,
+    prepare: bind,
+  });
 };
 
 /** Starts a job, lets the engine finish it, and answers as the poll does. */
@@ -198,7 +238,7 @@ async function rebuild(body: unknown, headers: Record<string, string> = admin) {
 const hour = { from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z' };
 
 describe('POST /api/ops/rebuild-views', () => {
-  it('is registered as a POST outside the host\'s reserved admin/ routes', async () => {
+  it("is registered as a POST outside the host's reserved admin/ routes", async () => {
     const fn = (await loadFunctionApp()).get(FUNCTIONS.rebuildViews);
     expect(fn.trigger).toMatchObject({ type: 'httpTrigger', route: 'ops/rebuild-views', methods: ['POST'] });
     expect(String(fn.trigger.route).toLowerCase().startsWith('admin')).toBe(false);
@@ -208,7 +248,17 @@ describe('POST /api/ops/rebuild-views', () => {
     const res = await rebuild(hour);
     expect(res.status).toBe(200);
     const total = streams.reduce((n, s) => n + s.length, 0);
-    expect(res.json()).toMatchObject({ phase: 'done', slicesDone: 1, slicesTotal: 1, appended: total, conflicts: 0, deliveries: 4, viewsWritten: 4, viewsUnchanged: 0, viewsEmpty: 0 });
+    expect(res.json()).toMatchObject({
+      phase: 'done',
+      slicesDone: 1,
+      slicesTotal: 1,
+      appended: total,
+      conflicts: 0,
+      deliveries: 4,
+      viewsWritten: 4,
+      viewsUnchanged: 0,
+      viewsEmpty: 0,
+    });
     // The two poison bodies in the archive are skipped and reported, not appended.
     expect(skipped).toHaveLength(2);
     expect(skipped[0]).toMatchObject({ partitionId: '0', errors: [{ path: '/', message: 'body is not JSON' }] });
@@ -241,7 +291,9 @@ describe('POST /api/ops/rebuild-views', () => {
     expect(res.status).toBe(200);
     expect(res.json()).toMatchObject({ deliveries: 1, viewsWritten: 1, appended: 0 });
     expect((res.json() as { skipped: number }).skipped).toBe(0);
-    expect(await docOf(rebuiltDb, COSMOS_CONTAINERS.deliveryStatus.name, id)).toEqual(await docOf(projectedDb, COSMOS_CONTAINERS.deliveryStatus.name, id));
+    expect(await docOf(rebuiltDb, COSMOS_CONTAINERS.deliveryStatus.name, id)).toEqual(
+      await docOf(projectedDb, COSMOS_CONTAINERS.deliveryStatus.name, id),
+    );
   });
 
   it('reads only the archive files of the range', async () => {
@@ -272,7 +324,10 @@ describe('POST /api/ops/rebuild-views', () => {
       expect(res.json()).toMatchObject({ status: 'Running', links: { status: location } });
       await new Promise((r) => setTimeout(r, 50));
       const running = await poll(location);
-      expect(running.json<Job>()).toMatchObject({ status: 'Running', progress: { phase: 'running', slicesDone: 0, slicesTotal: 2, eventsRead: 0 } });
+      expect(running.json<Job>()).toMatchObject({
+        status: 'Running',
+        progress: { phase: 'running', slicesDone: 0, slicesTotal: 2, eventsRead: 0 },
+      });
       const status = await engine.getStatus(running.json<Job>().jobId);
       expect(status?.customStatus).toEqual(running.json<Job>().progress);
     } finally {
@@ -319,13 +374,19 @@ describe('POST /api/ops/rebuild-views', () => {
       expect(res.status).toBe(202);
       await engine.idle();
       const failed = await poll(res.headers.location ?? '');
-      expect(failed.json<Job>()).toMatchObject({ status: 'Failed', progress: { phase: 'running', slicesDone: 0, slicesTotal: 1 } });
+      expect(failed.json<Job>()).toMatchObject({
+        status: 'Failed',
+        progress: { phase: 'running', slicesDone: 0, slicesTotal: 1 },
+      });
     } finally {
       sliceFault = undefined;
     }
     const again = await start(range);
     await engine.idle();
-    expect((await poll(again.headers.location ?? '')).json<Job>()).toMatchObject({ status: 'Completed', progress: { phase: 'done', slicesDone: 1 } });
+    expect((await poll(again.headers.location ?? '')).json<Job>()).toMatchObject({
+      status: 'Completed',
+      progress: { phase: 'done', slicesDone: 1 },
+    });
   });
 
   it('an unknown job is 404', async () => {
@@ -336,7 +397,9 @@ describe('POST /api/ops/rebuild-views', () => {
   it('bounds the range by RebuildMaxRangeDays: 400 naming /to beyond it', async () => {
     const res = await start({ from: '2026-10-01T00:00:00Z', to: '2026-11-22T00:00:00Z' });
     expect(res.status).toBe(400);
-    expect(res.json<{ errors: { path: string; message: string }[] }>().errors).toEqual([{ path: '/to', message: expect.stringContaining('31 days') }]);
+    expect(res.json<{ errors: { path: string; message: string }[] }>().errors).toEqual([
+      { path: '/to', message: expect.stringContaining('31 days') },
+    ]);
   });
 
   it('answers 400 with errors for a bad request body', async () => {
@@ -353,7 +416,10 @@ describe('POST /api/ops/rebuild-views', () => {
       const res = await start(body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.headers['content-type']).toBe('application/problem+json');
-      expect((res.json() as { errors: { path: string }[] }).errors.map((e) => e.path), JSON.stringify(body)).toContain(path);
+      expect(
+        (res.json() as { errors: { path: string }[] }).errors.map((e) => e.path),
+        JSON.stringify(body),
+      ).toContain(path);
     }
   });
 
@@ -387,7 +453,14 @@ describe('rebuildViews (use case)', () => {
       onProgress: (p) => progress.push(p),
     });
     const total = streams.reduce((n, s) => n + s.length, 0);
-    expect(report).toMatchObject({ phase: 'done', eventsRead: published().length, appended: total, duplicates: published().length - total, deliveries: 4, viewsWritten: 4 });
+    expect(report).toMatchObject({
+      phase: 'done',
+      eventsRead: published().length,
+      appended: total,
+      duplicates: published().length - total,
+      deliveries: 4,
+      viewsWritten: 4,
+    });
     for (const [i, id] of ids.entries()) expect((await views.read(id))?.view).toEqual(foldStatus(streams[i]!));
     expect(views.docs.get(ids[0]!)?.ttl).toBe(60);
     const phases = progress.map((p) => p.phase);

@@ -34,30 +34,52 @@ beforeAll(async () => {
   const projector = (await loadFunctionApp()).get(FUNCTIONS.projectDeliveryEvents);
   const half = deliveryStream(HALF, 'delivered');
   const { messages, triggerMetadata } = hostBatch(
-    [...deliveryStream(D, 'inFlight'), ...deliveryStream(OTHER, 'delivered', { ownerId: 'owner-2' }), half[0]!, half[1]!, half[4]!],
+    [
+      ...deliveryStream(D, 'inFlight'),
+      ...deliveryStream(OTHER, 'delivered', { ownerId: 'owner-2' }),
+      half[0]!,
+      half[1]!,
+      half[4]!,
+    ],
     { eventHubName: 'delivery-events', consumerGroup: 'projector' },
   );
   await projector.handler(messages, invocationContext(FUNCTIONS.projectDeliveryEvents, triggerMetadata));
-  await comp.droneStore().write(stateFromTelemetry(telemetry({ droneId: DRONE, sequence: 9, status: 'EnRouteToPickup', deliveryId: D })), undefined);
+  await comp
+    .droneStore()
+    .write(
+      stateFromTelemetry(telemetry({ droneId: DRONE, sequence: 9, status: 'EnRouteToPickup', deliveryId: D })),
+      undefined,
+    );
 });
 
 const status = (id: string, headers: Record<string, string> = {}) =>
   callHttp(FUNCTIONS.getDeliveryStatus, { path: `deliveries/${id}`, params: { deliveryId: id }, headers });
 const history = (id: string, headers: Record<string, string> = {}) =>
   callHttp(FUNCTIONS.getDeliveryHistory, { path: `deliveries/${id}/history`, params: { deliveryId: id }, headers });
-const drone = (id: string, headers: Record<string, string> = {}) => callHttp(FUNCTIONS.getDrone, { path: `drones/${id}`, params: { droneId: id }, headers });
+const drone = (id: string, headers: Record<string, string> = {}) =>
+  callHttp(FUNCTIONS.getDrone, { path: `drones/${id}`, params: { droneId: id }, headers });
 
 describe('GET /api/deliveries/{deliveryId}', () => {
-  it('is registered as an anonymous GET on the contract route (identity is App Service\'s job)', async () => {
+  it("is registered as an anonymous GET on the contract route (identity is App Service's job)", async () => {
     const fn = (await loadFunctionApp()).get(FUNCTIONS.getDeliveryStatus);
-    expect(fn.trigger).toMatchObject({ type: 'httpTrigger', route: 'deliveries/{deliveryId}', methods: ['GET'], authLevel: 'anonymous' });
+    expect(fn.trigger).toMatchObject({
+      type: 'httpTrigger',
+      route: 'deliveries/{deliveryId}',
+      methods: ['GET'],
+      authLevel: 'anonymous',
+    });
   });
 
   it('answers 401 problem+json without an identity, before reading anything', async () => {
     const res = await status(D);
     expect(res.status).toBe(401);
     expect(res.headers['content-type']).toBe('application/problem+json');
-    expect(res.json()).toMatchObject({ status: 401, title: expect.any(String), type: expect.any(String), detail: expect.any(String) });
+    expect(res.json()).toMatchObject({
+      status: 401,
+      title: expect.any(String),
+      type: expect.any(String),
+      detail: expect.any(String),
+    });
     expect((await status('../x')).status).toBe(401);
   });
 
@@ -77,7 +99,7 @@ describe('GET /api/deliveries/{deliveryId}', () => {
     }
   });
 
-  it('answers 404 for someone else\'s delivery, the same as for one that does not exist', async () => {
+  it("answers 404 for someone else's delivery, the same as for one that does not exist", async () => {
     const unknownId = `nope-${suffix}`;
     const notMine = await status(OTHER, stranger);
     const unknown = await status(unknownId, stranger);
@@ -119,13 +141,19 @@ describe('GET /api/deliveries/{deliveryId}', () => {
 });
 
 describe('GET /api/deliveries/{deliveryId}/history', () => {
-  it('lists the owner\'s events 1, 2, 3, … with eventId, type, sequence, occurredAt and data only', async () => {
+  it("lists the owner's events 1, 2, 3, … with eventId, type, sequence, occurredAt and data only", async () => {
     const res = await history(D, owner);
     expect(res.status).toBe(200);
     const events = deliveryStream(D, 'inFlight');
     expect(res.json()).toEqual({
       deliveryId: D,
-      events: events.map((e) => ({ eventId: e.eventId, type: e.type, sequence: e.sequence, occurredAt: e.occurredAt, data: e.data })),
+      events: events.map((e) => ({
+        eventId: e.eventId,
+        type: e.type,
+        sequence: e.sequence,
+        occurredAt: e.occurredAt,
+        data: e.data,
+      })),
     });
   });
 
@@ -169,9 +197,15 @@ describe('GET /api/drones/{droneId}', () => {
     const minutesAgo = (m: number): string => new Date(Date.now() - m * 60_000).toISOString();
     const fresh = `fresh-${suffix}`;
     const silent = `silent-${suffix}`;
-    await comp.droneStore().write(stateFromTelemetry(telemetry({ droneId: fresh, sequence: 1, timestamp: minutesAgo(9) })), undefined);
-    await comp.droneStore().write(stateFromTelemetry(telemetry({ droneId: silent, sequence: 1, timestamp: minutesAgo(11) })), undefined);
-    expect(await comp.agents().reservations.tryReserve({ droneId: fresh, deliveryId: D, reservedAt: minutesAgo(1) })).toBe(true);
+    await comp
+      .droneStore()
+      .write(stateFromTelemetry(telemetry({ droneId: fresh, sequence: 1, timestamp: minutesAgo(9) })), undefined);
+    await comp
+      .droneStore()
+      .write(stateFromTelemetry(telemetry({ droneId: silent, sequence: 1, timestamp: minutesAgo(11) })), undefined);
+    expect(
+      await comp.agents().reservations.tryReserve({ droneId: fresh, deliveryId: D, reservedAt: minutesAgo(1) }),
+    ).toBe(true);
 
     const freshView = (await drone(fresh, reader)).json<Record<string, unknown>>();
     expect(freshView).toMatchObject({ droneId: fresh, status: 'Idle', stale: false, reservedFor: D });

@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { CaptureArchive } from '../../../functions/adapters/capture-archive';
 import type { ArchivedEvent } from '../../../functions/adapters/capture-archive';
-import { capturedRecordSize, decodeCaptureFile, formatEnqueuedTimeUtc } from '../../../functions/adapters/capture-format';
+import {
+  capturedRecordSize,
+  decodeCaptureFile,
+  formatEnqueuedTimeUtc,
+} from '../../../functions/adapters/capture-format';
 import { CaptureWriter, capturedFromInput } from '../../../packages/functions-local/src/lake/capture-writer';
 import type { CaptureInput, CapturedFile, Clock } from '../../../packages/functions-local/src/lake/capture-writer';
 import { startTempLake } from './lake-fixture';
@@ -24,15 +28,33 @@ class ManualClock implements Clock {
 }
 
 function deliveryEvent(partitionId: string, seq: number, at: number, deliveryId = `d-${partitionId}`): CaptureInput {
-  const envelope = { eventId: `${deliveryId}-${seq}`, type: 'DeliveryRequested', deliveryId, sequence: seq + 1, occurredAt: new Date(at).toISOString(), schemaVersion: 1, correlationId: 'c', data: {} };
+  const envelope = {
+    eventId: `${deliveryId}-${seq}`,
+    type: 'DeliveryRequested',
+    deliveryId,
+    sequence: seq + 1,
+    occurredAt: new Date(at).toISOString(),
+    schemaVersion: 1,
+    correlationId: 'c',
+    data: {},
+  };
   // Fixed-width offsets keep every record of a test the same size, so size limits land predictably.
-  return { partitionId, sequenceNumber: seq, offset: String(seq * 1000).padStart(9, '0'), enqueuedTime: new Date(at), body: Buffer.from(JSON.stringify(envelope)), partitionKey: deliveryId, properties: { type: 'DeliveryRequested' } };
+  return {
+    partitionId,
+    sequenceNumber: seq,
+    offset: String(seq * 1000).padStart(9, '0'),
+    enqueuedTime: new Date(at),
+    body: Buffer.from(JSON.stringify(envelope)),
+    partitionKey: deliveryId,
+    properties: { type: 'DeliveryRequested' },
+  };
 }
 
 async function filesUnder(fs: DataLakeFileSystemClient, prefix: string): Promise<string[]> {
   const out: string[] = [];
   try {
-    for await (const p of fs.listPaths({ path: prefix, recursive: true })) if (!p.isDirectory && p.name) out.push(p.name);
+    for await (const p of fs.listPaths({ path: prefix, recursive: true }))
+      if (!p.isDirectory && p.name) out.push(p.name);
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404) return [];
     throw e;
@@ -54,7 +76,11 @@ describe('Capture stand-in writer and archive reader on the lake stand-in', () =
     await lake?.dispose();
   });
 
-  function writer(hub: string, clock: Clock, opts: { windowMs?: number; maxBytes?: number; files?: CapturedFile[] } = {}): CaptureWriter {
+  function writer(
+    hub: string,
+    clock: Clock,
+    opts: { windowMs?: number; maxBytes?: number; files?: CapturedFile[] } = {},
+  ): CaptureWriter {
     return new CaptureWriter({
       fileSystem: fs,
       namespace: NS,
@@ -78,14 +104,18 @@ describe('Capture stand-in writer and archive reader on the lake stand-in', () =
     expect(await filesUnder(fs, `${NS}/time-hub`)).toEqual([]);
     clock.t = sec(65);
     await w.tick();
-    expect(files).toEqual([expect.objectContaining({ path: `${NS}/time-hub/0/2026/11/22/10/00/05.avro`, events: 2, reason: 'time' })]);
+    expect(files).toEqual([
+      expect.objectContaining({ path: `${NS}/time-hub/0/2026/11/22/10/00/05.avro`, events: 2, reason: 'time' }),
+    ]);
     expect(await filesUnder(fs, `${NS}/time-hub`)).toEqual([`${NS}/time-hub/0/2026/11/22/10/00/05.avro`]);
 
     // An event after the window's end starts the next window instead of joining the closed one.
     clock.t = sec(200);
     await w.add(deliveryEvent('0', 2, sec(200)));
     await w.stop();
-    const decoded = await decodeCaptureFile(await fs.getFileClient(`${NS}/time-hub/0/2026/11/22/10/00/05.avro`).readToBuffer());
+    const decoded = await decodeCaptureFile(
+      await fs.getFileClient(`${NS}/time-hub/0/2026/11/22/10/00/05.avro`).readToBuffer(),
+    );
     expect(decoded.map((e) => e.sequenceNumber)).toEqual([0, 1]);
     expect(decoded[1]?.enqueuedTimeUtc).toBe(formatEnqueuedTimeUtc(new Date(sec(30))));
     expect(decoded[1]?.systemProperties).toEqual({ 'x-opt-enqueued-time': sec(30), 'x-opt-partition-key': 'd-0' });
@@ -128,9 +158,14 @@ describe('Capture stand-in writer and archive reader on the lake stand-in', () =
       ['0', 2],
       ['1', 2],
     ]);
-    expect((await filesUnder(fs, `${NS}/split-hub`)).sort()).toEqual([`${NS}/split-hub/0/2026/11/22/10/00/00.avro`, `${NS}/split-hub/1/2026/11/22/10/00/00.avro`]);
+    expect((await filesUnder(fs, `${NS}/split-hub`)).sort()).toEqual([
+      `${NS}/split-hub/0/2026/11/22/10/00/00.avro`,
+      `${NS}/split-hub/1/2026/11/22/10/00/00.avro`,
+    ]);
     for (const p of ['0', '1']) {
-      const decoded = await decodeCaptureFile(await fs.getFileClient(`${NS}/split-hub/${p}/2026/11/22/10/00/00.avro`).readToBuffer());
+      const decoded = await decodeCaptureFile(
+        await fs.getFileClient(`${NS}/split-hub/${p}/2026/11/22/10/00/00.avro`).readToBuffer(),
+      );
       expect(decoded.map((e) => e.systemProperties['x-opt-partition-key'])).toEqual([`d-${p}`, `d-${p}`]);
     }
   });
@@ -182,20 +217,35 @@ describe('Capture stand-in writer and archive reader on the lake stand-in', () =
       }
       await w.stop();
       // A stray non-Capture file in the tree is ignored.
-      await fs.getFileClient(`${NS}/delivery-events/0/2026/11/22/10/readme.txt`).upload(Buffer.from('not a capture file'));
+      await fs
+        .getFileClient(`${NS}/delivery-events/0/2026/11/22/10/readme.txt`)
+        .upload(Buffer.from('not a capture file'));
     });
 
     async function collect(from: number, to: number, partitionIds?: string[]): Promise<ArchivedEvent[]> {
       const archive = new CaptureArchive(fs);
       const out: ArchivedEvent[] = [];
-      for await (const e of archive.events({ namespace: NS, eventHub: 'delivery-events', from: new Date(from), to: new Date(to), ...(partitionIds ? { partitionIds } : {}) })) out.push(e);
+      for await (const e of archive.events({
+        namespace: NS,
+        eventHub: 'delivery-events',
+        from: new Date(from),
+        to: new Date(to),
+        ...(partitionIds ? { partitionIds } : {}),
+      }))
+        out.push(e);
       return out;
     }
 
     it('lists exactly the files whose window starts in [from, to), partitions in numeric order', async () => {
       const archive = new CaptureArchive(fs);
       const paths: string[] = [];
-      for await (const f of archive.listFiles({ namespace: NS, eventHub: 'delivery-events', from: new Date(sec(60)), to: new Date(sec(3600)) })) paths.push(f.path);
+      for await (const f of archive.listFiles({
+        namespace: NS,
+        eventHub: 'delivery-events',
+        from: new Date(sec(60)),
+        to: new Date(sec(3600)),
+      }))
+        paths.push(f.path);
       expect(paths).toEqual([
         `${NS}/delivery-events/0/2026/11/22/10/01/00.avro`,
         `${NS}/delivery-events/0/2026/11/22/10/59/30.avro`,
@@ -207,13 +257,30 @@ describe('Capture stand-in writer and archive reader on the lake stand-in', () =
     it('yields the events of the range in (partition, sequence number) order with JSON bodies parsed', async () => {
       const events = await collect(sec(0), sec(86_401));
       expect(events.map((e) => [e.partitionId, e.sequenceNumber])).toEqual([
-        ['0', 0], ['0', 1], ['0', 2], ['0', 3], ['0', 4], ['0', 5], ['0', 6], ['0', 7], ['0', 8], ['0', 9],
-        ['1', 0], ['1', 1], ['1', 2], ['1', 3],
-        ['2', 0], ['2', 1],
-        ['10', 0], ['10', 1],
+        ['0', 0],
+        ['0', 1],
+        ['0', 2],
+        ['0', 3],
+        ['0', 4],
+        ['0', 5],
+        ['0', 6],
+        ['0', 7],
+        ['0', 8],
+        ['0', 9],
+        ['1', 0],
+        ['1', 1],
+        ['1', 2],
+        ['1', 3],
+        ['2', 0],
+        ['2', 1],
+        ['10', 0],
+        ['10', 1],
       ]);
       const first = events[0];
-      expect(first?.body).toEqual({ kind: 'json', value: expect.objectContaining({ eventId: 'd-0-0-0', type: 'DeliveryRequested', deliveryId: 'd-0-0' }) });
+      expect(first?.body).toEqual({
+        kind: 'json',
+        value: expect.objectContaining({ eventId: 'd-0-0-0', type: 'DeliveryRequested', deliveryId: 'd-0-0' }),
+      });
       expect(first?.offset).toBe('000000000');
       expect(first?.enqueuedTime?.toISOString()).toBe(new Date(sec(0)).toISOString());
       expect(first?.enqueuedTimeUtc).toBe('11/22/2026 10:00:00 AM');
@@ -226,21 +293,36 @@ describe('Capture stand-in writer and archive reader on the lake stand-in', () =
     it('crosses an hour boundary and honours a partition filter', async () => {
       const events = await collect(sec(3599), sec(3631), ['2', '0', '1']);
       expect(events.map((e) => [e.partitionId, e.sequenceNumber])).toEqual([
-        ['0', 6], ['0', 7],
-        ['1', 2], ['1', 3],
-        ['2', 0], ['2', 1],
+        ['0', 6],
+        ['0', 7],
+        ['1', 2],
+        ['1', 3],
+        ['2', 0],
+        ['2', 1],
       ]);
     });
 
     it('keeps a body that is not JSON as raw bytes', async () => {
       const clock = new ManualClock(sec(7200));
       const w = writer('raw-hub', clock);
-      await w.add({ partitionId: '0', sequenceNumber: 0, offset: '0', enqueuedTime: new Date(sec(7200)), body: Buffer.from([0xde, 0xad]) });
+      await w.add({
+        partitionId: '0',
+        sequenceNumber: 0,
+        offset: '0',
+        enqueuedTime: new Date(sec(7200)),
+        body: Buffer.from([0xde, 0xad]),
+      });
       await w.add({ partitionId: '0', sequenceNumber: 1, offset: '1', enqueuedTime: new Date(sec(7200)), body: null });
       await w.stop();
       const archive = new CaptureArchive(fs);
       const out: ArchivedEvent[] = [];
-      for await (const e of archive.events({ namespace: NS, eventHub: 'raw-hub', from: new Date(sec(7200)), to: new Date(sec(7201)) })) out.push(e);
+      for await (const e of archive.events({
+        namespace: NS,
+        eventHub: 'raw-hub',
+        from: new Date(sec(7200)),
+        to: new Date(sec(7201)),
+      }))
+        out.push(e);
       expect(out.map((e) => e.body)).toEqual([{ kind: 'raw', bytes: Buffer.from([0xde, 0xad]) }, { kind: 'none' }]);
     });
 
@@ -249,7 +331,13 @@ describe('Capture stand-in writer and archive reader on the lake stand-in', () =
       expect(await collect(sec(7), sec(30))).toEqual([]);
       const archive = new CaptureArchive(fs);
       const none: unknown[] = [];
-      for await (const f of archive.listFiles({ namespace: NS, eventHub: 'no-such-hub', from: new Date(sec(0)), to: new Date(sec(10 ** 6)) })) none.push(f);
+      for await (const f of archive.listFiles({
+        namespace: NS,
+        eventHub: 'no-such-hub',
+        from: new Date(sec(0)),
+        to: new Date(sec(10 ** 6)),
+      }))
+        none.push(f);
       expect(none).toEqual([]);
     });
 
@@ -258,7 +346,13 @@ describe('Capture stand-in writer and archive reader on the lake stand-in', () =
       try {
         const archive = new CaptureArchive(fs);
         const paths: string[] = [];
-        for await (const f of archive.listFiles({ namespace: NS, eventHub: 'delivery-events', from: new Date(sec(0)), to: new Date(sec(3600)) })) paths.push(f.path);
+        for await (const f of archive.listFiles({
+          namespace: NS,
+          eventHub: 'delivery-events',
+          from: new Date(sec(0)),
+          to: new Date(sec(3600)),
+        }))
+          paths.push(f.path);
         expect(paths).toHaveLength(6);
         const listed = spy.mock.calls.map(([o]) => `${o?.path ?? ''}${o?.recursive ? ' (recursive)' : ''}`);
         expect(listed).toEqual([

@@ -35,7 +35,12 @@ function event(seq: number, body: Buffer | null, properties: CapturedEvent['prop
 }
 
 const events: CapturedEvent[] = [
-  event(0, Buffer.from(JSON.stringify({ eventId: 'e0', type: 'DeliveryRequested', sequence: 1 })), { schemaVersion: 1, ratio: 0.5, source: 'saga', raw: Buffer.from([1, 2, 3]) }),
+  event(0, Buffer.from(JSON.stringify({ eventId: 'e0', type: 'DeliveryRequested', sequence: 1 })), {
+    schemaVersion: 1,
+    ratio: 0.5,
+    source: 'saga',
+    raw: Buffer.from([1, 2, 3]),
+  }),
   event(1, Buffer.from([0xff, 0x00, 0x10])),
   event(2, null),
   event(3_000_000_000, Buffer.from('{"big":true}'), { negative: -42, huge: 2 ** 40 }),
@@ -56,7 +61,7 @@ describe('Capture Avro format', () => {
     expect(await decodeCaptureFile(file)).toEqual(events);
   });
 
-  it('writes Capture\'s published schema and codec into the header', async () => {
+  it("writes Capture's published schema and codec into the header", async () => {
     const file = await encodeCaptureFile(events, { codec: 'deflate' });
     const header = readCaptureHeader(file);
     expect(header?.codec).toBe('deflate');
@@ -66,7 +71,10 @@ describe('Capture Avro format', () => {
     expect(() => readCaptureHeader(Buffer.from('PAR1 not avro'))).toThrow(/magic/);
   });
 
-  async function readWithAvsc(file: string, readerSchema?: unknown): Promise<{ records: Record<string, unknown>[]; writerSchema: unknown }> {
+  async function readWithAvsc(
+    file: string,
+    readerSchema?: unknown,
+  ): Promise<{ records: Record<string, unknown>[]; writerSchema: unknown }> {
     const records: Record<string, unknown>[] = [];
     let writerSchema: unknown;
     await new Promise<void>((resolve, reject) => {
@@ -82,7 +90,7 @@ describe('Capture Avro format', () => {
     return { records, writerSchema };
   }
 
-  it('is readable by plain avsc, with Capture\'s published schema as the writer schema and as a reader schema', async () => {
+  it("is readable by plain avsc, with Capture's published schema as the writer schema and as a reader schema", async () => {
     const file = path.join(dir, '00.avro');
     await fs.writeFile(file, await encodeCaptureFile(events, { codec: 'deflate' }));
 
@@ -92,8 +100,16 @@ describe('Capture Avro format', () => {
     expect(records[0]?.Offset).toBe('0');
     expect(records[0]?.EnqueuedTimeUtc).toBe('11/22/2026 2:58:24 PM');
     // The map values are a union of long/double/string/bytes, wrapped by branch.
-    expect(records[0]?.Properties).toEqual({ schemaVersion: { long: 1 }, ratio: { double: 0.5 }, source: { string: 'saga' }, raw: { bytes: Buffer.from([1, 2, 3]) } });
-    expect(records[0]?.SystemProperties).toEqual({ 'x-opt-enqueued-time': { long: at }, 'x-opt-partition-key': { string: 'delivery-0' } });
+    expect(records[0]?.Properties).toEqual({
+      schemaVersion: { long: 1 },
+      ratio: { double: 0.5 },
+      source: { string: 'saga' },
+      raw: { bytes: Buffer.from([1, 2, 3]) },
+    });
+    expect(records[0]?.SystemProperties).toEqual({
+      'x-opt-enqueued-time': { long: at },
+      'x-opt-partition-key': { string: 'delivery-0' },
+    });
     expect(JSON.parse(String(records[0]?.Body))).toMatchObject({ type: 'DeliveryRequested' });
     expect(records[1]?.Body).toEqual(Buffer.from([0xff, 0x00, 0x10]));
     expect(records[2]?.Body).toBeNull();
@@ -110,14 +126,30 @@ describe('Capture Avro format', () => {
   it('reads files avsc wrote itself from the documented schema (Properties values without null)', async () => {
     const file = path.join(dir, 'by-avsc.avro');
     await new Promise<void>((resolve, reject) => {
-      const enc = avro.createFileEncoder(file, CAPTURE_SCHEMA_DOCUMENTED as unknown as avro.Schema, { codec: 'deflate' });
+      const enc = avro.createFileEncoder(file, CAPTURE_SCHEMA_DOCUMENTED as unknown as avro.Schema, {
+        codec: 'deflate',
+      });
       enc.on('error', reject);
       enc.on('finish', () => setTimeout(resolve, 20));
-      enc.write({ SequenceNumber: 7, Offset: '70', EnqueuedTimeUtc: '1/2/2026 12:00:01 AM', SystemProperties: {}, Properties: { n: { long: 3 } }, Body: Buffer.from('x') });
+      enc.write({
+        SequenceNumber: 7,
+        Offset: '70',
+        EnqueuedTimeUtc: '1/2/2026 12:00:01 AM',
+        SystemProperties: {},
+        Properties: { n: { long: 3 } },
+        Body: Buffer.from('x'),
+      });
       enc.end();
     });
     const [decoded] = await decodeCaptureFile(await fs.readFile(file));
-    expect(decoded).toEqual({ sequenceNumber: 7, offset: '70', enqueuedTimeUtc: '1/2/2026 12:00:01 AM', systemProperties: {}, properties: { n: 3 }, body: Buffer.from('x') });
+    expect(decoded).toEqual({
+      sequenceNumber: 7,
+      offset: '70',
+      enqueuedTimeUtc: '1/2/2026 12:00:01 AM',
+      systemProperties: {},
+      properties: { n: 3 },
+      body: Buffer.from('x'),
+    });
     expect(capturedEnqueuedTime(decoded as CapturedEvent)?.toISOString()).toBe('2026-01-02T00:00:01.000Z');
   });
 
@@ -150,7 +182,14 @@ describe('Capture Avro format', () => {
         Properties: { correlationId: null, retries: { long: 2 }, source: { string: 'saga' } },
         Body: Buffer.from('{"eventId":"d-41:1"}'),
       });
-      enc.write({ SequenceNumber: 42, Offset: '4200', EnqueuedTimeUtc: '11/22/2026 2:58:25 PM', SystemProperties: {}, Properties: { onlyNull: null }, Body: null });
+      enc.write({
+        SequenceNumber: 42,
+        Offset: '4200',
+        EnqueuedTimeUtc: '11/22/2026 2:58:25 PM',
+        SystemProperties: {},
+        Properties: { onlyNull: null },
+        Body: null,
+      });
       enc.end();
     });
     const bytes = await fs.readFile(file);
@@ -164,7 +203,14 @@ describe('Capture Avro format', () => {
         properties: { correlationId: null, retries: 2, source: 'saga' },
         body: Buffer.from('{"eventId":"d-41:1"}'),
       },
-      { sequenceNumber: 42, offset: '4200', enqueuedTimeUtc: '11/22/2026 2:58:25 PM', systemProperties: {}, properties: { onlyNull: null }, body: null },
+      {
+        sequenceNumber: 42,
+        offset: '4200',
+        enqueuedTimeUtc: '11/22/2026 2:58:25 PM',
+        systemProperties: {},
+        properties: { onlyNull: null },
+        body: null,
+      },
     ]);
   });
 
@@ -178,15 +224,23 @@ describe('Capture Avro format', () => {
     const header = readCaptureHeader(old);
     if (!header) throw new Error('no header');
     expect(header.schema).toEqual(CAPTURE_SCHEMA_DOCUMENTED);
-    const more = await encodeCaptureFile([withNull], { header: false, syncMarker: header.syncMarker, schema: header.schema });
+    const more = await encodeCaptureFile([withNull], {
+      header: false,
+      syncMarker: header.syncMarker,
+      schema: header.schema,
+    });
     expect((await decodeCaptureFile(Buffer.concat([old, more]))).map((e) => e.properties)).toEqual([{}, { n: 1 }]);
   });
 
-  it('takes more blocks appended with the file\'s own sync marker', async () => {
+  it("takes more blocks appended with the file's own sync marker", async () => {
     const first = await encodeCaptureFile(events.slice(0, 2), { codec: 'deflate' });
     const header = readCaptureHeader(first);
     if (!header) throw new Error('no header');
-    const more = await encodeCaptureFile(events.slice(2), { codec: 'deflate', syncMarker: header.syncMarker, header: false });
+    const more = await encodeCaptureFile(events.slice(2), {
+      codec: 'deflate',
+      syncMarker: header.syncMarker,
+      header: false,
+    });
     expect(more.subarray(0, 4).toString('latin1')).not.toBe('Obj\x01');
     expect(await decodeCaptureFile(Buffer.concat([first, more]))).toEqual(events);
   });
@@ -198,7 +252,12 @@ describe('Capture Avro format', () => {
   });
 
   it('lays paths out as {Namespace}/{EventHub}/{PartitionId}/{Year}/{Month}/{Day}/{Hour}/{Minute}/{Second}.avro, zero-padded UTC', () => {
-    const loc = { namespace: 'fabrikam-ns', eventHub: 'delivery-events', partitionId: '3', windowStart: new Date(Date.UTC(2026, 0, 5, 7, 8, 9, 999)) };
+    const loc = {
+      namespace: 'fabrikam-ns',
+      eventHub: 'delivery-events',
+      partitionId: '3',
+      windowStart: new Date(Date.UTC(2026, 0, 5, 7, 8, 9, 999)),
+    };
     const p = capturePath(loc);
     expect(p).toBe('fabrikam-ns/delivery-events/3/2026/01/05/07/08/09.avro');
     expect(parseCapturePath(p)).toEqual({ ...loc, windowStart: new Date(Date.UTC(2026, 0, 5, 7, 8, 9)) });
@@ -211,10 +270,19 @@ describe('Capture Avro format', () => {
     expect(formatEnqueuedTimeUtc(new Date('2021-12-02T14:58:24.816Z'))).toBe('12/2/2021 2:58:24 PM');
     expect(formatEnqueuedTimeUtc(new Date('2026-01-09T00:05:00Z'))).toBe('1/9/2026 12:05:00 AM');
     expect(formatEnqueuedTimeUtc(new Date('2026-01-09T12:00:00Z'))).toBe('1/9/2026 12:00:00 PM');
-    expect(capturedEnqueuedTime({ enqueuedTimeUtc: '12/2/2021 2:58:24 PM', systemProperties: {} })?.toISOString()).toBe('2021-12-02T14:58:24.000Z');
-    expect(capturedEnqueuedTime({ enqueuedTimeUtc: '1/9/2026 12:05:00 AM', systemProperties: {} })?.toISOString()).toBe('2026-01-09T00:05:00.000Z');
+    expect(capturedEnqueuedTime({ enqueuedTimeUtc: '12/2/2021 2:58:24 PM', systemProperties: {} })?.toISOString()).toBe(
+      '2021-12-02T14:58:24.000Z',
+    );
+    expect(capturedEnqueuedTime({ enqueuedTimeUtc: '1/9/2026 12:05:00 AM', systemProperties: {} })?.toISOString()).toBe(
+      '2026-01-09T00:05:00.000Z',
+    );
     // The millisecond system property wins over the string, which only has whole seconds.
-    expect(capturedEnqueuedTime({ enqueuedTimeUtc: '12/2/2021 2:58:24 PM', systemProperties: { 'x-opt-enqueued-time': 1638457104816 } })?.toISOString()).toBe('2021-12-02T14:58:24.816Z');
+    expect(
+      capturedEnqueuedTime({
+        enqueuedTimeUtc: '12/2/2021 2:58:24 PM',
+        systemProperties: { 'x-opt-enqueued-time': 1638457104816 },
+      })?.toISOString(),
+    ).toBe('2021-12-02T14:58:24.816Z');
     expect(capturedEnqueuedTime({ enqueuedTimeUtc: 'garbage', systemProperties: {} })).toBeUndefined();
   });
 });

@@ -10,7 +10,12 @@ import { DataLakeServiceClient, StorageSharedKeyCredential } from '@azure/storag
 import type { DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { CaptureArchive } from '../../../functions/adapters/capture-archive';
 import { CaptureAbandonedError, CaptureWriter } from '../../../packages/functions-local/src/lake/capture-writer';
-import type { CaptureInput, CaptureRetry, CapturedFile, Clock } from '../../../packages/functions-local/src/lake/capture-writer';
+import type {
+  CaptureInput,
+  CaptureRetry,
+  CapturedFile,
+  Clock,
+} from '../../../packages/functions-local/src/lake/capture-writer';
 import { AZURITE_ACCOUNT, AZURITE_KEY } from '../../../packages/functions-local/src/host/standins';
 import { startFaultProxy } from '../../support/fault-proxy';
 import type { FaultProxy } from '../../support/fault-proxy';
@@ -31,7 +36,15 @@ class ManualClock implements Clock {
 
 function event(partitionId: string, seq: number): CaptureInput {
   const body = { eventId: `d-${seq}:1`, type: 'DeliveryRequested', deliveryId: `d-${seq}`, sequence: 1 };
-  return { partitionId, sequenceNumber: seq, offset: String(seq * 100), enqueuedTime: new Date(sec(seq)), body: Buffer.from(JSON.stringify(body)), partitionKey: `d-${seq}`, properties: { kind: 'test' } };
+  return {
+    partitionId,
+    sequenceNumber: seq,
+    offset: String(seq * 100),
+    enqueuedTime: new Date(sec(seq)),
+    body: Buffer.from(JSON.stringify(body)),
+    partitionKey: `d-${seq}`,
+    properties: { kind: 'test' },
+  };
 }
 
 let lake: TempLake;
@@ -45,7 +58,11 @@ beforeAll(async () => {
   direct = lake.service.getFileSystemClient('capture');
   await direct.create();
   const account = new URL(lake.server.url).pathname;
-  viaProxy = new DataLakeServiceClient(`${proxy.url}${account}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY), { retryOptions: { maxTries: 1 } }).getFileSystemClient('capture');
+  viaProxy = new DataLakeServiceClient(
+    `${proxy.url}${account}`,
+    new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+    { retryOptions: { maxTries: 1 } },
+  ).getFileSystemClient('capture');
 });
 
 afterAll(async () => {
@@ -58,7 +75,11 @@ beforeEach(() => proxy.heal());
 async function archived(hub: string, duplicates: number[] = []): Promise<number[]> {
   const out: number[] = [];
   const archive = new CaptureArchive(direct);
-  for await (const e of archive.events({ namespace: NS, eventHub: hub, from: new Date(sec(-3600)), to: new Date(sec(3600)) }, (d) => duplicates.push(d.sequenceNumber))) out.push(e.sequenceNumber);
+  for await (const e of archive.events(
+    { namespace: NS, eventHub: hub, from: new Date(sec(-3600)), to: new Date(sec(3600)) },
+    (d) => duplicates.push(d.sequenceNumber),
+  ))
+    out.push(e.sequenceNumber);
   return out;
 }
 
@@ -91,9 +112,20 @@ describe('Capture stand-in with a lake that fails part-way through', () => {
     clock.t = sec(10);
     await w.tick();
     expect(proxy.injected).toBe(4);
-    expect(retries.map((r) => [r.attempt, r.delayMs])).toEqual([[1, 100], [2, 200], [3, 300], [4, 300]]);
+    expect(retries.map((r) => [r.attempt, r.delayMs])).toEqual([
+      [1, 100],
+      [2, 200],
+      [3, 300],
+      [4, 300],
+    ]);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatchObject({ partitionId: '0', events: 3, firstSequenceNumber: 0, lastSequenceNumber: 2, attempts: 5 });
+    expect(files[0]).toMatchObject({
+      partitionId: '0',
+      events: 3,
+      firstSequenceNumber: 0,
+      lastSequenceNumber: 2,
+      attempts: 5,
+    });
     expect(await archived('flaky-flush')).toEqual([0, 1, 2]);
   });
 
@@ -111,7 +143,11 @@ describe('Capture stand-in with a lake that fails part-way through', () => {
       onFile: (f) => files.push(f),
       retry: { wait: () => new Promise<boolean>((r) => (release = () => r(true))) },
     });
-    proxy.failNext(1, { kind: 'status', status: 500 }, (method, path) => method === 'PUT' && path.includes('resource=file'));
+    proxy.failNext(
+      1,
+      { kind: 'status', status: 500 },
+      (method, path) => method === 'PUT' && path.includes('resource=file'),
+    );
     // One event per window (size limit 1 byte): seq 10 fails once, seq 11 queues behind it.
     const first = w.add(event('0', 10));
     clock.t = sec(101);
@@ -128,13 +164,24 @@ describe('Capture stand-in with a lake that fails part-way through', () => {
     const clock = new ManualClock(sec(200));
     const noted: CapturedFile[] = [];
     // The first run: the lake takes appends but no flush; the process dies while it waits to retry.
-    const first = new CaptureWriter({ fileSystem: viaProxy, namespace: NS, eventHub: 'killed', clock, windowMs: 10_000, onFile: (f) => noted.push(f), retry: { wait: (_ms, signal) => new Promise((r) => signal.addEventListener('abort', () => r(false))) } });
+    const first = new CaptureWriter({
+      fileSystem: viaProxy,
+      namespace: NS,
+      eventHub: 'killed',
+      clock,
+      windowMs: 10_000,
+      onFile: (f) => noted.push(f),
+      retry: { wait: (_ms, signal) => new Promise((r) => signal.addEventListener('abort', () => r(false))) },
+    });
     proxy.failAll({ kind: 'status', status: 503 }, isFlush);
     for (const s of [0, 1, 2, 3]) await first.add(event('0', s));
     clock.t = sec(210);
     const closing = first.tick();
     const stopping = first.stop();
-    await Promise.all([expect(closing).rejects.toBeInstanceOf(CaptureAbandonedError), expect(stopping).rejects.toBeInstanceOf(CaptureAbandonedError)]);
+    await Promise.all([
+      expect(closing).rejects.toBeInstanceOf(CaptureAbandonedError),
+      expect(stopping).rejects.toBeInstanceOf(CaptureAbandonedError),
+    ]);
     expect(noted).toEqual([]);
     // A crash drops what was appended and not flushed (the lake stand-in keeps it in memory only).
     await lake.restart();
@@ -143,11 +190,22 @@ describe('Capture stand-in with a lake that fails part-way through', () => {
     await proxy.close();
     proxy = await startFaultProxy(lake.server.url);
     const account = new URL(lake.server.url).pathname;
-    viaProxy = new DataLakeServiceClient(`${proxy.url}${account}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY), { retryOptions: { maxTries: 1 } }).getFileSystemClient('capture');
+    viaProxy = new DataLakeServiceClient(
+      `${proxy.url}${account}`,
+      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+      { retryOptions: { maxTries: 1 } },
+    ).getFileSystemClient('capture');
     expect(await archived('killed')).toEqual([]);
 
     // The restart resumes from the last noted position (none): the same events again, and more.
-    const second = new CaptureWriter({ fileSystem: viaProxy, namespace: NS, eventHub: 'killed', clock, windowMs: 10_000, onFile: (f) => noted.push(f) });
+    const second = new CaptureWriter({
+      fileSystem: viaProxy,
+      namespace: NS,
+      eventHub: 'killed',
+      clock,
+      windowMs: 10_000,
+      onFile: (f) => noted.push(f),
+    });
     clock.t = sec(300);
     for (const s of [0, 1, 2, 3, 4]) await second.add(event('0', s));
     clock.t = sec(310);
@@ -156,7 +214,13 @@ describe('Capture stand-in with a lake that fails part-way through', () => {
     expect(await archived('killed')).toEqual([0, 1, 2, 3, 4]);
 
     // Killed after the lake took a window but before it was noted: the next run captures 3..4 again.
-    const third = new CaptureWriter({ fileSystem: viaProxy, namespace: NS, eventHub: 'killed', clock, windowMs: 10_000 });
+    const third = new CaptureWriter({
+      fileSystem: viaProxy,
+      namespace: NS,
+      eventHub: 'killed',
+      clock,
+      windowMs: 10_000,
+    });
     clock.t = sec(400);
     for (const s of [3, 4, 5]) await third.add(event('0', s));
     await third.stop();

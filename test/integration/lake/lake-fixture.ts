@@ -29,7 +29,8 @@ function serviceFor(server: LakeServerHandle): DataLakeServiceClient {
 
 export async function startTempLake(label: string): Promise<TempLake> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), `lake-${label}-`));
-  const start = async (): Promise<LakeServerHandle> => startLakeServer({ root, port: await freePort(), account: AZURITE_ACCOUNT });
+  const start = async (): Promise<LakeServerHandle> =>
+    startLakeServer({ root, port: await freePort(), account: AZURITE_ACCOUNT });
   const server = await start();
   const lake: TempLake = {
     root,

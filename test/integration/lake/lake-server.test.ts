@@ -32,7 +32,11 @@ async function readAll(fs: DataLakeFileSystemClient, name: string, offset = 0, c
   return Buffer.concat(chunks);
 }
 
-async function listAll(fs: DataLakeFileSystemClient, opts: { path?: string; recursive?: boolean }, pageSize?: number): Promise<{ names: string[]; pages: number }> {
+async function listAll(
+  fs: DataLakeFileSystemClient,
+  opts: { path?: string; recursive?: boolean },
+  pageSize?: number,
+): Promise<{ names: string[]; pages: number }> {
   const names: string[] = [];
   let pages = 0;
   for await (const page of fs.listPaths(opts).byPage(pageSize ? { maxPageSize: pageSize } : {})) {
@@ -116,7 +120,10 @@ describe('lake stand-in (dfs + blob API subset) with the real Data Lake client',
     await file.append(Buffer.from('x'), 0, 1);
     await file.flush(1);
     expect((await file.createIfNotExists()).succeeded).toBe(false);
-    expect(await failure(file.create({ conditions: { ifNoneMatch: '*' } }))).toEqual({ status: 409, code: 'PathAlreadyExists' });
+    expect(await failure(file.create({ conditions: { ifNoneMatch: '*' } }))).toEqual({
+      status: 409,
+      code: 'PathAlreadyExists',
+    });
     expect((await file.readToBuffer()).toString()).toBe('x');
     const dir = fs.getDirectoryClient('dirs/one');
     expect((await dir.createIfNotExists()).succeeded).toBe(true);
@@ -124,7 +131,13 @@ describe('lake stand-in (dfs + blob API subset) with the real Data Lake client',
   });
 
   it('lists paths recursively under a prefix, in depth-first name order, across continuation pages', async () => {
-    const names = ['ns/hub/0/2026/01/01/00/00/00.avro', 'ns/hub/0/2026/01/01/00/01/30.avro', 'ns/hub/1/2026/01/01/00/00/10.avro', 'ns/other/0/x.avro', 'nsz.txt'];
+    const names = [
+      'ns/hub/0/2026/01/01/00/00/00.avro',
+      'ns/hub/0/2026/01/01/00/01/30.avro',
+      'ns/hub/1/2026/01/01/00/00/10.avro',
+      'ns/other/0/x.avro',
+      'nsz.txt',
+    ];
     for (const n of names) await fs.getFileClient(n).upload(Buffer.from(n));
 
     const expected = [
@@ -175,7 +188,10 @@ describe('lake stand-in (dfs + blob API subset) with the real Data Lake client',
     expect(await failure(missing.append(Buffer.from('x'), 0, 1))).toEqual({ status: 404, code: 'PathNotFound' });
     expect(await failure(missing.flush(0))).toEqual({ status: 404, code: 'PathNotFound' });
     expect(await failure(missing.delete())).toEqual({ status: 404, code: 'PathNotFound' });
-    expect(await failure(listAll(fs, { path: 'no/such', recursive: true }))).toEqual({ status: 404, code: 'PathNotFound' });
+    expect(await failure(listAll(fs, { path: 'no/such', recursive: true }))).toEqual({
+      status: 404,
+      code: 'PathNotFound',
+    });
     const ghost = lake.service.getFileSystemClient('ghost');
     expect(await ghost.exists()).toBe(false);
     expect(await failure(ghost.getProperties())).toMatchObject({ status: 404 });
@@ -189,7 +205,10 @@ describe('lake stand-in (dfs + blob API subset) with the real Data Lake client',
     await fs.getFileClient('del/x/2.txt').upload(Buffer.from('2'));
     await fs.getFileClient('del/x/1.txt').delete();
     expect(await fs.getFileClient('del/x/1.txt').exists()).toBe(false);
-    expect(await failure(fs.getDirectoryClient('del').delete(false))).toEqual({ status: 409, code: 'DirectoryNotEmpty' });
+    expect(await failure(fs.getDirectoryClient('del').delete(false))).toEqual({
+      status: 409,
+      code: 'DirectoryNotEmpty',
+    });
     await fs.getDirectoryClient('del').delete(true);
     expect(await fs.getDirectoryClient('del').exists()).toBe(false);
     expect((await fs.getFileClient('del/x/2.txt').deleteIfExists()).succeeded).toBe(false);
@@ -216,7 +235,11 @@ describe('lake stand-in (dfs + blob API subset) with the real Data Lake client',
         req.on('error', reject);
         req.end();
       });
-    for (const bad of ['capture/../../escape.txt', 'capture/%2E%2E/%2E%2E/escape.txt', 'capture/a%2F..%2F..%2F..%2Fescape.txt']) {
+    for (const bad of [
+      'capture/../../escape.txt',
+      'capture/%2E%2E/%2E%2E/escape.txt',
+      'capture/a%2F..%2F..%2F..%2Fescape.txt',
+    ]) {
       expect(await put(`/devstoreaccount1/${bad}?resource=file`)).toEqual({ status: 400, code: 'InvalidResourceName' });
     }
     expect(await put('/../capture/x?resource=file')).toEqual({ status: 400, code: 'InvalidUri' });

@@ -37,7 +37,12 @@ function client(h: DurableCosmosHandle): CosmosClient {
   return new CosmosClient({ endpoint: h.endpoint, key: h.key, connectionPolicy: { enableEndpointDiscovery: false } });
 }
 
-async function containerOf(h: DurableCosmosHandle, id: string, partitionKey = '/id', defaultTtl?: number): Promise<Container> {
+async function containerOf(
+  h: DurableCosmosHandle,
+  id: string,
+  partitionKey = '/id',
+  defaultTtl?: number,
+): Promise<Container> {
   const { database } = await client(h).databases.createIfNotExists({ id: 'walt' });
   const { container } = await database.containers.createIfNotExists({
     id,
@@ -67,10 +72,14 @@ describe('the Cosmos DB stand-in with a write-ahead log', () => {
     await drones.items.upsert({ id: 'd2', battery: 50 });
     const { resource: d2 } = await drones.item('d2', 'd2').read<{ id: string; battery: number; _etag: string }>();
     // A conditional replace succeeds now; its replay must not depend on today's ETag.
-    await drones.item('d2', 'd2').replace({ id: 'd2', battery: 49 }, { accessCondition: { type: 'IfMatch', condition: d2?._etag ?? '' } });
+    await drones
+      .item('d2', 'd2')
+      .replace({ id: 'd2', battery: 49 }, { accessCondition: { type: 'IfMatch', condition: d2?._etag ?? '' } });
     // A conditional write that fails is not part of the state and not in the log.
     await expect(
-      drones.item('d2', 'd2').replace({ id: 'd2', battery: 1 }, { accessCondition: { type: 'IfMatch', condition: 'stale' } }),
+      drones
+        .item('d2', 'd2')
+        .replace({ id: 'd2', battery: 1 }, { accessCondition: { type: 'IfMatch', condition: 'stale' } }),
     ).rejects.toMatchObject({ code: 412 });
     await drones.item('d1', 'd1').patch([
       { op: 'set', path: '/status', value: 'Idle' },
@@ -119,7 +128,10 @@ describe('the Cosmos DB stand-in with a write-ahead log', () => {
     const first = await start(dir);
     await (await containerOf(first, 'drones')).items.create({ id: 'kept' });
     await first.stop();
-    fs.appendFileSync(path.join(dir, WAL_FILE), '{"method":"POST","path":"/dbs/walt/colls/drones/docs","headers":{},"bo');
+    fs.appendFileSync(
+      path.join(dir, WAL_FILE),
+      '{"method":"POST","path":"/dbs/walt/colls/drones/docs","headers":{},"bo',
+    );
     const second = await start(dir);
     expect((await contents(await containerOf(second, 'drones'))).map((d) => d.id)).toEqual(['kept']);
     expect(fs.readFileSync(path.join(dir, WAL_FILE), 'utf8').endsWith('\n')).toBe(true);

@@ -48,13 +48,19 @@ function open(dir: string, clock: ManualClock): EventHubNamespace {
   return ns;
 }
 
-const publish = (ns: EventHubNamespace, ...values: number[]): void => void ns.hub('cadence').publish(values.map((n) => ({ body: { n }, partitionId: '0' })));
+const publish = (ns: EventHubNamespace, ...values: number[]): void =>
+  void ns.hub('cadence').publish(values.map((n) => ({ body: { n }, partitionId: '0' })));
 
 describe('checkpoint cadence of the local Event Hubs trigger', () => {
   it('writes the first checkpoint at once, later ones at most every interval, each covering every batch finished meanwhile', async () => {
     const clock = new ManualClock();
     const ns = open(tempDir(), clock);
-    const d = new EventHubTriggerDispatcher(registry.get(FN), { namespace: ns, clock, logger: silentLogger, checkpointIntervalMs: 1000 }).start();
+    const d = new EventHubTriggerDispatcher(registry.get(FN), {
+      namespace: ns,
+      clock,
+      logger: silentLogger,
+      checkpointIntervalMs: 1000,
+    }).start();
     cleanups.push(() => d.stop());
     publish(ns, 1);
     await settle();
@@ -76,7 +82,12 @@ describe('checkpoint cadence of the local Event Hubs trigger', () => {
     const dir = tempDir();
     const clock = new ManualClock();
     const first = open(dir, clock);
-    const d1 = new EventHubTriggerDispatcher(registry.get(FN), { namespace: first, clock, logger: silentLogger, checkpointIntervalMs: 60_000 }).start();
+    const d1 = new EventHubTriggerDispatcher(registry.get(FN), {
+      namespace: first,
+      clock,
+      logger: silentLogger,
+      checkpointIntervalMs: 60_000,
+    }).start();
     publish(first, 1);
     await settle();
     publish(first, 2, 3);
@@ -88,7 +99,12 @@ describe('checkpoint cadence of the local Event Hubs trigger', () => {
 
     const second = open(dir, clock);
     expect(second.checkpoints.get(KEY)?.sequenceNumber).toBe(0);
-    const d2 = new EventHubTriggerDispatcher(registry.get(FN), { namespace: second, clock, logger: silentLogger, checkpointIntervalMs: 60_000 }).start();
+    const d2 = new EventHubTriggerDispatcher(registry.get(FN), {
+      namespace: second,
+      clock,
+      logger: silentLogger,
+      checkpointIntervalMs: 60_000,
+    }).start();
     await d2.whenIdle();
     await d2.stop();
     expect(seen).toEqual([[2, 3]]);
@@ -99,7 +115,12 @@ describe('checkpoint cadence of the local Event Hubs trigger', () => {
     const dir = tempDir();
     const clock = new ManualClock();
     const first = open(dir, clock);
-    const d1 = new EventHubTriggerDispatcher(registry.get(FN), { namespace: first, clock, logger: silentLogger, checkpointIntervalMs: 60_000 }).start();
+    const d1 = new EventHubTriggerDispatcher(registry.get(FN), {
+      namespace: first,
+      clock,
+      logger: silentLogger,
+      checkpointIntervalMs: 60_000,
+    }).start();
     publish(first, 1);
     await settle();
     publish(first, 2, 3);
@@ -111,7 +132,12 @@ describe('checkpoint cadence of the local Event Hubs trigger', () => {
     seen.length = 0;
 
     const second = open(dir, clock);
-    const d2 = new EventHubTriggerDispatcher(registry.get(FN), { namespace: second, clock, logger: silentLogger, checkpointIntervalMs: 60_000 });
+    const d2 = new EventHubTriggerDispatcher(registry.get(FN), {
+      namespace: second,
+      clock,
+      logger: silentLogger,
+      checkpointIntervalMs: 60_000,
+    });
     expect(d2.position('0')).toBe(3);
     publish(second, 4);
     d2.start();
@@ -123,12 +149,22 @@ describe('checkpoint cadence of the local Event Hubs trigger', () => {
   it('gives JSON bodies back byte for byte after a restart, and text and binary bodies too', () => {
     const dir = tempDir();
     const clock = new ManualClock();
-    const bodies = [{ n: 1, s: 'quote " and \\ and é', big: 1e21, nested: { a: [1, null, true] } }, 'plain text', Buffer.from([0xff, 0x00, 0x7f])];
+    const bodies = [
+      { n: 1, s: 'quote " and \\ and é', big: 1e21, nested: { a: [1, null, true] } },
+      'plain text',
+      Buffer.from([0xff, 0x00, 0x7f]),
+    ];
     const first = open(dir, clock);
     first.hub('cadence').publish(bodies.map((body) => ({ body, partitionId: '0' })));
-    const before = first.hub('cadence').read('0', 0).map((e) => e.body);
+    const before = first
+      .hub('cadence')
+      .read('0', 0)
+      .map((e) => e.body);
     first.close();
-    const after = open(dir, clock).hub('cadence').read('0', 0).map((e) => e.body);
+    const after = open(dir, clock)
+      .hub('cadence')
+      .read('0', 0)
+      .map((e) => e.body);
     expect(after).toEqual(before);
     expect(after[0]?.toString('utf8')).toBe(JSON.stringify(bodies[0]));
     expect(after[1]?.toString('utf8')).toBe('"plain text"');

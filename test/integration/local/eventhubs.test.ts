@@ -12,14 +12,24 @@ import { eventHubOutputHook, publishEventHubOutputs } from '../../../packages/fu
 import { hashPartitionKey } from '../../../packages/functions-local/src/eventhubs/partition-key';
 import { EventHubTriggerDispatcher } from '../../../packages/functions-local/src/eventhubs/trigger';
 import type { EventHubTriggerOptions } from '../../../packages/functions-local/src/eventhubs/trigger';
-import { DEFAULT_HOST_OPTIONS, hostOptionsFrom, parseTimeSpan, readHostOptions } from '../../../packages/functions-local/src/host/host-options';
+import {
+  DEFAULT_HOST_OPTIONS,
+  hostOptionsFrom,
+  parseTimeSpan,
+  readHostOptions,
+} from '../../../packages/functions-local/src/host/host-options';
 import type { EventHubsHostOptions } from '../../../packages/functions-local/src/host/host-options';
 import { createInvocationContext, silentLogger } from '../../../packages/functions-local/src/host/invocation';
 import type { LocalLogger } from '../../../packages/functions-local/src/host/invocation';
 import { currentRegistry } from '../../../packages/functions-local/src/core/functions-core';
 
 const HUBS: EventHubDecl[] = [
-  { name: 'orders', partitionKey: 'orderId', consumerGroups: [{ name: 'billing', setting: 'OrdersGroup' }], capture: false },
+  {
+    name: 'orders',
+    partitionKey: 'orderId',
+    consumerGroups: [{ name: 'billing', setting: 'OrdersGroup' }],
+    capture: false,
+  },
   { name: 'audit', partitionKey: 'orderId', consumerGroups: [], capture: false },
 ];
 
@@ -56,16 +66,42 @@ const F = {
 const base = { connection: 'EventHubConnection', eventHubName: 'orders' };
 app.eventHub(F.many, { ...base, consumerGroup: 'billing', cardinality: 'many', handler: handlerFor(F.many) });
 app.eventHub(F.one, { ...base, cardinality: 'one', handler: handlerFor(F.one) });
-app.eventHub(F.fixed, { ...base, cardinality: 'many', retry: { strategy: 'fixedDelay', maxRetryCount: 2, delayInterval: { seconds: 2 } }, handler: handlerFor(F.fixed) });
+app.eventHub(F.fixed, {
+  ...base,
+  cardinality: 'many',
+  retry: { strategy: 'fixedDelay', maxRetryCount: 2, delayInterval: { seconds: 2 } },
+  handler: handlerFor(F.fixed),
+});
 app.eventHub(F.exponential, {
   ...base,
   cardinality: 'many',
-  retry: { strategy: 'exponentialBackoff', maxRetryCount: 3, minimumInterval: { seconds: 1 }, maximumInterval: { seconds: 3 } },
+  retry: {
+    strategy: 'exponentialBackoff',
+    maxRetryCount: 3,
+    minimumInterval: { seconds: 1 },
+    maximumInterval: { seconds: 3 },
+  },
   handler: handlerFor(F.exponential),
 });
-app.eventHub(F.forward, { ...base, cardinality: 'many', extraOutputs: [auditOut], return: output.eventHub({ connection: 'EventHubConnection', eventHubName: '%AuditHub%' }), handler: handlerFor(F.forward) });
-app.eventHub(F.settingGroup, { ...base, consumerGroup: '%OrdersGroup%', cardinality: 'many', handler: handlerFor(F.settingGroup) });
-app.eventHub(F.unknownGroup, { ...base, consumerGroup: 'nobody', cardinality: 'many', handler: handlerFor(F.unknownGroup) });
+app.eventHub(F.forward, {
+  ...base,
+  cardinality: 'many',
+  extraOutputs: [auditOut],
+  return: output.eventHub({ connection: 'EventHubConnection', eventHubName: '%AuditHub%' }),
+  handler: handlerFor(F.forward),
+});
+app.eventHub(F.settingGroup, {
+  ...base,
+  consumerGroup: '%OrdersGroup%',
+  cardinality: 'many',
+  handler: handlerFor(F.settingGroup),
+});
+app.eventHub(F.unknownGroup, {
+  ...base,
+  consumerGroup: 'nobody',
+  cardinality: 'many',
+  handler: handlerFor(F.unknownGroup),
+});
 
 const registry = currentRegistry();
 const batchOf = (o: Partial<EventHubsHostOptions>): EventHubsHostOptions => ({
@@ -85,7 +121,12 @@ afterEach(async () => {
 });
 
 function setup(opts: { dataDir?: string; clock?: ManualClock; partitionCount?: number } = {}): EventHubNamespace {
-  const ns = EventHubNamespace.open({ hubs: HUBS, partitionCount: opts.partitionCount ?? 4, ...(opts.dataDir ? { dataDir: opts.dataDir } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
+  const ns = EventHubNamespace.open({
+    hubs: HUBS,
+    partitionCount: opts.partitionCount ?? 4,
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   cleanups.push(() => ns.close());
   return ns;
 }
@@ -119,7 +160,9 @@ describe('publishing to an in-process hub', () => {
     const ns = setup({ clock });
     const hub = ns.hub('orders');
     const partition = hub.partitionFor('drone-7');
-    const results = hub.publish([1, 2, 3].map((n) => ({ body: { n }, partitionKey: 'drone-7', properties: { kind: 'test' } })));
+    const results = hub.publish(
+      [1, 2, 3].map((n) => ({ body: { n }, partitionKey: 'drone-7', properties: { kind: 'test' } })),
+    );
     expect(results.map((r) => r.partitionId)).toEqual([partition, partition, partition]);
     expect(results.map((r) => r.sequenceNumber)).toEqual([0, 1, 2]);
     // A second namespace (a restart, another process) maps the key to the same partition.
@@ -129,7 +172,9 @@ describe('publishing to an in-process hub', () => {
     expect(events.map((e) => JSON.parse(e.body.toString()) as unknown)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(events.map((e) => Number(e.offset))).toEqual([...events.map((e) => Number(e.offset))].sort((a, b) => a - b));
     expect(new Set(events.map((e) => e.offset)).size).toBe(3);
-    expect(events.every((e) => e.enqueuedTimeMs === Date.UTC(2026, 4, 1, 12) && e.properties.kind === 'test')).toBe(true);
+    expect(events.every((e) => e.enqueuedTimeMs === Date.UTC(2026, 4, 1, 12) && e.properties.kind === 'test')).toBe(
+      true,
+    );
   });
 
   it('spreads events without a key round robin and keeps several keys apart', () => {
@@ -168,7 +213,10 @@ describe('the Event Hubs trigger dispatcher', () => {
     expect(overlapped).toBe(false);
     const seen = new Map<string, number[]>();
     for (const c of calls.get(F.many) ?? []) {
-      const md = c.context.triggerMetadata as { partitionContext: { partitionId: string }; sequenceNumberArray: number[] };
+      const md = c.context.triggerMetadata as {
+        partitionContext: { partitionId: string };
+        sequenceNumberArray: number[];
+      };
       const list = seen.get(md.partitionContext.partitionId) ?? [];
       list.push(...md.sequenceNumberArray);
       seen.set(md.partitionContext.partitionId, list);
@@ -181,7 +229,10 @@ describe('the Event Hubs trigger dispatcher', () => {
     }
     expect(total).toBe(50);
     // Rounds of one key stay in publish order.
-    const rounds = (calls.get(F.many) ?? []).flatMap((c) => c.input as { k: string; round: number }[]).filter((b) => b.k === 'c').map((b) => b.round);
+    const rounds = (calls.get(F.many) ?? [])
+      .flatMap((c) => c.input as { k: string; round: number }[])
+      .filter((b) => b.k === 'c')
+      .map((b) => b.round);
     expect(rounds).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
@@ -189,7 +240,11 @@ describe('the Event Hubs trigger dispatcher', () => {
     const clock = new ManualClock();
     clockForCalls = clock;
     const ns = setup({ clock });
-    dispatcher(F.many, { namespace: ns, clock, host: batchOf({ minEventBatchSize: 5, maxEventBatchSize: 5, maxWaitTimeMs: 1000 }) });
+    dispatcher(F.many, {
+      namespace: ns,
+      clock,
+      host: batchOf({ minEventBatchSize: 5, maxEventBatchSize: 5, maxWaitTimeMs: 1000 }),
+    });
     ns.hub('orders').publish(Array.from({ length: 12 }, (_, i) => ({ body: i, partitionId: '1' })));
     await settle();
     const sizes = (): number[] => (calls.get(F.many) ?? []).map((c) => (c.input as unknown[]).length);
@@ -198,13 +253,19 @@ describe('the Event Hubs trigger dispatcher', () => {
     expect(sizes()).toEqual([5, 5]);
     await clock.advance(1);
     expect(sizes()).toEqual([5, 5, 2]);
-    expect((calls.get(F.many) ?? []).flatMap((c) => c.input as number[])).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect((calls.get(F.many) ?? []).flatMap((c) => c.input as number[])).toEqual(
+      Array.from({ length: 12 }, (_, i) => i),
+    );
   });
 
   it('waits for minEventBatchSize, but no longer than maxWaitTime from the first waiting event', async () => {
     const clock = new ManualClock();
     const ns = setup({ clock });
-    dispatcher(F.many, { namespace: ns, clock, host: batchOf({ minEventBatchSize: 3, maxEventBatchSize: 10, maxWaitTimeMs: 500 }) });
+    dispatcher(F.many, {
+      namespace: ns,
+      clock,
+      host: batchOf({ minEventBatchSize: 3, maxEventBatchSize: 10, maxWaitTimeMs: 500 }),
+    });
     const hub = ns.hub('orders');
     hub.publish([{ body: 'a', partitionId: '0' }]);
     await clock.advance(300);
@@ -215,7 +276,10 @@ describe('the Event Hubs trigger dispatcher', () => {
     expect(calls.get(F.many)?.map((c) => c.input)).toEqual([['a', 'b']]);
     hub.publish(['c', 'd', 'e'].map((body) => ({ body, partitionId: '0' })));
     await settle();
-    expect(calls.get(F.many)?.map((c) => c.input)).toEqual([['a', 'b'], ['c', 'd', 'e']]);
+    expect(calls.get(F.many)?.map((c) => c.input)).toEqual([
+      ['a', 'b'],
+      ['c', 'd', 'e'],
+    ]);
   });
 
   it('hands cardinality many the host-shaped batch metadata', async () => {
@@ -232,7 +296,12 @@ describe('the Event Hubs trigger dispatcher', () => {
     expect(call?.input).toEqual([{ id: 1 }, { id: 2 }]);
     const time = '2026-06-01T08:30:00.000Z';
     expect(call?.context.triggerMetadata).toEqual({
-      partitionContext: { fullyQualifiedNamespace: ns.fullyQualifiedNamespace, eventHubName: 'orders', consumerGroup: 'billing', partitionId: r1?.partitionId },
+      partitionContext: {
+        fullyQualifiedNamespace: ns.fullyQualifiedNamespace,
+        eventHubName: 'orders',
+        consumerGroup: 'billing',
+        partitionId: r1?.partitionId,
+      },
       partitionKeyArray: ['k1', 'k1'],
       offsetArray: [r1?.offset, r2?.offset],
       sequenceNumberArray: [0, 1],
@@ -315,8 +384,21 @@ describe('the Event Hubs trigger dispatcher', () => {
     await clock.advance(2000);
     // Retries 1 and 2 are spent: the batch is held, not checkpointed, and "fine" waits behind it.
     expect(lines.filter((l) => l.startsWith('warning:'))).toHaveLength(2);
-    const alerts = lines.filter((l) => l.startsWith('error:')).map((l) => JSON.parse(l.slice('error: '.length)) as Record<string, unknown>);
-    expect(alerts).toEqual([expect.objectContaining({ alert: 'eventhubs.batchHeld', function: F.fixed, hub: 'orders', partitionId: '3', firstSequenceNumber: 0, lastSequenceNumber: 0, retries: 2, error: 'still failing' })]);
+    const alerts = lines
+      .filter((l) => l.startsWith('error:'))
+      .map((l) => JSON.parse(l.slice('error: '.length)) as Record<string, unknown>);
+    expect(alerts).toEqual([
+      expect.objectContaining({
+        alert: 'eventhubs.batchHeld',
+        function: F.fixed,
+        hub: 'orders',
+        partitionId: '3',
+        firstSequenceNumber: 0,
+        lastSequenceNumber: 0,
+        retries: 2,
+        error: 'still failing',
+      }),
+    ]);
     expect(ns.checkpoints.get(key)).toBeUndefined();
     expect(d.position('3')).toBe(0);
 
@@ -365,23 +447,41 @@ describe('the Event Hubs trigger dispatcher', () => {
 
   it('resolves %Setting% consumer groups and refuses groups the hub does not declare', () => {
     const ns = setup();
-    const d = new EventHubTriggerDispatcher(registry.get(F.settingGroup), { namespace: ns, settings: { OrdersGroup: 'billing' }, logger: silentLogger });
+    const d = new EventHubTriggerDispatcher(registry.get(F.settingGroup), {
+      namespace: ns,
+      settings: { OrdersGroup: 'billing' },
+      logger: silentLogger,
+    });
     expect(d.consumerGroup).toBe('billing');
-    expect(() => new EventHubTriggerDispatcher(registry.get(F.settingGroup), { namespace: ns, settings: {} })).toThrow(/App setting "OrdersGroup"/);
-    expect(() => new EventHubTriggerDispatcher(registry.get(F.unknownGroup), { namespace: ns })).toThrow(/consumer group "nobody"/);
+    expect(() => new EventHubTriggerDispatcher(registry.get(F.settingGroup), { namespace: ns, settings: {} })).toThrow(
+      /App setting "OrdersGroup"/,
+    );
+    expect(() => new EventHubTriggerDispatcher(registry.get(F.unknownGroup), { namespace: ns })).toThrow(
+      /consumer group "nobody"/,
+    );
   });
 
   it('publishes eventHub output bindings (extra outputs and the return value) after the invocation', async () => {
     const ns = setup();
     behaviour.set(F.forward, (input, context) => {
-      context.extraOutputs.set(auditOut, (input as { id: number }[]).map((e) => ({ seen: e.id })));
+      context.extraOutputs.set(
+        auditOut,
+        (input as { id: number }[]).map((e) => ({ seen: e.id })),
+      );
       return 'plain text';
     });
-    const d = dispatcher(F.forward, { namespace: ns, settings: { AuditHub: 'audit' }, afterInvocation: eventHubOutputHook(ns, { AuditHub: 'audit' }) });
+    const d = dispatcher(F.forward, {
+      namespace: ns,
+      settings: { AuditHub: 'audit' },
+      afterInvocation: eventHubOutputHook(ns, { AuditHub: 'audit' }),
+    });
     ns.hub('orders').publish([{ body: { id: 1 } }, { body: { id: 2 } }]);
     await d.whenIdle();
     const audit = ns.hub('audit');
-    const bodies = audit.partitionIds.flatMap((p) => audit.read(p, 0)).map((e) => e.body.toString()).sort();
+    const bodies = audit.partitionIds
+      .flatMap((p) => audit.read(p, 0))
+      .map((e) => e.body.toString())
+      .sort();
     expect(bodies).toEqual(['plain text', 'plain text', '{"seen":1}', '{"seen":2}'].sort());
 
     // The same function, called directly: outputs are published only when set.
@@ -401,7 +501,10 @@ describe('durability under a data directory', () => {
     first.hub('orders').publish([1, 2, 3].map((n) => ({ body: { n }, partitionId: '0', properties: { n } })));
     await d1.whenIdle();
     await d1.stop();
-    first.hub('orders').publish([{ body: { n: 4 }, partitionId: '0' }, { body: Buffer.from([0xff, 0x00, 0x01]), partitionId: '0' }]);
+    first.hub('orders').publish([
+      { body: { n: 4 }, partitionId: '0' },
+      { body: Buffer.from([0xff, 0x00, 0x01]), partitionId: '0' },
+    ]);
     // No orderly shutdown (as after kill -9): the files are left as they are, plus a torn half-written line.
     const file = path.join(dir, 'eventhubs', 'orders', 'partition-0.log');
     fs.appendFileSync(file, '{"s":5,"t":1');
@@ -423,7 +526,9 @@ describe('durability under a data directory', () => {
     await d2.whenIdle();
     await d2.stop();
     const resumed = calls.get(F.many) ?? [];
-    expect(resumed.map((c) => (c.context.triggerMetadata as { sequenceNumberArray: number[] }).sequenceNumberArray)).toEqual([[3, 4]]);
+    expect(
+      resumed.map((c) => (c.context.triggerMetadata as { sequenceNumberArray: number[] }).sequenceNumberArray),
+    ).toEqual([[3, 4]]);
     expect((resumed[0]?.input as unknown[])[0]).toEqual({ n: 4 });
     // New events continue the sequence after the torn line was dropped.
     expect(hub.publish([{ body: 'next', partitionId: '0' }])[0]?.sequenceNumber).toBe(5);
@@ -439,7 +544,9 @@ describe('host.json options', () => {
     });
     expect(hostOptionsFrom({})).toEqual(DEFAULT_HOST_OPTIONS);
     expect(parseTimeSpan('1.02:03:04.5')).toBe(((24 + 2) * 3600 + 3 * 60 + 4.5) * 1000);
-    expect(() => hostOptionsFrom({ extensions: { eventHubs: { minEventBatchSize: 10, maxEventBatchSize: 5 } } })).toThrow(/must not exceed/);
+    expect(() =>
+      hostOptionsFrom({ extensions: { eventHubs: { minEventBatchSize: 10, maxEventBatchSize: 5 } } }),
+    ).toThrow(/must not exceed/);
     expect(() => parseTimeSpan('soon')).toThrow(/not a TimeSpan/);
   });
 });

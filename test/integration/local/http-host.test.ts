@@ -14,7 +14,13 @@ import { silentLogger } from '../../../packages/functions-local/src/host/invocat
 import { currentRegistry } from '../../../packages/functions-local/src/core/functions-core';
 
 const echo = (name: string) => async (request: HttpRequest) => ({
-  jsonBody: { fn: name, method: request.method, params: request.params, query: request.query.getAll('tag'), url: request.url },
+  jsonBody: {
+    fn: name,
+    method: request.method,
+    params: request.params,
+    query: request.query.getAll('tag'),
+    url: request.url,
+  },
 });
 
 app.http('localHttpItemById', { route: 'items/{id:int}', methods: ['GET'], handler: echo('byId') });
@@ -29,7 +35,9 @@ app.http('localHttpDefaultRoute', { methods: ['GET'], handler: echo('default-rou
 app.http('localHttpWhoAmI', {
   route: 'whoami',
   methods: ['GET'],
-  handler: async (request: HttpRequest) => ({ jsonBody: { user: request.user, principalId: request.headers.get('x-ms-client-principal-id') } }),
+  handler: async (request: HttpRequest) => ({
+    jsonBody: { user: request.user, principalId: request.headers.get('x-ms-client-principal-id') },
+  }),
 });
 app.http('localHttpEchoBody', {
   route: 'echo',
@@ -59,7 +67,11 @@ app.http('localHttpCookies', {
     }),
 });
 // The types ask for a response, but a JavaScript handler may return nothing.
-app.http('localHttpNothing', { route: 'nothing', methods: ['POST'], handler: (async () => undefined) as unknown as HttpHandler });
+app.http('localHttpNothing', {
+  route: 'nothing',
+  methods: ['POST'],
+  handler: (async () => undefined) as unknown as HttpHandler,
+});
 app.http('localHttpBoom', {
   route: 'boom',
   methods: ['GET'],
@@ -74,7 +86,14 @@ const hosts: HttpHost[] = [];
 
 async function start(options: Partial<HttpHostOptions> = {}): Promise<string> {
   // The app's identity headers and problem responses, as its launcher hands them over (tools/local/fabrikam.ts).
-  const host = new HttpHost({ functions: [...currentRegistry().functions.values()], port: 0, logger: silentLogger, principalHeaders, problem: problemResponse, ...options });
+  const host = new HttpHost({
+    functions: [...currentRegistry().functions.values()],
+    port: 0,
+    logger: silentLogger,
+    principalHeaders,
+    problem: problemResponse,
+    ...options,
+  });
   hosts.push(host);
   return host.listen();
 }
@@ -101,10 +120,16 @@ describe('routing to HTTP functions', () => {
       query: ['a', 'b'],
       url: `${base}/api/items/42?tag=a&tag=b`,
     });
-    expect(await json(await fetch(`${base}/api/items/widget`))).toMatchObject({ fn: 'byName', params: { name: 'widget' } });
+    expect(await json(await fetch(`${base}/api/items/widget`))).toMatchObject({
+      fn: 'byName',
+      params: { name: 'widget' },
+    });
     expect(await json(await fetch(`${base}/api/ITEMS/new`))).toMatchObject({ fn: 'new' });
     expect((await fetch(`${base}/api/items/12abc`)).status).toBe(404);
-    expect(await json(await fetch(`${base}/api/files/a/b/c.txt`))).toMatchObject({ fn: 'files', params: { rest: 'a/b/c.txt' } });
+    expect(await json(await fetch(`${base}/api/files/a/b/c.txt`))).toMatchObject({
+      fn: 'files',
+      params: { rest: 'a/b/c.txt' },
+    });
     expect(await json(await fetch(`${base}/api/files`))).toMatchObject({ fn: 'files', params: {} });
     expect(await json(await fetch(`${base}/api/pages`))).toMatchObject({ fn: 'optional', params: {} });
     expect(await json(await fetch(`${base}/api/pages/3`))).toMatchObject({ fn: 'optional', params: { page: '3' } });
@@ -155,7 +180,10 @@ describe('responses', () => {
     expect(res.status).toBe(202);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(await res.json()).toEqual({ ok: true });
-    expect(res.headers.getSetCookie()).toEqual(['session=a%20b; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Strict', 'theme=dark']);
+    expect(res.headers.getSetCookie()).toEqual([
+      'session=a%20b; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Strict',
+      'theme=dark',
+    ]);
   });
 
   it('answers 204 when the handler returns nothing', async () => {
@@ -185,17 +213,25 @@ describe('caller identity', () => {
   it('exposes App Service principal headers as request.user', async () => {
     const body = await json(await fetch(`${base}/api/whoami`, { headers: admin }));
     expect(body.user).toMatchObject({ type: 'AppService', id: 'user-1', username: 'user-1', identityProvider: 'aad' });
-    expect((body.user as { claimsPrincipalData: unknown }).claimsPrincipalData).toMatchObject({ claims: expect.arrayContaining([{ typ: 'roles', val: ROLE_ADMIN }]) });
+    expect((body.user as { claimsPrincipalData: unknown }).claimsPrincipalData).toMatchObject({
+      claims: expect.arrayContaining([{ typ: 'roles', val: ROLE_ADMIN }]),
+    });
     expect(await json(await fetch(`${base}/api/whoami`))).toEqual({ user: null, principalId: null });
   });
 
   it('adds the dev principal to requests without one, and strips client-sent ones when not trusted', async () => {
     const dev = await start({ devPrincipal: { id: 'dev-user', roles: ['Deliveries.Reader'] } });
-    expect(await json(await fetch(`${dev}/api/whoami`))).toMatchObject({ principalId: 'dev-user', user: { id: 'dev-user' } });
+    expect(await json(await fetch(`${dev}/api/whoami`))).toMatchObject({
+      principalId: 'dev-user',
+      user: { id: 'dev-user' },
+    });
     expect(await json(await fetch(`${dev}/api/whoami`, { headers: admin }))).toMatchObject({ principalId: 'user-1' });
 
     const strict = await start({ trustClientPrincipalHeaders: false });
-    expect(await json(await fetch(`${strict}/api/whoami`, { headers: admin }))).toEqual({ user: null, principalId: null });
+    expect(await json(await fetch(`${strict}/api/whoami`, { headers: admin }))).toEqual({
+      user: null,
+      principalId: null,
+    });
   });
 });
 

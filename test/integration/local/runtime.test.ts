@@ -50,7 +50,8 @@ function registerTestApp(): void {
     extraInputs: [df.input.durableClient()],
     handler: async (timer: Timer, context: InvocationContext) => {
       ticks.push(timer);
-      if (ticks.length === 1) await df.getClient(context).startNew('rtlFlow', { instanceId: 'from-timer', input: 'tick' });
+      if (ticks.length === 1)
+        await df.getClient(context).startNew('rtlFlow', { instanceId: 'from-timer', input: 'tick' });
     },
   });
   app.http('rtlEmit', {
@@ -71,7 +72,14 @@ let dir: string;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-inproc-'));
-  rt = await startLocalRuntime({ dataDir: path.join(dir, 'data'), port: 0, app: registerTestApp, localSettings: false, captureWindowMs: 300, quiet: true });
+  rt = await startLocalRuntime({
+    dataDir: path.join(dir, 'data'),
+    port: 0,
+    app: registerTestApp,
+    localSettings: false,
+    captureWindowMs: 300,
+    quiet: true,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -112,7 +120,9 @@ describe('startLocalRuntime', () => {
     const r = await fetch(`${rt.baseUrl}/api/rtl/start/from-http`, { method: 'POST', body: 'hello' });
     expect(r.status).toBe(202);
     const links = (await r.json()) as { statusQueryGetUri: string };
-    expect(links.statusQueryGetUri.startsWith(`${rt.baseUrl}/runtime/webhooks/durabletask/instances/from-http`)).toBe(true);
+    expect(links.statusQueryGetUri.startsWith(`${rt.baseUrl}/runtime/webhooks/durabletask/instances/from-http`)).toBe(
+      true,
+    );
     const done = await until('the HTTP-started orchestration', async () => {
       const s = await instance('from-http');
       return s.runtimeStatus === 'Completed' ? s : undefined;
@@ -122,15 +132,22 @@ describe('startLocalRuntime', () => {
   });
 
   it('publishes eventHub outputs and captures the hub to the lake', async () => {
-    const r = await fetch(`${rt.baseUrl}/api/rtl/emit`, { method: 'POST', body: JSON.stringify([{ n: 1 }, { n: 2 }, { n: 3 }]) });
+    const r = await fetch(`${rt.baseUrl}/api/rtl/emit`, {
+      method: 'POST',
+      body: JSON.stringify([{ n: 1 }, { n: 2 }, { n: 3 }]),
+    });
     expect(r.status).toBe(202);
     const hub = rt.namespace.hub('delivery-events');
     const total = hub.partitionIds.reduce((n, p) => n + hub.lastSequenceNumber(p) + 1, 0);
     expect(total).toBe(3);
-    const lake = new DataLakeServiceClient(rt.endpoints.lake.url, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
+    const lake = new DataLakeServiceClient(
+      rt.endpoints.lake.url,
+      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+    );
     const files = await until('capture files', async () => {
       const names: string[] = [];
-      for await (const p of lake.getFileSystemClient(rt.endpoints.lake.fileSystem).listPaths({ recursive: true })) if (!p.isDirectory && p.name) names.push(p.name);
+      for await (const p of lake.getFileSystemClient(rt.endpoints.lake.fileSystem).listPaths({ recursive: true }))
+        if (!p.isDirectory && p.name) names.push(p.name);
       return names.length > 0 ? names : undefined;
     });
     // Under the folder the app's archive reader uses (captureNamespaceOf the local namespace).
@@ -139,12 +156,18 @@ describe('startLocalRuntime', () => {
 
   it('serves the publish endpoint and its own status', async () => {
     const events = JSON.stringify([{ body: { a: 1 }, partitionKey: 'k' }]);
-    const r = await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: events });
+    const r = await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: events,
+    });
     expect(r.status).toBe(202);
     // The whole runtime's listener refuses what a web page could send (tools/local/cross-site.ts).
     expect((await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, { method: 'POST', body: events })).status).toBe(415);
     for (const path of ['/local/status', '/runtime/webhooks/durabletask/instances', '/api/rtl/nothing']) {
-      expect((await fetch(`${rt.baseUrl}${path}`, { headers: { origin: 'https://evil.example' } })).status, path).toBe(403);
+      expect((await fetch(`${rt.baseUrl}${path}`, { headers: { origin: 'https://evil.example' } })).status, path).toBe(
+        403,
+      );
       expect(await statusWithHost(rt.baseUrl, path, 'rebound.example'), path).toBe(403);
       expect(await statusWithHost(rt.baseUrl, path, `localhost:${new URL(rt.baseUrl).port}`), path).not.toBe(403);
     }
@@ -153,7 +176,9 @@ describe('startLocalRuntime', () => {
   });
 
   it('refuses a second runtime on the same data directory', async () => {
-    await expect(startLocalRuntime({ dataDir: rt.dataDir, port: 0, app: () => undefined, localSettings: false })).rejects.toThrow(/in use by process/);
+    await expect(
+      startLocalRuntime({ dataDir: rt.dataDir, port: 0, app: () => undefined, localSettings: false }),
+    ).rejects.toThrow(/in use by process/);
   });
 });
 
@@ -174,7 +199,12 @@ describe('local settings', () => {
   it('layers defaults, local.settings.json, the environment and overrides; stand-ins win; Azure identity settings go', () => {
     const { settings, removed } = localSettings(
       { PickupSlaMinutes: '7', UNRELATED: 'x', CosmosConnection__accountEndpoint: 'https://real.documents.azure.com' },
-      { PickupSlaMinutes: '9', DeliverySlaMinutes: '50', DeadLetterStorage__blobServiceUri: 'https://x.blob.core.windows.net', Custom: 'c' },
+      {
+        PickupSlaMinutes: '9',
+        DeliverySlaMinutes: '50',
+        DeadLetterStorage__blobServiceUri: 'https://x.blob.core.windows.net',
+        Custom: 'c',
+      },
       { DeliverySlaMinutes: '60' },
       { CosmosConnection__accountEndpoint: 'http://127.0.0.1:1' },
     );
@@ -190,10 +220,18 @@ describe('local settings', () => {
   });
 
   it('parses the command line', () => {
-    expect(parseDevPrincipal('alice:Deliveries.Admin, Deliveries.Reader')).toEqual({ id: 'alice', roles: ['Deliveries.Admin', 'Deliveries.Reader'] });
+    expect(parseDevPrincipal('alice:Deliveries.Admin, Deliveries.Reader')).toEqual({
+      id: 'alice',
+      roles: ['Deliveries.Admin', 'Deliveries.Reader'],
+    });
     expect(parseDevPrincipal('bob')).toEqual({ id: 'bob', roles: [] });
     expect(() => parseDevPrincipal(':Admin')).toThrow();
-    expect(optionsFromArgs(['--port', '0', '--fresh', '--capture-window', '2.5', '--data-dir', 'd'])).toEqual({ port: 0, fresh: true, captureWindowMs: 2500, dataDir: 'd' });
+    expect(optionsFromArgs(['--port', '0', '--fresh', '--capture-window', '2.5', '--data-dir', 'd'])).toEqual({
+      port: 0,
+      fresh: true,
+      captureWindowMs: 2500,
+      dataDir: 'd',
+    });
     expect(() => optionsFromArgs(['--port', 'x'])).toThrow(/port/);
     expect(() => optionsFromArgs(['--nope'])).toThrow();
   });

@@ -66,7 +66,15 @@ describe('static sites on the local HTTP host', () => {
     }
     const head = await fetch(`${host.url}/console/`, { method: 'HEAD' });
     expect(head.status).toBe(200);
-    expect((await fetch(`${host.url}/console/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(405);
+    expect(
+      (
+        await fetch(`${host.url}/console/`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(405);
   });
 
   it('answers 503 naming the build when nothing is built, and refuses a foreign Origin before serving', async () => {

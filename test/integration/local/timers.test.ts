@@ -7,7 +7,13 @@ import type { Timer } from '@azure/functions';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../packages/functions-local/src/clock';
 import { silentLogger } from '../../../packages/functions-local/src/host/invocation';
-import { CronExpressionError, TimerScheduler, nextOccurrence, nextOccurrences, parseNcrontab } from '../../../packages/functions-local/src/timers/scheduler';
+import {
+  CronExpressionError,
+  TimerScheduler,
+  nextOccurrence,
+  nextOccurrences,
+  parseNcrontab,
+} from '../../../packages/functions-local/src/timers/scheduler';
 import type { TimerSchedulerOptions } from '../../../packages/functions-local/src/timers/scheduler';
 import { currentRegistry } from '../../../packages/functions-local/src/core/functions-core';
 
@@ -39,9 +45,13 @@ describe('NCRONTAB expressions', () => {
       '2026-01-05T09:30:00.000Z',
     ]);
     expect(iso(nextOccurrence(parseNcrontab('0 0 0 29 2 *'), after))).toBe('2028-02-29T00:00:00.000Z');
-    expect(iso(nextOccurrence(parseNcrontab('0 0 12 1 JAN,JUL *'), at('2026-01-01T12:00:00Z')))).toBe('2026-07-01T12:00:00.000Z');
+    expect(iso(nextOccurrence(parseNcrontab('0 0 12 1 JAN,JUL *'), at('2026-01-01T12:00:00Z')))).toBe(
+      '2026-07-01T12:00:00.000Z',
+    );
     // Strictly after: an exact match is not its own next occurrence.
-    expect(iso(nextOccurrence(parseNcrontab('*/10 * * * * *'), at('2026-01-01T00:00:10Z')))).toBe('2026-01-01T00:00:20.000Z');
+    expect(iso(nextOccurrence(parseNcrontab('*/10 * * * * *'), at('2026-01-01T00:00:10Z')))).toBe(
+      '2026-01-01T00:00:20.000Z',
+    );
   });
 
   it('requires both the day and the day of week when both are restricted (NCrontab semantics)', () => {
@@ -81,7 +91,12 @@ function record(name: string) {
     calls.set(name, list);
   };
 }
-const F = { every5: 'localTimerEvery5', startup: 'localTimerStartup', setting: 'localTimerSetting', flaky: 'localTimerFlaky' } as const;
+const F = {
+  every5: 'localTimerEvery5',
+  startup: 'localTimerStartup',
+  setting: 'localTimerSetting',
+  flaky: 'localTimerFlaky',
+} as const;
 app.timer(F.every5, { schedule: '0 */5 * * * *', handler: record(F.every5) });
 app.timer(F.startup, { schedule: '0 0 3 * * *', runOnStartup: true, handler: record(F.startup) });
 app.timer(F.setting, { schedule: '%CleanupSchedule%', handler: record(F.setting) });
@@ -105,7 +120,12 @@ afterEach(async () => {
 });
 
 function scheduler(names: string[], options: Partial<TimerSchedulerOptions> = {}): TimerScheduler {
-  const s = new TimerScheduler({ functions: names.map((n) => registry.get(n)), clock, logger: silentLogger, ...options });
+  const s = new TimerScheduler({
+    functions: names.map((n) => registry.get(n)),
+    clock,
+    logger: silentLogger,
+    ...options,
+  });
   schedulers.push(s);
   return s;
 }
@@ -122,7 +142,11 @@ describe('the timer scheduler', () => {
     expect(got.map((c) => iso(c.at))).toEqual(['2026-01-01T00:05:00.000Z', '2026-01-01T00:10:00.000Z']);
     expect(got[0]?.timer).toEqual({
       schedule: { adjustForDST: false },
-      scheduleStatus: { last: '2026-01-01T00:05:00.000Z', next: '2026-01-01T00:10:00.000Z', lastUpdated: '2026-01-01T00:05:00.000Z' },
+      scheduleStatus: {
+        last: '2026-01-01T00:05:00.000Z',
+        next: '2026-01-01T00:10:00.000Z',
+        lastUpdated: '2026-01-01T00:05:00.000Z',
+      },
       isPastDue: false,
     });
   });
@@ -131,9 +155,14 @@ describe('the timer scheduler', () => {
     clock = new ManualClock(at('2026-01-01T02:59:00Z'));
     scheduler([F.startup]).start();
     await clock.advance(0);
-    expect(calls.get(F.startup)?.map((c) => [iso(c.at), c.timer.isPastDue])).toEqual([['2026-01-01T02:59:00.000Z', false]]);
+    expect(calls.get(F.startup)?.map((c) => [iso(c.at), c.timer.isPastDue])).toEqual([
+      ['2026-01-01T02:59:00.000Z', false],
+    ]);
     await clock.advance(60_000);
-    expect(calls.get(F.startup)?.map((c) => iso(c.at))).toEqual(['2026-01-01T02:59:00.000Z', '2026-01-01T03:00:00.000Z']);
+    expect(calls.get(F.startup)?.map((c) => iso(c.at))).toEqual([
+      '2026-01-01T02:59:00.000Z',
+      '2026-01-01T03:00:00.000Z',
+    ]);
   });
 
   it('fires once with isPastDue after the process was down past a scheduled time', async () => {
@@ -168,7 +197,9 @@ describe('the timer scheduler', () => {
     scheduler([F.every5], { dataDir }).start();
     await clock.advance(0);
     expect(calls.get(F.every5)).toBeUndefined();
-    expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'timers', `${F.every5}.json`), 'utf8'))).toMatchObject({ next: '2026-01-01T00:05:00.000Z' });
+    expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'timers', `${F.every5}.json`), 'utf8'))).toMatchObject({
+      next: '2026-01-01T00:05:00.000Z',
+    });
   });
 
   it('resolves a %Setting% schedule and fails fast on a missing setting', async () => {
@@ -177,7 +208,9 @@ describe('the timer scheduler', () => {
     await clock.advance(60_000);
     expect(calls.get(F.setting)).toHaveLength(2);
     expect(() => scheduler([F.setting], { settings: {} })).toThrow(/App setting "CleanupSchedule"/);
-    expect(() => scheduler([F.setting], { settings: { CleanupSchedule: '* * *' } })).toThrow(/Function "localTimerSetting": Invalid NCRONTAB/);
+    expect(() => scheduler([F.setting], { settings: { CleanupSchedule: '* * *' } })).toThrow(
+      /Function "localTimerSetting": Invalid NCRONTAB/,
+    );
   });
 
   it("applies the function's retry policy to a failing run", async () => {

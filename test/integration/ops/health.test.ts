@@ -32,7 +32,10 @@ describe('GET /api/health', () => {
     const res = await checkHealth(
       [
         { name: 'up', check: async () => undefined },
-        { name: 'down', check: async () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })) },
+        {
+          name: 'down',
+          check: async () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })),
+        },
       ],
       500,
       'admin',
@@ -46,7 +49,10 @@ describe('GET /api/health', () => {
   });
 
   it('answers 503 through the real handler when Cosmos DB is down, naming it and still reporting storage', async () => {
-    await useEmulators('health-down', { CosmosConnection__accountEndpoint: 'http://127.0.0.1:9', HealthCheckTimeoutMs: '500' });
+    await useEmulators('health-down', {
+      CosmosConnection__accountEndpoint: 'http://127.0.0.1:9',
+      HealthCheckTimeoutMs: '500',
+    });
     try {
       const res = await callHttp(FUNCTIONS.health, { path: 'health' });
       expect(res.status).toBe(503);
@@ -68,7 +74,12 @@ describe('GET /api/health', () => {
   });
 
   describe('error text is for Deliveries.Admin only', () => {
-    const down = [{ name: 'down', check: async () => Promise.reject(new Error('getaddrinfo ENOTFOUND cosmos-secret.documents.azure.com')) }];
+    const down = [
+      {
+        name: 'down',
+        check: async () => Promise.reject(new Error('getaddrinfo ENOTFOUND cosmos-secret.documents.azure.com')),
+      },
+    ];
 
     it('an anonymous caller learns status and latency per dependency, never the error', async () => {
       const res = await checkHealth(down, 500, 'anonymous');
@@ -79,11 +90,20 @@ describe('GET /api/health', () => {
     });
 
     it('through the handler: anonymous and Deliveries.Reader get no error text, Deliveries.Admin does', async () => {
-      await useEmulators('health-roles', { CosmosConnection__accountEndpoint: 'http://127.0.0.1:9', HealthCheckTimeoutMs: '500' });
+      await useEmulators('health-roles', {
+        CosmosConnection__accountEndpoint: 'http://127.0.0.1:9',
+        HealthCheckTimeoutMs: '500',
+      });
       try {
         const anonymous = await callHttp(FUNCTIONS.health, { path: 'health' });
-        const reader = await callHttp(FUNCTIONS.health, { path: 'health', headers: principalHeaders({ id: 'r', roles: [ROLE_READER] }) });
-        const admin = await callHttp(FUNCTIONS.health, { path: 'health', headers: principalHeaders({ id: 'a', roles: [ROLE_ADMIN] }) });
+        const reader = await callHttp(FUNCTIONS.health, {
+          path: 'health',
+          headers: principalHeaders({ id: 'r', roles: [ROLE_READER] }),
+        });
+        const admin = await callHttp(FUNCTIONS.health, {
+          path: 'health',
+          headers: principalHeaders({ id: 'a', roles: [ROLE_ADMIN] }),
+        });
         for (const res of [anonymous, reader, admin]) expect(res.status).toBe(503);
         expect(Object.keys(anonymous.json<Report>().checks.cosmosDb ?? {}).sort()).toEqual(['latencyMs', 'status']);
         expect(Object.keys(reader.json<Report>().checks.cosmosDb ?? {}).sort()).toEqual(['latencyMs', 'status']);
@@ -95,9 +115,16 @@ describe('GET /api/health', () => {
     });
 
     it('an admin claim is not believed when nothing vouches for the principal headers', async () => {
-      await useEmulators('health-untrusted', { CosmosConnection__accountEndpoint: 'http://127.0.0.1:9', HealthCheckTimeoutMs: '500', LocalRuntime: '' });
+      await useEmulators('health-untrusted', {
+        CosmosConnection__accountEndpoint: 'http://127.0.0.1:9',
+        HealthCheckTimeoutMs: '500',
+        LocalRuntime: '',
+      });
       try {
-        const res = await callHttp(FUNCTIONS.health, { path: 'health', headers: principalHeaders({ id: 'a', roles: [ROLE_ADMIN] }) });
+        const res = await callHttp(FUNCTIONS.health, {
+          path: 'health',
+          headers: principalHeaders({ id: 'a', roles: [ROLE_ADMIN] }),
+        });
         expect(res.status).toBe(503);
         expect(res.json<Report>().checks.cosmosDb?.error).toBeUndefined();
       } finally {

@@ -50,14 +50,31 @@ let comp: OpsComposition;
 beforeAll(async () => {
   comp = (await useEmulators('ops-api', {}, (config) => new OpsComposition(config))).composition;
   const now = Date.now();
-  await comp.droneStore().write(stateFromTelemetry(telemetry({ droneId: FRESH, sequence: 3, status: 'Idle', timestamp: new Date(now - 30_000).toISOString() })), undefined);
-  await comp.droneStore().write(stateFromTelemetry(telemetry({ droneId: STALE, sequence: 3, status: 'Idle', timestamp: new Date(now - 3_600_000).toISOString() })), undefined);
+  await comp
+    .droneStore()
+    .write(
+      stateFromTelemetry(
+        telemetry({ droneId: FRESH, sequence: 3, status: 'Idle', timestamp: new Date(now - 30_000).toISOString() }),
+      ),
+      undefined,
+    );
+  await comp
+    .droneStore()
+    .write(
+      stateFromTelemetry(
+        telemetry({ droneId: STALE, sequence: 3, status: 'Idle', timestamp: new Date(now - 3_600_000).toISOString() }),
+      ),
+      undefined,
+    );
   const projector = (await loadFunctionApp()).get(FUNCTIONS.projectDeliveryEvents);
   // deliveryStream's events are from 2026-11-22: the open one has been idle for longer than any SLA.
-  const { messages, triggerMetadata } = hostBatch([...deliveryStream(DONE, 'delivered'), ...deliveryStream(OPEN, 'inFlight')], {
-    eventHubName: 'delivery-events',
-    consumerGroup: 'projector',
-  });
+  const { messages, triggerMetadata } = hostBatch(
+    [...deliveryStream(DONE, 'delivered'), ...deliveryStream(OPEN, 'inFlight')],
+    {
+      eventHubName: 'delivery-events',
+      consumerGroup: 'projector',
+    },
+  );
   await projector.handler(messages, invocationContext(FUNCTIONS.projectDeliveryEvents, triggerMetadata));
 });
 
@@ -80,14 +97,25 @@ describe('the ops routes', () => {
         expect(res.headers['content-type']).toBe('application/problem+json');
       }
     }
-    const replay = await callHttp(FUNCTIONS.opsReplayDeadLetter, { method: 'POST', path: ROUTES.opsReplayDeadLetter, headers: reader, body: '{"id":"x"}' });
+    const replay = await callHttp(FUNCTIONS.opsReplayDeadLetter, {
+      method: 'POST',
+      path: ROUTES.opsReplayDeadLetter,
+      headers: reader,
+      body: '{"id":"x"}',
+    });
     expect(replay.status).toBe(403);
   });
 
   it('are registered under ops/ with the methods the OpenAPI document names', async () => {
     const reg = await loadFunctionApp();
-    expect(reg.get(FUNCTIONS.opsDeliveryTimeline).trigger).toMatchObject({ route: ROUTES.opsDeliveryTimeline, methods: ['GET'] });
-    expect(reg.get(FUNCTIONS.opsReplayDeadLetter).trigger).toMatchObject({ route: ROUTES.opsReplayDeadLetter, methods: ['POST'] });
+    expect(reg.get(FUNCTIONS.opsDeliveryTimeline).trigger).toMatchObject({
+      route: ROUTES.opsDeliveryTimeline,
+      methods: ['GET'],
+    });
+    expect(reg.get(FUNCTIONS.opsReplayDeadLetter).trigger).toMatchObject({
+      route: ROUTES.opsReplayDeadLetter,
+      methods: ['POST'],
+    });
   });
 });
 
@@ -95,9 +123,15 @@ describe('GET /api/ops/drones', () => {
   it('lists the fleet with freshness: a drone that has not reported for an hour is stale', async () => {
     const res = await get(FUNCTIONS.opsListDrones, ROUTES.opsDrones);
     expect(res.status).toBe(200);
-    const body = res.json<{ drones: { droneId: string; stale: boolean; batteryPct: number }[]; freshnessMinutes: number }>();
+    const body = res.json<{
+      drones: { droneId: string; stale: boolean; batteryPct: number }[];
+      freshnessMinutes: number;
+    }>();
     expect(body.freshnessMinutes).toBe(10);
-    expect(body.drones.find((d) => d.droneId === FRESH)).toMatchObject({ stale: false, batteryPct: expect.any(Number) });
+    expect(body.drones.find((d) => d.droneId === FRESH)).toMatchObject({
+      stale: false,
+      batteryPct: expect.any(Number),
+    });
     expect(body.drones.find((d) => d.droneId === STALE)).toMatchObject({ stale: true });
   });
 
@@ -120,10 +154,21 @@ describe('GET /api/ops/deliveries', () => {
   it('counts every stage and marks the unfinished delivery that stopped moving as late and stuck', async () => {
     const res = await get(FUNCTIONS.opsListDeliveries, ROUTES.opsDeliveries);
     expect(res.status).toBe(200);
-    const body = res.json<{ counts: Record<string, number>; deliveries: { deliveryId: string; stage: string; late: boolean; stuck: boolean }[] }>();
+    const body = res.json<{
+      counts: Record<string, number>;
+      deliveries: { deliveryId: string; stage: string; late: boolean; stuck: boolean }[];
+    }>();
     expect(body.counts).toMatchObject({ Delivered: 1, PickedUp: 1, Requested: 0 });
-    expect(body.deliveries.find((d) => d.deliveryId === DONE)).toMatchObject({ stage: 'Delivered', late: false, stuck: false });
-    expect(body.deliveries.find((d) => d.deliveryId === OPEN)).toMatchObject({ stage: 'PickedUp', late: true, stuck: true });
+    expect(body.deliveries.find((d) => d.deliveryId === DONE)).toMatchObject({
+      stage: 'Delivered',
+      late: false,
+      stuck: false,
+    });
+    expect(body.deliveries.find((d) => d.deliveryId === OPEN)).toMatchObject({
+      stage: 'PickedUp',
+      late: true,
+      stuck: true,
+    });
   });
 
   it('filters by stage, keeping the counts of all, and refuses a stage that does not exist with 400', async () => {
@@ -145,12 +190,25 @@ describe('dead letters', () => {
     errors: [{ path: '/batteryPct', message: 'must be ≤ 100' }],
     rawBody,
     rawBodyEncoding: 'utf8',
-    origin: { eventHubName: 'telemetry', consumerGroup: 'ingestion', partitionId: '3', sequenceNumber: seq + n, offset: String(seq + n), enqueuedTimeUtc: '2001-02-03T04:05:06.000Z' },
+    origin: {
+      eventHubName: 'telemetry',
+      consumerGroup: 'ingestion',
+      partitionId: '3',
+      sequenceNumber: seq + n,
+      offset: String(seq + n),
+      enqueuedTimeUtc: '2001-02-03T04:05:06.000Z',
+    },
     deadLetteredAt: new Date().toISOString(),
   });
   const good = letter(1, JSON.stringify(telemetry({ droneId: `dl-${suffix}`, sequence: 1 })));
   const bad = letter(2, JSON.stringify({ ...telemetry({ droneId: `dl-${suffix}` }), batteryPct: 150 }));
-  const replay = (id: string) => callHttp(FUNCTIONS.opsReplayDeadLetter, { method: 'POST', path: ROUTES.opsReplayDeadLetter, headers: admin, body: JSON.stringify({ id }) });
+  const replay = (id: string) =>
+    callHttp(FUNCTIONS.opsReplayDeadLetter, {
+      method: 'POST',
+      path: ROUTES.opsReplayDeadLetter,
+      headers: admin,
+      body: JSON.stringify({ id }),
+    });
 
   beforeAll(async () => {
     const sink = new BlobDeadLetterSink(comp.deadLetterContainer());
@@ -161,7 +219,9 @@ describe('dead letters', () => {
   it('are listed with reason, field errors, Event Hubs metadata and the raw body', async () => {
     const res = await get(FUNCTIONS.opsListDeadLetters, `${ROUTES.opsDeadLetters}?source=telemetry`);
     expect(res.status).toBe(200);
-    const listed = res.json<{ deadLetters: { id: string }[] }>().deadLetters.find((d) => d.id === deadLetterBlobName(good));
+    const listed = res
+      .json<{ deadLetters: { id: string }[] }>()
+      .deadLetters.find((d) => d.id === deadLetterBlobName(good));
     expect(listed).toMatchObject({
       source: 'telemetry',
       reason: 'SchemaViolation',
@@ -178,21 +238,31 @@ describe('dead letters', () => {
     const first = await replay(id);
     expect(first.status).toBe(200);
     expect(first.json()).toMatchObject({ id, outcome: 'replayed', hub: 'telemetry' });
-    const mine = () => recorder.sent.filter((s) => s.events.some((e) => (e.body as { droneId?: string }).droneId === `dl-${suffix}`));
-    expect(mine()).toEqual([{ hub: 'telemetry', events: [{ body: JSON.parse(good.rawBody), partitionKey: `dl-${suffix}` }] }]);
+    const mine = () =>
+      recorder.sent.filter((s) => s.events.some((e) => (e.body as { droneId?: string }).droneId === `dl-${suffix}`));
+    expect(mine()).toEqual([
+      { hub: 'telemetry', events: [{ body: JSON.parse(good.rawBody), partitionKey: `dl-${suffix}` }] },
+    ]);
     const second = await replay(id);
     expect(second.json()).toMatchObject({ outcome: 'alreadyReplayed', at: first.json<{ at: string }>().at });
     expect(mine()).toHaveLength(1);
-    const listed = (await get(FUNCTIONS.opsListDeadLetters, ROUTES.opsDeadLetters)).json<{ deadLetters: { id: string; replayedAt?: string }[] }>();
+    const listed = (await get(FUNCTIONS.opsListDeadLetters, ROUTES.opsDeadLetters)).json<{
+      deadLetters: { id: string; replayedAt?: string }[];
+    }>();
     expect(listed.deadLetters.find((d) => d.id === id)?.replayedAt).toBe(first.json<{ at: string }>().at);
   });
 
-  it('refuses to replay a body today\'s schema still rejects (409), an unknown id (404) and a body without an id (400)', async () => {
+  it("refuses to replay a body today's schema still rejects (409), an unknown id (404) and a body without an id (400)", async () => {
     const still = await replay(deadLetterBlobName(bad));
     expect(still.status).toBe(409);
     expect(still.json<{ detail: string }>().detail).toMatch(/batteryPct/);
     expect((await replay(`telemetry/telemetry/2001-02-03/nothing-${suffix}.json`)).status).toBe(404);
-    const noId = await callHttp(FUNCTIONS.opsReplayDeadLetter, { method: 'POST', path: ROUTES.opsReplayDeadLetter, headers: admin, body: '{}' });
+    const noId = await callHttp(FUNCTIONS.opsReplayDeadLetter, {
+      method: 'POST',
+      path: ROUTES.opsReplayDeadLetter,
+      headers: admin,
+      body: '{}',
+    });
     expect(noId.status).toBe(400);
   });
 });
@@ -230,12 +300,41 @@ describe('supervisor findings', () => {
   it("are the supervisor's verdicts on unfinished sagas, computed and not acted on, beside the compensations it gave up on", async () => {
     const now = Date.now();
     const sagas = new FixedSagas([
-      { instanceId: `suspended-${suffix}`, name: 'deliverySaga', runtimeStatus: 'Suspended', createdAt: new Date(now - 60_000), lastUpdatedAt: new Date(now - 60_000) },
-      { instanceId: `pending-${suffix}`, name: 'deliverySaga', runtimeStatus: 'Pending', createdAt: new Date(now - 3_600_000), lastUpdatedAt: new Date(now - 3_600_000) },
-      { instanceId: `fine-${suffix}`, name: 'deliverySaga', runtimeStatus: 'Pending', createdAt: new Date(now - 1000), lastUpdatedAt: new Date(now - 1000) },
-      { instanceId: `job-${suffix}`, name: 'rebuildViewsJob', runtimeStatus: 'Suspended', createdAt: new Date(now - 60_000), lastUpdatedAt: new Date(now - 60_000) },
+      {
+        instanceId: `suspended-${suffix}`,
+        name: 'deliverySaga',
+        runtimeStatus: 'Suspended',
+        createdAt: new Date(now - 60_000),
+        lastUpdatedAt: new Date(now - 60_000),
+      },
+      {
+        instanceId: `pending-${suffix}`,
+        name: 'deliverySaga',
+        runtimeStatus: 'Pending',
+        createdAt: new Date(now - 3_600_000),
+        lastUpdatedAt: new Date(now - 3_600_000),
+      },
+      {
+        instanceId: `fine-${suffix}`,
+        name: 'deliverySaga',
+        runtimeStatus: 'Pending',
+        createdAt: new Date(now - 1000),
+        lastUpdatedAt: new Date(now - 1000),
+      },
+      {
+        instanceId: `job-${suffix}`,
+        name: 'rebuildViewsJob',
+        runtimeStatus: 'Suspended',
+        createdAt: new Date(now - 60_000),
+        lastUpdatedAt: new Date(now - 60_000),
+      },
     ]);
-    const supervisor = supervisorDeps(comp, sagas, () => new Date(), () => undefined);
+    const supervisor = supervisorDeps(
+      comp,
+      sagas,
+      () => new Date(),
+      () => undefined,
+    );
     const { findings, stuckCompensations } = await supervisorFindings(sagas, supervisor, comp.opsDeps());
     expect(findings.map((f) => [f.deliveryId, f.action])).toEqual([
       [`suspended-${suffix}`, 'resume'],

@@ -37,7 +37,12 @@ class RecordingComposition extends Composition {
 class NamespacePublisher implements EventPublisher {
   constructor(private readonly ns: EventHubNamespace) {}
   async publish(hub: string, events: readonly OutgoingEvent[]): Promise<void> {
-    this.ns.hub(hub).publish(events.map((e) => ({ body: e.body, ...(e.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}) })));
+    this.ns.hub(hub).publish(
+      events.map((e) => ({
+        body: e.body,
+        ...(e.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
+      })),
+    );
   }
   async close(): Promise<void> {}
 }
@@ -59,7 +64,9 @@ const settings = { TelemetryConsumerGroup: 'ingestion', ProjectorConsumerGroup: 
 async function startDispatchers(): Promise<void> {
   const registry = await loadFunctionApp();
   for (const name of [FUNCTIONS.ingestTelemetry, FUNCTIONS.projectDeliveryEvents]) {
-    dispatchers.push(new EventHubTriggerDispatcher(registry.get(name), { namespace: ns, settings, clock, logger }).start());
+    dispatchers.push(
+      new EventHubTriggerDispatcher(registry.get(name), { namespace: ns, settings, clock, logger }).start(),
+    );
   }
 }
 
@@ -81,13 +88,25 @@ async function driveUntil(done: () => boolean | Promise<boolean>): Promise<void>
 }
 
 const checkpointed = (hub: string, owner: string, group: string): number =>
-  Math.max(-1, ...ns.hub(hub).partitionIds.map((partitionId) => ns.checkpoints.get({ hub, consumerGroup: group, owner, partitionId })?.sequenceNumber ?? -1));
+  Math.max(
+    -1,
+    ...ns
+      .hub(hub)
+      .partitionIds.map(
+        (partitionId) => ns.checkpoints.get({ hub, consumerGroup: group, owner, partitionId })?.sequenceNumber ?? -1,
+      ),
+  );
 const allCheckpointed = (): boolean =>
-  ns.hubs.every((hub) => hub.partitionIds.every((id) => {
-    const owner = hub.name === HUBS.telemetry ? FUNCTIONS.ingestTelemetry : FUNCTIONS.projectDeliveryEvents;
-    const group = hub.name === HUBS.telemetry ? 'ingestion' : 'projector';
-    return (ns.checkpoints.get({ hub: hub.name, consumerGroup: group, owner, partitionId: id })?.sequenceNumber ?? -1) >= hub.lastSequenceNumber(id);
-  }));
+  ns.hubs.every((hub) =>
+    hub.partitionIds.every((id) => {
+      const owner = hub.name === HUBS.telemetry ? FUNCTIONS.ingestTelemetry : FUNCTIONS.projectDeliveryEvents;
+      const group = hub.name === HUBS.telemetry ? 'ingestion' : 'projector';
+      return (
+        (ns.checkpoints.get({ hub: hub.name, consumerGroup: group, owner, partitionId: id })?.sequenceNumber ?? -1) >=
+        hub.lastSequenceNumber(id)
+      );
+    }),
+  );
 
 async function parked(): Promise<(DeadLetter & { blobName: string })[]> {
   const out: (DeadLetter & { blobName: string })[] = [];
@@ -99,8 +118,20 @@ async function parked(): Promise<(DeadLetter & { blobName: string })[]> {
 
 const flight = [
   telemetry({ droneId: DRONE, sequence: 1, status: 'Idle', timestamp: new Date().toISOString() }),
-  telemetry({ droneId: DRONE, sequence: 2, status: 'EnRouteToPickup', deliveryId: DELIVERY, timestamp: new Date().toISOString() }),
-  telemetry({ droneId: DRONE, sequence: 3, status: 'PickedUp', deliveryId: DELIVERY, timestamp: new Date().toISOString() }),
+  telemetry({
+    droneId: DRONE,
+    sequence: 2,
+    status: 'EnRouteToPickup',
+    deliveryId: DELIVERY,
+    timestamp: new Date().toISOString(),
+  }),
+  telemetry({
+    droneId: DRONE,
+    sequence: 3,
+    status: 'PickedUp',
+    deliveryId: DELIVERY,
+    timestamp: new Date().toISOString(),
+  }),
 ];
 const stream = deliveryStream(DELIVERY, 'delivered', { droneId: DRONE });
 
@@ -144,17 +175,42 @@ describe('a batch whose retry policy runs out during a Cosmos DB outage', () => 
       expect(l.lastError).toMatch(/503|ServiceUnavailable|injected fault/i);
       // The policy's five retries were spent: the sixth run (retryCount 5) parked.
       expect(l.retry).toEqual({ retryCount: 5, maxRetryCount: 5 });
-      expect(l.origin).toMatchObject({ partitionId: expect.any(String), sequenceNumber: expect.any(Number), offset: expect.any(String), enqueuedTimeUtc: expect.any(String) });
+      expect(l.origin).toMatchObject({
+        partitionId: expect.any(String),
+        sequenceNumber: expect.any(Number),
+        offset: expect.any(String),
+        enqueuedTimeUtc: expect.any(String),
+      });
     }
     const telemetryLetters = letters.filter((l) => l.source === 'telemetry');
     expect(telemetryLetters.map((l) => l.origin.sequenceNumber).sort()).toEqual([0, 1, 2]);
-    expect(telemetryLetters.map((l) => (JSON.parse(l.rawBody) as { sequence: number }).sequence).sort()).toEqual([1, 2, 3]);
-    expect(telemetryLetters.every((l) => l.origin.eventHubName === HUBS.telemetry && l.origin.consumerGroup === 'ingestion' && l.origin.partitionKey === DRONE)).toBe(true);
-    expect(letters.filter((l) => l.source === 'delivery-events').map((l) => (JSON.parse(l.rawBody) as { sequence: number }).sequence).sort((a, b) => a - b)).toEqual(stream.map((e) => e.sequence));
+    expect(telemetryLetters.map((l) => (JSON.parse(l.rawBody) as { sequence: number }).sequence).sort()).toEqual([
+      1, 2, 3,
+    ]);
+    expect(
+      telemetryLetters.every(
+        (l) =>
+          l.origin.eventHubName === HUBS.telemetry &&
+          l.origin.consumerGroup === 'ingestion' &&
+          l.origin.partitionKey === DRONE,
+      ),
+    ).toBe(true);
+    expect(
+      letters
+        .filter((l) => l.source === 'delivery-events')
+        .map((l) => (JSON.parse(l.rawBody) as { sequence: number }).sequence)
+        .sort((a, b) => a - b),
+    ).toEqual(stream.map((e) => e.sequence));
 
-    const alerts = logs.filter((l) => l.level === 'error' && l.message.includes('"alert":"hub.batchParked"')).map((l) => JSON.parse(l.message) as Record<string, unknown>);
-    expect(alerts.map((a) => a.function).sort()).toEqual([FUNCTIONS.ingestTelemetry, FUNCTIONS.projectDeliveryEvents].sort());
-    expect(alerts.every((a) => a.reason === 'RetriesExhausted' && a.retryCount === 5 && typeof a.error === 'string')).toBe(true);
+    const alerts = logs
+      .filter((l) => l.level === 'error' && l.message.includes('"alert":"hub.batchParked"'))
+      .map((l) => JSON.parse(l.message) as Record<string, unknown>);
+    expect(alerts.map((a) => a.function).sort()).toEqual(
+      [FUNCTIONS.ingestTelemetry, FUNCTIONS.projectDeliveryEvents].sort(),
+    );
+    expect(
+      alerts.every((a) => a.reason === 'RetriesExhausted' && a.retryCount === 5 && typeof a.error === 'string'),
+    ).toBe(true);
     // Nothing reached Cosmos, and nothing was raised: the outage hit the first read.
     expect(comp.raised).toEqual([]);
   });
@@ -165,23 +221,35 @@ describe('a batch whose retry policy runs out during a Cosmos DB outage', () => 
     for (const hub of ns.hubs) {
       const owner = hub.name === HUBS.telemetry ? FUNCTIONS.ingestTelemetry : FUNCTIONS.projectDeliveryEvents;
       const group = hub.name === HUBS.telemetry ? 'ingestion' : 'projector';
-      for (const partitionId of hub.partitionIds) ns.checkpoints.set({ hub: hub.name, consumerGroup: group, owner, partitionId }, { sequenceNumber: -1, offset: '', updatedAt: new Date(clock.now()).toISOString() });
+      for (const partitionId of hub.partitionIds)
+        ns.checkpoints.set(
+          { hub: hub.name, consumerGroup: group, owner, partitionId },
+          { sequenceNumber: -1, offset: '', updatedAt: new Date(clock.now()).toISOString() },
+        );
     }
     const alertsBefore = logs.filter((l) => l.message.includes('hub.batchParked')).length;
     await startDispatchers();
-    await driveUntil(() => allCheckpointed() && logs.filter((l) => l.message.includes('hub.batchParked')).length >= alertsBefore + 2);
+    await driveUntil(
+      () => allCheckpointed() && logs.filter((l) => l.message.includes('hub.batchParked')).length >= alertsBefore + 2,
+    );
     const after = await parked();
     expect(after.map((l) => l.blobName).sort()).toEqual(before.map((l) => l.blobName).sort());
     // The first record of each event is the one kept.
-    expect(new Map(after.map((l) => [l.blobName, l.deadLetteredAt]))).toEqual(new Map(before.map((l) => [l.blobName, l.deadLetteredAt])));
+    expect(new Map(after.map((l) => [l.blobName, l.deadLetteredAt]))).toEqual(
+      new Map(before.map((l) => [l.blobName, l.deadLetteredAt])),
+    );
   });
 
   it('after recovery, replay --reason RetriesExhausted re-publishes them: nothing is lost and the drone and the delivery end right', async () => {
     proxy.heal();
-    const report = await replayDeadLetters(deadletters, new NamespacePublisher(ns), { filter: { reason: 'RetriesExhausted' } });
+    const report = await replayDeadLetters(deadletters, new NamespacePublisher(ns), {
+      filter: { reason: 'RetriesExhausted' },
+    });
     expect(report.replayed).toBeGreaterThanOrEqual(flight.length + stream.length);
     expect(report.stillInvalid).toBe(0);
-    await driveUntil(async () => allCheckpointed() && (await comp.statusViews().read(DELIVERY))?.view.stage === 'Delivered');
+    await driveUntil(
+      async () => allCheckpointed() && (await comp.statusViews().read(DELIVERY))?.view.stage === 'Delivered',
+    );
 
     const drone = await comp.droneStore().read(DRONE);
     expect(drone?.state).toMatchObject({ sequence: 3, status: 'PickedUp', deliveryId: DELIVERY });
@@ -193,7 +261,9 @@ describe('a batch whose retry policy runs out during a Cosmos DB outage', () => 
     expect(checkpointed(HUBS.telemetry, FUNCTIONS.ingestTelemetry, 'ingestion')).toBeGreaterThanOrEqual(flight.length);
 
     // A second replay sends nothing again.
-    const again = await replayDeadLetters(deadletters, new NamespacePublisher(ns), { filter: { reason: 'RetriesExhausted' } });
+    const again = await replayDeadLetters(deadletters, new NamespacePublisher(ns), {
+      filter: { reason: 'RetriesExhausted' },
+    });
     expect(again.replayed).toBe(0);
     expect(again.alreadyReplayed).toBe(report.replayed);
   });

@@ -92,7 +92,10 @@ describe('DurableClient over the engine HTTP API', () => {
 
   it('starts, queries, signals and completes an orchestration through the client', async () => {
     const client = plainClient();
-    const id = await client.startNew('rtHttpApproval', { instanceId: 'http-approval-1', input: { item: 'drone battery' } });
+    const id = await client.startNew('rtHttpApproval', {
+      instanceId: 'http-approval-1',
+      input: { item: 'drone battery' },
+    });
     expect(id).toBe('http-approval-1');
     await engine.idle();
 
@@ -109,7 +112,13 @@ describe('DurableClient over the engine HTTP API', () => {
     expect(done.runtimeStatus).toBe('Completed');
     expect(done.output).toEqual({ item: 'DRONE BATTERY', approver: 'dispatcher-7' });
     const history = done.history as { EventType: string; Result?: unknown }[];
-    expect(history.map((e) => e.EventType)).toEqual(['ExecutionStarted', 'EventRaised', 'TaskScheduled', 'TaskCompleted', 'ExecutionCompleted']);
+    expect(history.map((e) => e.EventType)).toEqual([
+      'ExecutionStarted',
+      'EventRaised',
+      'TaskScheduled',
+      'TaskCompleted',
+      'ExecutionCompleted',
+    ]);
     expect(history.find((e) => e.EventType === 'TaskCompleted')?.Result).toBe('DRONE BATTERY');
   });
 
@@ -153,7 +162,9 @@ describe('DurableClient over the engine HTTP API', () => {
     expect(runningIds).not.toContain('http-list-terminated');
 
     const all = await client.getStatusAll();
-    expect(all.map((s) => s.instanceId)).toEqual(expect.arrayContaining(['http-list-running', 'http-list-terminated', 'http-approval-1']));
+    expect(all.map((s) => s.instanceId)).toEqual(
+      expect.arrayContaining(['http-list-running', 'http-list-terminated', 'http-approval-1']),
+    );
 
     const future = await client.getStatusBy({ createdTimeFrom: new Date(Date.UTC(2027, 0, 1)) });
     expect(future).toEqual([]);
@@ -221,9 +232,17 @@ describe('DurableClient over the engine HTTP API', () => {
 
   it('answers malformed requests with 4xx, never 5xx', async () => {
     const base = server.clientBindingData().rpcBaseUrl;
-    const badJson = await fetch(`${base}orchestrators/rtHttpIdle/http-bad-json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    const badJson = await fetch(`${base}orchestrators/rtHttpIdle/http-bad-json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{not json',
+    });
     expect(badJson.status).toBe(400);
-    const unknownOrchestrator = await fetch(`${base}orchestrators/rtHttpNoSuch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
+    const unknownOrchestrator = await fetch(`${base}orchestrators/rtHttpNoSuch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '',
+    });
     expect(unknownOrchestrator.status).toBe(400);
     const badStatus = await fetch(`${base}instances/?runtimeStatus=Sleeping`);
     expect(badStatus.status).toBe(400);

@@ -8,7 +8,12 @@ import '../../support/install-core';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DurableEngine, DurableEngineError, realClock, VirtualClock } from '../../../packages/functions-local/src/durable';
+import {
+  DurableEngine,
+  DurableEngineError,
+  realClock,
+  VirtualClock,
+} from '../../../packages/functions-local/src/durable';
 import type { HistoryEvent } from '../../../packages/functions-local/src/durable';
 
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
@@ -77,7 +82,10 @@ df.app.orchestration('rtEngRetry', function* (context: OrchestrationContext) {
   retry.backoffCoefficient = 2;
   retry.maxRetryIntervalInMilliseconds = 3000;
   try {
-    const result: unknown = yield context.df.callActivityWithRetry('rtEngFlaky', retry, { key: input.key, failFirst: input.failFirst });
+    const result: unknown = yield context.df.callActivityWithRetry('rtEngFlaky', retry, {
+      key: input.key,
+      failFirst: input.failFirst,
+    });
     const after: string = yield context.df.callActivity('rtEngGreet', 'after');
     return { result, after };
   } catch (err) {
@@ -190,7 +198,11 @@ df.app.orchestration('rtEngFlakyChild', function* (context: OrchestrationContext
 });
 
 df.app.orchestration('rtEngRetryChild', function* (context: OrchestrationContext) {
-  const result: number = yield context.df.callSubOrchestratorWithRetry('rtEngFlakyChild', new df.RetryOptions(500, 3), context.df.instanceId);
+  const result: number = yield context.df.callSubOrchestratorWithRetry(
+    'rtEngFlakyChild',
+    new df.RetryOptions(500, 3),
+    context.df.instanceId,
+  );
   return result;
 });
 
@@ -260,7 +272,9 @@ describe('the orchestration engine over the real durable-functions replay', () =
     expect(history[0]?.EventType).toBe(12);
     expect(history[1]?.EventType).toBe(0);
     expect(history.filter((e) => e.EventType === 4).map((e) => e.EventId)).toEqual([0, 1, 2]);
-    expect(history.filter((e) => e.EventType === 5).map((e) => (e.EventType === 5 ? e.TaskScheduledId : -1))).toEqual([0, 1, 2]);
+    expect(history.filter((e) => e.EventType === 5).map((e) => (e.EventType === 5 ? e.TaskScheduledId : -1))).toEqual([
+      0, 1, 2,
+    ]);
     expect(history.at(-1)?.EventType).toBe(1);
     expect(status?.history?.map((e) => e.EventType)).toContain('TaskCompleted');
   });
@@ -426,7 +440,9 @@ describe('the orchestration engine over the real durable-functions replay', () =
     await run('rtEngForever', undefined, 'only-once');
     const duplicate = engine.startNew('rtEngForever', { instanceId: 'only-once' });
     await expect(duplicate).rejects.toBeInstanceOf(DurableEngineError);
-    await expect(engine.startNew('rtEngForever', { instanceId: 'only-once' })).rejects.toMatchObject({ code: 'InstanceExists' });
+    await expect(engine.startNew('rtEngForever', { instanceId: 'only-once' })).rejects.toMatchObject({
+      code: 'InstanceExists',
+    });
     await engine.terminate('only-once', 'done');
     await engine.startNew('rtEngSequence', { instanceId: 'only-once', input: ['again'] });
     await engine.idle();
@@ -447,7 +463,10 @@ describe('the orchestration engine over the real durable-functions replay', () =
     expect(running.map((s) => s.instanceId)).toEqual(['q-running']);
     const recent = await engine.listInstances({ createdTimeFrom: new Date(T0 + 30_000) });
     expect(recent.map((s) => s.instanceId)).toEqual(['q-running']);
-    const stale = await engine.listInstances({ runtimeStatus: ['Running', 'Pending'], lastUpdatedTimeTo: new Date(T0 + 120_000) });
+    const stale = await engine.listInstances({
+      runtimeStatus: ['Running', 'Pending'],
+      lastUpdatedTimeTo: new Date(T0 + 120_000),
+    });
     expect(stale.map((s) => s.instanceId)).toEqual(['q-running']);
     await expect(engine.purge('q-running')).rejects.toMatchObject({ code: 'NotTerminal' });
     expect(await engine.purge('q-done')).toBe(true);
@@ -474,7 +493,11 @@ describe('the orchestration engine over the real durable-functions replay', () =
 
   it('queues events that arrive while an instance is replaying and plays them in arrival order', async () => {
     const id = await run('rtEngCollect');
-    await Promise.all([engine.raiseEvent(id, 'Item', 1), engine.raiseEvent(id, 'Item', 2), engine.raiseEvent(id, 'Item', 3)]);
+    await Promise.all([
+      engine.raiseEvent(id, 'Item', 1),
+      engine.raiseEvent(id, 'Item', 2),
+      engine.raiseEvent(id, 'Item', 3),
+    ]);
     await engine.idle();
     expect((await engine.getStatus(id))?.output).toEqual([1, 2, 3]);
   });
@@ -537,4 +560,3 @@ describe('the orchestration engine on the real clock', () => {
     }
   });
 });
-

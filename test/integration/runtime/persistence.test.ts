@@ -11,7 +11,12 @@ import path from 'node:path';
 import * as df from 'durable-functions';
 import type { OrchestrationContext } from 'durable-functions';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DurableEngine, FileInstanceStore, MemoryInstanceStore, VirtualClock } from '../../../packages/functions-local/src/durable';
+import {
+  DurableEngine,
+  FileInstanceStore,
+  MemoryInstanceStore,
+  VirtualClock,
+} from '../../../packages/functions-local/src/durable';
 import type { ActivityInvoker, InstanceRecord } from '../../../packages/functions-local/src/durable';
 
 const T0 = Date.UTC(2026, 5, 1, 12, 0, 0);
@@ -98,7 +103,11 @@ describe('resuming instances after a crash with the file-backed store', () => {
     await second.advance(HOUR);
     const status = await second.getStatus('crash-activity');
     expect(status?.runtimeStatus).toBe('Completed');
-    expect(status?.output).toEqual({ first: 'did a-first', second: 'did a-second', finishedAt: new Date(T0 + 5 * 60_000 + HOUR).toISOString() });
+    expect(status?.output).toEqual({
+      first: 'did a-first',
+      second: 'did a-second',
+      finishedAt: new Date(T0 + 5 * 60_000 + HOUR).toISOString(),
+    });
     expect((await second.verifyDeterminism('crash-activity')).deterministic).toBe(true);
   });
 

@@ -60,7 +60,12 @@ describe('durable-functions 3.5 as the saga relies on it', () => {
     const status = await engine.getStatus(id);
     expect(status?.runtimeStatus).toBe('Running');
     // B is in the history: it arrived, and the orchestrator simply cannot see it through Task.any.
-    expect(engine.getHistory(id)?.filter((e) => e.EventType === 15).map((e) => e.Name)).toEqual(['A', 'B']);
+    expect(
+      engine
+        .getHistory(id)
+        ?.filter((e) => e.EventType === 15)
+        .map((e) => e.Name),
+    ).toEqual(['A', 'B']);
   });
 
   it('the remedy the interpreter uses: look at isCompleted before racing, and the event is there', async () => {

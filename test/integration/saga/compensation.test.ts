@@ -41,25 +41,33 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
     it.each([
       ['CreatePackage', ACTIVITIES.createPackage, [], []],
       ['AssignDrone', ACTIVITIES.assignDrone, ['PackageCreated'], ['PackageCancelled']],
-      ['ScheduleDelivery', ACTIVITIES.scheduleDelivery, ['PackageCreated', 'DroneAssigned'], ['DroneReleased', 'PackageCancelled']],
-    ] as const)('at %s compensates exactly the steps before it, in reverse', async (step, activity, before, compensations) => {
-      const { id } = await setUp();
-      w.faults.set(activity, Number.POSITIVE_INFINITY);
-      expect((await w.post(request({ deliveryId: id }), alice)).status).toBe(202);
-      await runRetries();
-      w.faults.delete(activity);
+      [
+        'ScheduleDelivery',
+        ACTIVITIES.scheduleDelivery,
+        ['PackageCreated', 'DroneAssigned'],
+        ['DroneReleased', 'PackageCancelled'],
+      ],
+    ] as const)(
+      'at %s compensates exactly the steps before it, in reverse',
+      async (step, activity, before, compensations) => {
+        const { id } = await setUp();
+        w.faults.set(activity, Number.POSITIVE_INFINITY);
+        expect((await w.post(request({ deliveryId: id }), alice)).status).toBe(202);
+        await runRetries();
+        w.faults.delete(activity);
 
-      expect(types(id)).toEqual(['DeliveryRequested', ...before, ...compensations, 'DeliveryFailed']);
-      const failed = w.events(id).at(-1);
-      expect(failed?.data).toMatchObject({ code: 'StepFailed' });
-      expect(String((failed?.data as { reason: string }).reason)).toContain(step);
-      expect(w.events(id).map((e) => e.sequence)).toEqual(w.events(id).map((_, i) => i + 1));
-      expect((await w.status(id))?.runtimeStatus).toBe('Completed');
-      expect((await w.progress(id))?.stage).toBe('Failed');
-      const held = await heldResources(w);
-      expect(held.reservations).not.toContain(id);
-      expect(held.activePackages).not.toContain(id);
-    });
+        expect(types(id)).toEqual(['DeliveryRequested', ...before, ...compensations, 'DeliveryFailed']);
+        const failed = w.events(id).at(-1);
+        expect(failed?.data).toMatchObject({ code: 'StepFailed' });
+        expect(String((failed?.data as { reason: string }).reason)).toContain(step);
+        expect(w.events(id).map((e) => e.sequence)).toEqual(w.events(id).map((_, i) => i + 1));
+        expect((await w.status(id))?.runtimeStatus).toBe('Completed');
+        expect((await w.progress(id))?.stage).toBe('Failed');
+        const held = await heldResources(w);
+        expect(held.reservations).not.toContain(id);
+        expect(held.activePackages).not.toContain(id);
+      },
+    );
 
     it('retries a compensation that fails transiently until it succeeds', async () => {
       const { id } = await setUp();
@@ -69,7 +77,14 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       await w.post(request({ deliveryId: id }), alice);
       await runRetries();
       w.faults.clear();
-      expect(types(id)).toEqual(['DeliveryRequested', 'PackageCreated', 'DroneAssigned', 'DroneReleased', 'PackageCancelled', 'DeliveryFailed']);
+      expect(types(id)).toEqual([
+        'DeliveryRequested',
+        'PackageCreated',
+        'DroneAssigned',
+        'DroneReleased',
+        'PackageCancelled',
+        'DeliveryFailed',
+      ]);
       const releases = w.activityCalls.filter((a) => a === ACTIVITIES.releaseDrone).length;
       expect(releases).toBeGreaterThanOrEqual(5);
       const held = await heldResources(w);
@@ -80,9 +95,24 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
     it('fails with DeadlineUnreachable when the deadline cannot be met, and compensates', async () => {
       const { id } = await setUp();
       const deadline = new Date(w.clock.now() + 60_000).toISOString();
-      await w.post(request({ deliveryId: id, deadline, pickup: { lat: 47.61, lon: -122.33 }, dropoff: { lat: 45.5, lon: -122.6 } }), alice);
+      await w.post(
+        request({
+          deliveryId: id,
+          deadline,
+          pickup: { lat: 47.61, lon: -122.33 },
+          dropoff: { lat: 45.5, lon: -122.6 },
+        }),
+        alice,
+      );
       await w.settle();
-      expect(types(id)).toEqual(['DeliveryRequested', 'PackageCreated', 'DroneAssigned', 'DroneReleased', 'PackageCancelled', 'DeliveryFailed']);
+      expect(types(id)).toEqual([
+        'DeliveryRequested',
+        'PackageCreated',
+        'DroneAssigned',
+        'DroneReleased',
+        'PackageCancelled',
+        'DeliveryFailed',
+      ]);
       expect(w.events(id).at(-1)?.data).toMatchObject({ code: 'DeadlineUnreachable' });
     });
   });
@@ -106,7 +136,15 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       expect((await w.progress(id))?.stage).toBe('Scheduled');
       expect((await w.cancel(id, alice)).status).toBe(202);
       await w.settle();
-      expect(types(id)).toEqual(['DeliveryRequested', 'PackageCreated', 'DroneAssigned', 'DeliveryScheduled', 'DroneReleased', 'PackageCancelled', 'DeliveryCancelled']);
+      expect(types(id)).toEqual([
+        'DeliveryRequested',
+        'PackageCreated',
+        'DroneAssigned',
+        'DeliveryScheduled',
+        'DroneReleased',
+        'PackageCancelled',
+        'DeliveryCancelled',
+      ]);
       expect((await w.progress(id))?.stage).toBe('Cancelled');
       const held = await heldResources(w);
       expect(held.reservations).not.toContain(id);
@@ -122,8 +160,15 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       expect((await w.cancel(id, alice)).status).toBe(202);
       await w.settle();
       expect(types(id)).toEqual([
-        'DeliveryRequested', 'PackageCreated', 'DroneAssigned', 'DeliveryScheduled', 'PackagePickedUp', 'DeliveryInTransit',
-        'DroneReleased', 'PackageCancelled', 'DeliveryCancelled',
+        'DeliveryRequested',
+        'PackageCreated',
+        'DroneAssigned',
+        'DeliveryScheduled',
+        'PackagePickedUp',
+        'DeliveryInTransit',
+        'DroneReleased',
+        'PackageCancelled',
+        'DeliveryCancelled',
       ]);
     });
 
@@ -176,7 +221,10 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       n++;
       const id = `comp-nodrone-${n}`;
       // Every drone of this world is in Seattle: none is within reach of a pickup in Cape Town.
-      await w.post(request({ deliveryId: id, pickup: { lat: -33.9, lon: 18.4 }, dropoff: { lat: -33.91, lon: 18.41 } }), alice);
+      await w.post(
+        request({ deliveryId: id, pickup: { lat: -33.9, lon: 18.4 }, dropoff: { lat: -33.91, lon: 18.41 } }),
+        alice,
+      );
       await w.settle();
       expect(types(id)).toEqual(['DeliveryRequested', 'PackageCreated']);
       expect((await w.progress(id))?.stage).toBe('Scheduling');

@@ -18,7 +18,11 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       const res = await w.post(request({ deliveryId: 'happy-1' }), alice);
       expect(res.status).toBe(202);
       expect(res.headers.location).toBe('/api/deliveries/happy-1');
-      expect(res.json()).toEqual({ deliveryId: 'happy-1', stage: 'Requested', links: { status: '/api/deliveries/happy-1', history: '/api/deliveries/happy-1/history' } });
+      expect(res.json()).toEqual({
+        deliveryId: 'happy-1',
+        stage: 'Requested',
+        links: { status: '/api/deliveries/happy-1', history: '/api/deliveries/happy-1/history' },
+      });
       await w.settle();
 
       const p = await w.progress('happy-1');
@@ -31,7 +35,11 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       expect((await w.progress('happy-1'))?.stage).toBe('PickedUp');
       await w.fly('happy-drone-near', { status: 'EnRouteToDropoff', deliveryId: 'happy-1' });
       await w.fly('happy-drone-near', { status: 'EnRouteToDropoff', deliveryId: 'happy-1' });
-      await w.fly('happy-drone-near', { status: 'Delivered', deliveryId: 'happy-1', position: { lat: 47.62, lon: -122.35, altitudeM: 0 } });
+      await w.fly('happy-drone-near', {
+        status: 'Delivered',
+        deliveryId: 'happy-1',
+        position: { lat: 47.62, lon: -122.35, altitudeM: 0 },
+      });
 
       const status = await w.status('happy-1');
       expect(status?.runtimeStatus).toBe('Completed');

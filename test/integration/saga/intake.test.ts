@@ -25,7 +25,12 @@ async function expect400(body: unknown, path: string): Promise<void> {
   expect(res.status, JSON.stringify(body).slice(0, 120)).toBe(400);
   expect(res.headers['content-type']).toBe('application/problem+json');
   const p = res.json<Problem>();
-  expect(p).toMatchObject({ status: 400, title: expect.any(String), detail: expect.any(String), type: expect.any(String) });
+  expect(p).toMatchObject({
+    status: 400,
+    title: expect.any(String),
+    detail: expect.any(String),
+    type: expect.any(String),
+  });
   expect(p.errors?.map((e) => e.path).join(' ')).toContain(path);
 }
 
@@ -68,7 +73,11 @@ describe('POST /api/deliveries — bad input is a 400 problem with field errors,
 
 describe('identity', () => {
   it('answers 401 without an identity, before reading the body', async () => {
-    const res = await callHttp(FUNCTIONS.requestDelivery, { method: 'POST', path: 'deliveries', body: 'not even json' });
+    const res = await callHttp(FUNCTIONS.requestDelivery, {
+      method: 'POST',
+      path: 'deliveries',
+      body: 'not even json',
+    });
     expect(res.status).toBe(401);
     expect(res.headers['content-type']).toBe('application/problem+json');
   });
@@ -93,18 +102,25 @@ describe('idempotency', () => {
 
   it('answers 409 for the same id with a different body, or from another caller', async () => {
     await w.post(request({ deliveryId: 'intake-conflict' }), alice);
-    const different = await w.post(request({ deliveryId: 'intake-conflict', package: { size: 'large', weightKg: 3 } }), alice);
+    const different = await w.post(
+      request({ deliveryId: 'intake-conflict', package: { size: 'large', weightKg: 3 } }),
+      alice,
+    );
     expect(different.status).toBe(409);
     expect(different.headers['content-type']).toBe('application/problem+json');
     expect((await w.post(request({ deliveryId: 'intake-conflict' }), bob)).status).toBe(409);
   });
 
   it('starts exactly one saga for 20 concurrent duplicate requests', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, () => w.post(request({ deliveryId: 'intake-burst' }), alice)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => w.post(request({ deliveryId: 'intake-burst' }), alice)),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(202));
     await w.settle();
     expect(w.events('intake-burst').filter((e) => e.type === 'DeliveryRequested')).toHaveLength(1);
-    const sagas = (await w.engine.listInstances({ instanceIdPrefix: 'intake-burst' })).filter((s) => s.instanceId === 'intake-burst');
+    const sagas = (await w.engine.listInstances({ instanceIdPrefix: 'intake-burst' })).filter(
+      (s) => s.instanceId === 'intake-burst',
+    );
     expect(sagas).toHaveLength(1);
   });
 
@@ -112,7 +128,8 @@ describe('idempotency', () => {
     await w.env.composition.intakes().createOrGet({
       deliveryId: 'intake-orphan',
       ownerId: 'alice',
-      canonical: '{"deliveryId":"intake-orphan","dropoff":{"lat":47.62,"lon":-122.35},"expedited":false,"ownerId":"alice","package":{"size":"small","weightKg":2.5},"pickup":{"lat":47.61,"lon":-122.33}}',
+      canonical:
+        '{"deliveryId":"intake-orphan","dropoff":{"lat":47.62,"lon":-122.35},"expedited":false,"ownerId":"alice","package":{"size":"small","weightKg":2.5},"pickup":{"lat":47.61,"lon":-122.33}}',
       requestedAt: new Date().toISOString(),
       active: true,
     });

@@ -67,8 +67,14 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       await w.flyAssigned(id, { status: 'Delivered' });
       await w.settle();
       expect(types(id)).toEqual([
-        'DeliveryRequested', 'PackageCreated', 'DroneAssigned', 'DeliveryScheduled',
-        'PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted', 'DroneReleased',
+        'DeliveryRequested',
+        'PackageCreated',
+        'DroneAssigned',
+        'DeliveryScheduled',
+        'PackagePickedUp',
+        'DeliveryInTransit',
+        'DeliveryCompleted',
+        'DroneReleased',
       ]);
       expect((await w.status(id))?.runtimeStatus).toBe('Completed');
     });
@@ -82,7 +88,12 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       await w.flyAssigned(id, { status: 'Delivered' });
       await hold.release();
       await w.settle();
-      expect(types(id).slice(4)).toEqual(['PackagePickedUp', 'DeliveryInTransit', 'DeliveryCompleted', 'DroneReleased']);
+      expect(types(id).slice(4)).toEqual([
+        'PackagePickedUp',
+        'DeliveryInTransit',
+        'DeliveryCompleted',
+        'DroneReleased',
+      ]);
       expect((await w.progress(id))?.stage).toBe('Delivered');
     });
 
@@ -138,20 +149,23 @@ describe.each(EVENT_DELIVERY_MODES)('with events delivered %s', (eventDelivery) 
       expect(held.activePackages).not.toContain(id);
     });
 
-    it.each(BUSY_WITH)('the supervisor asking to compensate during $label ends Failed (SupervisorTimeout)', async ({ activity, nth }) => {
-      const id = await fresh();
-      const hold = holdNth(id, activity, nth);
-      await w.post(request({ deliveryId: id }), alice);
-      await w.settle();
-      expect(hold.held).toBe(1);
-      await w.raise(id, SAGA_EVENTS.supervisorCompensate, { reason: 'test: past complete-by' });
-      await hold.release();
-      await finish();
-      expect((await w.progress(id))?.stage).toBe('Failed');
-      expect(w.events(id).at(-1)?.data).toMatchObject({ code: 'SupervisorTimeout' });
-      expectGapless(w.events(id));
-      expect((await heldResources(w)).reservations).not.toContain(id);
-    });
+    it.each(BUSY_WITH)(
+      'the supervisor asking to compensate during $label ends Failed (SupervisorTimeout)',
+      async ({ activity, nth }) => {
+        const id = await fresh();
+        const hold = holdNth(id, activity, nth);
+        await w.post(request({ deliveryId: id }), alice);
+        await w.settle();
+        expect(hold.held).toBe(1);
+        await w.raise(id, SAGA_EVENTS.supervisorCompensate, { reason: 'test: past complete-by' });
+        await hold.release();
+        await finish();
+        expect((await w.progress(id))?.stage).toBe('Failed');
+        expect(w.events(id).at(-1)?.data).toMatchObject({ code: 'SupervisorTimeout' });
+        expectGapless(w.events(id));
+        expect((await heldResources(w)).reservations).not.toContain(id);
+      },
+    );
 
     it.each([
       { signal: 'cancel', stage: 'Cancelled' },

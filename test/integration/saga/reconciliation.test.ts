@@ -59,7 +59,13 @@ describe('intake records', () => {
 
   it('the supervisor closes an intake whose saga never started, once past the grace period', async () => {
     const intakes = w.env.composition.intakes();
-    await intakes.createOrGet({ deliveryId: 'rc-orphan', ownerId: 'alice', canonical: '{}', requestedAt: new Date(w.clock.now()).toISOString(), active: true });
+    await intakes.createOrGet({
+      deliveryId: 'rc-orphan',
+      ownerId: 'alice',
+      canonical: '{}',
+      requestedAt: new Date(w.clock.now()).toISOString(),
+      active: true,
+    });
     expect((await w.supervise()).intakesClosed).toBe(0);
     const report = await w.supervise(new Date(w.clock.now() + 10 * 60_000));
     expect(report.intakesClosed).toBe(1);
@@ -69,7 +75,13 @@ describe('intake records', () => {
 
   it('DELETE on a delivery that is over but whose saga is gone answers 409 naming its outcome', async () => {
     const intakes = w.env.composition.intakes();
-    await intakes.createOrGet({ deliveryId: 'rc-purged', ownerId: 'alice', canonical: '{}', requestedAt: new Date(w.clock.now()).toISOString(), active: true });
+    await intakes.createOrGet({
+      deliveryId: 'rc-purged',
+      ownerId: 'alice',
+      canonical: '{}',
+      requestedAt: new Date(w.clock.now()).toISOString(),
+      active: true,
+    });
     await intakes.close('rc-purged', 'Delivered');
     const answer = await w.cancel('rc-purged', alice);
     expect(answer.status).toBe(409);
@@ -93,7 +105,10 @@ describe('a compensation that keeps failing', () => {
     expect(releases).toBeGreaterThan(1);
     expect(releases).toBeLessThan(50);
     expect(w.events('rc-stuck').at(-1)).toMatchObject({ type: 'DeliveryFailed', data: { code: 'CompensationStuck' } });
-    expect(await w.env.composition.intakes().get('rc-stuck')).toMatchObject({ active: false, failureCode: 'CompensationStuck' });
+    expect(await w.env.composition.intakes().get('rc-stuck')).toMatchObject({
+      active: false,
+      failureCode: 'CompensationStuck',
+    });
     const alerts: Record<string, unknown>[] = [];
     const report = await w.superviseLogged((entry) => alerts.push(entry));
     expect(report.alert).toBeGreaterThanOrEqual(1);

@@ -69,7 +69,11 @@ describe('the saga supervisor', () => {
     // The saga's last event is sent again (same id, same content): the stream stays 1..n with no gap.
     expect([...new Set(sequences)]).toEqual(Array.from({ length: new Set(sequences).size }, (_, i) => i + 1));
     const unique = new Map(events.map((e) => [e.eventId, e]));
-    expect([...unique.values()].map((e) => e.type).slice(-3)).toEqual(['DroneReleased', 'PackageCancelled', 'DeliveryFailed']);
+    expect([...unique.values()].map((e) => e.type).slice(-3)).toEqual([
+      'DroneReleased',
+      'PackageCancelled',
+      'DeliveryFailed',
+    ]);
     expect(events.at(-1)?.data).toMatchObject({ code: 'SupervisorRecovered' });
     const held = await heldResources(w);
     expect(held.reservations).not.toContain(id);
@@ -96,10 +100,17 @@ describe('the saga supervisor', () => {
     await Promise.all([w.supervise(late), w.supervise(late)]);
     await w.settle();
     for (const id of [stuck.id, dead.id]) {
-      const failed = new Set(w.events(id).filter((e) => e.type === 'DeliveryFailed').map((e) => e.eventId));
+      const failed = new Set(
+        w
+          .events(id)
+          .filter((e) => e.type === 'DeliveryFailed')
+          .map((e) => e.eventId),
+      );
       expect(failed.size, id).toBe(1);
     }
-    const recoveries = (await w.engine.listInstances({ instanceIdPrefix: dead.id })).filter((s) => s.instanceId === recoveryInstanceId(dead.id));
+    const recoveries = (await w.engine.listInstances({ instanceIdPrefix: dead.id })).filter(
+      (s) => s.instanceId === recoveryInstanceId(dead.id),
+    );
     expect(recoveries).toHaveLength(1);
     const held = await heldResources(w);
     expect(held.reservations).not.toContain(stuck.id);

@@ -64,7 +64,8 @@ function instance(capacity?: number): Instance {
 }
 
 const droneName = (n = 0): string => `cache-${run}-${n}-${process.pid}`;
-const stored = async (droneId: string): Promise<DroneDocument | undefined> => (await drones.item(droneId, droneId).read<DroneDocument>()).resource;
+const stored = async (droneId: string): Promise<DroneDocument | undefined> =>
+  (await drones.item(droneId, droneId).read<DroneDocument>()).resource;
 
 describe('ingestion with the cached drone store', () => {
   it('costs one read and one write for a cold drone, then one write per batch', async () => {
@@ -73,7 +74,8 @@ describe('ingestion with the cached drone store', () => {
     const id = droneName();
     await a.ingest([telemetry({ droneId: id, sequence: 1 }), telemetry({ droneId: id, sequence: 2 })]);
     expect(a.requests).toEqual({ reads: 1, writes: 1 });
-    for (let s = 3; s <= 7; s += 2) await a.ingest([telemetry({ droneId: id, sequence: s }), telemetry({ droneId: id, sequence: s + 1 })]);
+    for (let s = 3; s <= 7; s += 2)
+      await a.ingest([telemetry({ droneId: id, sequence: s }), telemetry({ droneId: id, sequence: s + 1 })]);
     expect(a.requests).toEqual({ reads: 1, writes: 4 });
     expect((await stored(id))?.sequence).toBe(8);
   });
@@ -87,7 +89,10 @@ describe('ingestion with the cached drone store', () => {
     // b moves the drone past what a remembers, with a milestone at 5.
     await b.ingest([telemetry({ droneId: id, sequence: 5, status: 'EnRouteToDropoff', deliveryId: 'd-1' })]);
     // a's batch: 3 is older than b's write (dropped after the re-read), 9 is newer.
-    const report = await a.ingest([telemetry({ droneId: id, sequence: 3 }), telemetry({ droneId: id, sequence: 9, status: 'Returning' })]);
+    const report = await a.ingest([
+      telemetry({ droneId: id, sequence: 3 }),
+      telemetry({ droneId: id, sequence: 9, status: 'Returning' }),
+    ]);
     expect(report.conflicts).toBe(1);
     expect(report.writes).toBe(1);
     expect(report.staleSkipped).toBe(1);
@@ -134,34 +139,37 @@ describe('ingestion with the cached drone store', () => {
     for (const id of ids) expect((await stored(id))?.sequence).toBe(id === ids[1] ? 1 : 2);
   });
 
-  it.each([11, 2027, 90210])('two instances interleaving writes to the same drones end at the newest event (seed %i)', async (seed) => {
-    run++;
-    const r = new Random(seed);
-    const a = instance(r.int(1, 3));
-    const b = instance();
-    const ids = [0, 1, 2].map(droneName);
-    const newest = new Map<string, number>();
-    let sequence = 0;
-    for (let step = 0; step < 15; step++) {
-      const batch = (): Telemetry[] =>
-        Array.from({ length: r.int(1, 4) }, () => {
-          const droneId = r.pick(ids);
-          // Mostly newer events, some late ones from earlier in the drone's life.
-          const s = r.chance(0.25) ? r.int(1, Math.max(1, sequence)) : ++sequence;
-          newest.set(droneId, Math.max(newest.get(droneId) ?? 0, s));
-          return telemetry({ droneId, sequence: s, batteryPct: s % 100 });
-        });
-      const before = await Promise.all(ids.map(async (id) => (await stored(id))?.sequence ?? 0));
-      if (r.chance(0.5)) await Promise.all([a.ingest(batch()), b.ingest(batch())]);
-      else await (r.chance(0.5) ? a : b).ingest(batch());
-      const after = await Promise.all(ids.map(async (id) => (await stored(id))?.sequence ?? 0));
-      after.forEach((s, i) => expect(s).toBeGreaterThanOrEqual(before[i] as number));
-    }
-    for (const id of ids) {
-      const doc = await stored(id);
-      const want = newest.get(id);
-      expect(doc?.sequence).toBe(want);
-      if (want !== undefined) expect(doc?.batteryPct).toBe(want % 100);
-    }
-  });
+  it.each([11, 2027, 90210])(
+    'two instances interleaving writes to the same drones end at the newest event (seed %i)',
+    async (seed) => {
+      run++;
+      const r = new Random(seed);
+      const a = instance(r.int(1, 3));
+      const b = instance();
+      const ids = [0, 1, 2].map(droneName);
+      const newest = new Map<string, number>();
+      let sequence = 0;
+      for (let step = 0; step < 15; step++) {
+        const batch = (): Telemetry[] =>
+          Array.from({ length: r.int(1, 4) }, () => {
+            const droneId = r.pick(ids);
+            // Mostly newer events, some late ones from earlier in the drone's life.
+            const s = r.chance(0.25) ? r.int(1, Math.max(1, sequence)) : ++sequence;
+            newest.set(droneId, Math.max(newest.get(droneId) ?? 0, s));
+            return telemetry({ droneId, sequence: s, batteryPct: s % 100 });
+          });
+        const before = await Promise.all(ids.map(async (id) => (await stored(id))?.sequence ?? 0));
+        if (r.chance(0.5)) await Promise.all([a.ingest(batch()), b.ingest(batch())]);
+        else await (r.chance(0.5) ? a : b).ingest(batch());
+        const after = await Promise.all(ids.map(async (id) => (await stored(id))?.sequence ?? 0));
+        after.forEach((s, i) => expect(s).toBeGreaterThanOrEqual(before[i] as number));
+      }
+      for (const id of ids) {
+        const doc = await stored(id);
+        const want = newest.get(id);
+        expect(doc?.sequence).toBe(want);
+        if (want !== undefined) expect(doc?.batteryPct).toBe(want % 100);
+      }
+    },
+  );
 });

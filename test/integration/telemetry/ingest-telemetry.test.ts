@@ -37,7 +37,12 @@ beforeAll(async () => {
   proxy = await startFaultProxy(process.env.TEST_COSMOS_ENDPOINT ?? '');
   const env = await useEmulators(
     'ingest',
-    { CosmosConnection__accountEndpoint: proxy.url, IngestionWriteAttempts: '3', IngestionBreakerFailureThreshold: '3', IngestionBreakerOpenMs: '300' },
+    {
+      CosmosConnection__accountEndpoint: proxy.url,
+      IngestionWriteAttempts: '3',
+      IngestionBreakerFailureThreshold: '3',
+      IngestionBreakerOpenMs: '300',
+    },
     (config) => new RecordingComposition(config),
   );
   comp = env.composition;
@@ -60,7 +65,11 @@ beforeEach(() => {
 const partition = (): string => `t${run}x${process.pid}`;
 const drone = (name: string): string => `${name}-${run}-${process.pid}`;
 
-async function invoke(bodies: (string | object)[], partitionId = partition(), firstSequenceNumber = 100): Promise<void> {
+async function invoke(
+  bodies: (string | object)[],
+  partitionId = partition(),
+  firstSequenceNumber = 100,
+): Promise<void> {
   const { messages, triggerMetadata } = hostBatch(bodies, { partitionId, firstSequenceNumber });
   await ingest.handler(messages, invocationContext(FUNCTIONS.ingestTelemetry, triggerMetadata));
 }
@@ -82,7 +91,12 @@ async function deadLettersOf(partitionId: string): Promise<Record<string, unknow
 
 describe('telemetry ingestion (Event Hubs batch → Cosmos DB drone state, dead letters to Blob)', () => {
   it('is registered as a batch trigger on the telemetry hub with its own consumer group and a retry policy', () => {
-    expect(ingest.trigger).toMatchObject({ type: 'eventHubTrigger', eventHubName: 'telemetry', cardinality: 'many', consumerGroup: '%TelemetryConsumerGroup%' });
+    expect(ingest.trigger).toMatchObject({
+      type: 'eventHubTrigger',
+      eventHubName: 'telemetry',
+      cardinality: 'many',
+      consumerGroup: '%TelemetryConsumerGroup%',
+    });
     expect(ingest.metadata.retryOptions).toMatchObject({ retryStrategy: 'exponentialBackoff', maxRetryCount: 5 });
     expect(Object.values(ingest.metadata.bindings).some((b) => b.type === 'durableClient')).toBe(true);
   });
@@ -92,16 +106,19 @@ describe('telemetry ingestion (Event Hubs batch → Cosmos DB drone state, dead 
     const b = drone('b');
     const p = partition();
     const oneMiB = JSON.stringify({ ...telemetry({ droneId: a, sequence: 99 }), padding: 'x'.repeat(1024 * 1024) });
-    await invoke([
-      telemetry({ droneId: a, sequence: 1, batteryPct: 90 }),
-      '{"droneId": not json',
-      { ...telemetry({ droneId: b, sequence: 7 }), status: 'Teleporting' },
-      oneMiB,
-      telemetry({ droneId: a, sequence: 2, batteryPct: 80 }),
-      telemetry({ droneId: a, sequence: 2, batteryPct: 80 }),
-      telemetry({ droneId: b, sequence: 5, status: 'Charging' }),
-      telemetry({ droneId: b, sequence: 3, status: 'Idle' }),
-    ], p);
+    await invoke(
+      [
+        telemetry({ droneId: a, sequence: 1, batteryPct: 90 }),
+        '{"droneId": not json',
+        { ...telemetry({ droneId: b, sequence: 7 }), status: 'Teleporting' },
+        oneMiB,
+        telemetry({ droneId: a, sequence: 2, batteryPct: 80 }),
+        telemetry({ droneId: a, sequence: 2, batteryPct: 80 }),
+        telemetry({ droneId: b, sequence: 5, status: 'Charging' }),
+        telemetry({ droneId: b, sequence: 3, status: 'Idle' }),
+      ],
+      p,
+    );
 
     expect(await droneDoc(a)).toMatchObject({ id: a, sequence: 2, batteryPct: 80, available: true });
     expect(await droneDoc(b)).toMatchObject({ id: b, sequence: 5, status: 'Charging', available: false });
@@ -113,7 +130,13 @@ describe('telemetry ingestion (Event Hubs batch → Cosmos DB drone state, dead 
       reason: 'NotJson',
       source: 'telemetry',
       rawBody: '{"droneId": not json',
-      origin: { eventHubName: 'telemetry', consumerGroup: 'ingestion', partitionId: p, sequenceNumber: 101, offset: '101000' },
+      origin: {
+        eventHubName: 'telemetry',
+        consumerGroup: 'ingestion',
+        partitionId: p,
+        sequenceNumber: 101,
+        offset: '101000',
+      },
     });
     expect(typeof (bySequence.get(101)?.origin as Record<string, unknown>).enqueuedTimeUtc).toBe('string');
     expect(bySequence.get(102)).toMatchObject({ reason: 'SchemaViolation' });
@@ -156,7 +179,9 @@ describe('telemetry ingestion (Event Hubs batch → Cosmos DB drone state, dead 
     expect(comp.ingestionBreaker().current).toBe('open');
 
     const hitsBefore = proxy.injected;
-    await expect(invoke([telemetry({ droneId: drone('other'), sequence: 1 })], `${partition()}-other`)).rejects.toBeInstanceOf(BreakerOpenError);
+    await expect(
+      invoke([telemetry({ droneId: drone('other'), sequence: 1 })], `${partition()}-other`),
+    ).rejects.toBeInstanceOf(BreakerOpenError);
     expect(proxy.injected).toBe(hitsBefore);
 
     proxy.heal();
@@ -171,7 +196,10 @@ describe('telemetry ingestion (Event Hubs batch → Cosmos DB drone state, dead 
     const odd = Array.from({ length: 20 }, (_, i) => telemetry({ droneId: a, sequence: 2 * i + 1, batteryPct: 50 }));
     const even = Array.from({ length: 20 }, (_, i) => telemetry({ droneId: a, sequence: 2 * i + 2, batteryPct: 60 }));
     await Promise.all([
-      invoke(odd.slice(0, 10)), invoke(even.slice(0, 10)), invoke(odd.slice(10)), invoke(even.slice(10)),
+      invoke(odd.slice(0, 10)),
+      invoke(even.slice(0, 10)),
+      invoke(odd.slice(10)),
+      invoke(even.slice(10)),
     ]);
     expect(await droneDoc(a)).toMatchObject({ sequence: 40, batteryPct: 60 });
   });

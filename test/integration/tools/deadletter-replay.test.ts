@@ -46,7 +46,13 @@ const letter = (seq: number, rawBody: string, reason: DeadLetter['reason']): Dea
   errors: [{ path: '/', message: 'was bad' }],
   rawBody,
   rawBodyEncoding: 'utf8',
-  origin: { eventHubName: 'telemetry', partitionId: '3', sequenceNumber: seq, offset: String(seq), enqueuedTimeUtc: '2026-11-22T10:00:00.000Z' },
+  origin: {
+    eventHubName: 'telemetry',
+    partitionId: '3',
+    sequenceNumber: seq,
+    offset: String(seq),
+    enqueuedTimeUtc: '2026-11-22T10:00:00.000Z',
+  },
   deadLetteredAt: '2026-11-22T10:00:01.000Z',
 });
 
@@ -60,14 +66,19 @@ describe('npm run deadletter: list and replay', () => {
 
     const listed = [];
     for await (const l of readDeadLetters(container)) listed.push(l);
-    expect(listed.map((l) => [l.origin.sequenceNumber, l.reason]).sort()).toEqual([[1, 'UnsupportedSchemaVersion'], [2, 'NotJson']]);
+    expect(listed.map((l) => [l.origin.sequenceNumber, l.reason]).sort()).toEqual([
+      [1, 'UnsupportedSchemaVersion'],
+      [2, 'NotJson'],
+    ]);
 
     const dry = await replayDeadLetters(container, new LocalRuntimePublisher(baseUrl), { dryRun: true });
     expect(dry).toMatchObject({ examined: 2, replayed: 1, stillInvalid: 1 });
     expect(received).toHaveLength(0);
 
     const lines: string[] = [];
-    const report = await replayDeadLetters(container, new LocalRuntimePublisher(baseUrl), { progress: (l) => lines.push(l) });
+    const report = await replayDeadLetters(container, new LocalRuntimePublisher(baseUrl), {
+      progress: (l) => lines.push(l),
+    });
     expect(report).toEqual({ examined: 2, replayed: 1, stillInvalid: 1, alreadyReplayed: 0, unsupportedSource: 0 });
     expect(received).toEqual([{ hub: 'telemetry', events: [{ body: fixed, partitionKey: 'replayed-drone' }] }]);
     expect(lines.some((l) => l.startsWith('still invalid:') && l.includes('NotJson'))).toBe(true);
@@ -83,7 +94,8 @@ describe('npm run deadletter: list and replay', () => {
     const refusing = { publish: () => Promise.reject(new Error('hub unavailable')), close: async () => undefined };
     await expect(replayDeadLetters(container, refusing)).rejects.toThrow('hub unavailable');
     const pending = [];
-    for await (const l of readDeadLetters(container)) if (!l.replayedAt && l.origin.sequenceNumber === 50) pending.push(l);
+    for await (const l of readDeadLetters(container))
+      if (!l.replayedAt && l.origin.sequenceNumber === 50) pending.push(l);
     expect(pending).toHaveLength(1);
   });
 });
@@ -99,17 +111,38 @@ describe('npm run deadletter: delivery events', () => {
       occurredAt: '2026-11-22T10:00:00.000Z',
       schemaVersion: 1,
       correlationId: 'dl-delivery',
-      data: { ownerId: 'alice', pickup: { lat: 47.6, lon: -122.3 }, dropoff: { lat: 47.61, lon: -122.31 }, expedited: false, package: { size: 'small', weightKg: 1 } },
+      data: {
+        ownerId: 'alice',
+        pickup: { lat: 47.6, lon: -122.3 },
+        dropoff: { lat: 47.61, lon: -122.31 },
+        expedited: false,
+        package: { size: 'small', weightKg: 1 },
+      },
     };
-    await sink.put({ ...letter(70, JSON.stringify(event), 'SchemaViolation'), source: 'delivery-events', origin: { eventHubName: 'delivery-events', partitionId: '1', sequenceNumber: 70 } });
-    await sink.put({ ...letter(71, '{}', 'SchemaViolation'), source: 'mystery', origin: { eventHubName: 'mystery', partitionId: '1', sequenceNumber: 71 } });
+    await sink.put({
+      ...letter(70, JSON.stringify(event), 'SchemaViolation'),
+      source: 'delivery-events',
+      origin: { eventHubName: 'delivery-events', partitionId: '1', sequenceNumber: 70 },
+    });
+    await sink.put({
+      ...letter(71, '{}', 'SchemaViolation'),
+      source: 'mystery',
+      origin: { eventHubName: 'mystery', partitionId: '1', sequenceNumber: 71 },
+    });
     const before = received.length;
     const report = await replayDeadLetters(container, new LocalRuntimePublisher(baseUrl));
     expect(report.unsupportedSource).toBe(1);
     const toDeliveryEvents = received.slice(before).filter((r) => r.hub === 'delivery-events');
-    expect(toDeliveryEvents).toEqual([{ hub: 'delivery-events', events: [{ body: event, partitionKey: 'dl-delivery' }] }]);
+    expect(toDeliveryEvents).toEqual([
+      { hub: 'delivery-events', events: [{ body: event, partitionKey: 'dl-delivery' }] },
+    ]);
     // The telemetry letter the previous specification left unreplayed (its hub refused it) goes now too, to its own hub.
-    expect(received.slice(before).filter((r) => r.hub === 'telemetry').flatMap((r) => r.events.map((e) => e.partitionKey))).toEqual(['second']);
+    expect(
+      received
+        .slice(before)
+        .filter((r) => r.hub === 'telemetry')
+        .flatMap((r) => r.events.map((e) => e.partitionKey)),
+    ).toEqual(['second']);
     expect(report.replayed).toBe(2);
   });
 });

@@ -42,17 +42,40 @@ class ManualClock implements Clock {
 
 function stream(id: string, requestedAt: number, end: 'onTime' | 'late' | 'failed' | 'cancelled'): DeliveryEvent[] {
   let seq = 0;
-  const e = <K extends Parameters<typeof deliveryEvent>[0]>(type: K, minute: number, data: Parameters<typeof deliveryEvent<K>>[5]): DeliveryEvent => deliveryEvent(type, id, ++seq, iso(minute), id, data);
+  const e = <K extends Parameters<typeof deliveryEvent>[0]>(
+    type: K,
+    minute: number,
+    data: Parameters<typeof deliveryEvent<K>>[5],
+  ): DeliveryEvent => deliveryEvent(type, id, ++seq, iso(minute), id, data);
   const out = [
-    e('DeliveryRequested', requestedAt, { ownerId: 'o', pickup: { lat: 1, lon: 1 }, dropoff: { lat: 2, lon: 2 }, expedited: false, package: { size: 'small', weightKg: 1 } }),
+    e('DeliveryRequested', requestedAt, {
+      ownerId: 'o',
+      pickup: { lat: 1, lon: 1 },
+      dropoff: { lat: 2, lon: 2 },
+      expedited: false,
+      package: { size: 'small', weightKg: 1 },
+    }),
     e('PackageCreated', requestedAt, { packageId: `p-${id}`, size: 'small', weightKg: 1 }),
     e('DroneAssigned', requestedAt + 1, { droneId: 'dr', distanceToPickupM: 100 }),
-    e('DeliveryScheduled', requestedAt + 1, { droneId: 'dr', pickupEta: iso(requestedAt + 10), dropoffEta: iso(requestedAt + 30) }),
+    e('DeliveryScheduled', requestedAt + 1, {
+      droneId: 'dr',
+      pickupEta: iso(requestedAt + 10),
+      dropoffEta: iso(requestedAt + 30),
+    }),
   ];
   if (end === 'onTime') out.push(e('DeliveryCompleted', requestedAt + 20, { droneId: 'dr' }));
   if (end === 'late') out.push(e('DeliveryCompleted', requestedAt + 40, { droneId: 'dr' }));
-  if (end === 'failed') out.push(e('DeliveryFailed', requestedAt + 15, { code: 'PickupSlaMissed', reason: 'pickup SLA missed' }), e('DroneReleased', requestedAt + 16, { droneId: 'dr', reason: 'failed' }), e('PackageCancelled', requestedAt + 16, { packageId: `p-${id}`, reason: 'failed' }));
-  if (end === 'cancelled') out.push(e('DeliveryCancelled', requestedAt + 5, { reason: 'by owner' }), e('DroneReleased', requestedAt + 6, { droneId: 'dr', reason: 'cancelled' }));
+  if (end === 'failed')
+    out.push(
+      e('DeliveryFailed', requestedAt + 15, { code: 'PickupSlaMissed', reason: 'pickup SLA missed' }),
+      e('DroneReleased', requestedAt + 16, { droneId: 'dr', reason: 'failed' }),
+      e('PackageCancelled', requestedAt + 16, { packageId: `p-${id}`, reason: 'failed' }),
+    );
+  if (end === 'cancelled')
+    out.push(
+      e('DeliveryCancelled', requestedAt + 5, { reason: 'by owner' }),
+      e('DroneReleased', requestedAt + 6, { droneId: 'dr', reason: 'cancelled' }),
+    );
   return out;
 }
 
@@ -66,10 +89,24 @@ beforeAll(async () => {
   const fsClient = lake.service.getFileSystemClient('capture');
   await fsClient.create();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-cli-'));
-  const events = [...stream('a', 5, 'onTime'), ...stream('b', 10, 'late'), ...stream('c', 65, 'failed'), ...stream('d', 70, 'cancelled'), ...stream('e', 80, 'onTime')];
+  const events = [
+    ...stream('a', 5, 'onTime'),
+    ...stream('b', 10, 'late'),
+    ...stream('c', 65, 'failed'),
+    ...stream('d', 70, 'cancelled'),
+    ...stream('e', 80, 'onTime'),
+  ];
   // A Capture window of 10 minutes: the events land in several files, over two partitions.
   const clock = new ManualClock(T0);
-  const writer = new CaptureWriter({ fileSystem: fsClient, namespace: 'local', eventHub: HUBS.deliveryEvents, clock, windowMs: 10 * 60_000, maxBytes: 1024 * 1024, onFile: () => (files += 1) });
+  const writer = new CaptureWriter({
+    fileSystem: fsClient,
+    namespace: 'local',
+    eventHub: HUBS.deliveryEvents,
+    clock,
+    windowMs: 10 * 60_000,
+    maxBytes: 1024 * 1024,
+    onFile: () => (files += 1),
+  });
   const sorted = [...events].sort((x, y) => x.occurredAt.localeCompare(y.occurredAt));
   const sequences = new Map<string, number>();
   for (const [i, ev] of sorted.entries()) {
@@ -78,7 +115,14 @@ beforeAll(async () => {
     sequences.set(partitionId, sequenceNumber + 1);
     clock.t = Date.parse(ev.occurredAt);
     await writer.tick();
-    await writer.add({ partitionId, sequenceNumber, offset: String(i * 100), enqueuedTime: new Date(clock.t), body: Buffer.from(JSON.stringify(ev)), partitionKey: ev.deliveryId });
+    await writer.add({
+      partitionId,
+      sequenceNumber,
+      offset: String(i * 100),
+      enqueuedTime: new Date(clock.t),
+      body: Buffer.from(JSON.stringify(ev)),
+      partitionKey: ev.deliveryId,
+    });
   }
   await writer.stop();
   settings = {
@@ -117,7 +161,9 @@ describe('npm run report (in process)', () => {
     expect(text).toMatch(/ {5}1 {2}PickupSlaMissed: pickup SLA missed/);
     expect(text).toMatch(/ {5}1 {2}CreatePackage \(CancelPackage\)/);
     expect(text).toMatch(/ {5}2 {2}AssignDrone \(ReleaseDrone\)/);
-    expect(r.err[0]).toMatch(/^reading file 1 \(1 events so far\): local\/delivery-events\/0\/2026\/11\/22\/10\/05\/00\.avro$/);
+    expect(r.err[0]).toMatch(
+      /^reading file 1 \(1 events so far\): local\/delivery-events\/0\/2026\/11\/22\/10\/05\/00\.avro$/,
+    );
     const svg = fs.readFileSync(path.join(dir, 'chart.svg'), 'utf8');
     expect(svg).toContain('5 deliveries requested, on time 66.7%');
   });
@@ -159,7 +205,12 @@ describe('npm run report (in process)', () => {
     const out: string[] = [];
     const err: string[] = [];
     const { ArchiveLake__dfsServiceUri: _lake, ...withoutLake } = settings;
-    const code = await runReport(['--from', FROM, '--to', TO], { settings: withoutLake, cwd: dir, out: (l) => out.push(l), err: (l) => err.push(l) });
+    const code = await runReport(['--from', FROM, '--to', TO], {
+      settings: withoutLake,
+      cwd: dir,
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+    });
     expect(code).toBe(1);
     expect(err.join('\n')).toContain('no archive is configured');
   });
@@ -168,13 +219,18 @@ describe('npm run report (in process)', () => {
 describe('GET /api/ops/report', () => {
   beforeAll(() => resetComposition(new Composition(parseConfig(settings))));
   const query = `from=${encodeURIComponent(FROM)}&to=${encodeURIComponent(TO)}`;
-  const get = (headers: Record<string, string>, q = query) => callHttp(FUNCTIONS.getDeliveryReport, { path: `ops/report?${q}`, headers });
+  const get = (headers: Record<string, string>, q = query) =>
+    callHttp(FUNCTIONS.getDeliveryReport, { path: `ops/report?${q}`, headers });
 
   it('answers an admin with the report as JSON, matching its OpenAPI schema', async () => {
     const r = await get(ADMIN);
     expect(r.status, r.body).toBe(200);
     const report = r.json<DeliveryReport>();
-    expect(report).toMatchObject({ deliveries: 5, outcomes: { delivered: 3, failed: 1, cancelled: 1, inFlight: 0 }, onTime: { onTime: 2, late: 1 } });
+    expect(report).toMatchObject({
+      deliveries: 5,
+      outcomes: { delivered: 3, failed: 1, cancelled: 1, inFlight: 0 },
+      onTime: { onTime: 2, late: 1 },
+    });
     const validate = new Ajv2020({ strict: false }).compile(jsonSchemaOf(DeliveryReportSchema));
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
   });

@@ -31,7 +31,14 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trace-'));
   // The app's composition is built from the settings the runtime puts into process.env.
   resetComposition();
-  rt = await startLocalRuntime({ dataDir: path.join(dir, 'data'), port: 0, app: () => undefined, localSettings: false, captureWindowMs: 60_000, quiet: true });
+  rt = await startLocalRuntime({
+    dataDir: path.join(dir, 'data'),
+    port: 0,
+    app: () => undefined,
+    localSettings: false,
+    captureWindowMs: 60_000,
+    quiet: true,
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -42,7 +49,12 @@ afterAll(async () => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function call(method: string, route: string, headers: Record<string, string> = {}, body?: unknown): Promise<{ status: number; text: string; json: <T>() => T }> {
+async function call(
+  method: string,
+  route: string,
+  headers: Record<string, string> = {},
+  body?: unknown,
+): Promise<{ status: number; text: string; json: <T>() => T }> {
   const res = await fetch(`${rt.baseUrl}${route}`, {
     method,
     headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -65,8 +77,23 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 const PICKUP = { lat: 47.61, lon: -122.33 };
 const DROPOFF = { lat: 47.62, lon: -122.35 };
 
-function report(droneId: string, status: string, at: { lat: number; lon: number }, deliveryId?: string): Record<string, unknown> {
-  return { schemaVersion: 1, droneId, sequence: seq++, timestamp: new Date().toISOString(), position: { ...at, altitudeM: 100 }, batteryPct: 90, speedMps: 12, status, ...(deliveryId ? { deliveryId } : {}) };
+function report(
+  droneId: string,
+  status: string,
+  at: { lat: number; lon: number },
+  deliveryId?: string,
+): Record<string, unknown> {
+  return {
+    schemaVersion: 1,
+    droneId,
+    sequence: seq++,
+    timestamp: new Date().toISOString(),
+    position: { ...at, altitudeM: 100 },
+    batteryPct: 90,
+    speedMps: 12,
+    status,
+    ...(deliveryId ? { deliveryId } : {}),
+  };
 }
 
 async function publish(hub: string, events: unknown[]): Promise<void> {
@@ -94,11 +121,23 @@ describe('one delivery, one trace', () => {
 
   beforeAll(async () => {
     await publish('telemetry', [{ body: report(droneId, 'Idle', PICKUP), partitionKey: droneId }]);
-    await until('the drone to be known', async () => ((await call('GET', `/api/drones/${droneId}`, ADMIN)).status === 200 ? true : undefined));
-    const r = await call('POST', '/api/deliveries', { ...ALICE, traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` }, { deliveryId, pickup: PICKUP, dropoff: DROPOFF, package: { size: 'small', weightKg: 1 } });
+    await until('the drone to be known', async () =>
+      (await call('GET', `/api/drones/${droneId}`, ADMIN)).status === 200 ? true : undefined,
+    );
+    const r = await call(
+      'POST',
+      '/api/deliveries',
+      { ...ALICE, traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` },
+      { deliveryId, pickup: PICKUP, dropoff: DROPOFF, package: { size: 'small', weightKg: 1 } },
+    );
     expect(r.status, r.text).toBe(202);
     await stageOf(deliveryId, 'Scheduled');
-    for (const [status, at] of [['EnRouteToPickup', PICKUP], ['PickedUp', PICKUP], ['EnRouteToDropoff', DROPOFF], ['Delivered', DROPOFF]] as const) {
+    for (const [status, at] of [
+      ['EnRouteToPickup', PICKUP],
+      ['PickedUp', PICKUP],
+      ['EnRouteToDropoff', DROPOFF],
+      ['Delivered', DROPOFF],
+    ] as const) {
       await publish('telemetry', [{ body: report(droneId, status, at, deliveryId), partitionKey: droneId }]);
     }
     await stageOf(deliveryId, 'Delivered');
@@ -107,19 +146,36 @@ describe('one delivery, one trace', () => {
       const t = await traceOf(deliveryId);
       const writes = t.spans.filter((s) => s.name === 'history.write' && s.traceId === TRACE_ID);
       const complete = t.spans.some((s) => s.name === 'activity CloseIntake');
-      return complete && writes.length > 0 && t.spans.filter((s) => s.name === 'activity EmitDeliveryEvent').length <= writes.length ? t.spans : undefined;
+      return complete &&
+        writes.length > 0 &&
+        t.spans.filter((s) => s.name === 'activity EmitDeliveryEvent').length <= writes.length
+        ? t.spans
+        : undefined;
     });
   }, 60_000);
 
   it('starts under the caller’s traceparent at the intake request', () => {
     const intake = spans.find((s) => s.name === 'delivery.intake');
-    expect(intake).toMatchObject({ traceId: TRACE_ID, parentSpanId: CALLER_SPAN, attributes: expect.objectContaining({ 'delivery.id': deliveryId, 'http.response.status_code': 202 }) });
+    expect(intake).toMatchObject({
+      traceId: TRACE_ID,
+      parentSpanId: CALLER_SPAN,
+      attributes: expect.objectContaining({ 'delivery.id': deliveryId, 'http.response.status_code': 202 }),
+    });
   });
 
   it('puts every activity of the saga, each event send and each projector write in that trace', () => {
     const own = spans.filter((s) => s.attributes['delivery.id'] === deliveryId);
     const names = new Set(own.map((s) => s.name));
-    for (const name of ['delivery.intake', 'activity CreatePackage', 'activity AssignDrone', 'activity ScheduleDelivery', 'activity EmitDeliveryEvent', 'activity CompleteDelivery', 'activity CloseIntake', 'history.write']) {
+    for (const name of [
+      'delivery.intake',
+      'activity CreatePackage',
+      'activity AssignDrone',
+      'activity ScheduleDelivery',
+      'activity EmitDeliveryEvent',
+      'activity CompleteDelivery',
+      'activity CloseIntake',
+      'history.write',
+    ]) {
       expect(names, name).toContain(name);
     }
     expect(own.filter((s) => s.traceId !== TRACE_ID)).toEqual([]);
@@ -133,8 +189,22 @@ describe('one delivery, one trace', () => {
   });
 
   it('sends no activity twice for completed work (replays emit no spans)', () => {
-    const forward = spans.filter((s) => ['activity CreatePackage', 'activity AssignDrone', 'activity ScheduleDelivery', 'activity CompleteDelivery', 'activity CloseIntake'].includes(s.name));
-    expect(forward.map((s) => s.name).sort()).toEqual(['activity AssignDrone', 'activity CloseIntake', 'activity CompleteDelivery', 'activity CreatePackage', 'activity ScheduleDelivery']);
+    const forward = spans.filter((s) =>
+      [
+        'activity CreatePackage',
+        'activity AssignDrone',
+        'activity ScheduleDelivery',
+        'activity CompleteDelivery',
+        'activity CloseIntake',
+      ].includes(s.name),
+    );
+    expect(forward.map((s) => s.name).sort()).toEqual([
+      'activity AssignDrone',
+      'activity CloseIntake',
+      'activity CompleteDelivery',
+      'activity CreatePackage',
+      'activity ScheduleDelivery',
+    ]);
   });
 
   it('projects each batch in one span linked to its events’ send spans, and writes under it', () => {
@@ -162,12 +232,20 @@ describe('telemetry ingestion spans', () => {
     const contexts = [1, 2, 3].map((i) => ({ traceId: `${'a'.repeat(31)}${i}`, spanId: `${'b'.repeat(15)}${i}` }));
     await publish(
       'telemetry',
-      contexts.map((c) => ({ body: report(droneId, 'Idle', PICKUP), partitionKey: droneId, properties: { traceparent: `00-${c.traceId}-${c.spanId}-01` } })),
+      contexts.map((c) => ({
+        body: report(droneId, 'Idle', PICKUP),
+        partitionKey: droneId,
+        properties: { traceparent: `00-${c.traceId}-${c.spanId}-01` },
+      })),
     );
     const store = composition().tracing.spans;
     expect(store).toBeDefined();
     const ingest = await until('the ingestion span', async () => {
-      const found = store?.all().filter((s) => s.name === 'telemetry.ingest' && s.links.some((l) => contexts.some((c) => c.spanId === l.spanId)));
+      const found = store
+        ?.all()
+        .filter(
+          (s) => s.name === 'telemetry.ingest' && s.links.some((l) => contexts.some((c) => c.spanId === l.spanId)),
+        );
       const linked = new Set(found?.flatMap((s) => s.links.map((l) => l.spanId)));
       return found && contexts.every((c) => linked.has(c.spanId)) ? found : undefined;
     });

@@ -25,14 +25,26 @@ function emitted(source: string, outDir: string, rootDir: string, declarations: 
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-list-'));
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(tmp, 'dist')], { cwd: ROOT, encoding: 'utf8' });
+  const built = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(tmp, 'dist')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (built.status !== 0) throw new Error(`The app does not build:\n${built.stdout}${built.stderr}`);
-  const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter((f) => f !== '');
+  const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f !== '');
   const sources = tracked.filter((f) => f.endsWith('.ts'));
-  const packageBuild = sources.filter((f) => f.startsWith('packages/functions-local/src/')).flatMap((f) => emitted(f, 'packages/functions-local/dist', 'packages/functions-local/src', true));
-  const toolsBuild = sources.filter((f) => /^(tools|functions|domain)\//.test(f)).flatMap((f) => emitted(f, 'dist-tools', '', false));
+  const packageBuild = sources
+    .filter((f) => f.startsWith('packages/functions-local/src/'))
+    .flatMap((f) => emitted(f, 'packages/functions-local/dist', 'packages/functions-local/src', true));
+  const toolsBuild = sources
+    .filter((f) => /^(tools|functions|domain)\//.test(f))
+    .flatMap((f) => emitted(f, 'dist-tools', '', false));
   const appBuild = treeFiles(tmp);
-  files = keptFiles([...tracked, ...appBuild, ...packageBuild, ...toolsBuild, 'local.settings.json', '.data/runtime.json'], funcignore);
+  files = keptFiles(
+    [...tracked, ...appBuild, ...packageBuild, ...toolsBuild, 'local.settings.json', '.data/runtime.json'],
+    funcignore,
+  );
 }, 120_000);
 
 afterAll(() => {
@@ -55,18 +67,31 @@ describe('the deployment zip', () => {
   });
 
   it('holds nothing of the runtime package, the tools, the tests or the local data', () => {
-    expect(files.filter((f) => /(^|\/)(packages|tools|test|dist-tools|\.data)\//.test(f) || f.endsWith('.ts') || f === 'local.settings.json')).toEqual([]);
+    expect(
+      files.filter(
+        (f) =>
+          /(^|\/)(packages|tools|test|dist-tools|\.data)\//.test(f) || f.endsWith('.ts') || f === 'local.settings.json',
+      ),
+    ).toEqual([]);
   });
 
   it('keeps a stale dist/tools/ of an older build layout out', () => {
-    expect(keptFiles(['dist/tools/local/start.js', 'dist/functions/index.js', 'host.json'], funcignore)).toEqual(['dist/functions/index.js', 'host.json']);
+    expect(keptFiles(['dist/tools/local/start.js', 'dist/functions/index.js', 'host.json'], funcignore)).toEqual([
+      'dist/functions/index.js',
+      'host.json',
+    ]);
   });
 });
 
 describe('.funcignore rules (gitignore semantics)', () => {
   it('anchors a leading slash, matches unanchored names at any depth, and lets the last rule win', () => {
     const rules = '/tools/\n*.log\n/dist/*\n!/dist/app/\n';
-    expect(keptFiles(['tools/a.js', 'dist/tools/a.js', 'x/tools/a.js', 'a.log', 'deep/b.log', 'dist/app/a.js', 'dist/other/a.js'], rules)).toEqual(['dist/app/a.js', 'x/tools/a.js']);
+    expect(
+      keptFiles(
+        ['tools/a.js', 'dist/tools/a.js', 'x/tools/a.js', 'a.log', 'deep/b.log', 'dist/app/a.js', 'dist/other/a.js'],
+        rules,
+      ),
+    ).toEqual(['dist/app/a.js', 'x/tools/a.js']);
   });
 
   it('never re-includes a file under an excluded directory', () => {

@@ -56,11 +56,16 @@ function setup(allowIncremental = true) {
     statusViewTtlSeconds: 86_400,
     now: () => new Date('2026-11-22T12:00:00Z'),
   };
-  return { events, views, project: (batch: readonly DeliveryEvent[]): Promise<ProjectionReport> => projectBatch(batch, [], deps) };
+  return {
+    events,
+    views,
+    project: (batch: readonly DeliveryEvent[]): Promise<ProjectionReport> => projectBatch(batch, [], deps),
+  };
 }
 
 const stream = deliveryStream('d-inc', 'delivered');
-const at = (...sequences: number[]): DeliveryEvent[] => sequences.map((s) => stream.find((e) => e.sequence === s) as DeliveryEvent);
+const at = (...sequences: number[]): DeliveryEvent[] =>
+  sequences.map((s) => stream.find((e) => e.sequence === s) as DeliveryEvent);
 
 describe('incremental projection', () => {
   it('applies batches that continue the view with one append per event, no stream query and one view write per delivery', async () => {
@@ -122,9 +127,11 @@ const arrival = fc
   .chain(({ ending, length }) => {
     const events = deliveryStream('d-prop', ending).slice(0, length);
     return fc.record({
-      arrived: fc
-        .array(fc.integer({ min: 0, max: events.length - 1 }), { maxLength: events.length })
-        .chain((dups) => fc.shuffledSubarray([...events, ...dups.map((i) => events[i] as DeliveryEvent)], { minLength: events.length + dups.length })),
+      arrived: fc.array(fc.integer({ min: 0, max: events.length - 1 }), { maxLength: events.length }).chain((dups) =>
+        fc.shuffledSubarray([...events, ...dups.map((i) => events[i] as DeliveryEvent)], {
+          minLength: events.length + dups.length,
+        }),
+      ),
       inOrder: fc.boolean(),
       events: fc.constant(events),
       cuts: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 10 }),

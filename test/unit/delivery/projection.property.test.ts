@@ -25,7 +25,9 @@ const arrival = fc
       events: fc.constant(events),
       arrived: fc
         .array(fc.integer({ min: 0, max: events.length - 1 }), { maxLength: 2 * events.length })
-        .chain((dups) => fc.shuffledSubarray([...events, ...dups.map((i) => events[i]!)], { minLength: events.length + dups.length })),
+        .chain((dups) =>
+          fc.shuffledSubarray([...events, ...dups.map((i) => events[i]!)], { minLength: events.length + dups.length }),
+        ),
       cuts: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 20 }),
     });
   });
@@ -53,7 +55,10 @@ function deps(events: MemoryEventStore, views: MemoryViewStore, letters: DeadLet
   };
 }
 
-async function project(arrived: readonly DeliveryEvent[], sizes: readonly number[]): Promise<{ events: MemoryEventStore; views: MemoryViewStore; letters: DeadLetter[] }> {
+async function project(
+  arrived: readonly DeliveryEvent[],
+  sizes: readonly number[],
+): Promise<{ events: MemoryEventStore; views: MemoryViewStore; letters: DeadLetter[] }> {
   const events = new MemoryEventStore();
   const views = new MemoryViewStore();
   const letters: DeadLetter[] = [];

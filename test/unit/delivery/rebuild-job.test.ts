@@ -1,6 +1,13 @@
 /** The rebuild job's plan: slices, a job id per range, summed counts, the status callers see; and its bound in the settings. */
 import { describe, expect, it } from 'vitest';
-import { addCounts, jobStatusOf, NO_COUNTS, planRebuildSlices, rebuildJobId, REBUILD_SLICE_MS } from '../../../domain/delivery/rebuild-job';
+import {
+  addCounts,
+  jobStatusOf,
+  NO_COUNTS,
+  planRebuildSlices,
+  rebuildJobId,
+  REBUILD_SLICE_MS,
+} from '../../../domain/delivery/rebuild-job';
 import { ConfigError, parseConfig } from '../../../functions/config';
 
 describe('planRebuildSlices', () => {
@@ -32,18 +39,34 @@ describe('rebuildJobId', () => {
 describe('job bookkeeping', () => {
   it('sums counts slice by slice', () => {
     const one = { ...NO_COUNTS, eventsRead: 3, appended: 2, duplicates: 1, deliveries: 1, viewsWritten: 1 };
-    expect(addCounts(addCounts(NO_COUNTS, one), one)).toEqual({ ...NO_COUNTS, eventsRead: 6, appended: 4, duplicates: 2, deliveries: 2, viewsWritten: 2 });
+    expect(addCounts(addCounts(NO_COUNTS, one), one)).toEqual({
+      ...NO_COUNTS,
+      eventsRead: 6,
+      appended: 4,
+      duplicates: 2,
+      deliveries: 2,
+      viewsWritten: 2,
+    });
   });
 
   it('maps runtime statuses to Running, Completed or Failed', () => {
-    expect(['Pending', 'Running', 'ContinuedAsNew', 'Suspended'].map(jobStatusOf)).toEqual(['Running', 'Running', 'Running', 'Running']);
+    expect(['Pending', 'Running', 'ContinuedAsNew', 'Suspended'].map(jobStatusOf)).toEqual([
+      'Running',
+      'Running',
+      'Running',
+      'Running',
+    ]);
     expect(jobStatusOf('Completed')).toBe('Completed');
     expect(['Failed', 'Terminated'].map(jobStatusOf)).toEqual(['Failed', 'Failed']);
   });
 });
 
 describe('RebuildMaxRangeDays', () => {
-  const base = { CosmosConnection__accountEndpoint: 'https://c.documents.azure.com:443/', DeadLetterStorage__blobServiceUri: 'https://s.blob.core.windows.net', EventHubConnection__fullyQualifiedNamespace: 'n.servicebus.windows.net' };
+  const base = {
+    CosmosConnection__accountEndpoint: 'https://c.documents.azure.com:443/',
+    DeadLetterStorage__blobServiceUri: 'https://s.blob.core.windows.net',
+    EventHubConnection__fullyQualifiedNamespace: 'n.servicebus.windows.net',
+  };
 
   it('defaults to 31 days', () => {
     expect(parseConfig(base).history.rebuildMaxRangeMs).toBe(31 * 86_400_000);

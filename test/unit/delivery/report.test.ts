@@ -17,20 +17,41 @@ interface Plan {
   readonly requestedAt: number;
   readonly deadline?: number;
   readonly eta?: number;
-  readonly end?: { readonly kind: 'completed'; readonly at: number } | { readonly kind: 'failed'; readonly at: number; readonly code: string; readonly reason: string } | { readonly kind: 'cancelled'; readonly at: number };
+  readonly end?:
+    | { readonly kind: 'completed'; readonly at: number }
+    | { readonly kind: 'failed'; readonly at: number; readonly code: string; readonly reason: string }
+    | { readonly kind: 'cancelled'; readonly at: number };
   readonly compensate?: boolean;
 }
 
 /** One delivery's stream, with times in minutes after T0. */
 function delivery(id: string, p: Plan): DeliveryEvent[] {
   let seq = 0;
-  const e = <K extends Parameters<typeof deliveryEvent>[0]>(type: K, minute: number, data: Parameters<typeof deliveryEvent<K>>[5]): DeliveryEvent => deliveryEvent(type, id, ++seq, iso(minute), id, data);
+  const e = <K extends Parameters<typeof deliveryEvent>[0]>(
+    type: K,
+    minute: number,
+    data: Parameters<typeof deliveryEvent<K>>[5],
+  ): DeliveryEvent => deliveryEvent(type, id, ++seq, iso(minute), id, data);
   const out: DeliveryEvent[] = [
-    e('DeliveryRequested', p.requestedAt, { ownerId: 'o', pickup: { lat: 1, lon: 1 }, dropoff: { lat: 2, lon: 2 }, expedited: false, package: { size: 'small', weightKg: 1 }, ...(p.deadline !== undefined ? { deadline: iso(p.deadline) } : {}) }),
+    e('DeliveryRequested', p.requestedAt, {
+      ownerId: 'o',
+      pickup: { lat: 1, lon: 1 },
+      dropoff: { lat: 2, lon: 2 },
+      expedited: false,
+      package: { size: 'small', weightKg: 1 },
+      ...(p.deadline !== undefined ? { deadline: iso(p.deadline) } : {}),
+    }),
     e('PackageCreated', p.requestedAt, { packageId: `pkg-${id}`, size: 'small', weightKg: 1 }),
   ];
   if (p.eta !== undefined) {
-    out.push(e('DroneAssigned', p.requestedAt + 1, { droneId: 'dr', distanceToPickupM: 100 }), e('DeliveryScheduled', p.requestedAt + 1, { droneId: 'dr', pickupEta: iso(p.requestedAt + 5), dropoffEta: iso(p.eta) }));
+    out.push(
+      e('DroneAssigned', p.requestedAt + 1, { droneId: 'dr', distanceToPickupM: 100 }),
+      e('DeliveryScheduled', p.requestedAt + 1, {
+        droneId: 'dr',
+        pickupEta: iso(p.requestedAt + 5),
+        dropoffEta: iso(p.eta),
+      }),
+    );
   }
   if (p.end?.kind === 'completed') out.push(e('DeliveryCompleted', p.end.at, { droneId: 'dr' }));
   if (p.end?.kind === 'failed') out.push(e('DeliveryFailed', p.end.at, { code: p.end.code, reason: p.end.reason }));
@@ -76,8 +97,13 @@ describe('buildReport', () => {
 
   it('measures request to delivered with p50/p95/p99 over delivered deliveries only', () => {
     const events = [
-      ...Array.from({ length: 20 }, (_, i) => delivery(`d${i}`, { requestedAt: 0, eta: 100, end: { kind: 'completed', at: i + 1 } })).flat(),
-      ...delivery('failed', { requestedAt: 0, end: { kind: 'failed', at: 90, code: 'PickupSlaMissed', reason: 'pickup SLA missed' } }),
+      ...Array.from({ length: 20 }, (_, i) =>
+        delivery(`d${i}`, { requestedAt: 0, eta: 100, end: { kind: 'completed', at: i + 1 } }),
+      ).flat(),
+      ...delivery('failed', {
+        requestedAt: 0,
+        end: { kind: 'failed', at: 90, code: 'PickupSlaMissed', reason: 'pickup SLA missed' },
+      }),
     ];
     const r = buildReport(events, RANGE);
     expect(r.requestToDeliveredMs).toEqual({ count: 20, p50: 10 * 60_000, p95: 19 * 60_000, p99: 20 * 60_000 });
@@ -85,9 +111,23 @@ describe('buildReport', () => {
 
   it('groups failures by code, most frequent first, and counts compensations per step', () => {
     const events = [
-      ...delivery('f1', { requestedAt: 0, eta: 30, end: { kind: 'failed', at: 20, code: 'PickupSlaMissed', reason: 'pickup SLA missed' }, compensate: true }),
-      ...delivery('f2', { requestedAt: 1, eta: 30, end: { kind: 'failed', at: 21, code: 'PickupSlaMissed', reason: 'pickup SLA missed again' }, compensate: true }),
-      ...delivery('f3', { requestedAt: 2, end: { kind: 'failed', at: 22, code: 'NoDroneAvailable', reason: 'no drone' }, compensate: true }),
+      ...delivery('f1', {
+        requestedAt: 0,
+        eta: 30,
+        end: { kind: 'failed', at: 20, code: 'PickupSlaMissed', reason: 'pickup SLA missed' },
+        compensate: true,
+      }),
+      ...delivery('f2', {
+        requestedAt: 1,
+        eta: 30,
+        end: { kind: 'failed', at: 21, code: 'PickupSlaMissed', reason: 'pickup SLA missed again' },
+        compensate: true,
+      }),
+      ...delivery('f3', {
+        requestedAt: 2,
+        end: { kind: 'failed', at: 22, code: 'NoDroneAvailable', reason: 'no drone' },
+        compensate: true,
+      }),
       ...delivery('c1', { requestedAt: 3, eta: 30, end: { kind: 'cancelled', at: 5 }, compensate: true }),
     ];
     const r = buildReport(events, RANGE);
@@ -128,7 +168,9 @@ describe('buildReport', () => {
   });
 
   it('covers only deliveries requested in [from, to): later events of earlier deliveries and requests at `to` are left out', () => {
-    const earlier = delivery('earlier', { requestedAt: -30, eta: 40, end: { kind: 'completed', at: 20 } }).filter((e) => e.type !== 'DeliveryRequested');
+    const earlier = delivery('earlier', { requestedAt: -30, eta: 40, end: { kind: 'completed', at: 20 } }).filter(
+      (e) => e.type !== 'DeliveryRequested',
+    );
     const atTo = delivery('at-to', { requestedAt: 180 });
     const inside = delivery('inside', { requestedAt: 179 });
     const r = buildReport([...earlier, ...atTo, ...inside], RANGE);
@@ -139,7 +181,13 @@ describe('buildReport', () => {
 
   it('works on an empty range', () => {
     const r = buildReport([], { from: iso(0), to: iso(30) });
-    expect(r).toMatchObject({ deliveries: 0, eventsRead: 0, onTime: { rate: null }, requestToDeliveredMs: { count: 0, p50: null, p95: null, p99: null }, failuresByReason: [] });
+    expect(r).toMatchObject({
+      deliveries: 0,
+      eventsRead: 0,
+      onTime: { rate: null },
+      requestToDeliveredMs: { count: 0, p50: null, p95: null, p99: null },
+      failuresByReason: [],
+    });
     expect(r.hourly).toHaveLength(1);
     expect(reportSvg(r)).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
   });
@@ -147,7 +195,10 @@ describe('buildReport', () => {
 
 describe('checkReportRange', () => {
   it('accepts ISO-8601 UTC instants with from before to', () => {
-    expect(checkReportRange('2026-11-22T10:00:00Z', '2026-11-22T12:00Z')).toEqual({ ok: true, value: { from: '2026-11-22T10:00:00.000Z', to: '2026-11-22T12:00:00.000Z' } });
+    expect(checkReportRange('2026-11-22T10:00:00Z', '2026-11-22T12:00Z')).toEqual({
+      ok: true,
+      value: { from: '2026-11-22T10:00:00.000Z', to: '2026-11-22T12:00:00.000Z' },
+    });
   });
 
   it('names each bad bound', () => {
@@ -178,6 +229,7 @@ describe('reportSvg', () => {
     expect(svg).toContain('1 failed');
     expect(svg).toContain('1 delivered late');
     expect(svg).toContain('3 deliveries requested, on time 50.0%');
-    for (const label of ['Delivered on time', 'Delivered late', 'Failed', 'Cancelled', 'In flight']) expect(svg).toContain(`>${label}</text>`);
+    for (const label of ['Delivered on time', 'Delivered late', 'Failed', 'Cancelled', 'In flight'])
+      expect(svg).toContain(`>${label}</text>`);
   });
 });

@@ -7,12 +7,31 @@ import { initialSagaState, listensTo, progressOf, react, recoveryState } from '.
 import type { SagaCommand, SagaMessage, SagaState } from '../../../domain/delivery/saga-workflow';
 
 const T = '2026-11-22T10:00:00.000Z';
-const request = { ownerId: 'o', pickup: { lat: 47.61, lon: -122.33 }, dropoff: { lat: 47.62, lon: -122.35 }, expedited: false, package: { size: 'small' as const, weightKg: 1 } };
-const sla = { pickupSlaMs: 30 * 60_000, deliverySlaMs: 120 * 60_000, assignmentSlaMs: 10 * 60_000, assignmentRetryMs: 30_000 };
+const request = {
+  ownerId: 'o',
+  pickup: { lat: 47.61, lon: -122.33 },
+  dropoff: { lat: 47.62, lon: -122.35 },
+  expedited: false,
+  package: { size: 'small' as const, weightKg: 1 },
+};
+const sla = {
+  pickupSlaMs: 30 * 60_000,
+  deliverySlaMs: 120 * 60_000,
+  assignmentSlaMs: 10 * 60_000,
+  assignmentRetryMs: 30_000,
+};
 type Msg = SagaMessage extends infer M ? (M extends SagaMessage ? Omit<M, 'at'> : never) : never;
 
 function given(...messages: Msg[]): SagaState {
-  let s = initialSagaState({ deliveryId: 'd1', correlationId: 'd1', request, sla, retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 }, completeBy: '2026-11-22T12:10:00.000Z', compensationRounds: 3 });
+  let s = initialSagaState({
+    deliveryId: 'd1',
+    correlationId: 'd1',
+    request,
+    sla,
+    retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 },
+    completeBy: '2026-11-22T12:10:00.000Z',
+    compensationRounds: 3,
+  });
   for (const m of [{ type: 'SagaStarted' } as Msg, ...messages]) s = react(s, { ...m, at: T } as SagaMessage).state;
   return s;
 }
@@ -23,14 +42,40 @@ function when(s: SagaState, m: Msg): SagaCommand[] {
 
 const work = (commands: readonly SagaCommand[]): string[] =>
   commands.flatMap((c) =>
-    c.type === 'CallAgent' ? [c.agent] : c.type === 'Compensate' ? [c.compensation] : c.type === 'EmitEvent' ? [`emit ${c.event.type}`] : c.type === 'ArmTimer' || c.type === 'CancelTimer' ? [`${c.type} ${c.timer}`] : c.type === 'Complete' ? [`complete ${c.result.outcome}`] : [],
+    c.type === 'CallAgent'
+      ? [c.agent]
+      : c.type === 'Compensate'
+        ? [c.compensation]
+        : c.type === 'EmitEvent'
+          ? [`emit ${c.event.type}`]
+          : c.type === 'ArmTimer' || c.type === 'CancelTimer'
+            ? [`${c.type} ${c.timer}`]
+            : c.type === 'Complete'
+              ? [`complete ${c.result.outcome}`]
+              : [],
   );
 
 const sent = (sequence: number): Msg => ({ type: 'EventSent', sequence });
-const created: Msg[] = [sent(1), { type: 'StepSucceeded', step: 'CreatePackage', result: { ok: true, packageId: 'p1' } }, sent(2)];
-const assigned: Msg[] = [...created, { type: 'StepSucceeded', step: 'AssignDrone', result: { assigned: true, droneId: 'dr1', distanceToPickupM: 5 } }, sent(3)];
-const scheduled: Msg[] = [...assigned, { type: 'StepSucceeded', step: 'ScheduleDelivery', result: { ok: true, pickupEta: T, dropoffEta: T } }, sent(4)];
-const milestone = (m: 'PackagePickedUp' | 'DeliveryInTransit' | 'DeliveryCompleted', droneId = 'dr1'): Msg => ({ type: 'MilestoneReported', milestone: m, droneId });
+const created: Msg[] = [
+  sent(1),
+  { type: 'StepSucceeded', step: 'CreatePackage', result: { ok: true, packageId: 'p1' } },
+  sent(2),
+];
+const assigned: Msg[] = [
+  ...created,
+  { type: 'StepSucceeded', step: 'AssignDrone', result: { assigned: true, droneId: 'dr1', distanceToPickupM: 5 } },
+  sent(3),
+];
+const scheduled: Msg[] = [
+  ...assigned,
+  { type: 'StepSucceeded', step: 'ScheduleDelivery', result: { ok: true, pickupEta: T, dropoffEta: T } },
+  sent(4),
+];
+const milestone = (m: 'PackagePickedUp' | 'DeliveryInTransit' | 'DeliveryCompleted', droneId = 'dr1'): Msg => ({
+  type: 'MilestoneReported',
+  milestone: m,
+  droneId,
+});
 
 describe('the delivery workflow', () => {
   it('starts by announcing the request, then creates the package once it is sent', () => {
@@ -41,15 +86,23 @@ describe('the delivery workflow', () => {
 
   it('once scheduled, arms both SLA timers and waits for milestones (from its drone only)', () => {
     const s = given(...assigned);
-    expect(work(when(s, { type: 'StepSucceeded', step: 'ScheduleDelivery', result: { ok: true, pickupEta: T, dropoffEta: T } }))).toEqual(['ArmTimer PickupSla', 'ArmTimer DeliverySla', 'emit DeliveryScheduled']);
+    expect(
+      work(
+        when(s, { type: 'StepSucceeded', step: 'ScheduleDelivery', result: { ok: true, pickupEta: T, dropoffEta: T } }),
+      ),
+    ).toEqual(['ArmTimer PickupSla', 'ArmTimer DeliverySla', 'emit DeliveryScheduled']);
     expect(listensTo(given(...scheduled))).toContain('DeliveryCompleted');
     expect(listensTo(given(...created))).toEqual(['CancelRequested', 'CompensationRequested']);
   });
 
-  it('ignores a milestone from another drone, and takes the assigned drone\'s', () => {
+  it("ignores a milestone from another drone, and takes the assigned drone's", () => {
     const s = given(...scheduled);
     expect(work(when(s, milestone('DeliveryCompleted', 'intruder')))).toEqual([]);
-    expect(work(when(s, milestone('DeliveryCompleted')))).toEqual(['CancelTimer PickupSla', 'CancelTimer DeliverySla', 'emit DeliveryCompleted']);
+    expect(work(when(s, milestone('DeliveryCompleted')))).toEqual([
+      'CancelTimer PickupSla',
+      'CancelTimer DeliverySla',
+      'emit DeliveryCompleted',
+    ]);
   });
 
   it('absorbs a milestone that arrives while an emit is in flight, and emits it next', () => {
@@ -61,13 +114,25 @@ describe('the delivery workflow', () => {
   it('closes a delivered delivery: complete it (which frees the drone), announce the release, close the intake, done', () => {
     const s = given(...scheduled, milestone('DeliveryCompleted'));
     expect(work(when(s, sent(5)))).toEqual(['CompleteDelivery']);
-    const completed = given(...scheduled, milestone('DeliveryCompleted'), sent(5), { type: 'ClosingCallSucceeded', call: 'CompleteDelivery', result: { releasedDroneId: 'dr1' } });
+    const completed = given(...scheduled, milestone('DeliveryCompleted'), sent(5), {
+      type: 'ClosingCallSucceeded',
+      call: 'CompleteDelivery',
+      result: { releasedDroneId: 'dr1' },
+    });
     expect(completed.outbox.map((e) => e.type)).toEqual(['DroneReleased']);
-    const closing = given(...scheduled, milestone('DeliveryCompleted'), sent(5), { type: 'ClosingCallSucceeded', call: 'CompleteDelivery', result: {} }, sent(6));
-    expect(work(when(closing, { type: 'ClosingCallSucceeded', call: 'CloseIntake', result: {} }))).toEqual(['complete Delivered']);
+    const closing = given(
+      ...scheduled,
+      milestone('DeliveryCompleted'),
+      sent(5),
+      { type: 'ClosingCallSucceeded', call: 'CompleteDelivery', result: {} },
+      sent(6),
+    );
+    expect(work(when(closing, { type: 'ClosingCallSucceeded', call: 'CloseIntake', result: {} }))).toEqual([
+      'complete Delivered',
+    ]);
   });
 
-  it('a cancel during a step fixes the outcome at once; the step\'s answer then leads to compensation of every attempted step, last first', () => {
+  it("a cancel during a step fixes the outcome at once; the step's answer then leads to compensation of every attempted step, last first", () => {
     const s = given(...assigned.slice(0, -1));
     const cancelled = react(s, { type: 'CancelRequested', requestedBy: 'o', at: T }).state;
     expect(progressOf(cancelled)).toMatchObject({ outcome: 'Cancelled', stage: 'Compensating' });
@@ -112,11 +177,23 @@ describe('the delivery workflow', () => {
   });
 
   it('recovers a dead saga from its progress: re-sends what was decided, then compensates what was attempted', () => {
-    const dead = given(...created, { type: 'StepSucceeded', step: 'AssignDrone', result: { assigned: true, droneId: 'dr1', distanceToPickupM: 5 } });
+    const dead = given(...created, {
+      type: 'StepSucceeded',
+      step: 'AssignDrone',
+      result: { assigned: true, droneId: 'dr1', distanceToPickupM: 5 },
+    });
     const progress = progressOf(dead);
-    const r = recoveryState({ deliveryId: 'd1', correlationId: 'd1', progress, retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 } });
+    const r = recoveryState({
+      deliveryId: 'd1',
+      correlationId: 'd1',
+      progress,
+      retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 },
+    });
     const start = react(r, { type: 'RecoveryStarted', reason: 'died', at: '2026-11-22T11:00:00.000Z' });
-    expect(start.commands.find((c) => c.type === 'EmitEvent')).toEqual({ type: 'EmitEvent', event: progress.outbox[0] });
+    expect(start.commands.find((c) => c.type === 'EmitEvent')).toEqual({
+      type: 'EmitEvent',
+      event: progress.outbox[0],
+    });
     expect(progressOf(start.state).failure?.code).toBe('SupervisorRecovered');
     expect(work(react(start.state, { ...sent(3), at: T } as SagaMessage).commands)).toEqual(['ReleaseDrone']);
   });

@@ -5,7 +5,11 @@ import { decodeDeliveryEvent, validateDeliveryEvent } from '../../../domain/deli
 import { deliveryStream } from '../../support/delivery';
 
 const utf8 = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
-const all = [...deliveryStream('d1', 'delivered'), ...deliveryStream('d2', 'cancelled'), ...deliveryStream('d3', 'failed')];
+const all = [
+  ...deliveryStream('d1', 'delivered'),
+  ...deliveryStream('d2', 'cancelled'),
+  ...deliveryStream('d3', 'failed'),
+];
 
 function errorsOf(body: unknown): { reason: string; paths: string[] } {
   const v = validateDeliveryEvent(body);
@@ -22,7 +26,10 @@ describe('delivery event envelope validation', () => {
   it('rejects a missing or mistyped envelope field, naming it', () => {
     const [e] = deliveryStream('d1');
     const { correlationId: _dropped, ...noCorrelation } = e!;
-    expect(errorsOf(noCorrelation)).toMatchObject({ reason: 'SchemaViolation', paths: expect.arrayContaining(['/correlationId']) });
+    expect(errorsOf(noCorrelation)).toMatchObject({
+      reason: 'SchemaViolation',
+      paths: expect.arrayContaining(['/correlationId']),
+    });
     expect(errorsOf({ ...e, sequence: 1.5 }).paths).toContain('/sequence');
     expect(errorsOf({ ...e, sequence: 0 }).paths).toContain('/sequence');
     expect(errorsOf({ ...e, deliveryId: '../x' }).paths).toContain('/deliveryId');
@@ -35,18 +42,23 @@ describe('delivery event envelope validation', () => {
     const events = deliveryStream('d1');
     expect(errorsOf({ ...events[2], type: 'DroneTeleported' }).paths).toContain('/type');
     expect(errorsOf({ ...events[2], data: { droneId: 'drone-7' } }).paths).toContain('/data/distanceToPickupM');
-    expect(errorsOf({ ...events[0], data: { ...events[0]!.data, pickup: { lat: 95, lon: 0 } } }).paths).toContain('/data/pickup/lat');
+    expect(errorsOf({ ...events[0], data: { ...events[0]!.data, pickup: { lat: 95, lon: 0 } } }).paths).toContain(
+      '/data/pickup/lat',
+    );
     expect(errorsOf({ ...events[2], data: 'drone-7' }).paths).toContain('/data');
   });
 
-  it('tolerates additive data fields: a rejected event would stall its delivery\'s view', () => {
+  it("tolerates additive data fields: a rejected event would stall its delivery's view", () => {
     const e = deliveryStream('d1')[2]!;
     expect(validateDeliveryEvent({ ...e, data: { ...e.data, note: 'new in a later producer' } }).ok).toBe(true);
   });
 
   it('says so when the schema version is not one it reads', () => {
     const e = deliveryStream('d1')[0]!;
-    expect(errorsOf({ ...e, schemaVersion: 2 })).toEqual({ reason: 'UnsupportedSchemaVersion', paths: ['/schemaVersion'] });
+    expect(errorsOf({ ...e, schemaVersion: 2 })).toEqual({
+      reason: 'UnsupportedSchemaVersion',
+      paths: ['/schemaVersion'],
+    });
   });
 
   it('holds the stream invariant: sequence 1 is DeliveryRequested, and only sequence 1 is', () => {
@@ -61,9 +73,17 @@ describe('delivery event envelope validation', () => {
     expect(decodeDeliveryEvent(JSON.parse(text), utf8)).toEqual({ ok: true, event: e });
     expect(decodeDeliveryEvent(text, utf8)).toEqual({ ok: true, event: e });
     expect(decodeDeliveryEvent(new TextEncoder().encode(text), utf8)).toEqual({ ok: true, event: e });
-    expect(decodeDeliveryEvent('{"type": nope', utf8)).toMatchObject({ ok: false, reason: 'NotJson', rawBody: '{"type": nope' });
+    expect(decodeDeliveryEvent('{"type": nope', utf8)).toMatchObject({
+      ok: false,
+      reason: 'NotJson',
+      rawBody: '{"type": nope',
+    });
     expect(decodeDeliveryEvent('x'.repeat(70_000), utf8)).toMatchObject({ ok: false, reason: 'BodyTooLarge' });
-    expect(decodeDeliveryEvent({ hello: 'world' }, utf8)).toMatchObject({ ok: false, reason: 'SchemaViolation', rawBody: '{"hello":"world"}' });
+    expect(decodeDeliveryEvent({ hello: 'world' }, utf8)).toMatchObject({
+      ok: false,
+      reason: 'SchemaViolation',
+      rawBody: '{"hello":"world"}',
+    });
     expect(decodeDeliveryEvent(42, utf8)).toMatchObject({ ok: false, reason: 'SchemaViolation', rawBody: '42' });
   });
 });

@@ -16,7 +16,12 @@ const MIN = 60_000;
 const QUIET = 60 * MIN;
 const GRACE = 5 * MIN;
 
-function saga(instanceId: string, runtimeStatus: SagaStatus['runtimeStatus'], createdMinutesAgo: number, progress?: Partial<SagaProgress>): SagaStatus {
+function saga(
+  instanceId: string,
+  runtimeStatus: SagaStatus['runtimeStatus'],
+  createdMinutesAgo: number,
+  progress?: Partial<SagaProgress>,
+): SagaStatus {
   const createdAt = new Date(NOW.getTime() - createdMinutesAgo * MIN);
   return {
     instanceId,
@@ -24,7 +29,17 @@ function saga(instanceId: string, runtimeStatus: SagaStatus['runtimeStatus'], cr
     runtimeStatus,
     createdAt,
     lastUpdatedAt: createdAt,
-    ...(progress ? { progress: { stage: 'Scheduled', completeBy: new Date(createdAt.getTime() + QUIET).toISOString(), finished: false, outbox: [], ...progress } as SagaProgress } : {}),
+    ...(progress
+      ? {
+          progress: {
+            stage: 'Scheduled',
+            completeBy: new Date(createdAt.getTime() + QUIET).toISOString(),
+            finished: false,
+            outbox: [],
+            ...progress,
+          } as SagaProgress,
+        }
+      : {}),
   };
 }
 
@@ -36,7 +51,10 @@ function run(all: readonly SagaStatus[]) {
     list: async (q) => {
       queries.push(q);
       return all.filter(
-        (s) => q.runtimeStatus.includes(s.runtimeStatus) && (!q.createdFrom || s.createdAt >= q.createdFrom) && (!q.createdTo || s.createdAt <= q.createdTo),
+        (s) =>
+          q.runtimeStatus.includes(s.runtimeStatus) &&
+          (!q.createdFrom || s.createdAt >= q.createdFrom) &&
+          (!q.createdTo || s.createdAt <= q.createdTo),
       );
     },
     status: async (id) => void statusReads.push(id),
@@ -70,8 +88,14 @@ describe('the supervisor queries only what may need it', () => {
     await report;
     const running = queries.find((q) => q.runtimeStatus.includes('Running'));
     expect(running?.createdTo?.getTime()).toBe(NOW.getTime() - (QUIET + GRACE - INTAKE_START_GRACE_MS));
-    expect(queries.find((q) => q.runtimeStatus.includes('Pending'))?.createdTo?.getTime()).toBe(NOW.getTime() - 15 * MIN);
-    expect(queries.find((q) => q.runtimeStatus.includes('Failed'))?.runtimeStatus).toEqual(['Failed', 'Terminated', 'Suspended']);
+    expect(queries.find((q) => q.runtimeStatus.includes('Pending'))?.createdTo?.getTime()).toBe(
+      NOW.getTime() - 15 * MIN,
+    );
+    expect(queries.find((q) => q.runtimeStatus.includes('Failed'))?.runtimeStatus).toEqual([
+      'Failed',
+      'Terminated',
+      'Suspended',
+    ]);
     for (const q of queries) expect(q.createdFrom?.getTime()).toBe(NOW.getTime() - 30 * 86_400_000);
   });
 

@@ -50,7 +50,8 @@ const V2_PRINCIPAL = {
   ],
 };
 
-const request = (headers: Record<string, string>): HttpRequest => new HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/health', headers });
+const request = (headers: Record<string, string>): HttpRequest =>
+  new HttpRequest({ method: 'GET', url: 'http://127.0.0.1/api/health', headers });
 const LOCAL: PrincipalTrust = { kind: 'localRuntime' };
 
 describe('roles from x-ms-client-principal', () => {
@@ -63,12 +64,25 @@ describe('roles from x-ms-client-principal', () => {
   });
 
   it('claims typed as role_typ names them count too (a provider that maps roles to the URI)', () => {
-    const mapped = { ...V1_PRINCIPAL, claims: [{ typ: ENTRA_ROLE_CLAIM_TYPE, val: ROLE_ADMIN }, { typ: 'roles', val: ROLE_ADMIN }] };
+    const mapped = {
+      ...V1_PRINCIPAL,
+      claims: [
+        { typ: ENTRA_ROLE_CLAIM_TYPE, val: ROLE_ADMIN },
+        { typ: 'roles', val: ROLE_ADMIN },
+      ],
+    };
     expect(rolesFrom(b64(mapped))).toEqual([ROLE_ADMIN]);
   });
 
   it('no other claim is a role: groups, scopes, names', () => {
-    const p = { ...V2_PRINCIPAL, claims: [{ typ: 'groups', val: ROLE_ADMIN }, { typ: 'scp', val: ROLE_ADMIN }, { typ: 'name', val: ROLE_ADMIN }] };
+    const p = {
+      ...V2_PRINCIPAL,
+      claims: [
+        { typ: 'groups', val: ROLE_ADMIN },
+        { typ: 'scp', val: ROLE_ADMIN },
+        { typ: 'name', val: ROLE_ADMIN },
+      ],
+    };
     expect(rolesFrom(b64(p))).toEqual([]);
   });
 
@@ -80,7 +94,9 @@ describe('roles from x-ms-client-principal', () => {
 
   it('principalHeaders builds exactly that shape, so tools and tests speak like App Service', () => {
     const h = principalHeaders({ id: OID, roles: [ROLE_ADMIN] });
-    const decoded = JSON.parse(Buffer.from(h['x-ms-client-principal'] ?? '', 'base64').toString('utf8')) as typeof V1_PRINCIPAL;
+    const decoded = JSON.parse(
+      Buffer.from(h['x-ms-client-principal'] ?? '', 'base64').toString('utf8'),
+    ) as typeof V1_PRINCIPAL;
     expect(decoded.role_typ).toBe(ENTRA_ROLE_CLAIM_TYPE);
     expect(decoded.claims.filter((c) => c.typ === 'roles').map((c) => c.val)).toEqual([ROLE_ADMIN]);
     expect(callerFrom(request(h), LOCAL)).toEqual({ id: OID, roles: [ROLE_ADMIN] });
@@ -91,7 +107,10 @@ describe('callerFrom believes the headers only under a trust', () => {
   const headers = { 'x-ms-client-principal-id': OID, 'x-ms-client-principal': b64(V1_PRINCIPAL) };
 
   it('behind App Service Authentication and under the local runtime: the caller and roles', () => {
-    expect(callerFrom(request(headers), { kind: 'appServiceAuthentication' })).toEqual({ id: OID, roles: [ROLE_ADMIN, ROLE_READER] });
+    expect(callerFrom(request(headers), { kind: 'appServiceAuthentication' })).toEqual({
+      id: OID,
+      roles: [ROLE_ADMIN, ROLE_READER],
+    });
     expect(callerFrom(request(headers), LOCAL)).toEqual({ id: OID, roles: [ROLE_ADMIN, ROLE_READER] });
   });
 
@@ -106,12 +125,20 @@ describe('callerFrom believes the headers only under a trust', () => {
 
 describe('PrincipalTrust from the settings', () => {
   it('App Service Authentication on (WEBSITE_AUTH_ENABLED=True, as App Service sets it)', () => {
-    expect(parsePrincipalTrust({ WEBSITE_SITE_NAME: 'func-x', WEBSITE_AUTH_ENABLED: 'True' })).toEqual({ kind: 'appServiceAuthentication' });
-    expect(parsePrincipalTrust({ WEBSITE_SITE_NAME: 'func-x', WEBSITE_AUTH_ENABLED: 'true' })).toEqual({ kind: 'appServiceAuthentication' });
+    expect(parsePrincipalTrust({ WEBSITE_SITE_NAME: 'func-x', WEBSITE_AUTH_ENABLED: 'True' })).toEqual({
+      kind: 'appServiceAuthentication',
+    });
+    expect(parsePrincipalTrust({ WEBSITE_SITE_NAME: 'func-x', WEBSITE_AUTH_ENABLED: 'true' })).toEqual({
+      kind: 'appServiceAuthentication',
+    });
   });
 
   it('in Azure without it: untrusted, even when LocalRuntime is set', () => {
-    for (const env of [{ WEBSITE_SITE_NAME: 'func-x' }, { WEBSITE_SITE_NAME: 'func-x', WEBSITE_AUTH_ENABLED: 'False' }, { WEBSITE_SITE_NAME: 'func-x', LocalRuntime: 'true' }]) {
+    for (const env of [
+      { WEBSITE_SITE_NAME: 'func-x' },
+      { WEBSITE_SITE_NAME: 'func-x', WEBSITE_AUTH_ENABLED: 'False' },
+      { WEBSITE_SITE_NAME: 'func-x', LocalRuntime: 'true' },
+    ]) {
       const trust = parsePrincipalTrust(env);
       expect(trust.kind, JSON.stringify(env)).toBe('untrusted');
       expect(trust.kind === 'untrusted' ? trust.reason : '').toContain('WEBSITE_AUTH_ENABLED');

@@ -13,7 +13,13 @@ describe('sagaTimeline', () => {
   it('pairs each call with its completion, numbers retries after a failure, and marks the backoff timer', () => {
     const history = [
       { EventType: 'ExecutionStarted', EventId: -1, Timestamp: t(0), Name: 'deliverySaga' },
-      { EventType: 'TaskScheduled', EventId: 0, Timestamp: t(1), Name: 'EmitDeliveryEvent', Input: { event: { type: 'DeliveryRequested' } } },
+      {
+        EventType: 'TaskScheduled',
+        EventId: 0,
+        Timestamp: t(1),
+        Name: 'EmitDeliveryEvent',
+        Input: { event: { type: 'DeliveryRequested' } },
+      },
       { EventType: 'TaskCompleted', EventId: -1, Timestamp: t(2), TaskScheduledId: 0 },
       { EventType: 'TaskScheduled', EventId: 1, Timestamp: t(2), Name: 'CreatePackage' },
       { EventType: 'TaskFailed', EventId: -1, Timestamp: t(3), TaskScheduledId: 1, Reason: 'store unavailable' },
@@ -21,7 +27,13 @@ describe('sagaTimeline', () => {
       { EventType: 'TimerFired', EventId: -1, Timestamp: t(5), TimerId: 2 },
       { EventType: 'TaskScheduled', EventId: 3, Timestamp: t(5), Name: 'CreatePackage' },
       { EventType: 'TaskCompleted', EventId: -1, Timestamp: t(6), TaskScheduledId: 3 },
-      { EventType: 'TaskScheduled', EventId: 4, Timestamp: t(6), Name: 'EmitDeliveryEvent', Input: { event: { type: 'PackageCreated' } } },
+      {
+        EventType: 'TaskScheduled',
+        EventId: 4,
+        Timestamp: t(6),
+        Name: 'EmitDeliveryEvent',
+        Input: { event: { type: 'PackageCreated' } },
+      },
       { EventType: 'TimerCreated', EventId: 5, Timestamp: t(7), FireAt: t(900) },
       { EventType: 'EventRaised', EventId: -1, Timestamp: t(8), Name: 'CancelRequested' },
       { EventType: 'TaskScheduled', EventId: 6, Timestamp: t(8), Name: 'CancelPackage' },
@@ -48,7 +60,13 @@ describe('sagaTimeline', () => {
     const entries = sagaTimeline('d-2', [
       { EventType: 'ExecutionStarted', Timestamp: t(0), Name: 'deliverySaga' },
       { EventType: 'TaskCompleted', Timestamp: t(4), FunctionName: 'AssignDrone', ScheduledTime: t(1) },
-      { EventType: 'TaskFailed', Timestamp: t(6), FunctionName: 'ReleaseDrone', ScheduledTime: t(5), FailureDetails: { ErrorMessage: 'boom' } },
+      {
+        EventType: 'TaskFailed',
+        Timestamp: t(6),
+        FunctionName: 'ReleaseDrone',
+        ScheduledTime: t(5),
+        FailureDetails: { ErrorMessage: 'boom' },
+      },
       { EventType: 'TimerFired', Timestamp: t(9), FireAt: t(9) },
       { EventType: 'ExecutionCompleted', Timestamp: t(10), OrchestrationStatus: 'Completed' },
     ]);

@@ -69,7 +69,8 @@ describe('the circuit breaker', () => {
   it('does not count non-transient failures against the dependency', async () => {
     const clock = { t: 0 };
     const { breaker } = breakerAt(clock);
-    for (let i = 0; i < 10; i++) await expect(breaker.execute(() => Promise.reject(badRequest()))).rejects.toThrow('400');
+    for (let i = 0; i < 10; i++)
+      await expect(breaker.execute(() => Promise.reject(badRequest()))).rejects.toThrow('400');
     expect(breaker.current).toBe('closed');
   });
 });
@@ -99,18 +100,34 @@ describe('retry with backoff', () => {
 
   it('gives up after the last attempt with the last error', async () => {
     let calls = 0;
-    const failing = withRetry(() => {
-      calls++;
-      return Promise.reject(throttled());
-    }, policy, async () => undefined);
+    const failing = withRetry(
+      () => {
+        calls++;
+        return Promise.reject(throttled());
+      },
+      policy,
+      async () => undefined,
+    );
     await expect(failing).rejects.toThrow('429');
     expect(calls).toBe(4);
   });
 
   it('does not retry a non-transient failure or an open breaker', async () => {
     let calls = 0;
-    await expect(withRetry(() => (calls++, Promise.reject(badRequest())), policy, async () => undefined)).rejects.toThrow('400');
-    await expect(withRetry(() => (calls++, Promise.reject(new BreakerOpenError('x', 10))), policy, async () => undefined)).rejects.toBeInstanceOf(BreakerOpenError);
+    await expect(
+      withRetry(
+        () => (calls++, Promise.reject(badRequest())),
+        policy,
+        async () => undefined,
+      ),
+    ).rejects.toThrow('400');
+    await expect(
+      withRetry(
+        () => (calls++, Promise.reject(new BreakerOpenError('x', 10))),
+        policy,
+        async () => undefined,
+      ),
+    ).rejects.toBeInstanceOf(BreakerOpenError);
     expect(calls).toBe(2);
   });
 
@@ -132,8 +149,16 @@ describe('retry with backoff', () => {
   });
 
   it('classifies throttling, unavailability and dropped connections as transient', () => {
-    for (const e of [{ code: 429 }, { statusCode: 503 }, { code: 'ECONNRESET' }, { name: 'TimeoutError' }, { code: 408 }]) expect(isTransient(e)).toBe(true);
-    for (const e of [{ code: 400 }, { code: 404 }, { statusCode: 412 }, new Error('bug'), undefined]) expect(isTransient(e)).toBe(false);
+    for (const e of [
+      { code: 429 },
+      { statusCode: 503 },
+      { code: 'ECONNRESET' },
+      { name: 'TimeoutError' },
+      { code: 408 },
+    ])
+      expect(isTransient(e)).toBe(true);
+    for (const e of [{ code: 400 }, { code: 404 }, { statusCode: 412 }, new Error('bug'), undefined])
+      expect(isTransient(e)).toBe(false);
   });
 });
 

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DRONE_FRESHNESS_MS, evolveDrone, foldDrone, isAssignable, isAvailable, isStale } from '../../../domain/telemetry/drone-state';
+import {
+  DEFAULT_DRONE_FRESHNESS_MS,
+  evolveDrone,
+  foldDrone,
+  isAssignable,
+  isAvailable,
+  isStale,
+} from '../../../domain/telemetry/drone-state';
 import { groupByDrone, planDrone } from '../../../domain/telemetry/batch';
 import { DRONE_STATUSES } from '../../../domain/telemetry/schema';
 import type { Telemetry } from '../../../domain/telemetry/schema';
@@ -28,15 +35,19 @@ describe('the drone state fold', () => {
 
   it('refuses to fold another drone into a state', () => {
     const s = evolveDrone(undefined, telemetry({ droneId: 'a' }));
-    expect(() => evolveDrone(s, telemetry({ droneId: 'b', sequence: 2 }))).toThrow(/telemetry for b folded into state of a/);
+    expect(() => evolveDrone(s, telemetry({ droneId: 'b', sequence: 2 }))).toThrow(
+      /telemetry for b folded into state of a/,
+    );
   });
 
   const arbEvent = (droneId: string): fc.Arbitrary<Telemetry> =>
-    fc.record({
-      sequence: fc.integer({ min: 0, max: 50 }),
-      status: fc.constantFrom(...DRONE_STATUSES),
-      batteryPct: fc.double({ min: 0, max: 100, noNaN: true }),
-    }).map((r) => telemetry({ droneId, ...r }));
+    fc
+      .record({
+        sequence: fc.integer({ min: 0, max: 50 }),
+        status: fc.constantFrom(...DRONE_STATUSES),
+        batteryPct: fc.double({ min: 0, max: 100, noNaN: true }),
+      })
+      .map((r) => telemetry({ droneId, ...r }));
 
   it('folds any permutation with any duplicates to the in-order state (property)', () => {
     fc.assert(
@@ -47,7 +58,11 @@ describe('the drone state fold', () => {
         (events, dupIdx, seed) => {
           const inOrder = foldDrone([...events].sort((a, b) => a.sequence - b.sequence));
           const dups = dupIdx.map((i) => events[i % events.length] as Telemetry);
-          const shuffled = fc.sample(fc.shuffledSubarray([...events, ...dups], { minLength: events.length + dups.length }), { seed, numRuns: 1 })[0] ?? [];
+          const shuffled =
+            fc.sample(fc.shuffledSubarray([...events, ...dups], { minLength: events.length + dups.length }), {
+              seed,
+              numRuns: 1,
+            })[0] ?? [];
           expect(foldDrone(shuffled)).toEqual(inOrder);
         },
       ),
@@ -66,7 +81,8 @@ describe('availability for scheduling', () => {
     expect(isAvailable(base, now, TEN_MIN)).toBe(true);
     expect(isAvailable({ ...base, batteryPct: 29.99 }, now, TEN_MIN)).toBe(false);
     expect(isAvailable({ ...base, deliveryId: 'd-1' }, now, TEN_MIN)).toBe(false);
-    for (const status of DRONE_STATUSES.filter((s) => s !== 'Idle')) expect(isAvailable({ ...base, status }, now, TEN_MIN)).toBe(false);
+    for (const status of DRONE_STATUSES.filter((s) => s !== 'Idle'))
+      expect(isAvailable({ ...base, status }, now, TEN_MIN)).toBe(false);
   });
 
   it('given an Idle, charged, free drone whose last report is 10 minutes old, it is available; a millisecond later it is stale and not', () => {
@@ -123,7 +139,10 @@ describe('planning one drone of a batch', () => {
 
   it('plans nothing when every event is at or behind the stored state', () => {
     const stored = evolveDrone(undefined, telemetry({ sequence: 9 }));
-    const plan = planDrone(stored, [telemetry({ sequence: 8, status: 'PickedUp', deliveryId: 'd' }), telemetry({ sequence: 9 })]);
+    const plan = planDrone(stored, [
+      telemetry({ sequence: 8, status: 'PickedUp', deliveryId: 'd' }),
+      telemetry({ sequence: 9 }),
+    ]);
     expect(plan).toEqual({ next: undefined, milestones: [], staleEvents: 2 });
   });
 

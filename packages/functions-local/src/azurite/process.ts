@@ -79,8 +79,25 @@ export async function startAzuriteProcess(opts: { location: string; port?: numbe
   fs.mkdirSync(opts.location, { recursive: true });
   await waitForPrevious(opts.location, 10_000);
   const port = opts.port ?? (await freePort());
-  const main = path.join(path.dirname(createRequire(__filename).resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
-  const args = ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--skipApiVersionCheck', '--loose', '--silent', '--disableTelemetry', '--location', opts.location];
+  const main = path.join(
+    path.dirname(createRequire(__filename).resolve('azurite/package.json')),
+    'dist',
+    'src',
+    'blob',
+    'main.js',
+  );
+  const args = [
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(port),
+    '--skipApiVersionCheck',
+    '--loose',
+    '--silent',
+    '--disableTelemetry',
+    '--location',
+    opts.location,
+  ];
   // Its own log file: a pipe to a parent that died would break Azurite's writes mid-shutdown.
   const logFile = path.join(opts.location, 'azurite.log');
   const log = fs.openSync(logFile, 'a');
@@ -91,7 +108,9 @@ export async function startAzuriteProcess(opts: { location: string; port?: numbe
   fs.closeSync(log);
   if (child.pid !== undefined) fs.writeFileSync(path.join(opts.location, PID_FILE), String(child.pid));
   try {
-    await waitForPort(port, 30_000, () => (child.exitCode !== null ? `Azurite exited with code ${child.exitCode}` : undefined));
+    await waitForPort(port, 30_000, () =>
+      child.exitCode !== null ? `Azurite exited with code ${child.exitCode}` : undefined,
+    );
   } catch (e) {
     child.kill('SIGKILL');
     const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-2000) : '';

@@ -67,7 +67,8 @@ const startsWithAdmin = (route: string): boolean => /^admin/i.test(route.replace
 
 /** A route prefix the host accepts (host.json `extensions.http.routePrefix`); throws otherwise. */
 export function checkRoutePrefix(prefix: string): void {
-  if (startsWithAdmin(prefix)) throw new Error(`The route prefix "${prefix}" conflicts with the host's built-in admin routes.`);
+  if (startsWithAdmin(prefix))
+    throw new Error(`The route prefix "${prefix}" conflicts with the host's built-in admin routes.`);
 }
 
 /**
@@ -79,7 +80,14 @@ function routeKey(template: string): string {
   return template
     .replace(/^\/+|\/+$/g, '')
     .split('/')
-    .map((segment) => segment.replace(/\{\*?[^}:?=]*(:[^}?=]*)?[^}]*\}/g, (_m, constraint: string | undefined) => `{${(constraint ?? '').toLowerCase()}}`).toLowerCase())
+    .map((segment) =>
+      segment
+        .replace(
+          /\{\*?[^}:?=]*(:[^}?=]*)?[^}]*\}/g,
+          (_m, constraint: string | undefined) => `{${(constraint ?? '').toLowerCase()}}`,
+        )
+        .toLowerCase(),
+    )
     .join('/');
 }
 
@@ -92,7 +100,9 @@ interface HttpRoute {
 function httpRouteOf(name: string, trigger: BindingMetadata): HttpRoute | undefined {
   if (trigger.type.toLowerCase() !== 'httptrigger') return undefined;
   const template = typeof trigger.route === 'string' && trigger.route !== '' ? trigger.route : name;
-  const declared = Array.isArray(trigger.methods) ? trigger.methods.filter((m): m is string => typeof m === 'string').map((m) => m.toUpperCase()) : [];
+  const declared = Array.isArray(trigger.methods)
+    ? trigger.methods.filter((m): m is string => typeof m === 'string').map((m) => m.toUpperCase())
+    : [];
   // No methods declared: the host routes every method to the function.
   return { key: routeKey(template), template, methods: declared.length > 0 ? declared : [...HTTP_METHODS] };
 }
@@ -102,13 +112,18 @@ function httpRouteOf(name: string, trigger: BindingMetadata): HttpRoute | undefi
  * when it would start with it. The rules are the host's, checked in its order: name, uniqueness
  * ignoring case, reserved route, one function per method and route template.
  */
-export function registrationProblem(existing: Iterable<RegisteredFunction>, candidate: FunctionMetadata): string | undefined {
+export function registrationProblem(
+  existing: Iterable<RegisteredFunction>,
+  candidate: FunctionMetadata,
+): string | undefined {
   const name = candidate.name;
-  if (!FUNCTION_NAME_PATTERN.test(name)) return `Function name "${name}" is invalid: the host requires ${FUNCTION_NAME_PATTERN.source}.`;
+  if (!FUNCTION_NAME_PATTERN.test(name))
+    return `Function name "${name}" is invalid: the host requires ${FUNCTION_NAME_PATTERN.source}.`;
   const trigger = Object.values(candidate.bindings).find((b) => isTriggerType(b.type));
   if (!trigger) return `Function "${name}" has no trigger binding.`;
   const route = httpRouteOf(name, trigger);
-  if (route && startsWithAdmin(route.template)) return `Function "${name}": the route "${route.template}" conflicts with the host's built-in admin routes.`;
+  if (route && startsWithAdmin(route.template))
+    return `Function "${name}": the route "${route.template}" conflicts with the host's built-in admin routes.`;
   for (const other of existing) {
     if (other.name === name) return `Function "${name}" is registered twice.`;
     if (other.name.toLowerCase() === name.toLowerCase()) {
@@ -117,7 +132,8 @@ export function registrationProblem(existing: Iterable<RegisteredFunction>, cand
     const theirs = route ? httpRouteOf(other.name, other.trigger) : undefined;
     if (route && theirs && theirs.key === route.key) {
       const shared = route.methods.filter((m) => theirs.methods.includes(m));
-      if (shared.length > 0) return `Functions "${other.name}" and "${name}" both answer ${shared.join(', ')} on route "${route.template}".`;
+      if (shared.length > 0)
+        return `Functions "${other.name}" and "${name}" both answer ${shared.join(', ')} on route "${route.template}".`;
     }
   }
   return undefined;

@@ -99,7 +99,11 @@ function isTrue(value: string | string[] | undefined): boolean {
 
 /** A POST that reads (queries, query plans) rather than writes. */
 function isReadOnlyPost(req: IncomingMessage): boolean {
-  return isTrue(req.headers['x-ms-documentdb-isquery']) || req.headers['content-type'] === 'application/query+json' || isTrue(req.headers['x-ms-cosmos-is-query-plan-request']);
+  return (
+    isTrue(req.headers['x-ms-documentdb-isquery']) ||
+    req.headers['content-type'] === 'application/query+json' ||
+    isTrue(req.headers['x-ms-cosmos-is-query-plan-request'])
+  );
 }
 
 function loggedHeaders(req: IncomingMessage): Record<string, string> {
@@ -185,7 +189,12 @@ export function readWal(file: string): WalEntry[] {
     const text = data.subarray(start, end).toString('utf8');
     try {
       const parsed = JSON.parse(text) as unknown;
-      if (!isRecord(parsed) || typeof parsed.method !== 'string' || typeof parsed.path !== 'string' || !isRecord(parsed.headers)) {
+      if (
+        !isRecord(parsed) ||
+        typeof parsed.method !== 'string' ||
+        typeof parsed.path !== 'string' ||
+        !isRecord(parsed.headers)
+      ) {
         throw new Error('not a log entry');
       }
       entries.push(parsed as unknown as WalEntry);
@@ -222,7 +231,10 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
  * Wraps the server's request listener: mutations are logged when their successful response is
  * written, and outside requests wait until the replay is done.
  */
-function walListener(inner: RequestListener, state: { writer?: WalWriter; ready: Promise<void>; replayToken: string }): RequestListener {
+function walListener(
+  inner: RequestListener,
+  state: { writer?: WalWriter; ready: Promise<void>; replayToken: string },
+): RequestListener {
   return (req, res) => {
     void (async () => {
       const replaying = req.headers[REPLAY_HEADER] === state.replayToken;
@@ -245,13 +257,18 @@ function walListener(inner: RequestListener, state: { writer?: WalWriter; ready:
         if (status >= 200 && status < 300 && state.writer) {
           if (isBatch) {
             const first = args[0];
-            const responseText = typeof first === 'string' ? first : Buffer.isBuffer(first) ? first.toString('utf8') : '';
+            const responseText =
+              typeof first === 'string' ? first : Buffer.isBuffer(first) ? first.toString('utf8') : '';
             const effect = batchEffect(bodyText, responseText);
             if (effect !== undefined) {
               state.writer.append({
                 method,
                 path: requestPath,
-                headers: { ...headers, 'x-ms-cosmos-batch-atomic': 'false', 'x-ms-cosmos-batch-continue-on-error': 'true' },
+                headers: {
+                  ...headers,
+                  'x-ms-cosmos-batch-atomic': 'false',
+                  'x-ms-cosmos-batch-continue-on-error': 'true',
+                },
                 body: effect,
               });
             }
@@ -272,7 +289,12 @@ function walListener(inner: RequestListener, state: { writer?: WalWriter; ready:
   };
 }
 
-function send(agent: http.Agent, port: number, entry: WalEntry, token: string): Promise<{ status: number; text: string }> {
+function send(
+  agent: http.Agent,
+  port: number,
+  entry: WalEntry,
+  token: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const body = entry.body === undefined ? undefined : Buffer.from(entry.body, 'utf8');
     const req = http.request(
@@ -282,7 +304,11 @@ function send(agent: http.Agent, port: number, entry: WalEntry, token: string): 
         agent,
         method: entry.method,
         path: entry.path,
-        headers: { ...entry.headers, [REPLAY_HEADER]: token, ...(body ? { 'content-length': String(body.length) } : {}) },
+        headers: {
+          ...entry.headers,
+          [REPLAY_HEADER]: token,
+          ...(body ? { 'content-length': String(body.length) } : {}),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -338,7 +364,11 @@ async function snapshotWith(client: CosmosClient): Promise<WalEntry[] | undefine
         entries.push({
           method: 'POST',
           path: `${collPath}/${encodeURIComponent(def.id)}/docs`,
-          headers: { ...json, 'x-ms-documentdb-is-upsert': 'true', 'x-ms-documentdb-partitionkey': JSON.stringify([key === undefined ? {} : key]) },
+          headers: {
+            ...json,
+            'x-ms-documentdb-is-upsert': 'true',
+            'x-ms-documentdb-partitionkey': JSON.stringify([key === undefined ? {} : key]),
+          },
           body: JSON.stringify(clean),
         });
       }
@@ -395,7 +425,8 @@ export async function startDurableCosmos(options: DurableCosmosOptions): Promise
       for (const entry of entries) {
         const { status, text } = await send(agent, port, entry, state.replayToken);
         // Every entry succeeded once on the same state; anything else means the log and the server disagree.
-        if (status < 200 || status >= 300) throw new Error(`replaying ${entry.method} ${entry.path} answered ${status}: ${text.slice(0, 200)}`);
+        if (status < 200 || status >= 300)
+          throw new Error(`replaying ${entry.method} ${entry.path} answered ${status}: ${text.slice(0, 200)}`);
         replayed++;
       }
     } finally {

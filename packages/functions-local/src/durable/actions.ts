@@ -37,7 +37,12 @@ export interface DurableRetryOptions {
  * they take in history, so signatures compare exactly.
  */
 export type OrchestratorAction =
-  | { readonly kind: 'activity'; readonly name: string; readonly inputJson?: string; readonly retry?: DurableRetryOptions }
+  | {
+      readonly kind: 'activity';
+      readonly name: string;
+      readonly inputJson?: string;
+      readonly retry?: DurableRetryOptions;
+    }
   | {
       readonly kind: 'subOrchestration';
       readonly name: string;
@@ -104,7 +109,8 @@ function readRetry(value: unknown): DurableRetryOptions {
   if (!isRecord(value)) throw new Error('A retry action has no retryOptions.');
   const first = value.firstRetryIntervalInMilliseconds;
   const max = value.maxNumberOfAttempts;
-  if (typeof first !== 'number' || typeof max !== 'number') throw new Error('retryOptions lacks its interval or attempt count.');
+  if (typeof first !== 'number' || typeof max !== 'number')
+    throw new Error('retryOptions lacks its interval or attempt count.');
   const optional = (key: string): number | undefined => (typeof value[key] === 'number' ? value[key] : undefined);
   const policy: { -readonly [K in keyof DurableRetryOptions]: DurableRetryOptions[K] } = {
     firstRetryIntervalInMilliseconds: first,
@@ -133,13 +139,19 @@ const ID_TAKING_TYPES: ReadonlySet<number> = new Set([
 ]);
 
 function readOne(raw: unknown, out: OrchestratorAction[], seen: Set<object>, inCompound = false): void {
-  if (!isRecord(raw) || typeof raw.actionType !== 'number') throw new Error('The orchestrator returned an action without an actionType.');
+  if (!isRecord(raw) || typeof raw.actionType !== 'number')
+    throw new Error('The orchestrator returned an action without an actionType.');
   // A task yielded again inside a later Task.all/any brings its action object along a second
   // time; the SDK gives it no new task id. An external-event wait is harmless (it takes no id);
   // anything else would be scheduled again by the extension.
   if (seen.has(raw)) {
     if (inCompound && ID_TAKING_TYPES.has(raw.actionType)) {
-      const name = typeof raw.functionName === 'string' ? ` '${raw.functionName}'` : raw.actionType === ActionType.CreateTimer ? ' (a timer)' : '';
+      const name =
+        typeof raw.functionName === 'string'
+          ? ` '${raw.functionName}'`
+          : raw.actionType === ActionType.CreateTimer
+            ? ' (a timer)'
+            : '';
       out.push({
         kind: 'reraced',
         description: `a task already scheduled${name} was raced again in a new Task.any/Task.all; the Durable extension would schedule it a second time (azure-functions-durable-js #574)`,

@@ -52,7 +52,12 @@ function withSlash(url: string): string {
 }
 
 /** Management links for one instance (or, with the placeholder, the templates the binding carries). */
-export function managementPayload(baseUrl: string, taskHubName: string, instanceId: string, connectionName = 'Storage'): HttpManagementPayload {
+export function managementPayload(
+  baseUrl: string,
+  taskHubName: string,
+  instanceId: string,
+  connectionName = 'Storage',
+): HttpManagementPayload {
   const base = withSlash(baseUrl);
   const id = encodeURIComponent(instanceId);
   const qs = `taskHub=${encodeURIComponent(taskHubName)}&connection=${encodeURIComponent(connectionName)}`;

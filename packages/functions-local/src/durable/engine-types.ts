@@ -8,7 +8,8 @@ import type { Clock } from '../clock';
 import type { FriendlyHistoryEvent } from './history';
 import type { InstanceStore, RuntimeStatus } from './store';
 
-export type DurableEngineErrorCode = 'InstanceExists' | 'InstanceNotFound' | 'InstanceGone' | 'OrchestratorNotFound' | 'NotTerminal';
+export type DurableEngineErrorCode =
+  'InstanceExists' | 'InstanceNotFound' | 'InstanceGone' | 'OrchestratorNotFound' | 'NotTerminal';
 
 /** Expected refusals carry a stable code; the HTTP API maps them to status codes. */
 export class DurableEngineError extends Error {
@@ -32,7 +33,11 @@ export interface ActivityInvocation {
  * Calls a registered activity's handler. The default builds a host-shaped InvocationContext;
  * a local runtime passes its own to carry out the activity's extra input/output bindings.
  */
-export type ActivityInvoker = (fn: RegisteredFunction, input: unknown, invocation: ActivityInvocation) => Promise<unknown>;
+export type ActivityInvoker = (
+  fn: RegisteredFunction,
+  input: unknown,
+  invocation: ActivityInvocation,
+) => Promise<unknown>;
 
 export interface DurableEngineOptions {
   /** Defaults to the functions-core registry (everything registered in this process). */

@@ -17,7 +17,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import { DurableEngineError, iso } from './engine-types';
-import type { ActivityRun, DeterminismReport, DurableEngineOptions, InstanceQuery, InstanceStatus, ResultHold, StartOptions, StatusOptions } from './engine-types';
+import type {
+  ActivityRun,
+  DeterminismReport,
+  DurableEngineOptions,
+  InstanceQuery,
+  InstanceStatus,
+  ResultHold,
+  StartOptions,
+  StatusOptions,
+} from './engine-types';
 import { kick, verifyDeterminism } from './episode';
 import { EventType, toJsonText } from './history';
 import type { CompletionEvent, HistoryEvent } from './history';
@@ -92,7 +101,10 @@ export class DurableEngine {
     await this.#s.withLock(instanceId, async () => {
       const existing = this.#s.records.get(instanceId);
       if (existing && !isTerminal(existing.status)) {
-        throw new DurableEngineError('InstanceExists', `An instance with ID '${instanceId}' already exists and is ${existing.status}.`);
+        throw new DurableEngineError(
+          'InstanceExists',
+          `An instance with ID '${instanceId}' already exists and is ${existing.status}.`,
+        );
       }
       const record = this.#s.newRecord(name, instanceId, inputJson, undefined, (existing?.execution ?? 0) + 1);
       this.#s.records.set(instanceId, record);
@@ -114,7 +126,10 @@ export class DurableEngine {
   }
 
   /** Matching instances by (created time, id); `page` selects a slice before statuses are built. */
-  async listInstances(query: InstanceQuery = {}, page?: { readonly offset: number; readonly count: number }): Promise<InstanceStatus[]> {
+  async listInstances(
+    query: InstanceQuery = {},
+    page?: { readonly offset: number; readonly count: number },
+  ): Promise<InstanceStatus[]> {
     const from = query.createdTimeFrom?.getTime();
     const to = query.createdTimeTo?.getTime();
     const updatedTo = query.lastUpdatedTimeTo?.getTime();
@@ -126,7 +141,9 @@ export class DurableEngine {
       .filter((r) => updatedTo === undefined || Date.parse(r.lastUpdatedTime) <= updatedTo)
       .filter((r) => query.instanceIdPrefix === undefined || r.instanceId.startsWith(query.instanceIdPrefix))
       .sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId));
-    return (page ? sorted.slice(page.offset, page.offset + page.count) : sorted).map((r) => this.#s.statusOf(r, { showInput: query.showInput ?? true }));
+    return (page ? sorted.slice(page.offset, page.offset + page.count) : sorted).map((r) =>
+      this.#s.statusOf(r, { showInput: query.showInput ?? true }),
+    );
   }
 
   /** Queues an external event; refused for unknown (`InstanceNotFound`) and finished (`InstanceGone`) instances. */
@@ -138,7 +155,8 @@ export class DurableEngine {
   async raiseEventJson(instanceId: string, eventName: string, inputJson: string | undefined): Promise<void> {
     this.#s.assertOpen();
     const record = this.#s.existing(instanceId);
-    if (isTerminal(record.status)) throw new DurableEngineError('InstanceGone', `Instance '${instanceId}' is ${record.status}.`);
+    if (isTerminal(record.status))
+      throw new DurableEngineError('InstanceGone', `Instance '${instanceId}' is ${record.status}.`);
     const event: CompletionEvent = {
       EventType: EventType.EventRaised,
       EventId: -1,
@@ -154,9 +172,16 @@ export class DurableEngine {
     this.#s.assertOpen();
     const record = await this.#s.withLock(instanceId, async () => {
       const r = this.#s.existing(instanceId);
-      if (isTerminal(r.status)) throw new DurableEngineError('InstanceGone', `Instance '${instanceId}' is already ${r.status}.`);
+      if (isTerminal(r.status))
+        throw new DurableEngineError('InstanceGone', `Instance '${instanceId}' is already ${r.status}.`);
       const now = iso(this.#s.clock.now());
-      r.history.push({ EventType: EventType.ExecutionTerminated, EventId: -1, IsPlayed: true, Timestamp: now, Input: toJsonText(reason) });
+      r.history.push({
+        EventType: EventType.ExecutionTerminated,
+        EventId: -1,
+        IsPlayed: true,
+        Timestamp: now,
+        Input: toJsonText(reason),
+      });
       r.status = 'Terminated';
       r.outputJson = toJsonText(reason);
       r.pending = [];
@@ -173,7 +198,8 @@ export class DurableEngine {
     this.#s.assertOpen();
     await this.#s.withLock(instanceId, async () => {
       const r = this.#s.existing(instanceId);
-      if (isTerminal(r.status)) throw new DurableEngineError('InstanceGone', `Instance '${instanceId}' is ${r.status}.`);
+      if (isTerminal(r.status))
+        throw new DurableEngineError('InstanceGone', `Instance '${instanceId}' is ${r.status}.`);
       if (r.status === 'Suspended') return;
       r.status = 'Suspended';
       r.lastUpdatedTime = iso(this.#s.clock.now());
@@ -185,7 +211,8 @@ export class DurableEngine {
     this.#s.assertOpen();
     await this.#s.withLock(instanceId, async () => {
       const r = this.#s.existing(instanceId);
-      if (isTerminal(r.status)) throw new DurableEngineError('InstanceGone', `Instance '${instanceId}' is ${r.status}.`);
+      if (isTerminal(r.status))
+        throw new DurableEngineError('InstanceGone', `Instance '${instanceId}' is ${r.status}.`);
       if (r.status !== 'Suspended') return;
       r.status = r.history.length === 0 ? 'Pending' : 'Running';
       r.lastUpdatedTime = iso(this.#s.clock.now());
@@ -199,7 +226,11 @@ export class DurableEngine {
     return this.#s.withLock(instanceId, async () => {
       const r = this.#s.records.get(instanceId);
       if (!r) return false;
-      if (!isTerminal(r.status)) throw new DurableEngineError('NotTerminal', `Instance '${instanceId}' is ${r.status}; only finished instances are purged.`);
+      if (!isTerminal(r.status))
+        throw new DurableEngineError(
+          'NotTerminal',
+          `Instance '${instanceId}' is ${r.status}; only finished instances are purged.`,
+        );
       this.#s.records.delete(instanceId);
       await this.#s.chainWrite(instanceId, async () => {
         await this.#s.store.delete(instanceId);

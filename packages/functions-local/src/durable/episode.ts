@@ -40,7 +40,9 @@ export function kick(s: EngineState, instanceId: string): void {
           }
         }
       } catch (err) {
-        s.log(`orchestration '${instanceId}' stalled: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        s.log(
+          `orchestration '${instanceId}' stalled: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
       } finally {
         s.processing.delete(instanceId);
       }
@@ -68,7 +70,12 @@ export async function episode(s: EngineState, instanceId: string): Promise<boole
   const nowMs = s.clock.now();
   const now = iso(nowMs);
   const execution = r.execution;
-  const draft: Draft = { fresh: [orchestratorStarted(now)], pending: [...r.pending], nextTaskId: r.nextTaskId, consumed: 0 };
+  const draft: Draft = {
+    fresh: [orchestratorStarted(now)],
+    pending: [...r.pending],
+    nextTaskId: r.nextTaskId,
+    consumed: 0,
+  };
 
   if (r.status === 'Pending' || r.status === 'ContinuedAsNew') {
     draft.fresh.push({
@@ -141,7 +148,12 @@ function takeEvents(s: EngineState, r: InstanceRecord, draft: Draft, nowMs: numb
 function replayDraft(s: EngineState, r: InstanceRecord, draft: Draft): Promise<ReplayOutcome> {
   const orchestrator = s.registry.functions.get(r.name);
   if (!orchestrator || orchestrator.trigger.type !== ORCHESTRATION_TRIGGER) {
-    return Promise.resolve({ kind: 'failed', actions: [], message: `No orchestrator function named '${r.name}' is registered.`, customStatus: undefined });
+    return Promise.resolve({
+      kind: 'failed',
+      actions: [],
+      message: `No orchestrator function named '${r.name}' is registered.`,
+      customStatus: undefined,
+    });
   }
   return replay({
     orchestrator,
@@ -163,7 +175,12 @@ interface Decisions {
 /** Checks the replay against the decisions before it and records the new ones in the draft. */
 function decide(r: InstanceRecord, outcome: ReplayOutcome, draft: Draft, now: string): Decisions {
   const actionLog = [...r.actionLog];
-  if (outcome.kind === 'failed') return { actionLog, failure: `Orchestrator function '${r.name}' failed: ${outcome.message}`, continueAsNew: undefined };
+  if (outcome.kind === 'failed')
+    return {
+      actionLog,
+      failure: `Orchestrator function '${r.name}' failed: ${outcome.message}`,
+      continueAsNew: undefined,
+    };
   const mismatch = checkDeterminism(actionLog, outcome.actions);
   if (mismatch !== undefined) return { actionLog, failure: mismatch, continueAsNew: undefined };
 
@@ -178,25 +195,39 @@ function decide(r: InstanceRecord, outcome: ReplayOutcome, draft: Draft, now: st
   let continueAsNew: Decisions['continueAsNew'];
   for (const action of outcome.actions.slice(actionLog.length)) {
     if (action.kind === 'unsupported') {
-      return { actionLog, failure: `Orchestrator function '${r.name}' failed: ${action.description} is not supported by the local orchestration engine.`, continueAsNew };
+      return {
+        actionLog,
+        failure: `Orchestrator function '${r.name}' failed: ${action.description} is not supported by the local orchestration engine.`,
+        continueAsNew,
+      };
     }
-    if (action.kind === 'reraced') return { actionLog, failure: `Orchestrator function '${r.name}' failed: ${action.description}.`, continueAsNew };
+    if (action.kind === 'reraced')
+      return { actionLog, failure: `Orchestrator function '${r.name}' failed: ${action.description}.`, continueAsNew };
     if (action.kind === 'continueAsNew') continueAsNew = action;
     const taskId = takesTaskId(action) ? draft.nextTaskId++ : undefined;
     actionLog.push({ signature: actionSignature(action), ...(taskId !== undefined ? { taskId } : {}) });
-    if (taskId !== undefined && outcome.kind === 'running') schedule(r, action, taskId, draft.fresh, draft.pending, now);
+    if (taskId !== undefined && outcome.kind === 'running')
+      schedule(r, action, taskId, draft.fresh, draft.pending, now);
   }
   return { actionLog, failure: undefined, continueAsNew };
 }
 
 /** The instance after the episode: its history grows, and it fails, continues as new, completes or runs on. */
-function commit(s: EngineState, r: InstanceRecord, outcome: ReplayOutcome, draft: Draft, decided: Decisions, now: string): void {
+function commit(
+  s: EngineState,
+  r: InstanceRecord,
+  outcome: ReplayOutcome,
+  draft: Draft,
+  decided: Decisions,
+  now: string,
+): void {
   draft.fresh.push({ EventType: EventType.OrchestratorCompleted, EventId: -1, IsPlayed: false, Timestamp: now });
   for (const e of draft.fresh) e.IsPlayed = true;
   r.history = [...r.history, ...draft.fresh];
   r.inbox.splice(0, draft.consumed);
   r.lastUpdatedTime = now;
-  if (outcome.customStatus !== undefined && outcome.customStatus !== null) r.customStatusJson = toJsonText(outcome.customStatus);
+  if (outcome.customStatus !== undefined && outcome.customStatus !== null)
+    r.customStatusJson = toJsonText(outcome.customStatus);
 
   if (decided.failure !== undefined) {
     finish(r, 'Failed', toJsonText(decided.failure), now);
@@ -230,7 +261,10 @@ function continueAsNew(r: InstanceRecord, action: Extract<OrchestratorAction, { 
 }
 
 /** A replay must repeat, in order, every action it decided before. */
-export function checkDeterminism(actionLog: readonly { signature: string }[], actions: readonly OrchestratorAction[]): string | undefined {
+export function checkDeterminism(
+  actionLog: readonly { signature: string }[],
+  actions: readonly OrchestratorAction[],
+): string | undefined {
   for (let i = 0; i < actionLog.length; i++) {
     const recorded = actionLog[i]?.signature;
     const action = actions[i];
@@ -246,7 +280,14 @@ export function checkDeterminism(actionLog: readonly { signature: string }[], ac
 }
 
 function finish(r: InstanceRecord, status: 'Completed' | 'Failed', outputJson: string, now: string): void {
-  r.history.push({ EventType: EventType.ExecutionCompleted, EventId: -1, IsPlayed: true, Timestamp: now, OrchestrationStatus: status, Result: outputJson });
+  r.history.push({
+    EventType: EventType.ExecutionCompleted,
+    EventId: -1,
+    IsPlayed: true,
+    Timestamp: now,
+    OrchestrationStatus: status,
+    Result: outputJson,
+  });
   r.status = status;
   r.outputJson = outputJson;
   r.pending = [];
@@ -276,12 +317,19 @@ export async function verifyDeterminism(s: EngineState, instanceId: string): Pro
       break;
     }
   }
-  const report: Mutable<DeterminismReport> = { instanceId, deterministic: mismatchAt === undefined, recordedActions, replayedActions };
+  const report: Mutable<DeterminismReport> = {
+    instanceId,
+    deterministic: mismatchAt === undefined,
+    recordedActions,
+    replayedActions,
+  };
   if (mismatchAt !== undefined) report.mismatchAt = mismatchAt;
   if (r.status === 'Completed') {
     report.recordedOutput = parseJsonText(r.outputJson);
-    report.replayedOutput = outcome.kind === 'failed' ? outcome.message : (JSON.parse(toJsonText(outcome.output)) as unknown);
-    if (outcome.kind !== 'completed' || toJsonText(report.replayedOutput) !== toJsonText(report.recordedOutput)) report.deterministic = false;
+    report.replayedOutput =
+      outcome.kind === 'failed' ? outcome.message : (JSON.parse(toJsonText(outcome.output)) as unknown);
+    if (outcome.kind !== 'completed' || toJsonText(report.replayedOutput) !== toJsonText(report.recordedOutput))
+      report.deterministic = false;
   } else if (r.status === 'Failed' && outcome.kind !== 'failed') {
     report.deterministic = false;
   }

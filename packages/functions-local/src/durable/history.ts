@@ -56,7 +56,12 @@ export interface FailureDetailsPayload {
 }
 
 export type HistoryEvent =
-  | (EventBase & { readonly EventType: 0; readonly Name: string; readonly Input?: string; readonly ParentInstanceId?: string })
+  | (EventBase & {
+      readonly EventType: 0;
+      readonly Name: string;
+      readonly Input?: string;
+      readonly ParentInstanceId?: string;
+    })
   | (EventBase & { readonly EventType: 1; readonly OrchestrationStatus: string; readonly Result?: string })
   | (EventBase & { readonly EventType: 3; readonly Input?: string })
   | (EventBase & { readonly EventType: 4; readonly Name: string; readonly Input?: string })
@@ -70,7 +75,12 @@ export type HistoryEvent =
     })
   | (EventBase & { readonly EventType: 7; readonly Name: string; readonly InstanceId: string; readonly Input?: string })
   | (EventBase & { readonly EventType: 8; readonly TaskScheduledId: number; readonly Result: string })
-  | (EventBase & { readonly EventType: 9; readonly TaskScheduledId: number; readonly Reason: string; readonly Details: string })
+  | (EventBase & {
+      readonly EventType: 9;
+      readonly TaskScheduledId: number;
+      readonly Reason: string;
+      readonly Details: string;
+    })
   | (EventBase & { readonly EventType: 10; readonly FireAt: string })
   | (EventBase & { readonly EventType: 11; readonly TimerId: number; readonly FireAt: string })
   | (EventBase & { readonly EventType: 12 })

@@ -22,7 +22,15 @@ export const DURABLE_WEBHOOK_PATH = '/runtime/webhooks/durabletask/';
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-const RUNTIME_STATUSES: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Terminated', 'Suspended'];
+const RUNTIME_STATUSES: readonly RuntimeStatus[] = [
+  'Pending',
+  'Running',
+  'Completed',
+  'ContinuedAsNew',
+  'Failed',
+  'Terminated',
+  'Suspended',
+];
 
 export interface DurableHttpHandlerOptions {
   /** Path prefix the API lives under, with a trailing slash. Defaults to the host's webhook path. */
@@ -121,7 +129,10 @@ function queryFrom(params: URLSearchParams): InstanceQuery {
   return query;
 }
 
-export function createDurableHttpHandler(engine: DurableEngine, options: DurableHttpHandlerOptions = {}): DurableHttpHandler {
+export function createDurableHttpHandler(
+  engine: DurableEngine,
+  options: DurableHttpHandlerOptions = {},
+): DurableHttpHandler {
   const basePath = options.basePath ?? DURABLE_WEBHOOK_PATH;
   const taskHubName = options.taskHubName ?? 'LocalTaskHub';
   const bare = basePath.endsWith('/') ? basePath.slice(0, -1) : basePath;
@@ -141,7 +152,8 @@ export function createDurableHttpHandler(engine: DurableEngine, options: Durable
       await route(engine, method, segments, url.searchParams, req, res, links);
     } catch (err) {
       if (err instanceof HttpError) send(res, err.status, { message: err.message });
-      else if (err instanceof DurableEngineError) send(res, STATUS_FOR_CODE[err.code], { message: err.message, code: err.code });
+      else if (err instanceof DurableEngineError)
+        send(res, STATUS_FOR_CODE[err.code], { message: err.message, code: err.code });
       else send(res, 500, { message: err instanceof Error ? err.message : String(err) });
     }
     return true;
@@ -189,7 +201,12 @@ async function route(
       });
       if (!status) return send(res, 404, { message: `No instance with ID '${first}' found.` });
       // As the extension does: 200 once finished, 202 while still going.
-      return send(res, isTerminal(status.runtimeStatus) ? 200 : 202, status, isTerminal(status.runtimeStatus) ? {} : { Location: links(first).statusQueryGetUri });
+      return send(
+        res,
+        isTerminal(status.runtimeStatus) ? 200 : 202,
+        status,
+        isTerminal(status.runtimeStatus) ? {} : { Location: links(first).statusQueryGetUri },
+      );
     }
     if (method === 'DELETE' && action === undefined) {
       const deleted = await engine.purge(first);
@@ -218,7 +235,8 @@ async function route(
     }
   }
 
-  if (area === 'entities') throw new HttpError(501, 'Durable entities are not supported by the local orchestration engine.');
+  if (area === 'entities')
+    throw new HttpError(501, 'Durable entities are not supported by the local orchestration engine.');
   throw new HttpError(404, 'Not found.');
 }
 
@@ -230,7 +248,12 @@ export const DEFAULT_INSTANCE_PAGE_SIZE = 100;
  * extension does) and an `x-ms-continuation-token` header while more remain; the client follows
  * it. Only the page's statuses are built, so a page costs the same whatever is in flight.
  */
-async function listInstances(engine: DurableEngine, params: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function listInstances(
+  engine: DurableEngine,
+  params: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const topText = params.get('top');
   const asked = topText === null ? DEFAULT_INSTANCE_PAGE_SIZE : Number.parseInt(topText, 10);
   const top = Number.isFinite(asked) && asked > 0 ? asked : DEFAULT_INSTANCE_PAGE_SIZE;
@@ -262,7 +285,10 @@ export interface DurableHttpServerOptions {
 }
 
 /** Serves the API on loopback. */
-export async function startDurableHttpServer(engine: DurableEngine, options: DurableHttpServerOptions = {}): Promise<DurableHttpServer> {
+export async function startDurableHttpServer(
+  engine: DurableEngine,
+  options: DurableHttpServerOptions = {},
+): Promise<DurableHttpServer> {
   const host = options.host ?? '127.0.0.1';
   const taskHubName = options.taskHubName ?? 'LocalTaskHub';
   let origin = '';
@@ -299,7 +325,11 @@ export async function startDurableHttpServer(engine: DurableEngine, options: Dur
     origin,
     rpcBaseUrl,
     clientBindingData: () =>
-      buildDurableClientBindingData({ rpcBaseUrl, taskHubName, publicBaseUrl: `${options.publicOrigin ?? origin}${DURABLE_WEBHOOK_PATH}` }),
+      buildDurableClientBindingData({
+        rpcBaseUrl,
+        taskHubName,
+        publicBaseUrl: `${options.publicOrigin ?? origin}${DURABLE_WEBHOOK_PATH}`,
+      }),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

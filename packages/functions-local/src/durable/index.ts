@@ -25,6 +25,17 @@ export { EventType, eventTypeName } from './history';
 export type { FriendlyHistoryEvent, HistoryEvent } from './history';
 export type { DurableRetryOptions } from './actions';
 export { createDurableHttpHandler, DURABLE_WEBHOOK_PATH, startDurableHttpServer } from './http-api';
-export type { DurableHttpHandler, DurableHttpHandlerOptions, DurableHttpServer, DurableHttpServerOptions } from './http-api';
-export { bindDurableClient, buildDurableClientBindingData, durableClientInputNames, INSTANCE_ID_PLACEHOLDER, managementPayload } from './client-binding';
+export type {
+  DurableHttpHandler,
+  DurableHttpHandlerOptions,
+  DurableHttpServer,
+  DurableHttpServerOptions,
+} from './http-api';
+export {
+  bindDurableClient,
+  buildDurableClientBindingData,
+  durableClientInputNames,
+  INSTANCE_ID_PLACEHOLDER,
+  managementPayload,
+} from './client-binding';
 export type { DurableClientBindingData, DurableClientBindingOptions, HttpManagementPayload } from './client-binding';

@@ -10,7 +10,8 @@ export class Limiter {
   readonly #waiting: (() => void)[] = [];
 
   constructor(max: number) {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`The concurrency bound must be a positive integer, not ${max}.`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`The concurrency bound must be a positive integer, not ${max}.`);
     this.#max = max;
   }
 

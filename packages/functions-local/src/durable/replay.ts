@@ -54,10 +54,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The handler mutates what it gets (timestamps become Dates), so it always gets a fresh copy. */
 function episodeHistory(played: readonly HistoryEvent[], fresh: readonly HistoryEvent[]): HistoryEvent[] {
-  return [
-    ...played.map((e) => ({ ...e, IsPlayed: true })),
-    ...fresh.map((e) => ({ ...e, IsPlayed: false })),
-  ];
+  return [...played.map((e) => ({ ...e, IsPlayed: true })), ...fresh.map((e) => ({ ...e, IsPlayed: false }))];
 }
 
 export async function replay(req: ReplayRequest): Promise<ReplayOutcome> {
@@ -87,7 +84,12 @@ export async function replay(req: ReplayRequest): Promise<ReplayOutcome> {
     return failureOutcome(err);
   }
   if (!isRecord(result)) {
-    return { kind: 'failed', actions: [], message: 'The orchestrator handler returned no orchestrator state.', customStatus: undefined };
+    return {
+      kind: 'failed',
+      actions: [],
+      message: 'The orchestrator handler returned no orchestrator state.',
+      customStatus: undefined,
+    };
   }
   const actions = readActions(result.actions);
   return {

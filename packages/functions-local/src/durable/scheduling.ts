@@ -14,9 +14,14 @@ import type { InstanceRecord, PendingWork, RetryState } from './store';
 export function needsTaskIds(work: PendingWork, event: CompletionEvent): boolean {
   const retry = work.retry;
   if (!retry) return false;
-  const failed = event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed;
+  const failed =
+    event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed;
   if (failed && work.kind !== 'timer') return true;
-  return event.EventType === EventType.TimerFired && work.kind === 'timer' && retry.attempt < retry.policy.maxNumberOfAttempts;
+  return (
+    event.EventType === EventType.TimerFired &&
+    work.kind === 'timer' &&
+    retry.attempt < retry.policy.maxNumberOfAttempts
+  );
 }
 
 /**
@@ -35,23 +40,38 @@ export function retryFollowUp(
 ): number {
   const retry = work.retry;
   if (!retry) return nextTaskId;
-  const failed = event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed;
+  const failed =
+    event.EventType === EventType.TaskFailed || event.EventType === EventType.SubOrchestrationInstanceFailed;
   if (failed && work.kind !== 'timer') {
     const timerId = nextTaskId++;
     const last = retry.attempt >= retry.policy.maxNumberOfAttempts;
     // After the last attempt nothing is left to wait for; the timer only lets the SDK give up.
     const fireAt = iso(nowMs + (last ? 0 : retryDelayMs(retry.policy, retry.attempt)));
-    fresh.push({ EventType: EventType.TimerCreated, EventId: timerId, IsPlayed: false, Timestamp: iso(nowMs), FireAt: fireAt });
+    fresh.push({
+      EventType: EventType.TimerCreated,
+      EventId: timerId,
+      IsPlayed: false,
+      Timestamp: iso(nowMs),
+      FireAt: fireAt,
+    });
     pending.push({ kind: 'timer', taskId: timerId, fireAt, retry });
     return nextTaskId;
   }
-  if (event.EventType === EventType.TimerFired && work.kind === 'timer' && retry.attempt < retry.policy.maxNumberOfAttempts) {
+  if (
+    event.EventType === EventType.TimerFired &&
+    work.kind === 'timer' &&
+    retry.attempt < retry.policy.maxNumberOfAttempts
+  ) {
     const taskId = nextTaskId++;
     const next: RetryState = { ...retry, attempt: retry.attempt + 1 };
     const target = retry.target;
     const action: OrchestratorAction =
       target.kind === 'activity'
-        ? { kind: 'activity', name: target.name, ...(target.inputJson !== undefined ? { inputJson: target.inputJson } : {}) }
+        ? {
+            kind: 'activity',
+            name: target.name,
+            ...(target.inputJson !== undefined ? { inputJson: target.inputJson } : {}),
+          }
         : {
             kind: 'subOrchestration',
             name: target.name,
@@ -78,7 +98,15 @@ export function schedule(
       const retry: RetryState | undefined =
         retryOverride ??
         (action.retry
-          ? { policy: action.retry, attempt: 1, target: { kind: 'activity', name: action.name, ...(action.inputJson !== undefined ? { inputJson: action.inputJson } : {}) } }
+          ? {
+              policy: action.retry,
+              attempt: 1,
+              target: {
+                kind: 'activity',
+                name: action.name,
+                ...(action.inputJson !== undefined ? { inputJson: action.inputJson } : {}),
+              },
+            }
           : undefined);
       fresh.push({
         EventType: EventType.TaskScheduled,
@@ -134,7 +162,13 @@ export function schedule(
       return;
     }
     case 'timer':
-      fresh.push({ EventType: EventType.TimerCreated, EventId: taskId, IsPlayed: false, Timestamp: now, FireAt: action.fireAt });
+      fresh.push({
+        EventType: EventType.TimerCreated,
+        EventId: taskId,
+        IsPlayed: false,
+        Timestamp: now,
+        FireAt: action.fireAt,
+      });
       if (!action.canceled) pending.push({ kind: 'timer', taskId, fireAt: action.fireAt });
       return;
     case 'externalEvent':

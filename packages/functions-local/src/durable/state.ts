@@ -9,7 +9,15 @@ import type { FunctionRegistry, RegisteredFunction } from '../core/functions-cor
 import { realClock, VirtualClock } from '../clock';
 import type { Clock } from '../clock';
 import { DurableEngineError, iso, ORCHESTRATION_TRIGGER } from './engine-types';
-import type { ActivityInvoker, ActivityRun, DurableEngineOptions, EventDelivery, InstanceStatus, Mutable, StatusOptions } from './engine-types';
+import type {
+  ActivityInvoker,
+  ActivityRun,
+  DurableEngineOptions,
+  EventDelivery,
+  InstanceStatus,
+  Mutable,
+  StatusOptions,
+} from './engine-types';
 import { completedTaskId, parseJsonText, toFriendlyHistory } from './history';
 import type { CompletionEvent } from './history';
 import { Limiter } from './limiter';
@@ -60,7 +68,8 @@ export class EngineState {
   // ---------------------------------------------------------------- records
 
   virtualClock(): VirtualClock {
-    if (!(this.clock instanceof VirtualClock)) throw new Error('advance/runTimers need the engine to run on a VirtualClock.');
+    if (!(this.clock instanceof VirtualClock))
+      throw new Error('advance/runTimers need the engine to run on a VirtualClock.');
     return this.clock;
   }
 
@@ -82,7 +91,13 @@ export class EngineState {
     return r;
   }
 
-  newRecord(name: string, instanceId: string, inputJson: string | undefined, parent: ParentLink | undefined, execution: number): InstanceRecord {
+  newRecord(
+    name: string,
+    instanceId: string,
+    inputJson: string | undefined,
+    parent: ParentLink | undefined,
+    execution: number,
+  ): InstanceRecord {
     const now = iso(this.clock.now());
     const record: InstanceRecord = {
       instanceId,

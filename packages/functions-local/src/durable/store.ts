@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { DurableRetryOptions } from './actions';
 import type { CompletionEvent, HistoryEvent } from './history';
 
-export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Terminated' | 'Suspended';
+export type RuntimeStatus =
+  'Pending' | 'Running' | 'Completed' | 'ContinuedAsNew' | 'Failed' | 'Terminated' | 'Suspended';
 
 export const TERMINAL_STATUSES: readonly RuntimeStatus[] = ['Completed', 'Failed', 'Terminated'];
 
@@ -26,12 +27,23 @@ export interface RetryState {
   /** What to run again: the work item of the first attempt, without its task id. */
   readonly target:
     | { readonly kind: 'activity'; readonly name: string; readonly inputJson?: string }
-    | { readonly kind: 'subOrchestration'; readonly name: string; readonly instanceId?: string; readonly inputJson?: string };
+    | {
+        readonly kind: 'subOrchestration';
+        readonly name: string;
+        readonly instanceId?: string;
+        readonly inputJson?: string;
+      };
 }
 
 /** Work scheduled by the orchestrator (or by a retry) whose completion has not been played yet. */
 export type PendingWork =
-  | { readonly kind: 'activity'; readonly taskId: number; readonly name: string; readonly inputJson?: string; readonly retry?: RetryState }
+  | {
+      readonly kind: 'activity';
+      readonly taskId: number;
+      readonly name: string;
+      readonly inputJson?: string;
+      readonly retry?: RetryState;
+    }
   | { readonly kind: 'timer'; readonly taskId: number; readonly fireAt: string; readonly retry?: RetryState }
   | {
       readonly kind: 'subOrchestration';

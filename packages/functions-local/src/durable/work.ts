@@ -33,7 +33,8 @@ function failureDetailsFrom(message: string): FailureDetailsPayload | undefined 
   if (!message.startsWith('{')) return undefined;
   try {
     const parsed = JSON.parse(message) as unknown;
-    if (!isRecord(parsed) || typeof parsed.errorType !== 'string' || typeof parsed.errorMessage !== 'string') return undefined;
+    if (!isRecord(parsed) || typeof parsed.errorType !== 'string' || typeof parsed.errorMessage !== 'string')
+      return undefined;
     return {
       ErrorType: parsed.errorType,
       ErrorMessage: parsed.errorMessage,
@@ -47,7 +48,11 @@ function failureDetailsFrom(message: string): FailureDetailsPayload | undefined 
 }
 
 /** The binding view `context.options` gives handlers, from the captured metadata. */
-function invocationOptions(fn: RegisteredFunction): { trigger: FunctionInput; extraInputs: FunctionInput[]; extraOutputs: FunctionOutput[] } {
+function invocationOptions(fn: RegisteredFunction): {
+  trigger: FunctionInput;
+  extraInputs: FunctionInput[];
+  extraOutputs: FunctionOutput[];
+} {
   const extraInputs: FunctionInput[] = [];
   const extraOutputs: FunctionOutput[] = [];
   for (const [name, binding] of Object.entries(fn.metadata.bindings)) {
@@ -95,7 +100,12 @@ export function dispatch(s: EngineState, r: InstanceRecord): void {
   }
 }
 
-function runActivity(s: EngineState, r: InstanceRecord, work: Extract<PendingWork, { kind: 'activity' }>, key: string): void {
+function runActivity(
+  s: EngineState,
+  r: InstanceRecord,
+  work: Extract<PendingWork, { kind: 'activity' }>,
+  key: string,
+): void {
   if (s.dispatched.has(key)) return;
   s.dispatched.add(key);
   const { instanceId, execution } = r;
@@ -111,7 +121,11 @@ function runActivity(s: EngineState, r: InstanceRecord, work: Extract<PendingWor
         }
         const input = parseJsonText(work.inputJson);
         try {
-          const result = await s.invoke(fn, input, { instanceId, taskId: work.taskId, attempt: work.retry?.attempt ?? 1 });
+          const result = await s.invoke(fn, input, {
+            instanceId,
+            taskId: work.taskId,
+            attempt: work.retry?.attempt ?? 1,
+          });
           const completed: CompletionEvent = {
             EventType: EventType.TaskCompleted,
             EventId: -1,
@@ -129,7 +143,12 @@ function runActivity(s: EngineState, r: InstanceRecord, work: Extract<PendingWor
       })
       .then(async (event) => {
         if (!event) return;
-        const run: ActivityRun = { name: work.name, instanceId, taskId: work.taskId, attempt: work.retry?.attempt ?? 1 };
+        const run: ActivityRun = {
+          name: work.name,
+          instanceId,
+          taskId: work.taskId,
+          attempt: work.retry?.attempt ?? 1,
+        };
         if (s.loseResult?.(run)) {
           // As when a worker dies after the activity ran: the work item is handed out again.
           s.dispatched.delete(key);
@@ -146,7 +165,14 @@ function runActivity(s: EngineState, r: InstanceRecord, work: Extract<PendingWor
   );
 }
 
-function failedEvent(s: EngineState, taskId: number, name: string, message: string, details: string, now: string): CompletionEvent {
+function failedEvent(
+  s: EngineState,
+  taskId: number,
+  name: string,
+  message: string,
+  details: string,
+  now: string,
+): CompletionEvent {
   const failureDetails = failureDetailsFrom(message);
   return {
     EventType: EventType.TaskFailed,
@@ -197,14 +223,23 @@ export function forgetWork(s: EngineState, r: InstanceRecord): void {
   for (const key of s.dispatched) if (key.startsWith(prefix)) s.dispatched.delete(key);
 }
 
-function startChild(s: EngineState, parent: InstanceRecord, work: Extract<PendingWork, { kind: 'subOrchestration' }>, key: string): void {
+function startChild(
+  s: EngineState,
+  parent: InstanceRecord,
+  work: Extract<PendingWork, { kind: 'subOrchestration' }>,
+  key: string,
+): void {
   if (s.dispatched.has(key)) return;
   s.dispatched.add(key);
   const link: ParentLink = { instanceId: parent.instanceId, taskId: work.taskId, execution: parent.execution };
   void s.track(
     (async () => {
       const child = s.records.get(work.instanceId);
-      const ours = child?.parent && child.parent.instanceId === link.instanceId && child.parent.taskId === link.taskId && child.parent.execution === link.execution;
+      const ours =
+        child?.parent &&
+        child.parent.instanceId === link.instanceId &&
+        child.parent.taskId === link.taskId &&
+        child.parent.execution === link.execution;
       if (child && ours) {
         // Recovery: the child exists already; if it finished before its result reached us, deliver it now.
         if (isTerminal(child.status)) await notifyParent(s, child);

@@ -78,7 +78,10 @@ export class EventHub {
 
   /** Appends events (all accepted or, on a write error, none of a partition's) and returns where each went. */
   publish(events: readonly EventToPublish[]): PublishedEvent[] {
-    const byPartition = new Map<number, { index: number; event: EventToPublish; body: { bytes: Buffer; json?: string } }[]>();
+    const byPartition = new Map<
+      number,
+      { index: number; event: EventToPublish; body: { bytes: Buffer; json?: string } }[]
+    >();
     events.forEach((event, index) => {
       const p = this.#partitionOf(event);
       const list = byPartition.get(p) ?? [];
@@ -132,7 +135,8 @@ export class EventHub {
 
   #partitionOf(event: EventToPublish): number {
     if (event.partitionId !== undefined) {
-      if (event.partitionKey !== undefined) throw new Error('An event may name a partitionKey or a partitionId, not both.');
+      if (event.partitionKey !== undefined)
+        throw new Error('An event may name a partitionKey or a partitionId, not both.');
       const p = Number(event.partitionId);
       if (!Number.isInteger(p) || p < 0 || p >= this.#logs.length) {
         throw new Error(`Hub "${this.name}" has no partition "${event.partitionId}".`);
@@ -166,9 +170,12 @@ export class EventHubNamespace {
     this.fullyQualifiedNamespace = options.fullyQualifiedNamespace ?? LOCAL_NAMESPACE;
     const clock = options.clock ?? systemClock;
     const wanted = options.partitionCount ?? DEFAULT_PARTITION_COUNT;
-    if (!Number.isInteger(wanted) || wanted < 1 || wanted > 1024) throw new Error(`partitionCount must be 1-1024, got ${wanted}.`);
+    if (!Number.isInteger(wanted) || wanted < 1 || wanted > 1024)
+      throw new Error(`partitionCount must be 1-1024, got ${wanted}.`);
     const root = options.dataDir ? path.join(options.dataDir, 'eventhubs') : undefined;
-    this.checkpoints = root ? new FileCheckpointStore(path.join(root, 'checkpoints.json')) : new MemoryCheckpointStore();
+    this.checkpoints = root
+      ? new FileCheckpointStore(path.join(root, 'checkpoints.json'))
+      : new MemoryCheckpointStore();
     for (const decl of options.hubs) {
       const groups = decl.consumerGroups.map((g) => g.name);
       let logs: PartitionLog[];

@@ -11,7 +11,14 @@ import type { EventHubNamespace, EventToPublish } from './hub';
 
 export const PUBLISH_ROUTE = '/local/eventhubs/{eventHubName}';
 
-function problemOf(respond: ProblemResponder, status: number, slug: string, title: string, detail: string, errors?: FieldProblem[]): LocalResponse {
+function problemOf(
+  respond: ProblemResponder,
+  status: number,
+  slug: string,
+  title: string,
+  detail: string,
+  errors?: FieldProblem[],
+): LocalResponse {
   const init = respond(status, slug, title, detail, errors ? { errors } : {});
   return { status, headers: init.headers as Record<string, string>, body: String(init.body) };
 }
@@ -54,7 +61,10 @@ export function parsePublishBody(text: string): { events: EventToPublish[] } | {
 }
 
 /** `problem`: how the app words its error responses (default plain RFC 9457). */
-export function eventHubsPublishRoute(namespace: EventHubNamespace, problem: ProblemResponder = plainProblem): LocalRoute {
+export function eventHubsPublishRoute(
+  namespace: EventHubNamespace,
+  problem: ProblemResponder = plainProblem,
+): LocalRoute {
   return {
     methods: ['POST'],
     path: PUBLISH_ROUTE,
@@ -65,7 +75,14 @@ export function eventHubsPublishRoute(namespace: EventHubNamespace, problem: Pro
       }
       const parsed = parsePublishBody(request.body.toString('utf8'));
       if ('errors' in parsed) {
-        return problemOf(problem, 400, 'validation-failed', 'The request is not valid.', 'The body must be a JSON array of { body, partitionKey?, properties? }.', parsed.errors);
+        return problemOf(
+          problem,
+          400,
+          'validation-failed',
+          'The request is not valid.',
+          'The body must be a JSON array of { body, partitionKey?, properties? }.',
+          parsed.errors,
+        );
       }
       namespace.hub(hubName).publish(parsed.events);
       return {

@@ -155,7 +155,9 @@ class FilePartitionLog extends MemoryPartitionLog {
         throw new Error(`${this.file}: unreadable event at byte ${start}: ${(e as Error).message}`);
       }
       if (event.sequenceNumber !== this.events.length) {
-        throw new Error(`${this.file}: expected sequence number ${this.events.length} at byte ${start}, found ${event.sequenceNumber}.`);
+        throw new Error(
+          `${this.file}: expected sequence number ${this.events.length} at byte ${start}, found ${event.sequenceNumber}.`,
+        );
       }
       this.events.push(event);
       start = end + 1;

@@ -33,7 +33,13 @@ import type { Clock } from '../clock';
 import { sleep, systemClock } from '../clock';
 import { DEFAULT_HOST_OPTIONS } from '../host/host-options';
 import type { EventHubsHostOptions } from '../host/host-options';
-import { consoleLogger, createInvocationContext, describeError, retryDelayMs, runWithRetries } from '../host/invocation';
+import {
+  consoleLogger,
+  createInvocationContext,
+  describeError,
+  retryDelayMs,
+  runWithRetries,
+} from '../host/invocation';
 import type { AfterInvocation, LocalLogger } from '../host/invocation';
 import { resolveOptionalSetting } from '../host/settings';
 import type { Settings } from '../host/settings';
@@ -74,7 +80,10 @@ function camelCaseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(camelCaseKeys);
   if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;
   return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([k, v]) => [k.charAt(0).toLowerCase() + k.slice(1), camelCaseKeys(v)]),
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+      k.charAt(0).toLowerCase() + k.slice(1),
+      camelCaseKeys(v),
+    ]),
   );
 }
 
@@ -96,13 +105,15 @@ export class EventHubTriggerDispatcher {
   #stopped = false;
 
   constructor(fn: RegisteredFunction, options: EventHubTriggerOptions) {
-    if (fn.trigger.type.toLowerCase() !== 'eventhubtrigger') throw new Error(`Function "${fn.name}" is not an eventHubTrigger function.`);
+    if (fn.trigger.type.toLowerCase() !== 'eventhubtrigger')
+      throw new Error(`Function "${fn.name}" is not an eventHubTrigger function.`);
     const settings = options.settings ?? {};
     const where = (prop: string): string => `function "${fn.name}" (${prop})`;
     const hubName = resolveOptionalSetting(fn.trigger.eventHubName, settings, where('eventHubName'));
     if (!hubName) throw new Error(`Function "${fn.name}" names no eventHubName.`);
     this.hubName = hubName;
-    this.consumerGroup = resolveOptionalSetting(fn.trigger.consumerGroup, settings, where('consumerGroup')) ?? DEFAULT_CONSUMER_GROUP;
+    this.consumerGroup =
+      resolveOptionalSetting(fn.trigger.consumerGroup, settings, where('consumerGroup')) ?? DEFAULT_CONSUMER_GROUP;
     this.#hub = options.namespace.hub(hubName);
     if (!this.#hub.consumerGroups.has(this.consumerGroup)) {
       throw new Error(
@@ -118,7 +129,11 @@ export class EventHubTriggerDispatcher {
     this.#logger = options.logger ?? consoleLogger;
     this.#partitions = this.#hub.partitionIds.map((id) => {
       const cp = options.namespace.checkpoints.get(this.#key(id));
-      const next = cp ? cp.sequenceNumber + 1 : this.#batch.initialOffset === 'fromEnd' ? this.#hub.lastSequenceNumber(id) + 1 : 0;
+      const next = cp
+        ? cp.sequenceNumber + 1
+        : this.#batch.initialOffset === 'fromEnd'
+          ? this.#hub.lastSequenceNumber(id) + 1
+          : 0;
       return { id, next, busy: false, pumpQueued: false, lastWrittenAt: Number.NEGATIVE_INFINITY };
     });
   }
@@ -201,7 +216,9 @@ export class EventHubTriggerDispatcher {
     const batch = this.#hub.read(p.id, p.next, max);
     p.busy = true;
     const run = this.#process(p, batch)
-      .catch((e: unknown) => this.#logger('error', this.#category, `Dispatcher failure on partition ${p.id}: ${describeError(e)}`))
+      .catch((e: unknown) =>
+        this.#logger('error', this.#category, `Dispatcher failure on partition ${p.id}: ${describeError(e)}`),
+      )
       .finally(() => {
         p.busy = false;
         this.#inflight.delete(run);
@@ -231,7 +248,10 @@ export class EventHubTriggerDispatcher {
     const first = batch[0];
     const last = batch[batch.length - 1];
     if (!first || !last) return;
-    const range = batch.length === 1 ? `sequence number ${first.sequenceNumber}` : `sequence numbers ${first.sequenceNumber}-${last.sequenceNumber}`;
+    const range =
+      batch.length === 1
+        ? `sequence number ${first.sequenceNumber}`
+        : `sequence numbers ${first.sequenceNumber}-${last.sequenceNumber}`;
     const policy = this.#fn.metadata.retryOptions;
     let outcome = await runWithRetries(
       policy,
@@ -239,7 +259,11 @@ export class EventHubTriggerDispatcher {
         clock: this.#clock,
         signal: this.#abort.signal,
         onRetry: (retry, delay, e) =>
-          this.#logger('warning', this.#category, `Partition ${p.id}, ${range} failed (${describeError(e)}); retry ${retry} in ${delay} ms.`),
+          this.#logger(
+            'warning',
+            this.#category,
+            `Partition ${p.id}, ${range} failed (${describeError(e)}); retry ${retry} in ${delay} ms.`,
+          ),
       },
       (retryContext) => this.#invoke(p, batch, retryContext),
     );
@@ -271,17 +295,22 @@ export class EventHubTriggerDispatcher {
     }
     if (!outcome.ok) {
       if (outcome.aborted) return; // stopping: the batch stays unchecked and is delivered again next time
-      this.#logger('error', this.#category, `Partition ${p.id}, ${range} failed and no retry policy is set: ${describeError(outcome.error)}. Checkpointing past it and moving on.`);
+      this.#logger(
+        'error',
+        this.#category,
+        `Partition ${p.id}, ${range} failed and no retry policy is set: ${describeError(outcome.error)}. Checkpointing past it and moving on.`,
+      );
     }
     p.next = last.sequenceNumber + 1;
     p.unwritten = { sequenceNumber: last.sequenceNumber, offset: last.offset };
     const interval = this.#options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     const due = p.lastWrittenAt + interval - this.#clock.now();
     if (due <= 0) this.#writeCheckpoint(p);
-    else p.cancelCheckpoint ??= this.#clock.setTimer(due, () => {
-      p.cancelCheckpoint = undefined;
-      this.#writeCheckpoint(p);
-    });
+    else
+      p.cancelCheckpoint ??= this.#clock.setTimer(due, () => {
+        p.cancelCheckpoint = undefined;
+        this.#writeCheckpoint(p);
+      });
   }
 
   #writeCheckpoint(p: PartitionState): void {
@@ -291,10 +320,17 @@ export class EventHubTriggerDispatcher {
     if (!done) return;
     p.unwritten = undefined;
     p.lastWrittenAt = this.#clock.now();
-    this.#options.namespace.checkpoints.set(this.#key(p.id), { ...done, updatedAt: new Date(p.lastWrittenAt).toISOString() });
+    this.#options.namespace.checkpoints.set(this.#key(p.id), {
+      ...done,
+      updatedAt: new Date(p.lastWrittenAt).toISOString(),
+    });
   }
 
-  async #invoke(p: PartitionState, batch: readonly StoredEvent[], retryContext: RetryContext | undefined): Promise<void> {
+  async #invoke(
+    p: PartitionState,
+    batch: readonly StoredEvent[],
+    retryContext: RetryContext | undefined,
+  ): Promise<void> {
     const context: InvocationContext = createInvocationContext(this.#fn, {
       triggerMetadata: this.#triggerMetadata(p.id, batch),
       ...(retryContext ? { retryContext } : {}),
@@ -330,7 +366,8 @@ export class EventHubTriggerDispatcher {
       consumerGroup: this.consumerGroup,
       partitionId,
     };
-    const properties = (e: StoredEvent): unknown => (Object.keys(e.properties).length === 0 ? {} : camelCaseKeys({ ...e.properties }));
+    const properties = (e: StoredEvent): unknown =>
+      Object.keys(e.properties).length === 0 ? {} : camelCaseKeys({ ...e.properties });
     const system = (e: StoredEvent, enqueued: string): Record<string, unknown> => ({
       'x-opt-sequence-number': e.sequenceNumber,
       'x-opt-offset': e.offset,
@@ -371,12 +408,23 @@ export class EventHubTriggerDispatcher {
       propertiesArray[i] = properties(e);
       systemPropertiesArray[i] = system(e, enqueued);
     }
-    return { partitionContext, partitionKeyArray, offsetArray, sequenceNumberArray, enqueuedTimeUtcArray, propertiesArray, systemPropertiesArray };
+    return {
+      partitionContext,
+      partitionKeyArray,
+      offsetArray,
+      sequenceNumberArray,
+      enqueuedTimeUtcArray,
+      propertiesArray,
+      systemPropertiesArray,
+    };
   }
 }
 
 /** Creates and starts a dispatcher for every `eventHubTrigger` function given. */
-export function startEventHubTriggers(functions: readonly RegisteredFunction[], options: EventHubTriggerOptions): EventHubTriggerDispatcher[] {
+export function startEventHubTriggers(
+  functions: readonly RegisteredFunction[],
+  options: EventHubTriggerOptions,
+): EventHubTriggerDispatcher[] {
   const dispatchers = functions
     .filter((f) => f.trigger.type.toLowerCase() === 'eventhubtrigger')
     .map((f) => new EventHubTriggerDispatcher(f, options));

@@ -23,11 +23,15 @@ export function prepareDataDir(dataDir: string, fresh: boolean): void {
     }
     const lock = path.join(dataDir, LOCK);
     const owner = fs.existsSync(lock) ? Number(fs.readFileSync(lock, 'utf8')) : NaN;
-    if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) throw new Error(`${dataDir} is in use by process ${owner}.`);
+    if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner))
+      throw new Error(`${dataDir} is in use by process ${owner}.`);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   fs.mkdirSync(dataDir, { recursive: true });
-  fs.writeFileSync(path.join(dataDir, MARKER), 'Data of a local Functions runtime (functions-local). Safe to delete when it is not running.\n');
+  fs.writeFileSync(
+    path.join(dataDir, MARKER),
+    'Data of a local Functions runtime (functions-local). Safe to delete when it is not running.\n',
+  );
   const lock = path.join(dataDir, LOCK);
   if (fs.existsSync(lock)) {
     const owner = Number(fs.readFileSync(lock, 'utf8'));

@@ -50,15 +50,27 @@ export function hostOptionsFrom(hostJson: unknown): HostOptions {
   const http = obj(extensions.http);
   const eh = obj(extensions.eventHubs);
   const d = DEFAULT_HOST_OPTIONS.eventHubs;
-  const routePrefix = typeof http.routePrefix === 'string' ? http.routePrefix.replace(/^\/+|\/+$/g, '') : DEFAULT_HOST_OPTIONS.routePrefix;
-  const maxEventBatchSize = positiveInt(eh.maxEventBatchSize, 'extensions.eventHubs.maxEventBatchSize', d.maxEventBatchSize);
-  const minEventBatchSize = positiveInt(eh.minEventBatchSize, 'extensions.eventHubs.minEventBatchSize', d.minEventBatchSize);
+  const routePrefix =
+    typeof http.routePrefix === 'string'
+      ? http.routePrefix.replace(/^\/+|\/+$/g, '')
+      : DEFAULT_HOST_OPTIONS.routePrefix;
+  const maxEventBatchSize = positiveInt(
+    eh.maxEventBatchSize,
+    'extensions.eventHubs.maxEventBatchSize',
+    d.maxEventBatchSize,
+  );
+  const minEventBatchSize = positiveInt(
+    eh.minEventBatchSize,
+    'extensions.eventHubs.minEventBatchSize',
+    d.minEventBatchSize,
+  );
   if (minEventBatchSize > maxEventBatchSize) {
     throw new Error('host.json: extensions.eventHubs.minEventBatchSize must not exceed maxEventBatchSize.');
   }
   const maxWaitTimeMs = typeof eh.maxWaitTime === 'string' ? parseTimeSpan(eh.maxWaitTime) : d.maxWaitTimeMs;
   const offsetType = obj(eh.initialOffsetOptions).type;
-  const initialOffset = typeof offsetType === 'string' && offsetType.toLowerCase() === 'fromend' ? 'fromEnd' : 'fromStart';
+  const initialOffset =
+    typeof offsetType === 'string' && offsetType.toLowerCase() === 'fromend' ? 'fromEnd' : 'fromStart';
   return { routePrefix, eventHubs: { maxEventBatchSize, minEventBatchSize, maxWaitTimeMs, initialOffset } };
 }
 

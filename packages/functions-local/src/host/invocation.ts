@@ -6,7 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
-import type { EffectiveFunctionOptions, FunctionInput, FunctionOutput, FunctionTrigger, LogLevel, RetryContext } from '@azure/functions';
+import type {
+  EffectiveFunctionOptions,
+  FunctionInput,
+  FunctionOutput,
+  FunctionTrigger,
+  LogLevel,
+  RetryContext,
+} from '@azure/functions';
 import { format } from 'node:util';
 import type { RegisteredFunction, RetryMetadata } from '../core/functions-core';
 import type { Clock } from '../clock';
@@ -97,7 +104,11 @@ export type RetryOutcome =
  */
 export async function runWithRetries(
   policy: RetryMetadata | undefined,
-  options: { readonly clock: Clock; readonly signal?: AbortSignal; onRetry?(retry: number, delayMs: number, error: unknown): void },
+  options: {
+    readonly clock: Clock;
+    readonly signal?: AbortSignal;
+    onRetry?(retry: number, delayMs: number, error: unknown): void;
+  },
   attempt: (retryContext: RetryContext | undefined) => Promise<void>,
 ): Promise<RetryOutcome> {
   for (let retry = 0; ; retry++) {
@@ -110,7 +121,8 @@ export async function runWithRetries(
       if (options.signal?.aborted) return { ok: false, error, retries: retry, aborted: true };
       const delay = retryDelayMs(policy, retry + 1);
       options.onRetry?.(retry + 1, delay, error);
-      if (!(await sleep(options.clock, delay, options.signal))) return { ok: false, error, retries: retry, aborted: true };
+      if (!(await sleep(options.clock, delay, options.signal)))
+        return { ok: false, error, retries: retry, aborted: true };
     }
   }
 }

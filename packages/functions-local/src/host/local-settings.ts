@@ -11,7 +11,9 @@ export function readLocalSettings(file: string | undefined): Record<string, stri
   const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as { Values?: unknown };
   const values = parsed.Values;
   if (!values || typeof values !== 'object') return {};
-  return Object.fromEntries(Object.entries(values as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(values as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }
 
 /**
@@ -30,7 +32,8 @@ export function localSettings(
   const settings: Record<string, string> = { ...profile.defaults };
   const removed = new Set<string>(profile.azureOnly);
   for (const [k, v] of Object.entries(fileValues)) settings[k] = v;
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '' && (known.has(k) || k in fileValues || k in profile.defaults)) settings[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && v !== '' && (known.has(k) || k in fileValues || k in profile.defaults)) settings[k] = v;
   for (const [k, v] of Object.entries(overrides)) settings[k] = v;
   for (const k of removed) delete settings[k];
   Object.assign(settings, standIns);

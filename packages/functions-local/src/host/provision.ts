@@ -17,7 +17,11 @@ export interface BlobContainerSpec {
   readonly name: string;
 }
 
-export async function provisionCosmos(client: CosmosClient, databaseId: string, containers: readonly CosmosContainerSpec[]): Promise<void> {
+export async function provisionCosmos(
+  client: CosmosClient,
+  databaseId: string,
+  containers: readonly CosmosContainerSpec[],
+): Promise<void> {
   const { database } = await client.databases.createIfNotExists({ id: databaseId });
   for (const decl of containers) {
     await database.containers.createIfNotExists({
@@ -28,7 +32,10 @@ export async function provisionCosmos(client: CosmosClient, databaseId: string, 
   }
 }
 
-export async function provisionBlobs(service: BlobServiceClient, containers: readonly BlobContainerSpec[]): Promise<void> {
+export async function provisionBlobs(
+  service: BlobServiceClient,
+  containers: readonly BlobContainerSpec[],
+): Promise<void> {
   for (const decl of containers) {
     await service.getContainerClient(decl.name).createIfNotExists();
   }

@@ -12,7 +12,13 @@ import { describeError } from './invocation';
 import type { StaticSite } from '../http/static-site';
 
 function isInvocationContext(value: unknown): value is InvocationContext {
-  return typeof value === 'object' && value !== null && 'invocationId' in value && 'extraInputs' in value && 'options' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'invocationId' in value &&
+    'extraInputs' in value &&
+    'options' in value
+  );
 }
 
 function isHttpRequest(value: unknown): value is HttpRequest {
@@ -26,7 +32,14 @@ function statusOf(result: unknown): number | undefined {
 }
 
 /** One line per invocation: what ran, on what, how it ended, how long it took. */
-function invocationLine(fn: RegisteredFunction, input: unknown, context: InvocationContext | undefined, result: unknown, error: unknown, ms: number): string {
+function invocationLine(
+  fn: RegisteredFunction,
+  input: unknown,
+  context: InvocationContext | undefined,
+  result: unknown,
+  error: unknown,
+  ms: number,
+): string {
   const took = `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
   const type = fn.trigger.type.toLowerCase();
   if (type === 'httptrigger' && isHttpRequest(input)) {
@@ -53,7 +66,11 @@ function invocationLine(fn: RegisteredFunction, input: unknown, context: Invocat
  * engine replays many times per instance) gets its durable client binding bound and one log line
  * per invocation. The app's handlers run unchanged inside.
  */
-export function wrapRegistry(registry: FunctionRegistry, binding: () => DurableClientBindingData, log: (line: string, failed: boolean) => void): FunctionRegistry {
+export function wrapRegistry(
+  registry: FunctionRegistry,
+  binding: () => DurableClientBindingData,
+  log: (line: string, failed: boolean) => void,
+): FunctionRegistry {
   const wrapped = new Map<string, RegisteredFunction>();
   for (const fn of registry.functions.values()) {
     if (fn.trigger.type === 'orchestrationTrigger') {
@@ -91,14 +108,24 @@ export function wrapRegistry(registry: FunctionRegistry, binding: () => DurableC
 }
 
 export function durableHostOptions(hostJsonPath: string): { maxConcurrentActivities: number; hubName: string } {
-  const raw = JSON.parse(fs.readFileSync(hostJsonPath, 'utf8')) as { extensions?: { durableTask?: { hubName?: unknown; maxConcurrentActivityFunctions?: unknown } } };
+  const raw = JSON.parse(fs.readFileSync(hostJsonPath, 'utf8')) as {
+    extensions?: { durableTask?: { hubName?: unknown; maxConcurrentActivityFunctions?: unknown } };
+  };
   const dt = raw.extensions?.durableTask ?? {};
-  const max = typeof dt.maxConcurrentActivityFunctions === 'number' && dt.maxConcurrentActivityFunctions > 0 ? dt.maxConcurrentActivityFunctions : 10;
+  const max =
+    typeof dt.maxConcurrentActivityFunctions === 'number' && dt.maxConcurrentActivityFunctions > 0
+      ? dt.maxConcurrentActivityFunctions
+      : 10;
   return { maxConcurrentActivities: max, hubName: typeof dt.hubName === 'string' ? dt.hubName : 'LocalTaskHub' };
 }
 
 /** The banner's list: HTTP routes, then every other function by trigger, then the runtime's own endpoints. */
-export function describeRuntime(functions: readonly RegisteredFunction[], baseUrl: string, routePrefix: string, staticSites: readonly StaticSite[] = []): string[] {
+export function describeRuntime(
+  functions: readonly RegisteredFunction[],
+  baseUrl: string,
+  routePrefix: string,
+  staticSites: readonly StaticSite[] = [],
+): string[] {
   const lines: string[] = [];
   const prefix = routePrefix === '' ? '' : `/${routePrefix}`;
   for (const fn of functions.filter((f) => f.trigger.type.toLowerCase() === 'httptrigger')) {

@@ -23,7 +23,13 @@ import { startAzuriteProcess } from '../azurite/process';
 import { currentRegistry, installFunctionsCore, loadApp } from '../core/functions-core';
 import type { FunctionRegistry, RegisteredFunction } from '../core/functions-core';
 import { startDurableCosmos } from '../cosmos/wal';
-import { buildDurableClientBindingData, createDurableHttpHandler, DURABLE_WEBHOOK_PATH, DurableEngine, FileInstanceStore } from '../durable';
+import {
+  buildDurableClientBindingData,
+  createDurableHttpHandler,
+  DURABLE_WEBHOOK_PATH,
+  DurableEngine,
+  FileInstanceStore,
+} from '../durable';
 import type { DurableHttpHandler } from '../durable';
 import { EventHubNamespace, eventHubOutputHook, eventHubsPublishRoute, startEventHubTriggers } from '../eventhubs';
 import type { EventHubTriggerDispatcher } from '../eventhubs';
@@ -117,7 +123,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const dataDir = path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   const logger = options.logger ?? consoleLogger;
   const appLogger: LocalLogger = (level, category, message) => {
-    if (options.verbose || level === 'warning' || level === 'error' || level === 'critical') logger(level, category, message);
+    if (options.verbose || level === 'warning' || level === 'error' || level === 'critical')
+      logger(level, category, message);
   };
   const services = new ServiceList(logger);
 
@@ -127,9 +134,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     // Stand-ins, started side by side; whatever started is stopped if another one fails.
     const started = await Promise.allSettled([
-      startAzuriteProcess({ location: path.join(dataDir, 'azurite'), ...(options.azuritePort ? { port: options.azuritePort } : {}) }),
-      startDurableCosmos({ dir: path.join(dataDir, 'cosmos'), ...(options.cosmosPort ? { port: options.cosmosPort } : {}) }),
-      startLakeServer({ root: path.join(dataDir, 'lake'), account: AZURITE_ACCOUNT, ...(options.lakePort ? { port: options.lakePort } : {}) }),
+      startAzuriteProcess({
+        location: path.join(dataDir, 'azurite'),
+        ...(options.azuritePort ? { port: options.azuritePort } : {}),
+      }),
+      startDurableCosmos({
+        dir: path.join(dataDir, 'cosmos'),
+        ...(options.cosmosPort ? { port: options.cosmosPort } : {}),
+      }),
+      startLakeServer({
+        root: path.join(dataDir, 'lake'),
+        account: AZURITE_ACCOUNT,
+        ...(options.lakePort ? { port: options.lakePort } : {}),
+      }),
     ] as const);
     const [azuriteResult, cosmosResult, lakeResult] = started;
     if (azuriteResult.status === 'fulfilled') services.add('Azurite', () => azuriteResult.value.stop());
@@ -149,25 +166,40 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Not a port: ${String(port)}.`);
     if (port === 0) port = await freePort(hostname === '0.0.0.0' || hostname === '::' ? '127.0.0.1' : hostname);
     const baseUrl = `http://127.0.0.1:${port}`;
-    const settingsFile = options.localSettings === false ? undefined : (options.localSettings ?? path.resolve('local.settings.json'));
+    const settingsFile =
+      options.localSettings === false ? undefined : (options.localSettings ?? path.resolve('local.settings.json'));
     const standIns = profile.settings.standIns({
       cosmos: { endpoint: cosmos.endpoint, key: cosmos.key },
       storageConnectionString: azurite.connectionString,
       lakeUrl: lake.url,
       baseUrl,
     });
-    const { settings, removed } = localSettings(profile.settings, process.env, readLocalSettings(settingsFile), options.settings ?? {}, standIns);
+    const { settings, removed } = localSettings(
+      profile.settings,
+      process.env,
+      readLocalSettings(settingsFile),
+      options.settings ?? {},
+      standIns,
+    );
     for (const k of removed) delete process.env[k];
     Object.assign(process.env, settings);
     const database = settings[profile.settings.cosmosDatabase.setting] ?? profile.settings.cosmosDatabase.fallback;
-    const lakeFileSystem = settings[profile.settings.lakeFileSystem.setting] ?? profile.settings.lakeFileSystem.fallback;
+    const lakeFileSystem =
+      settings[profile.settings.lakeFileSystem.setting] ?? profile.settings.lakeFileSystem.fallback;
 
     // Provisioning: what Bicep creates in Azure.
-    const cosmosClient = new CosmosClient({ endpoint: cosmos.endpoint, key: cosmos.key, connectionPolicy: { enableEndpointDiscovery: false } });
+    const cosmosClient = new CosmosClient({
+      endpoint: cosmos.endpoint,
+      key: cosmos.key,
+      connectionPolicy: { enableEndpointDiscovery: false },
+    });
     await provisionCosmos(cosmosClient, database, profile.cosmosContainers);
     cosmosClient.dispose();
     await provisionBlobs(BlobServiceClient.fromConnectionString(azurite.connectionString), profile.blobContainers);
-    const lakeService = new DataLakeServiceClient(lake.url, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
+    const lakeService = new DataLakeServiceClient(
+      lake.url,
+      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+    );
     const lakeFs = lakeService.getFileSystemClient(lakeFileSystem);
     await lakeFs.createIfNotExists();
 
@@ -184,7 +216,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const hostJson = options.hostJson ?? profile.hostJson;
     const hostOptions = readHostOptions(hostJson);
     const durableOptions = durableHostOptions(hostJson);
-    const taskHubName = resolveSettingRefs(durableOptions.hubName, settings, 'host.json extensions.durableTask.hubName');
+    const taskHubName = resolveSettingRefs(
+      durableOptions.hubName,
+      settings,
+      'host.json extensions.durableTask.hubName',
+    );
     const bindingData = buildDurableClientBindingData({ rpcBaseUrl: `${baseUrl}${DURABLE_WEBHOOK_PATH}`, taskHubName });
     const registry = wrapRegistry(
       loaded,
@@ -216,7 +252,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       problem: profile.problem,
       logger: appLogger,
       afterInvocation,
-      routes: [eventHubsPublishRoute(namespace, profile.problem), statusRoute(namespace, () => dispatchers, () => late.engine)],
+      routes: [
+        eventHubsPublishRoute(namespace, profile.problem),
+        statusRoute(
+          namespace,
+          () => dispatchers,
+          () => late.engine,
+        ),
+      ],
       staticSites: profile.staticSites ?? [],
       rawHandlers: [
         async () => {
@@ -254,7 +297,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       maxConcurrentActivities: durableOptions.maxConcurrentActivities,
       log: (m) => appLogger(/stalled/.test(m) ? 'error' : 'information', 'Durable', m),
       invokeActivity: async (fn, input, invocation) => {
-        const context = createInvocationContext(fn, { logger: appLogger, triggerMetadata: { instanceId: invocation.instanceId } });
+        const context = createInvocationContext(fn, {
+          logger: appLogger,
+          triggerMetadata: { instanceId: invocation.instanceId },
+        });
         const result = await fn.handler(input, context);
         await afterInvocation(fn, context, result);
         return result;
@@ -266,7 +312,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const timers = new TimerScheduler({ functions, dataDir, settings, logger: appLogger, afterInvocation }).start();
     services.add('timers', () => timers.stop());
-    dispatchers = startEventHubTriggers(functions, { namespace, settings, host: hostOptions.eventHubs, logger: appLogger, afterInvocation });
+    dispatchers = startEventHubTriggers(functions, {
+      namespace,
+      settings,
+      host: hostOptions.eventHubs,
+      logger: appLogger,
+      afterInvocation,
+    });
     services.add('event hub triggers', async () => void (await Promise.all(dispatchers.map((d) => d.stop()))));
 
     const endpoints: LocalRuntimeEndpoints = {
@@ -275,7 +327,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       lake: { url: lake.url, fileSystem: lakeFileSystem },
     };
     const infoFile = path.join(dataDir, RUNTIME_INFO_FILE);
-    fs.writeFileSync(infoFile, JSON.stringify({ pid: process.pid, baseUrl, dataDir, startedAt: new Date().toISOString(), endpoints }, null, 2));
+    fs.writeFileSync(
+      infoFile,
+      JSON.stringify({ pid: process.pid, baseUrl, dataDir, startedAt: new Date().toISOString(), endpoints }, null, 2),
+    );
     services.add('runtime info', () => fs.rmSync(infoFile, { force: true }));
     open();
     services.add('HTTP intake', () => http.close());

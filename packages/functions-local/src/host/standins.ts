@@ -49,7 +49,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 async function waitForPort(port: number, host: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child && child.exitCode !== null) throw new Error(`process exited with code ${child.exitCode} before listening on ${port}`);
+    if (child && child.exitCode !== null)
+      throw new Error(`process exited with code ${child.exitCode} before listening on ${port}`);
     const open = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, host);
       s.once('connect', () => {
@@ -72,8 +73,24 @@ export function azuriteConnectionString(blobEndpoint: string): string {
 export async function startAzurite(opts: { port?: number; location?: string } = {}): Promise<AzuriteHandle> {
   const host = '127.0.0.1';
   const port = opts.port ?? (await freePort());
-  const main = path.join(path.dirname(createRequire(__filename).resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
-  const args = [main, '--blobHost', host, '--blobPort', String(port), '--skipApiVersionCheck', '--loose', '--silent', '--disableTelemetry'];
+  const main = path.join(
+    path.dirname(createRequire(__filename).resolve('azurite/package.json')),
+    'dist',
+    'src',
+    'blob',
+    'main.js',
+  );
+  const args = [
+    main,
+    '--blobHost',
+    host,
+    '--blobPort',
+    String(port),
+    '--skipApiVersionCheck',
+    '--loose',
+    '--silent',
+    '--disableTelemetry',
+  ];
   args.push(...(opts.location ? ['--location', opts.location] : ['--inMemoryPersistence']));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

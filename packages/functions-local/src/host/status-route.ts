@@ -6,7 +6,11 @@ import type { EventHubNamespace, EventHubTriggerDispatcher } from '../eventhubs'
 import type { LocalRoute } from '../http/host';
 
 /** `GET /local/status`: what the hubs hold and how far each consumer and Capture got. */
-export function statusRoute(namespace: EventHubNamespace, dispatchers: () => readonly EventHubTriggerDispatcher[], engine: () => DurableEngine | undefined): LocalRoute {
+export function statusRoute(
+  namespace: EventHubNamespace,
+  dispatchers: () => readonly EventHubTriggerDispatcher[],
+  engine: () => DurableEngine | undefined,
+): LocalRoute {
   return {
     methods: ['GET'],
     path: '/local/status',
@@ -33,4 +37,3 @@ export function statusRoute(namespace: EventHubNamespace, dispatchers: () => rea
     },
   };
 }
-

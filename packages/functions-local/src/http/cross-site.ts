@@ -53,7 +53,11 @@ function hostIsAllowed(host: string, hostnames: ReadonlySet<string>, port: numbe
   return hostnames.has(m[1].toLowerCase()) && Number(m[2]) === port;
 }
 
-export function crossSiteVerdict(request: CrossSiteRequest, hostnames: ReadonlySet<string>, port: number): CrossSiteRefusal | undefined {
+export function crossSiteVerdict(
+  request: CrossSiteRequest,
+  hostnames: ReadonlySet<string>,
+  port: number,
+): CrossSiteRefusal | undefined {
   if (request.host === undefined || !hostIsAllowed(request.host, hostnames, port)) {
     return {
       status: 403,
@@ -70,7 +74,11 @@ export function crossSiteVerdict(request: CrossSiteRequest, hostnames: ReadonlyS
       ownOrigin = false;
     }
     if (!ownOrigin) {
-      return { status: 403, title: 'Cross-origin request refused.', detail: `Web pages cannot use the local runtime (Origin "${request.origin}" is not its own).` };
+      return {
+        status: 403,
+        title: 'Cross-origin request refused.',
+        detail: `Web pages cannot use the local runtime (Origin "${request.origin}" is not its own).`,
+      };
     }
   }
   if (BODY_METHODS.has(request.method) && JSON_ONLY_PATHS.some((p) => request.path.startsWith(p))) {
@@ -87,7 +95,10 @@ export function crossSiteVerdict(request: CrossSiteRequest, hostnames: ReadonlyS
 }
 
 /** The verdict for a node:http request, on the port its socket was accepted on. */
-export function crossSiteVerdictFor(req: IncomingMessage, hostnames: ReadonlySet<string>): CrossSiteRefusal | undefined {
+export function crossSiteVerdictFor(
+  req: IncomingMessage,
+  hostnames: ReadonlySet<string>,
+): CrossSiteRefusal | undefined {
   const single = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   return crossSiteVerdict(

@@ -91,7 +91,9 @@ export interface HttpHostOptions {
 interface RouteEntry {
   readonly template: RouteTemplate;
   readonly methods: ReadonlySet<string> | 'any';
-  readonly target: { readonly kind: 'function'; readonly fn: RegisteredFunction } | { readonly kind: 'local'; readonly route: LocalRoute };
+  readonly target:
+    | { readonly kind: 'function'; readonly fn: RegisteredFunction }
+    | { readonly kind: 'local'; readonly route: LocalRoute };
 }
 
 const PRINCIPAL_HEADER = /^x-ms-client-principal/i;
@@ -99,7 +101,11 @@ const PRINCIPAL_HEADER = /^x-ms-client-principal/i;
 class BodyTooLarge extends Error {}
 
 function toInit(problem: HttpResponseInit): LocalResponse {
-  return { status: problem.status ?? 500, headers: problem.headers as Record<string, string>, body: String(problem.body ?? '') };
+  return {
+    status: problem.status ?? 500,
+    headers: problem.headers as Record<string, string>,
+    body: String(problem.body ?? ''),
+  };
 }
 
 function serializeCookie(c: Cookie): string {
@@ -135,7 +141,9 @@ export class HttpHost {
     for (const fn of options.functions) {
       if (fn.trigger.type.toLowerCase() !== 'httptrigger') continue;
       const route = typeof fn.trigger.route === 'string' && fn.trigger.route !== '' ? fn.trigger.route : fn.name;
-      const methods = Array.isArray(fn.trigger.methods) ? new Set((fn.trigger.methods as unknown[]).map((m) => String(m).toUpperCase())) : 'any';
+      const methods = Array.isArray(fn.trigger.methods)
+        ? new Set((fn.trigger.methods as unknown[]).map((m) => String(m).toUpperCase()))
+        : 'any';
       const template = compileRouteTemplate(`${prefix}/${route.replace(/^\/+/, '')}`);
       this.#add({ template, methods, target: { kind: 'function', fn } });
     }
@@ -187,7 +195,17 @@ export class HttpHost {
     const refused = crossSiteVerdictFor(req, this.#hostnames);
     if (refused) {
       req.resume();
-      this.#write(res, toInit(this.#problem(refused.status, refused.status === 403 ? 'forbidden' : 'unsupported-media-type', refused.title, refused.detail)));
+      this.#write(
+        res,
+        toInit(
+          this.#problem(
+            refused.status,
+            refused.status === 403 ? 'forbidden' : 'unsupported-media-type',
+            refused.title,
+            refused.detail,
+          ),
+        ),
+      );
       return;
     }
     try {
@@ -199,8 +217,19 @@ export class HttpHost {
       if (e instanceof BodyTooLarge) {
         response = toInit(this.#problem(413, 'payload-too-large', 'Payload too large.', e.message));
       } else {
-        this.#logger('error', 'Host.Http', `Unhandled failure for ${req.method} ${req.url}: ${(e as Error).stack ?? describeError(e)}`);
-        response = toInit(this.#problem(500, 'internal-error', 'Internal server error.', 'The local host failed to handle the request.'));
+        this.#logger(
+          'error',
+          'Host.Http',
+          `Unhandled failure for ${req.method} ${req.url}: ${(e as Error).stack ?? describeError(e)}`,
+        );
+        response = toInit(
+          this.#problem(
+            500,
+            'internal-error',
+            'Internal server error.',
+            'The local host failed to handle the request.',
+          ),
+        );
       }
     }
     this.#write(res, response);
@@ -229,9 +258,15 @@ export class HttpHost {
     if (!found) {
       if (allowed.size > 0) {
         return toInit(
-          this.#problem(405, 'method-not-allowed', 'Method not allowed.', `${method} is not allowed on ${url.pathname}.`, {
-            headers: { allow: [...allowed].sort().join(', ') },
-          }),
+          this.#problem(
+            405,
+            'method-not-allowed',
+            'Method not allowed.',
+            `${method} is not allowed on ${url.pathname}.`,
+            {
+              headers: { allow: [...allowed].sort().join(', ') },
+            },
+          ),
         );
       }
       return toInit(this.#problem(404, 'not-found', 'Not found.', `Nothing is served at ${url.pathname}.`));
@@ -275,7 +310,8 @@ export class HttpHost {
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     const dev = this.#options.devPrincipal;
-    if (dev && !headers['x-ms-client-principal-id']) Object.assign(headers, (this.#options.principalHeaders ?? plainPrincipalHeaders)(dev));
+    if (dev && !headers['x-ms-client-principal-id'])
+      Object.assign(headers, (this.#options.principalHeaders ?? plainPrincipalHeaders)(dev));
     return headers;
   }
 
@@ -300,9 +336,18 @@ export class HttpHost {
       await this.#options.afterInvocation?.(fn, context, result);
       return await this.#toLocal(result);
     } catch (e) {
-      this.#logger('error', `Function.${fn.name}`, `Invocation ${context.invocationId} failed: ${(e as Error).stack ?? describeError(e)}`);
+      this.#logger(
+        'error',
+        `Function.${fn.name}`,
+        `Invocation ${context.invocationId} failed: ${(e as Error).stack ?? describeError(e)}`,
+      );
       return toInit(
-        this.#problem(500, 'internal-error', 'Internal server error.', `The function failed (invocation ${context.invocationId}).`),
+        this.#problem(
+          500,
+          'internal-error',
+          'Internal server error.',
+          `The function failed (invocation ${context.invocationId}).`,
+        ),
       );
     }
   }
@@ -310,7 +355,8 @@ export class HttpHost {
   async #toLocal(result: unknown): Promise<LocalResponse> {
     // A handler that returns nothing answers with an empty response.
     if (result === undefined || result === null) return { status: 204 };
-    if (typeof result !== 'object') throw new Error('An HTTP handler must return an HttpResponseInit or HttpResponse object.');
+    if (typeof result !== 'object')
+      throw new Error('An HTTP handler must return an HttpResponseInit or HttpResponse object.');
     const response = result instanceof HttpResponse ? result : new HttpResponse(result as HttpResponseInit);
     const headers: Record<string, string | string[]> = {};
     response.headers.forEach((value, name) => {
@@ -322,8 +368,14 @@ export class HttpHost {
   }
 
   #write(res: ServerResponse, response: LocalResponse): void {
-    const body = response.body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(response.body) ? response.body : Buffer.from(response.body, 'utf8');
-    for (const [name, value] of Object.entries(response.headers ?? {})) res.setHeader(name, typeof value === 'string' ? value : [...value]);
+    const body =
+      response.body === undefined
+        ? Buffer.alloc(0)
+        : Buffer.isBuffer(response.body)
+          ? response.body
+          : Buffer.from(response.body, 'utf8');
+    for (const [name, value] of Object.entries(response.headers ?? {}))
+      res.setHeader(name, typeof value === 'string' ? value : [...value]);
     if (response.status !== 204 && response.status !== 304) res.setHeader('content-length', body.length);
     res.statusCode = response.status;
     res.end(response.status === 204 || response.status === 304 ? undefined : body);

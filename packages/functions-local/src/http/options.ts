@@ -33,7 +33,13 @@ export type PrincipalHeaders = (principal: Principal) => Record<string, string>;
 export const plainProblem: ProblemResponder = (status, slug, title, detail, extra = {}) => ({
   status,
   headers: { 'content-type': 'application/problem+json', ...extra.headers },
-  body: JSON.stringify({ type: `about:blank#${slug}`, title, status, detail, ...(extra.errors ? { errors: extra.errors } : {}) }),
+  body: JSON.stringify({
+    type: `about:blank#${slug}`,
+    title,
+    status,
+    detail,
+    ...(extra.errors ? { errors: extra.errors } : {}),
+  }),
 });
 
 /** App Service Authentication's identity headers without claims: enough for an app that reads the id only. */

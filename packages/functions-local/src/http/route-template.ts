@@ -45,7 +45,10 @@ const INT64 = /^-?\d{1,19}$/;
 const GUID = /^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i;
 
 function intArgs(name: string, args: string | undefined, count: readonly number[]): number[] {
-  const parts = (args ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = (args ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (!count.includes(parts.length) || parts.some((p) => !/^-?\d+$/.test(p))) {
     throw new Error(`constraint "${name}" needs ${count.join(' or ')} integer argument(s), got "${args ?? ''}".`);
   }
@@ -57,7 +60,8 @@ function constraintFor(spec: string): Constraint {
   if (!m) throw new Error(`constraint "${spec}" is not name or name(args).`);
   const name = (m[1] ?? '').toLowerCase();
   const args = m[2];
-  const isInt = (v: string, re: RegExp, limit: bigint): boolean => re.test(v) && BigInt(v) <= limit && BigInt(v) >= -limit - 1n;
+  const isInt = (v: string, re: RegExp, limit: bigint): boolean =>
+    re.test(v) && BigInt(v) <= limit && BigInt(v) >= -limit - 1n;
   switch (name) {
     case 'int':
       return (v) => isInt(v, INT32, 2147483647n);
@@ -143,7 +147,7 @@ function parseSegment(raw: string, isLast: boolean): Segment {
   let optional = false;
   let defaultValue: string | undefined;
   // Optional marker and default value may follow the name or the last constraint.
-  const last = constraintSpecs.length > 0 ? constraintSpecs[constraintSpecs.length - 1] ?? '' : name;
+  const last = constraintSpecs.length > 0 ? (constraintSpecs[constraintSpecs.length - 1] ?? '') : name;
   const tail = /^(.*?)(\?|=(.*))?$/s.exec(last);
   if (tail?.[2]) {
     optional = tail[2] === '?';
@@ -157,7 +161,13 @@ function parseSegment(raw: string, isLast: boolean): Segment {
     if (!isLast) throw new Error(`catch-all "{*${name}}" must be the last segment.`);
     return { kind: 'catchAll', name, constraints };
   }
-  return { kind: 'parameter', name, constraints, optional: optional || defaultValue !== undefined, ...(defaultValue !== undefined ? { defaultValue } : {}) };
+  return {
+    kind: 'parameter',
+    name,
+    constraints,
+    optional: optional || defaultValue !== undefined,
+    ...(defaultValue !== undefined ? { defaultValue } : {}),
+  };
 }
 
 export function splitPath(path: string): string[] {
@@ -170,13 +180,18 @@ export function compileRouteTemplate(template: string): RouteTemplate {
   try {
     segments = rawSegments.map((s, i) => parseSegment(s, i === rawSegments.length - 1));
     const firstOptional = segments.findIndex((s) => s.kind === 'parameter' && s.optional);
-    if (firstOptional !== -1 && segments.slice(firstOptional + 1).some((s) => s.kind !== 'catchAll' && !(s.kind === 'parameter' && s.optional))) {
+    if (
+      firstOptional !== -1 &&
+      segments.slice(firstOptional + 1).some((s) => s.kind !== 'catchAll' && !(s.kind === 'parameter' && s.optional))
+    ) {
       throw new Error('optional parameters must come last.');
     }
   } catch (e) {
     throw new Error(`Route template "${template}": ${(e as Error).message}`);
   }
-  const precedence = segments.map((s) => (s.kind === 'literal' ? 1 : s.kind === 'parameter' ? (s.constraints.length > 0 ? 3 : 4) : 5));
+  const precedence = segments.map((s) =>
+    s.kind === 'literal' ? 1 : s.kind === 'parameter' ? (s.constraints.length > 0 ? 3 : 4) : 5,
+  );
 
   return {
     template,

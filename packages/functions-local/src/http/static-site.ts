@@ -33,12 +33,19 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Buffer | string, head: boolean): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: Buffer | string,
+  head: boolean,
+): void {
   const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, { ...SECURITY_HEADERS, ...headers, 'content-length': String(buf.length) });
   res.end(head ? undefined : buf);
@@ -64,7 +71,13 @@ export function staticSiteHandler(site: StaticSite): RawHandler {
       return true;
     }
     if (!fs.existsSync(path.join(root, 'index.html'))) {
-      send(res, 503, { 'content-type': 'text/plain; charset=utf-8' }, `Nothing is built at ${root}.${site.buildHint ? ` Run ${site.buildHint}.` : ''}`, head);
+      send(
+        res,
+        503,
+        { 'content-type': 'text/plain; charset=utf-8' },
+        `Nothing is built at ${root}.${site.buildHint ? ` Run ${site.buildHint}.` : ''}`,
+        head,
+      );
       return true;
     }
     let relative: string;

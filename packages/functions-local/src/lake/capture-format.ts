@@ -123,7 +123,9 @@ function toRecord(e: CapturedEvent, propertyNulls = true): Record<string, unknow
 export function propertiesAllowNull(schema: unknown): boolean {
   const fields = (schema as { fields?: unknown } | null)?.fields;
   if (!Array.isArray(fields)) return false;
-  const props = fields.find((f): f is { name: string; type: { values?: unknown } } => (f as { name?: unknown } | null)?.name === 'Properties');
+  const props = fields.find(
+    (f): f is { name: string; type: { values?: unknown } } => (f as { name?: unknown } | null)?.name === 'Properties',
+  );
   const values = props?.type?.values;
   return Array.isArray(values) && values.includes('null');
 }
@@ -199,7 +201,8 @@ const MAGIC = Buffer.from('Obj\x01', 'latin1');
  */
 export function readCaptureHeader(buf: Buffer): CaptureFileHeader | undefined {
   if (buf.length < MAGIC.length) return undefined;
-  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not an Avro object container file (bad magic bytes)');
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new Error('not an Avro object container file (bad magic bytes)');
   let decoded: { value: unknown; offset: number };
   try {
     decoded = HEADER_TYPE.decode(buf, 0);

@@ -20,7 +20,13 @@
  * Over 300 lines: windows, retries and in-order writes are one state machine per partition.
  */
 import type { DataLakeFileClient, DataLakeFileSystemClient } from '@azure/storage-file-datalake';
-import { capturePath, capturedRecordSize, encodeCaptureFile, formatEnqueuedTimeUtc, readCaptureHeader } from './capture-format';
+import {
+  capturePath,
+  capturedRecordSize,
+  encodeCaptureFile,
+  formatEnqueuedTimeUtc,
+  readCaptureHeader,
+} from './capture-format';
 import { systemClock } from '../clock';
 import type { Clock as FullClock } from '../clock';
 import type { CaptureCodec, CapturePropertyValue, CaptureValue, CapturedEvent } from './capture-format';
@@ -95,7 +101,10 @@ export class CaptureAbandonedError extends Error {
     readonly events: number,
     cause: unknown,
   ) {
-    super(`capture of ${events > 0 ? `${events} event(s)` : 'events'} of partition ${partitionId} abandoned on stop; they are captured again after a restart`, { cause });
+    super(
+      `capture of ${events > 0 ? `${events} event(s)` : 'events'} of partition ${partitionId} abandoned on stop; they are captured again after a restart`,
+      { cause },
+    );
     this.name = 'CaptureAbandonedError';
   }
 }
@@ -199,7 +208,10 @@ export class CaptureWriter {
   }
 
   /** Ticks on a timer (unref'd, so it never keeps the process alive). */
-  start(intervalMs = Math.min(1000, this.windowMs), onError: (e: unknown) => void = (e) => console.error('capture writer:', e)): void {
+  start(
+    intervalMs = Math.min(1000, this.windowMs),
+    onError: (e: unknown) => void = (e) => console.error('capture writer:', e),
+  ): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
       this.tick().catch(onError);
@@ -241,7 +253,12 @@ export class CaptureWriter {
     const st = this.state(partitionId);
     if (st.abandoned !== undefined) throw new CaptureAbandonedError(partitionId, w.events.length, st.abandoned);
     const windowStart = new Date(w.start);
-    const path = capturePath({ namespace: this.opts.namespace, eventHub: this.opts.eventHub, partitionId, windowStart });
+    const path = capturePath({
+      namespace: this.opts.namespace,
+      eventHub: this.opts.eventHub,
+      partitionId,
+      windowStart,
+    });
     const first = this.opts.retry?.firstDelayMs ?? 500;
     const max = this.opts.retry?.maxDelayMs ?? 30_000;
     const wait = this.opts.retry?.wait ?? realWait;
@@ -300,8 +317,14 @@ export class CaptureWriter {
     for (;;) {
       const header = readCaptureHeader(await file.readToBuffer(0, probe));
       if (header) {
-        if (header.codec !== 'null' && header.codec !== 'deflate') throw new Error(`${file.name} uses codec ${header.codec}, which this writer cannot append to`);
-        const blocks = await encodeCaptureFile(events, { codec: header.codec, syncMarker: header.syncMarker, header: false, ...(header.schema !== undefined ? { schema: header.schema } : {}) });
+        if (header.codec !== 'null' && header.codec !== 'deflate')
+          throw new Error(`${file.name} uses codec ${header.codec}, which this writer cannot append to`);
+        const blocks = await encodeCaptureFile(events, {
+          codec: header.codec,
+          syncMarker: header.syncMarker,
+          header: false,
+          ...(header.schema !== undefined ? { schema: header.schema } : {}),
+        });
         return writeAt(file, length, blocks);
       }
       if (probe >= length) throw new Error(`${file.name} is not an Avro container file`);
@@ -333,7 +356,9 @@ export function capturedFromInput(e: CaptureInput): CapturedEvent {
 /** Waits for all, then fails with the first failure (the others are in `errors` of an AggregateError). */
 async function settleAll(ps: readonly Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(ps);
-  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  const failures = results
+    .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+    .map((r) => r.reason as unknown);
   if (failures.length === 1) throw failures[0];
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} capture writes failed`);
 }

@@ -20,7 +20,9 @@ export function errorBody(err: LakeError, api: Api, requestId: string): Buffer {
   const message = `${err.message}\nRequestId:${requestId}\nTime:${new Date().toISOString()}`;
   return api === 'dfs'
     ? Buffer.from(JSON.stringify({ error: { code: err.code, message } }))
-    : Buffer.from(`<?xml version="1.0" encoding="utf-8"?><Error><Code>${err.code}</Code><Message>${escapeXml(message)}</Message></Error>`);
+    : Buffer.from(
+        `<?xml version="1.0" encoding="utf-8"?><Error><Code>${err.code}</Code><Message>${escapeXml(message)}</Message></Error>`,
+      );
 }
 
 export function errorContentType(api: Api): string {

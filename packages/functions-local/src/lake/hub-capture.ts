@@ -37,10 +37,19 @@ export class HubCapture {
   readonly #next = new Map<string, number>();
   #unsubscribe: (() => void) | undefined;
 
-  constructor(hub: EventHub, fileSystem: ReturnType<DataLakeServiceClient['getFileSystemClient']>, folder: string, windowMs: number, stateFile: string, log: LocalLogger) {
+  constructor(
+    hub: EventHub,
+    fileSystem: ReturnType<DataLakeServiceClient['getFileSystemClient']>,
+    folder: string,
+    windowMs: number,
+    stateFile: string,
+    log: LocalLogger,
+  ) {
     this.#hub = hub;
     this.#file = stateFile;
-    this.#positions = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, number>) : {};
+    this.#positions = fs.existsSync(stateFile)
+      ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as Record<string, number>)
+      : {};
     this.#writer = new CaptureWriter({
       fileSystem,
       // The folder the app's archive reader looks in (Capture names it after the namespace).
@@ -48,7 +57,12 @@ export class HubCapture {
       eventHub: hub.name,
       windowMs,
       onFile: (f) => this.#written(f, log),
-      onRetry: (r) => log('warning', `Capture.${hub.name}`, `Partition ${r.partitionId}: writing ${r.path} failed (attempt ${r.attempt}: ${describeError(r.error)}); again in ${r.delayMs} ms.`),
+      onRetry: (r) =>
+        log(
+          'warning',
+          `Capture.${hub.name}`,
+          `Partition ${r.partitionId}: writing ${r.path} failed (attempt ${r.attempt}: ${describeError(r.error)}); again in ${r.delayMs} ms.`,
+        ),
     });
   }
 
@@ -81,7 +95,11 @@ export class HubCapture {
         ...(e.partitionKey !== undefined ? { partitionKey: e.partitionKey } : {}),
         properties: captureProperties(e.properties),
       };
-      this.#writer.add(input).catch((err: unknown) => log('error', `Capture.${this.#hub.name}`, `Partition ${partitionId}: ${describeError(err)}`));
+      this.#writer
+        .add(input)
+        .catch((err: unknown) =>
+          log('error', `Capture.${this.#hub.name}`, `Partition ${partitionId}: ${describeError(err)}`),
+        );
     }
     this.#next.set(partitionId, from + events.length);
   }
@@ -92,7 +110,10 @@ export class HubCapture {
     const temp = `${this.#file}.${process.pid}.tmp`;
     fs.writeFileSync(temp, JSON.stringify(this.#positions));
     fs.renameSync(temp, this.#file);
-    log('information', `Capture.${this.#hub.name}`, `${file.events} event${file.events === 1 ? '' : 's'} → ${file.path} (${file.reason})`);
+    log(
+      'information',
+      `Capture.${this.#hub.name}`,
+      `${file.events} event${file.events === 1 ? '' : 's'} → ${file.path} (${file.reason})`,
+    );
   }
 }
-

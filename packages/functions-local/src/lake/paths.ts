@@ -117,7 +117,8 @@ export function checkConditions(req: IncomingMessage, st: PathStat | undefined, 
 export function parsePosition(q: URLSearchParams): number {
   const raw = q.get('position');
   const n = raw === null ? NaN : Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new LakeError(400, 'InvalidQueryParameterValue', 'position must be a non-negative integer.');
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new LakeError(400, 'InvalidQueryParameterValue', 'position must be a non-negative integer.');
   return n;
 }
 
@@ -128,7 +129,9 @@ export function parseRange(value: string | undefined, size: number): { start: nu
   const start = Number(m[1]);
   const end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
   if (start >= size || end < start) {
-    throw new LakeError(416, 'InvalidRange', 'The range specified is invalid for the current size of the resource.', { 'content-range': `bytes */${size}` });
+    throw new LakeError(416, 'InvalidRange', 'The range specified is invalid for the current size of the resource.', {
+      'content-range': `bytes */${size}`,
+    });
   }
   return { start, end };
 }
@@ -138,7 +141,8 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
   for await (const c of req) chunks.push(c as Buffer);
   const body = Buffer.concat(chunks);
   const declared = header(req, 'content-length');
-  if (declared !== undefined && Number(declared) !== body.length) throw new LakeError(400, 'InvalidHeaderValue', 'Content-Length does not match the body.');
+  if (declared !== undefined && Number(declared) !== body.length)
+    throw new LakeError(400, 'InvalidHeaderValue', 'Content-Length does not match the body.');
   return body;
 }
 
@@ -146,7 +150,8 @@ export async function tryStat(p: string): Promise<PathStat | undefined> {
   try {
     return await statPath(p);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
     throw e;
   }
 }

@@ -120,7 +120,10 @@ class Lake {
     let segments: string[];
     try {
       // The raw path, not URL's: URL would resolve dot segments silently instead of refusing them.
-      segments = ((req.url ?? '/').split('?')[0] ?? '').split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+      segments = ((req.url ?? '/').split('?')[0] ?? '')
+        .split('/')
+        .filter((s) => s !== '')
+        .map((s) => decodeURIComponent(s));
     } catch {
       throw new LakeError(400, 'InvalidUri', 'The request URI is not valid.');
     }
@@ -128,21 +131,27 @@ class Lake {
     const q = url.searchParams;
     const method = req.method ?? 'GET';
     if (!account) throw new LakeError(400, 'InvalidUri', 'The request URI names no account.');
-    if (!/^[a-z0-9]{3,24}$/.test(account)) throw new LakeError(400, 'InvalidUri', `"${account}" is not a valid account name.`);
-    if (!fileSystem) throw new LakeError(501, 'NotImplemented', 'Account-level operations are not served by this lake stand-in.');
-    if (!FILE_SYSTEM_NAME.test(fileSystem)) throw new LakeError(400, 'InvalidResourceName', `"${fileSystem}" is not a valid file system name.`);
+    if (!/^[a-z0-9]{3,24}$/.test(account))
+      throw new LakeError(400, 'InvalidUri', `"${account}" is not a valid account name.`);
+    if (!fileSystem)
+      throw new LakeError(501, 'NotImplemented', 'Account-level operations are not served by this lake stand-in.');
+    if (!FILE_SYSTEM_NAME.test(fileSystem))
+      throw new LakeError(400, 'InvalidResourceName', `"${fileSystem}" is not a valid file system name.`);
     for (const s of rest) {
       // A decoded %2F would be a separator on disk; with `..` it could leave the lake's directory.
-      if (s === '.' || s === '..' || s.includes('/') || s.includes('\\') || s.includes('\0')) throw new LakeError(400, 'InvalidResourceName', 'The path is not valid.');
+      if (s === '.' || s === '..' || s.includes('/') || s.includes('\\') || s.includes('\0'))
+        throw new LakeError(400, 'InvalidResourceName', 'The path is not valid.');
     }
     const fsDir = path.join(this.root, account, fileSystem);
     const name = rest.join('/');
-    if (path.relative(fsDir, path.join(fsDir, ...rest)).startsWith('..')) throw new LakeError(400, 'InvalidResourceName', 'The path is not valid.');
+    if (path.relative(fsDir, path.join(fsDir, ...rest)).startsWith('..'))
+      throw new LakeError(400, 'InvalidResourceName', 'The path is not valid.');
 
     if (rest.length === 0) {
       const blob = q.get('restype') === 'container';
       const dfs = q.get('resource') === 'filesystem';
-      if (blob && q.has('comp')) throw new LakeError(501, 'NotImplemented', `comp=${q.get('comp') ?? ''} is not served by this lake stand-in.`);
+      if (blob && q.has('comp'))
+        throw new LakeError(501, 'NotImplemented', `comp=${q.get('comp') ?? ''} is not served by this lake stand-in.`);
       if (method === 'PUT' && (blob || dfs)) return this.mutate(() => this.store.createFileSystem(fsDir, blob));
       if ((method === 'GET' || method === 'HEAD') && blob) return this.store.fileSystemProperties(fsDir, true);
       if (method === 'HEAD' && dfs) return this.store.fileSystemProperties(fsDir, false);
@@ -156,8 +165,10 @@ class Lake {
     switch (method) {
       case 'PUT': {
         const resource = q.get('resource');
-        if (header(req, 'x-ms-rename-source')) throw new LakeError(501, 'NotImplemented', 'Rename is not served by this lake stand-in.');
-        if (resource !== 'file' && resource !== 'directory') throw new LakeError(400, 'InvalidQueryParameterValue', 'resource must be file or directory.');
+        if (header(req, 'x-ms-rename-source'))
+          throw new LakeError(501, 'NotImplemented', 'Rename is not served by this lake stand-in.');
+        if (resource !== 'file' && resource !== 'directory')
+          throw new LakeError(400, 'InvalidQueryParameterValue', 'resource must be file or directory.');
         return this.mutate(() => this.store.createPath(fsDir, file, key, resource, req));
       }
       case 'PATCH': {

@@ -9,7 +9,18 @@ import fs from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { LakeError } from './errors';
-import { checkConditions, DEFAULT_MAX_RESULTS, exists, FILETIME_EPOCH_OFFSET_MS, header, parsePosition, parseRange, statPath, tryStat, walk } from './paths';
+import {
+  checkConditions,
+  DEFAULT_MAX_RESULTS,
+  exists,
+  FILETIME_EPOCH_OFFSET_MS,
+  header,
+  parsePosition,
+  parseRange,
+  statPath,
+  tryStat,
+  walk,
+} from './paths';
 import type { Api, PathStat, Pending, Reply } from './paths';
 
 export class LakeStore {
@@ -76,7 +87,8 @@ export class LakeStore {
     const directory = (q.get('directory') ?? '').split('/').filter((s) => s !== '');
     const maxRaw = q.get('maxResults');
     const max = maxRaw ? Number(maxRaw) : DEFAULT_MAX_RESULTS;
-    if (!Number.isInteger(max) || max < 1) throw new LakeError(400, 'InvalidQueryParameterValue', 'maxResults must be a positive integer.');
+    if (!Number.isInteger(max) || max < 1)
+      throw new LakeError(400, 'InvalidQueryParameterValue', 'maxResults must be a positive integer.');
     const continuation = q.get('continuation');
     const after = continuation ? Buffer.from(continuation, 'base64').toString('utf8').split('/') : undefined;
 
@@ -94,7 +106,8 @@ export class LakeStore {
     const page = entries.slice(0, max);
     const headers: Record<string, string> = { 'content-type': 'application/json;charset=utf-8' };
     const last = page[page.length - 1];
-    if (entries.length > max && last) headers['x-ms-continuation'] = Buffer.from(last.segments.join('/')).toString('base64');
+    if (entries.length > max && last)
+      headers['x-ms-continuation'] = Buffer.from(last.segments.join('/')).toString('base64');
     const paths = page.map(({ segments, stat }) => ({
       name: segments.join('/'),
       ...(stat.isDirectory ? { isDirectory: 'true' } : {}),
@@ -114,16 +127,24 @@ export class LakeStore {
 
   // ---- paths --------------------------------------------------------------------------------
 
-  async createPath(fsDir: string, file: string, key: string, resource: 'file' | 'directory', req: IncomingMessage): Promise<Reply> {
+  async createPath(
+    fsDir: string,
+    file: string,
+    key: string,
+    resource: 'file' | 'directory',
+    req: IncomingMessage,
+  ): Promise<Reply> {
     await this.requireFileSystem(fsDir, false);
     const existing = await tryStat(file);
     checkConditions(req, existing, true);
     await this.ensureParents(fsDir, file);
     if (resource === 'directory') {
-      if (existing && !existing.isDirectory) throw new LakeError(409, 'PathConflict', 'The specified path already exists as a file.');
+      if (existing && !existing.isDirectory)
+        throw new LakeError(409, 'PathConflict', 'The specified path already exists as a file.');
       await fs.mkdir(file, { recursive: true });
     } else {
-      if (existing?.isDirectory) throw new LakeError(409, 'PathConflict', 'The specified path already exists as a directory.');
+      if (existing?.isDirectory)
+        throw new LakeError(409, 'PathConflict', 'The specified path already exists as a directory.');
       // Creating a file over an existing one starts it afresh, as the service does.
       await fs.writeFile(file, Buffer.alloc(0));
       this.pending.delete(key);
@@ -131,7 +152,11 @@ export class LakeStore {
     const st = await statPath(file);
     return {
       status: 201,
-      headers: { etag: st.etag, 'last-modified': st.lastModified.toUTCString(), 'x-ms-request-server-encrypted': 'false' },
+      headers: {
+        etag: st.etag,
+        'last-modified': st.lastModified.toUTCString(),
+        'x-ms-request-server-encrypted': 'false',
+      },
     };
   }
 
@@ -149,14 +174,31 @@ export class LakeStore {
     await fs.mkdir(path.dirname(file), { recursive: true });
   }
 
-  async append(fsDir: string, file: string, key: string, q: URLSearchParams, body: Buffer, req: IncomingMessage): Promise<Reply> {
-    if (header(req, 'x-ms-structured-body')) throw new LakeError(400, 'UnsupportedHeader', 'Structured (CRC64) message bodies are not supported by this lake stand-in.');
+  async append(
+    fsDir: string,
+    file: string,
+    key: string,
+    q: URLSearchParams,
+    body: Buffer,
+    req: IncomingMessage,
+  ): Promise<Reply> {
+    if (header(req, 'x-ms-structured-body'))
+      throw new LakeError(
+        400,
+        'UnsupportedHeader',
+        'Structured (CRC64) message bodies are not supported by this lake stand-in.',
+      );
     await this.requireFileSystem(fsDir, false);
     const st = await tryStat(file);
     if (!st) throw new LakeError(404, 'PathNotFound', 'The specified path does not exist.');
     if (st.isDirectory) throw new LakeError(409, 'InvalidFlushOperation', 'The resource is a directory.');
     const position = parsePosition(q);
-    if (position < st.size) throw new LakeError(400, 'InvalidFlushPosition', 'The uploaded data is not contiguous or the position query parameter value is not equal to the length of the file after appending the uploaded data.');
+    if (position < st.size)
+      throw new LakeError(
+        400,
+        'InvalidFlushPosition',
+        'The uploaded data is not contiguous or the position query parameter value is not equal to the length of the file after appending the uploaded data.',
+      );
     const p = this.pending.get(key) ?? { pieces: new Map<number, Buffer>() };
     if (body.length > 0) p.pieces.set(position, body);
     this.pending.set(key, p);
@@ -174,14 +216,27 @@ export class LakeStore {
   }
 
   /** Makes the appended data up to `position` part of the file, which it must extend contiguously. */
-  private async commit(file: string, key: string, st: PathStat, position: number, retain: boolean, status: number): Promise<Reply> {
-    if (position < st.size) throw new LakeError(400, 'InvalidFlushPosition', 'The position is less than the length of the file.');
+  private async commit(
+    file: string,
+    key: string,
+    st: PathStat,
+    position: number,
+    retain: boolean,
+    status: number,
+  ): Promise<Reply> {
+    if (position < st.size)
+      throw new LakeError(400, 'InvalidFlushPosition', 'The position is less than the length of the file.');
     const p = this.pending.get(key);
     const parts: Buffer[] = [];
     let at = st.size;
     while (at < position) {
       const piece = p?.pieces.get(at);
-      if (!piece) throw new LakeError(400, 'InvalidFlushPosition', 'The uploaded data is not contiguous or the position query parameter value is not equal to the length of the file after appending the uploaded data.');
+      if (!piece)
+        throw new LakeError(
+          400,
+          'InvalidFlushPosition',
+          'The uploaded data is not contiguous or the position query parameter value is not equal to the length of the file after appending the uploaded data.',
+        );
       const take = Math.min(piece.length, position - at);
       parts.push(piece.subarray(0, take));
       at += take;
@@ -194,7 +249,11 @@ export class LakeStore {
     const after = await statPath(file);
     return {
       status,
-      headers: { etag: after.etag, 'last-modified': after.lastModified.toUTCString(), 'x-ms-request-server-encrypted': 'false' },
+      headers: {
+        etag: after.etag,
+        'last-modified': after.lastModified.toUTCString(),
+        'x-ms-request-server-encrypted': 'false',
+      },
     };
   }
 
@@ -207,7 +266,12 @@ export class LakeStore {
         : new LakeError(404, 'PathNotFound', 'The specified path does not exist.');
     }
     checkConditions(req, st, false);
-    if (header(req, 'x-ms-structured-body')) throw new LakeError(400, 'UnsupportedHeader', 'Structured (CRC64) message bodies are not supported by this lake stand-in.');
+    if (header(req, 'x-ms-structured-body'))
+      throw new LakeError(
+        400,
+        'UnsupportedHeader',
+        'Structured (CRC64) message bodies are not supported by this lake stand-in.',
+      );
     const headers: Record<string, string> = {
       etag: st.etag,
       'last-modified': st.lastModified.toUTCString(),
@@ -247,7 +311,12 @@ export class LakeStore {
     checkConditions(req, st, false);
     if (st.isDirectory) {
       const children = await fs.readdir(file);
-      if (children.length > 0 && q.get('recursive') !== 'true') throw new LakeError(409, 'DirectoryNotEmpty', 'The recursive query parameter value must be true to delete a non-empty directory.');
+      if (children.length > 0 && q.get('recursive') !== 'true')
+        throw new LakeError(
+          409,
+          'DirectoryNotEmpty',
+          'The recursive query parameter value must be true to delete a non-empty directory.',
+        );
       await fs.rm(file, { recursive: true, force: true });
       for (const k of this.pending.keys()) if (k.startsWith(`${key}/`)) this.pending.delete(k);
     } else {

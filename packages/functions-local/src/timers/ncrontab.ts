@@ -30,7 +30,12 @@ const FIELDS: readonly FieldSpec[] = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
+  },
   { name: 'day-of-week', min: 0, max: 6, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
 ];
 
@@ -80,12 +85,17 @@ function parseField(text: string, spec: FieldSpec): Set<number> {
 }
 
 export function parseNcrontab(expression: string): CronSchedule {
-  const parts = expression.trim().split(/\s+/).filter((p) => p !== '');
+  const parts = expression
+    .trim()
+    .split(/\s+/)
+    .filter((p) => p !== '');
   if (parts.length !== 6) {
     throw new CronExpressionError(
       expression,
       `expected 6 fields (second minute hour day month day-of-week), got ${parts.length}` +
-        (/^\d+:\d+(:\d+)?$/.test(expression.trim()) ? ' (TimeSpan schedules are not supported by the local runtime)' : ''),
+        (/^\d+:\d+(:\d+)?$/.test(expression.trim())
+          ? ' (TimeSpan schedules are not supported by the local runtime)'
+          : ''),
     );
   }
   const sets = parts.map((text, i) => {
@@ -96,7 +106,14 @@ export function parseNcrontab(expression: string): CronSchedule {
       throw new CronExpressionError(expression, `${spec.name} field "${text}": ${(e as Error).message}`);
     }
   });
-  const [seconds, minutes, hours, days, months, daysOfWeek] = sets as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
+  const [seconds, minutes, hours, days, months, daysOfWeek] = sets as [
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+  ];
   const maxDay = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
   if (![...months].some((m) => [...days].some((d) => d <= (maxDay[m - 1] ?? 31)))) {
     throw new CronExpressionError(expression, 'no month has any of the given days, so it never fires');

@@ -106,7 +106,9 @@ export class TimerScheduler {
   /** Resolves when no timer function is running. */
   async whenIdle(): Promise<void> {
     for (;;) {
-      const running = [...this.#timers.values()].map((t) => t.running).filter((r): r is Promise<void> => r !== undefined);
+      const running = [...this.#timers.values()]
+        .map((t) => t.running)
+        .filter((r): r is Promise<void> => r !== undefined);
       if (running.length === 0) return;
       await Promise.allSettled(running);
     }
@@ -130,7 +132,11 @@ export class TimerScheduler {
     if (this.#stopped || !t.status) return;
     const due = Date.parse(t.status.next);
     if (Number.isNaN(due) || t.status.next === NEVER) {
-      this.#logger('warning', `Timer.${t.fn.name}`, `Schedule "${t.schedule.expression}" has no next occurrence; the function will not run.`);
+      this.#logger(
+        'warning',
+        `Timer.${t.fn.name}`,
+        `Schedule "${t.schedule.expression}" has no next occurrence; the function will not run.`,
+      );
       return;
     }
     t.cancel = this.#clock.setTimer(Math.max(0, due - this.#clock.now()), () => {
@@ -151,24 +157,36 @@ export class TimerScheduler {
     const now = this.#clock.now();
     const next = nextOccurrence(t.schedule, Math.max(occurrence, now));
     // The handler sees the status as it will be recorded: `last` is this run, `next` the one after.
-    const status: ScheduleStatus = { last: iso(occurrence), next: next === undefined ? NEVER : iso(next), lastUpdated: iso(now) };
+    const status: ScheduleStatus = {
+      last: iso(occurrence),
+      next: next === undefined ? NEVER : iso(next),
+      lastUpdated: iso(now),
+    };
     const timer: Timer = { schedule: { adjustForDST: false }, scheduleStatus: status, isPastDue };
     const outcome = await runWithRetries(
       t.fn.metadata.retryOptions,
       {
         clock: this.#clock,
         signal: this.#abort.signal,
-        onRetry: (retry, delay, e) => this.#logger('warning', `Timer.${t.fn.name}`, `Failed (${describeError(e)}); retry ${retry} in ${delay} ms.`),
+        onRetry: (retry, delay, e) =>
+          this.#logger('warning', `Timer.${t.fn.name}`, `Failed (${describeError(e)}); retry ${retry} in ${delay} ms.`),
       },
       async (retryContext) => {
-        const context = createInvocationContext(t.fn, { logger: this.#logger, ...(retryContext ? { retryContext } : {}) });
+        const context = createInvocationContext(t.fn, {
+          logger: this.#logger,
+          ...(retryContext ? { retryContext } : {}),
+        });
         const result = await t.fn.handler({ ...timer, scheduleStatus: { ...status } }, context);
         await this.#options.afterInvocation?.(t.fn, context, result);
       },
     );
     if (!outcome.ok) {
       if (outcome.aborted) return; // stopping mid-retry: the occurrence stays due and runs past due next start
-      this.#logger('error', `Timer.${t.fn.name}`, `Invocation for ${iso(occurrence)} failed: ${describeError(outcome.error)}`);
+      this.#logger(
+        'error',
+        `Timer.${t.fn.name}`,
+        `Invocation for ${iso(occurrence)} failed: ${describeError(outcome.error)}`,
+      );
     }
     // Recorded after the run, so a run cut short by a crash is past due on the next start.
     t.status = { ...status, lastUpdated: iso(this.#clock.now()) };
