@@ -6,6 +6,9 @@
  * Connections follow the platform's identity-based convention (`<Name>__accountEndpoint`,
  * `<Name>__blobServiceUri`, …). Keys and connection strings are accepted only for emulators
  * on loopback: in Azure every data-plane call uses the managed identity.
+ *
+ * Over 450 lines (since the tree was formatted at 120 columns): one parser, so that one error
+ * names every bad setting; the declarations are the table infra/generated is built from.
  */
 import { STEP_MAX_RETRY_MS } from '../domain/delivery/saga';
 import type { RetryPolicy } from '../domain/shared/retry';

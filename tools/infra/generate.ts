@@ -27,7 +27,7 @@ import {
 import { ROLE_ADMIN, ROLE_READER } from '../../domain/shared/caller';
 import { roleAssignmentTable } from './access';
 
-/** The repository root: the nearest folder up with package.json (this file runs from tools/ or dist/tools/). */
+/** The repository root: the nearest folder up with package.json (this file runs from tools/ or dist-tools/tools/). */
 function repoRoot(from: string): string {
   let dir = from;
   while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);

@@ -162,7 +162,7 @@ describe('startLocalRuntime', () => {
       body: events,
     });
     expect(r.status).toBe(202);
-    // The whole runtime's listener refuses what a web page could send (tools/local/cross-site.ts).
+    // The whole runtime's listener refuses what a web page could send (packages/functions-local/src/http/cross-site.ts).
     expect((await fetch(`${rt.baseUrl}/local/eventhubs/telemetry`, { method: 'POST', body: events })).status).toBe(415);
     for (const path of ['/local/status', '/runtime/webhooks/durabletask/instances', '/api/rtl/nothing']) {
       expect((await fetch(`${rt.baseUrl}${path}`, { headers: { origin: 'https://evil.example' } })).status, path).toBe(

@@ -299,7 +299,7 @@ export async function startDurableHttpServer(
   });
   const hostnames = allowedHostnames(host);
   const server = http.createServer((req, res) => {
-    // The same cross-site rules as the local runtime's HTTP host (tools/local/cross-site.ts).
+    // The same cross-site rules as the local runtime's HTTP host (http/cross-site.ts).
     const refused = crossSiteVerdictFor(req, hostnames);
     if (refused) {
       req.resume();
