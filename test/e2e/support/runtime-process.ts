@@ -55,7 +55,8 @@ export async function startRuntime(
   dataDir: string,
   args: readonly string[] = [],
   env: Record<string, string> = {},
-  timeoutMs = 30_000,
+  // Ready takes ~10 s here when the machine is quiet; a loaded 2-core CI machine has taken 30.
+  timeoutMs = 60_000,
 ): Promise<RuntimeProcess> {
   const child = spawn(
     process.execPath,
