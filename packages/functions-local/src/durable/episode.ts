@@ -5,6 +5,9 @@
  * 'single'), replays, records the new decisions (scheduling.ts), commits the instance's new
  * state and hands the new work to work.ts. `kick` runs episodes of an instance until its inbox
  * holds nothing more to play, one at a time under the instance's lock.
+ *
+ * A little over 300 lines once formatted: taking events, replaying, deciding and committing are
+ * one transaction of an instance; each is its own function here, but they share its draft state.
  */
 import { actionSignature, takesTaskId } from './actions';
 import type { OrchestratorAction } from './actions';

@@ -13,6 +13,9 @@
  * instances, Cosmos state (WAL), blobs (Azurite on disk) and the lake (files). What is specific to
  * the app comes in as `options.profile` (profile.ts); the runtime imports no app code. Services
  * start in the order below and stop in reverse (services.ts).
+ *
+ * A little over 300 lines once formatted: the start order of the services is the one thing to read
+ * here, and it reads best as one sequence.
  */
 import fs from 'node:fs';
 import path from 'node:path';
