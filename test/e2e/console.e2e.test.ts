@@ -54,7 +54,7 @@ function buildConsole(): void {
 
 function simulate(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'tools', 'simulate.js'), ...args], {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist-tools', 'tools', 'simulate.js'), ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
