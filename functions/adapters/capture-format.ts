@@ -6,7 +6,6 @@
  */
 import { Readable } from 'node:stream';
 import avro from 'avsc';
-import type { Type } from 'avsc';
 
 /**
  * The schema real Capture files carry in their header. It differs from the one the Event Hubs
@@ -38,9 +37,6 @@ export const CAPTURE_SCHEMA_DOCUMENTED = {
       : f,
   ),
 } as const;
-
-/** `long` and `double` are both JS numbers, so avsc wraps these union values as `{ long: 5 }`. */
-const captureType: Type = avro.Type.forSchema(CAPTURE_SCHEMA as unknown as avro.Schema);
 
 /** A property value as the schema can carry it: integers go out as `long`, other numbers as `double`. */
 export type CaptureValue = number | string | Buffer;
@@ -139,23 +135,6 @@ export function capturedEnqueuedTime(e: Pick<CapturedEvent, 'enqueuedTimeUtc' | 
 
 // ---- records --------------------------------------------------------------------------------
 
-type WrappedValue = { long: number } | { double: number } | { string: string } | { bytes: Buffer } | null;
-
-function wrap(v: CapturePropertyValue): WrappedValue {
-  // avsc writes a union's null branch as a bare null, wrapped or not.
-  if (v === null) return null;
-  if (typeof v === 'string') return { string: v };
-  if (Buffer.isBuffer(v)) return { bytes: v };
-  return Number.isSafeInteger(v) ? { long: v } : { double: v };
-}
-
-/** `withNulls` false: a schema without a null branch (the documented one) cannot carry them, so they are left out. */
-function wrapMap(m: Readonly<Record<string, CapturePropertyValue>>, withNulls: boolean): Record<string, WrappedValue> {
-  const out: Record<string, WrappedValue> = {};
-  for (const [k, v] of Object.entries(m)) if (v !== null || withNulls) out[k] = wrap(v);
-  return out;
-}
-
 /**
  * Reads a union-valued map from a decoded record. Files from other writers use other union
  * shapes (real Capture adds `null` to `Properties`); any single-branch wrapper or bare value of
@@ -193,28 +172,6 @@ function unwrapValue(v: unknown): CaptureValue | undefined {
   return undefined;
 }
 
-function toRecord(e: CapturedEvent, propertyNulls = true): Record<string, unknown> {
-  return {
-    SequenceNumber: e.sequenceNumber,
-    Offset: e.offset,
-    EnqueuedTimeUtc: e.enqueuedTimeUtc,
-    SystemProperties: wrapMap(e.systemProperties, false),
-    Properties: wrapMap(e.properties, propertyNulls),
-    Body: e.body,
-  };
-}
-
-/** Whether a writer schema's `Properties` map admits null values (real Capture's does, the documented one does not). */
-export function propertiesAllowNull(schema: unknown): boolean {
-  const fields = (schema as { fields?: unknown } | null)?.fields;
-  if (!Array.isArray(fields)) return false;
-  const props = fields.find(
-    (f): f is { name: string; type: { values?: unknown } } => (f as { name?: unknown } | null)?.name === 'Properties',
-  );
-  const values = props?.type?.values;
-  return Array.isArray(values) && values.includes('null');
-}
-
 function fromRecord(r: unknown): CapturedEvent {
   const rec = r as Record<string, unknown>;
   const body = rec.Body;
@@ -229,95 +186,7 @@ function fromRecord(r: unknown): CapturedEvent {
   };
 }
 
-/** Encoded size of one event's record: what it adds to a file's data blocks before compression. */
-export function capturedRecordSize(e: CapturedEvent): number {
-  return captureType.toBuffer(toRecord(e)).length;
-}
-
 // ---- container files ------------------------------------------------------------------------
-
-export interface EncodeOptions {
-  readonly codec?: CaptureCodec;
-  /**
-   * The file's 16-byte sync marker. Blocks appended to an existing file must reuse its marker;
-   * otherwise a random one is chosen.
-   */
-  readonly syncMarker?: Buffer;
-  /** False: blocks only, to append to a file that already has its header. Default true. */
-  readonly header?: boolean;
-  /**
-   * The writer schema: default CAPTURE_SCHEMA. Blocks appended to an existing file must use the
-   * schema in its header (a file from before this writer used the null variant, say).
-   */
-  readonly schema?: unknown;
-}
-
-/** Encodes events into an Avro object container file (or, with `header: false`, blocks for one). */
-export async function encodeCaptureFile(events: readonly CapturedEvent[], opts: EncodeOptions = {}): Promise<Buffer> {
-  const header = opts.header ?? true;
-  const schema = opts.schema ?? CAPTURE_SCHEMA;
-  const withNulls = propertiesAllowNull(schema);
-  const encoder = new avro.streams.BlockEncoder(schema as avro.Schema, {
-    codec: opts.codec ?? 'null',
-    // 'always' writes the header even for an empty file, which is still a valid container file.
-    writeHeader: header ? 'always' : 'never',
-    ...(opts.syncMarker ? { syncMarker: opts.syncMarker } : {}),
-  });
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    encoder.on('data', (c: Buffer) => chunks.push(c));
-    encoder.on('error', reject);
-    encoder.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-  for (const e of events) encoder.write(toRecord(e, withNulls));
-  encoder.end();
-  return done;
-}
-
-export interface CaptureFileHeader {
-  readonly codec: string;
-  readonly syncMarker: Buffer;
-  /** The writer's schema as stored in the header. */
-  readonly schema: unknown;
-  /** Bytes the header takes at the start of the file. */
-  readonly length: number;
-}
-
-const HEADER_TYPE = avro.Type.forSchema({
-  type: 'record',
-  name: 'Header',
-  fields: [
-    { name: 'magic', type: { type: 'fixed', name: 'Magic', size: 4 } },
-    { name: 'meta', type: { type: 'map', values: 'bytes' } },
-    { name: 'sync', type: { type: 'fixed', name: 'Sync', size: 16 } },
-  ],
-});
-const MAGIC = Buffer.from('Obj\x01', 'latin1');
-
-/**
- * Reads a container file's header from its first bytes. Undefined when `buf` is too short to
- * hold the whole header (read more and try again); throws when it is not an Avro file.
- */
-export function readCaptureHeader(buf: Buffer): CaptureFileHeader | undefined {
-  if (buf.length < MAGIC.length) return undefined;
-  if (!buf.subarray(0, MAGIC.length).equals(MAGIC))
-    throw new Error('not an Avro object container file (bad magic bytes)');
-  let decoded: { value: unknown; offset: number };
-  try {
-    decoded = HEADER_TYPE.decode(buf, 0);
-  } catch {
-    return undefined; // truncated inside the metadata map
-  }
-  if (decoded.offset < 0) return undefined;
-  const header = decoded.value as { meta: Record<string, Buffer>; sync: Buffer };
-  const schemaText = header.meta['avro.schema']?.toString('utf8');
-  return {
-    codec: header.meta['avro.codec']?.toString('utf8') ?? 'null',
-    syncMarker: Buffer.from(header.sync),
-    schema: schemaText ? (JSON.parse(schemaText) as unknown) : undefined,
-    length: decoded.offset,
-  };
-}
 
 /**
  * Decodes a container file streamed from anywhere (a download, a file), one event at a time.

@@ -4,7 +4,7 @@
  * uses) ÷ JSON lines (`JSON.stringify(event) + '\n'`), both from the same delivery event
  * objects: events/s to encode a file of 1,000 events, and bytes per event.
  */
-import { encodeCaptureFile, formatEnqueuedTimeUtc } from '../../functions/adapters/capture-format';
+import { encodeCaptureFile, formatEnqueuedTimeUtc } from '@fabrikam/functions-local';
 import type { CaptureCodec, CapturedEvent } from '../../functions/adapters/capture-format';
 import type { DeliveryEvent } from '../../domain/delivery/events';
 import { deliveryEvents } from './delivery-events';

@@ -29,6 +29,7 @@ export type { HttpHostOptions, LocalRequest, LocalResponse, LocalRoute } from '.
 export { plainPrincipalHeaders, plainProblem } from './http/options';
 export type { FieldProblem, Principal, PrincipalHeaders, ProblemResponder } from './http/options';
 export type { StaticSite } from './http/static-site';
+export { encodeCaptureFile, formatEnqueuedTimeUtc } from './lake/capture-format';
 export { CaptureWriter } from './lake/capture-writer';
 export type { CaptureInput, CapturedFile } from './lake/capture-writer';
 export { startLakeServer } from './lake/server';

@@ -6,11 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { DataLakeFileSystemClient } from '@azure/storage-file-datalake';
 import { CaptureArchive } from '../../../functions/adapters/capture-archive';
 import type { ArchivedEvent } from '../../../functions/adapters/capture-archive';
-import {
-  capturedRecordSize,
-  decodeCaptureFile,
-  formatEnqueuedTimeUtc,
-} from '../../../functions/adapters/capture-format';
+import { decodeCaptureFile, formatEnqueuedTimeUtc } from '../../../functions/adapters/capture-format';
+import { capturedRecordSize } from '../../../packages/functions-local/src/lake/capture-format';
 import { CaptureWriter, capturedFromInput } from '../../../packages/functions-local/src/lake/capture-writer';
 import type { CaptureInput, CapturedFile, Clock } from '../../../packages/functions-local/src/lake/capture-writer';
 import { startTempLake } from './lake-fixture';

@@ -13,13 +13,16 @@ import {
   capturePath,
   capturedEnqueuedTime,
   decodeCaptureFile,
-  encodeCaptureFile,
   formatEnqueuedTimeUtc,
   parseCapturePath,
-  propertiesAllowNull,
-  readCaptureHeader,
 } from '../../../functions/adapters/capture-format';
 import type { CapturedEvent } from '../../../functions/adapters/capture-format';
+// The emulator's writer: the app only reads Capture files, the emulator writes them.
+import {
+  encodeCaptureFile,
+  propertiesAllowNull,
+  readCaptureHeader,
+} from '../../../packages/functions-local/src/lake/capture-format';
 
 const at = Date.UTC(2026, 10, 22, 14, 58, 24, 816);
 
