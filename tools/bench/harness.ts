@@ -77,3 +77,22 @@ export function printTable(rows: readonly Row[]): void {
   for (const r of body) console.log(line(r));
   for (const r of rows) if (r.note) console.log(`  * ${r.metric}: ${r.note}`);
 }
+
+/** A numeric target (`>= x`, `< x`, or a bare `x` meaning equal) that the ratio does not meet. */
+export function missed(r: Row): boolean {
+  const m = /^(>=|<=|<|>)?\s*(\d+(?:\.\d+)?)(?:\s|$)/.exec(r.target);
+  if (!m) return false;
+  const x = Number(m[2]);
+  switch (m[1]) {
+    case '>=':
+      return !(r.ratio >= x);
+    case '>':
+      return !(r.ratio > x);
+    case '<=':
+      return !(r.ratio <= x);
+    case '<':
+      return !(r.ratio < x);
+    default:
+      return Math.abs(r.ratio - x) > 1e-9;
+  }
+}
