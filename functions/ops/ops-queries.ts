@@ -7,9 +7,7 @@
  */
 import { DELIVERY_STAGES } from '../../domain/delivery/status';
 import type { DeliveryStage, DeliveryStatusView } from '../../domain/delivery/status';
-import { superviseSaga } from '../../domain/delivery/supervisor';
-import type { SupervisorPolicy } from '../../domain/delivery/supervisor';
-import type { IntakeRecords, Sagas } from '../../domain/delivery/ports';
+import type { IntakeRecords } from '../../domain/delivery/ports';
 import { isAdmin } from '../../domain/shared/caller';
 import type { Caller } from '../../domain/shared/caller';
 import { err, ok, validationFailed } from '../../domain/shared/errors';
@@ -25,7 +23,9 @@ import type {
 } from '../../domain/ops/ports';
 import { isStale } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
-import { ORCHESTRATIONS, recoveryInstanceId } from '../names';
+import { recoveryInstanceId } from '../names';
+import { supervisorVerdicts } from '../saga/supervisor';
+import type { SupervisorReads } from '../saga/supervisor';
 import type { DeliveryHistory, StatusQueryDeps } from '../history/status-queries';
 import { getDeliveryHistory } from '../history/status-queries';
 import type { TimelineEntry } from './saga-timeline';
@@ -174,50 +174,28 @@ export interface SupervisorFinding {
 }
 
 /**
- * What the supervisor would do now, without doing it: the pure verdict over every unfinished
- * saga (the same inputs its timer run uses), and the compensations it gave up on.
+ * What the supervisor would do now, without doing it: the verdicts its timer run computes (the
+ * same candidates, the same reads), less the sagas it would leave alone, and the compensations
+ * it gave up on.
  */
 export async function supervisorFindings(
-  sagas: Sagas,
-  supervisor: { readonly policy: SupervisorPolicy; readonly lookbackMs: number },
-  deps: OpsDeps,
+  supervisor: SupervisorReads,
+  deps: Pick<OpsDeps, 'intakes' | 'now'>,
 ): Promise<{ findings: SupervisorFinding[]; stuckCompensations: string[] }> {
-  const now = deps.now();
-  const candidates = await sagas.list({
-    runtimeStatus: ['Pending', 'Running', 'Failed', 'Terminated', 'Suspended'],
-    createdFrom: new Date(now.getTime() - supervisor.lookbackMs),
-  });
-  const findings: SupervisorFinding[] = [];
-  for (const saga of candidates) {
-    if (saga.name && saga.name !== ORCHESTRATIONS.deliverySaga) continue;
-    const [intake, recovery] = await Promise.all([
-      deps.intakes.get(saga.instanceId),
-      sagas.status(recoveryInstanceId(saga.instanceId)),
-    ]);
-    const verdict = superviseSaga(
-      {
-        instanceId: saga.instanceId,
-        runtimeStatus: saga.runtimeStatus,
-        createdAt: saga.createdAt,
-        lastUpdatedAt: saga.lastUpdatedAt,
-        ...(saga.progress ? { progress: saga.progress } : {}),
-        recoveryExists: recovery !== undefined,
-        ...(recovery ? { recoveryStatus: recovery.runtimeStatus } : {}),
-        intakeClosed: intake !== undefined && !intake.active,
-        ...(intake?.supervisorRequestedAt ? { supervisorRequestedAt: new Date(intake.supervisorRequestedAt) } : {}),
-      },
-      now,
-      supervisor.policy,
-    );
-    if (verdict.action === 'none') continue;
-    findings.push({
-      deliveryId: saga.instanceId,
-      runtimeStatus: saga.runtimeStatus,
-      ...(saga.progress?.stage ? { stage: saga.progress.stage } : {}),
-      action: verdict.action,
-      reason: verdict.reason,
-    });
-  }
+  const verdicts = await supervisorVerdicts(supervisor, deps.now());
+  const findings = verdicts.flatMap(({ saga, verdict }): SupervisorFinding[] =>
+    verdict.action === 'none'
+      ? []
+      : [
+          {
+            deliveryId: saga.instanceId,
+            runtimeStatus: saga.runtimeStatus,
+            ...(saga.progress?.stage ? { stage: saga.progress.stage } : {}),
+            action: verdict.action,
+            reason: verdict.reason,
+          },
+        ],
+  );
   const stuck = await deps.intakes.listStuck();
   return { findings, stuckCompensations: stuck.map((s) => s.deliveryId) };
 }

@@ -1,6 +1,6 @@
 /**
  * `GET /api/ops/supervisor-alerts` (Deliveries.Admin): what the supervisor would do about each
- * unfinished saga now (its pure verdict, nothing done) and the compensations it gave up on.
+ * unfinished saga now (the verdicts its timer run computes, nothing done) and the compensations it gave up on.
  * ETag/304.
  */
 import { app } from '@azure/functions';
@@ -20,14 +20,13 @@ export async function opsSupervisorAlerts(request: HttpRequest, context: Invocat
     const admin = requireAdmin(caller);
     if (!admin.ok) return fromDomainError(admin.error);
     const c = composition();
-    const sagas = new DurableSagas(df.getClient(context));
     const supervisor = supervisorDeps(
       c,
-      sagas,
+      new DurableSagas(df.getClient(context)),
       () => new Date(),
       () => undefined,
     );
-    return conditionalJson(request, await supervisorFindings(sagas, supervisor, c.opsDeps()));
+    return conditionalJson(request, await supervisorFindings(supervisor, c.opsDeps()));
   });
 }
 

@@ -17,7 +17,7 @@ import type { AppConfig } from '../config';
 import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
 import type { RecoveryInput } from './contracts';
 import { NOT_STARTED } from './intake';
-import type { IntakeRecords, Sagas } from '../../domain/delivery/ports';
+import type { IntakeRecords, Sagas, SagaStatus } from '../../domain/delivery/ports';
 
 export interface SupervisorDeps {
   readonly sagas: Sagas;
@@ -61,9 +61,24 @@ export type SupervisorReport = Record<Verdict['action'], number> & {
 /** How long an intake may wait for its saga to appear before it stops counting in flight. */
 export const INTAKE_START_GRACE_MS = 5 * 60_000;
 
-export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorReport> {
-  const now = deps.now();
-  const report = { examined: 0, none: 0, requestCompensation: 0, recover: 0, resume: 0, alert: 0, intakesClosed: 0 };
+/** What computing a run's verdicts reads: listings and point reads, nothing written. */
+export type SupervisorReads = Pick<SupervisorDeps, 'policy' | 'lookbackMs' | 'runningQuietMs'> & {
+  readonly sagas: Pick<Sagas, 'list' | 'status'>;
+  readonly intakes: Pick<IntakeRecords, 'get'>;
+};
+
+export interface SagaVerdict {
+  readonly saga: SagaStatus;
+  readonly verdict: Verdict;
+}
+
+/**
+ * The verdicts of one run as of `now`, without acting on any: the candidates (running sagas old
+ * enough to be overdue, pending ones that could have waited too long, dead and suspended ones),
+ * each with the pure verdict over what it needs read. The timer run acts on these; the console
+ * shows them.
+ */
+export async function supervisorVerdicts(deps: SupervisorReads, now: Date): Promise<SagaVerdict[]> {
   const ago = (ms: number): Date => new Date(now.getTime() - ms);
   const createdFrom = ago(deps.lookbackMs);
   const candidates = [
@@ -81,34 +96,47 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
     })),
     ...(await deps.sagas.list({ runtimeStatus: ['Failed', 'Terminated', 'Suspended'], createdFrom })),
   ];
+  const verdicts: SagaVerdict[] = [];
   for (const saga of candidates) {
     if (saga.name && saga.name !== ORCHESTRATIONS.deliverySaga) continue;
+    verdicts.push({ saga, verdict: await verdictOn(saga, deps, now) });
+  }
+  return verdicts;
+}
+
+async function verdictOn(saga: SagaStatus, deps: SupervisorReads, now: Date): Promise<Verdict> {
+  const dead =
+    saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated' || saga.runtimeStatus === 'Unknown';
+  const overdue =
+    saga.runtimeStatus === 'Running' &&
+    saga.progress !== undefined &&
+    now.getTime() > Date.parse(saga.progress.completeBy) + deps.policy.graceMs;
+  // Only a dead saga's verdict reads its recovery and intake, and only an overdue one's its intake.
+  const intake = (dead && !saga.progress?.finished) || overdue ? await deps.intakes.get(saga.instanceId) : undefined;
+  const recovery =
+    dead && !saga.progress?.finished ? await deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined;
+  return superviseSaga(
+    {
+      instanceId: saga.instanceId,
+      runtimeStatus: saga.runtimeStatus,
+      createdAt: saga.createdAt,
+      lastUpdatedAt: saga.lastUpdatedAt,
+      ...(saga.progress ? { progress: saga.progress } : {}),
+      recoveryExists: recovery !== undefined,
+      ...(recovery ? { recoveryStatus: recovery.runtimeStatus } : {}),
+      intakeClosed: intake !== undefined && !intake.active,
+      ...(intake?.supervisorRequestedAt ? { supervisorRequestedAt: new Date(intake.supervisorRequestedAt) } : {}),
+    },
+    now,
+    deps.policy,
+  );
+}
+
+export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorReport> {
+  const now = deps.now();
+  const report = { examined: 0, none: 0, requestCompensation: 0, recover: 0, resume: 0, alert: 0, intakesClosed: 0 };
+  for (const { saga, verdict } of await supervisorVerdicts(deps, now)) {
     report.examined++;
-    const dead =
-      saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated' || saga.runtimeStatus === 'Unknown';
-    const overdue =
-      saga.runtimeStatus === 'Running' &&
-      saga.progress !== undefined &&
-      now.getTime() > Date.parse(saga.progress.completeBy) + deps.policy.graceMs;
-    // Only a dead saga's verdict reads its recovery and intake, and only an overdue one's its intake.
-    const intake = (dead && !saga.progress?.finished) || overdue ? await deps.intakes.get(saga.instanceId) : undefined;
-    const recovery =
-      dead && !saga.progress?.finished ? await deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined;
-    const verdict = superviseSaga(
-      {
-        instanceId: saga.instanceId,
-        runtimeStatus: saga.runtimeStatus,
-        createdAt: saga.createdAt,
-        lastUpdatedAt: saga.lastUpdatedAt,
-        ...(saga.progress ? { progress: saga.progress } : {}),
-        recoveryExists: recovery !== undefined,
-        ...(recovery ? { recoveryStatus: recovery.runtimeStatus } : {}),
-        intakeClosed: intake !== undefined && !intake.active,
-        ...(intake?.supervisorRequestedAt ? { supervisorRequestedAt: new Date(intake.supervisorRequestedAt) } : {}),
-      },
-      now,
-      deps.policy,
-    );
     if (
       verdict.action === 'recover' &&
       !(saga.progress && (await deps.intakes.claimRecovery(saga.instanceId, now.toISOString())))
