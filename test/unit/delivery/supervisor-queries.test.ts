@@ -5,43 +5,18 @@
  * than the sagas in flight.
  */
 import { describe, expect, it } from 'vitest';
-import type { SagaProgress } from '../../../domain/delivery/saga';
 import type { IntakeRecords, SagaQuery, Sagas, SagaStatus } from '../../../domain/delivery/ports';
 import { INTAKE_START_GRACE_MS, superviseOnce } from '../../../functions/saga/supervisor';
 import type { SupervisorDeps } from '../../../functions/saga/supervisor';
-import { ORCHESTRATIONS, recoveryInstanceId } from '../../../functions/names';
+import { recoveryInstanceId } from '../../../functions/names';
+import { sagaStatusFor } from '../../support/saga-status';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const MIN = 60_000;
 const QUIET = 60 * MIN;
 const GRACE = 5 * MIN;
 
-function saga(
-  instanceId: string,
-  runtimeStatus: SagaStatus['runtimeStatus'],
-  createdMinutesAgo: number,
-  progress?: Partial<SagaProgress>,
-): SagaStatus {
-  const createdAt = new Date(NOW.getTime() - createdMinutesAgo * MIN);
-  return {
-    instanceId,
-    name: ORCHESTRATIONS.deliverySaga,
-    runtimeStatus,
-    createdAt,
-    lastUpdatedAt: createdAt,
-    ...(progress
-      ? {
-          progress: {
-            stage: 'Scheduled',
-            completeBy: new Date(createdAt.getTime() + QUIET).toISOString(),
-            finished: false,
-            outbox: [],
-            ...progress,
-          } as SagaProgress,
-        }
-      : {}),
-  };
-}
+const saga = sagaStatusFor({ now: NOW, dueAfterMs: QUIET });
 
 function run(all: readonly SagaStatus[]) {
   const queries: SagaQuery[] = [];

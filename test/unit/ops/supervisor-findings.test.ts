@@ -5,13 +5,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { SagaProgress } from '../../../domain/delivery/saga';
 import type { IntakeRecord, IntakeRecords, Sagas, SagaStatus } from '../../../domain/delivery/ports';
 import { supervisorFindings } from '../../../functions/ops/ops-queries';
 import type { SupervisorFinding } from '../../../functions/ops/ops-queries';
 import { superviseOnce } from '../../../functions/saga/supervisor';
 import type { SupervisorDeps } from '../../../functions/saga/supervisor';
 import { ORCHESTRATIONS, recoveryInstanceId } from '../../../functions/names';
+import { sagaStatusFor } from '../../support/saga-status';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const MIN = 60_000;
@@ -22,33 +22,7 @@ interface World {
   readonly intakes: readonly IntakeRecord[];
 }
 
-function saga(
-  instanceId: string,
-  runtimeStatus: SagaStatus['runtimeStatus'],
-  createdMinutesAgo: number,
-  progress?: Partial<SagaProgress>,
-  name: string = ORCHESTRATIONS.deliverySaga,
-): SagaStatus {
-  const createdAt = new Date(NOW.getTime() - createdMinutesAgo * MIN);
-  return {
-    instanceId,
-    name,
-    runtimeStatus,
-    createdAt,
-    lastUpdatedAt: createdAt,
-    ...(progress
-      ? {
-          progress: {
-            stage: 'Scheduled',
-            completeBy: new Date(createdAt.getTime() + QUIET).toISOString(),
-            finished: false,
-            outbox: [],
-            ...progress,
-          } as SagaProgress,
-        }
-      : {}),
-  };
-}
+const saga = sagaStatusFor({ now: NOW, dueAfterMs: QUIET });
 
 function intake(deliveryId: string, over: Partial<IntakeRecord> = {}): IntakeRecord {
   return { deliveryId, ownerId: 'o', canonical: '{}', requestedAt: NOW.toISOString(), active: true, ...over };

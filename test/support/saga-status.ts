@@ -1,0 +1,45 @@
+/**
+ * A saga as the Durable client reports it, for the supervisor's tests: created some minutes
+ * before `now`, and with progress as the delivery saga publishes it when `progress` is given.
+ */
+import type { SagaProgress } from '../../domain/delivery/saga';
+import type { SagaStatus } from '../../domain/delivery/ports';
+import { ORCHESTRATIONS } from '../../functions/names';
+
+const MIN = 60_000;
+
+export interface SagaStatusOptions {
+  readonly now: Date;
+  /** How long after its creation a saga is due (its `completeBy`). */
+  readonly dueAfterMs: number;
+}
+
+export function sagaStatusFor(options: SagaStatusOptions) {
+  return (
+    instanceId: string,
+    runtimeStatus: SagaStatus['runtimeStatus'],
+    createdMinutesAgo: number,
+    progress?: Partial<SagaProgress>,
+    name: string = ORCHESTRATIONS.deliverySaga,
+  ): SagaStatus => {
+    const createdAt = new Date(options.now.getTime() - createdMinutesAgo * MIN);
+    return {
+      instanceId,
+      name,
+      runtimeStatus,
+      createdAt,
+      lastUpdatedAt: createdAt,
+      ...(progress
+        ? {
+            progress: {
+              stage: 'Scheduled',
+              completeBy: new Date(createdAt.getTime() + options.dueAfterMs).toISOString(),
+              finished: false,
+              outbox: [],
+              ...progress,
+            } as SagaProgress,
+          }
+        : {}),
+    };
+  };
+}
