@@ -112,9 +112,11 @@ async function verdictOn(saga: SagaStatus, deps: SupervisorReads, now: Date): Pr
     saga.progress !== undefined &&
     now.getTime() > Date.parse(saga.progress.completeBy) + deps.policy.graceMs;
   // Only a dead saga's verdict reads its recovery and intake, and only an overdue one's its intake.
-  const intake = (dead && !saga.progress?.finished) || overdue ? await deps.intakes.get(saga.instanceId) : undefined;
-  const recovery =
-    dead && !saga.progress?.finished ? await deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined;
+  const deadUnfinished = dead && !saga.progress?.finished;
+  const [intake, recovery] = await Promise.all([
+    deadUnfinished || overdue ? deps.intakes.get(saga.instanceId) : undefined,
+    deadUnfinished ? deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined,
+  ]);
   return superviseSaga(
     {
       instanceId: saga.instanceId,

@@ -60,7 +60,8 @@ export async function sideBySide(
   return { ours: median(a), baseline: median(b), oursRuns: a, baselineRuns: b };
 }
 
-const fmt = (n: number): string =>
+/** A figure as the tables print it: thousands grouped from 100 up, else 2 or 3 decimals. */
+export const formatFigure = (n: number): string =>
   !Number.isFinite(n)
     ? String(n)
     : Math.abs(n) >= 100
@@ -69,7 +70,14 @@ const fmt = (n: number): string =>
 
 export function printTable(rows: readonly Row[]): void {
   const header = ['metric', 'ours', 'baseline', 'ratio', 'target', 'unit'];
-  const body = rows.map((r) => [r.metric, fmt(r.ours), fmt(r.baseline), fmt(r.ratio), r.target, r.unit]);
+  const body = rows.map((r) => [
+    r.metric,
+    formatFigure(r.ours),
+    formatFigure(r.baseline),
+    formatFigure(r.ratio),
+    r.target,
+    r.unit,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   console.log(line(header));
