@@ -5,7 +5,7 @@
  * compensation is safe for a step that never happened. Business refusals are values
  * (`ok: false`); exceptions mean "try again".
  */
-import { rankDrones, schedule } from '../../domain/delivery/scheduling';
+import { candidateOrder, rankDrones, schedule } from '../../domain/delivery/scheduling';
 import { distanceM } from '../../domain/shared/geo';
 import type {
   AssignDroneInput,
@@ -62,7 +62,7 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
     { now: new Date(input.at), freshnessMs: d.droneFreshnessMs },
     d.maxPickupDistanceM,
   );
-  for (const candidate of ranked.slice(0, d.maxCandidates ?? 100)) {
+  for (const candidate of candidateOrder(ranked, input.deliveryId).slice(0, d.maxCandidates ?? 100)) {
     if (
       await d.reservations.tryReserve({
         droneId: candidate.droneId,
