@@ -4,9 +4,11 @@
  * function twice; every benchmark that needs the app (the local runtime, the saga engine) takes
  * the registry from here.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { loadApp } from '@fabrikam/functions-local';
 import type { FunctionRegistry } from '@fabrikam/functions-local';
+import { repoRoot } from '../local/fabrikam';
 
 /** The app's entry module beside this compiled file: dist-tools/functions/index.js (the tools build holds the whole app). */
 export const BENCH_APP_ENTRY = path.join(__dirname, '..', '..', 'functions', 'index.js');
@@ -16,4 +18,12 @@ let loaded: FunctionRegistry | undefined;
 export function benchApp(): FunctionRegistry {
   loaded ??= loadApp(BENCH_APP_ENTRY);
   return loaded;
+}
+
+/** host.json's maxEventBatchSize: the most events a trigger invocation is handed (the host's default: 100). */
+export function hostBatchSize(root = repoRoot()): number {
+  const host = JSON.parse(fs.readFileSync(path.join(root, 'host.json'), 'utf8')) as {
+    extensions?: { eventHubs?: { maxEventBatchSize?: number } };
+  };
+  return host.extensions?.eventHubs?.maxEventBatchSize ?? 100;
 }

@@ -21,7 +21,7 @@ import type { EventOrigin } from '../../domain/shared/ports';
 
 /** What projectBatch uses when the composition sets none. */
 const PARALLELISM = 16;
-/** host.json maxEventBatchSize. */
+/** Events per projector batch: what the trigger hands when about 100 are waiting (host.json allows more). */
 const BATCH = 100;
 const EVENTS_PER_DELIVERY = 8;
 

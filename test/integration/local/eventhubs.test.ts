@@ -540,7 +540,7 @@ describe('host.json options', () => {
     const options = readHostOptions(path.join(__dirname, '../../../host.json'));
     expect(options).toEqual({
       routePrefix: 'api',
-      eventHubs: { maxEventBatchSize: 100, minEventBatchSize: 1, maxWaitTimeMs: 1000, initialOffset: 'fromStart' },
+      eventHubs: { maxEventBatchSize: 1000, minEventBatchSize: 1, maxWaitTimeMs: 1000, initialOffset: 'fromStart' },
     });
     expect(hostOptionsFrom({})).toEqual(DEFAULT_HOST_OPTIONS);
     expect(parseTimeSpan('1.02:03:04.5')).toBe(((24 + 2) * 3600 + 3 * 60 + 4.5) * 1000);

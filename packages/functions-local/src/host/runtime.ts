@@ -25,7 +25,7 @@ import { DataLakeServiceClient, StorageSharedKeyCredential } from '@azure/storag
 import { startAzuriteProcess } from '../azurite/process';
 import { currentRegistry, installFunctionsCore, loadApp } from '../core/functions-core';
 import type { FunctionRegistry, RegisteredFunction } from '../core/functions-core';
-import { startDurableCosmos } from '../cosmos/wal';
+import { startCosmosThread } from '../cosmos/thread';
 import {
   buildDurableClientBindingData,
   createDurableHttpHandler,
@@ -141,10 +141,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         location: path.join(dataDir, 'azurite'),
         ...(options.azuritePort ? { port: options.azuritePort } : {}),
       }),
-      startDurableCosmos({
-        dir: path.join(dataDir, 'cosmos'),
-        ...(options.cosmosPort ? { port: options.cosmosPort } : {}),
-      }),
+      startCosmosThread(
+        {
+          dir: path.join(dataDir, 'cosmos'),
+          ...(options.cosmosPort ? { port: options.cosmosPort } : {}),
+        },
+        (e) =>
+          logger(
+            'critical',
+            'Cosmos DB stand-in',
+            `${e.message}; Cosmos requests will fail until the runtime is restarted`,
+          ),
+      ),
       startLakeServer({
         root: path.join(dataDir, 'lake'),
         account: AZURITE_ACCOUNT,

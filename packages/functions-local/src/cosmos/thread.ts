@@ -1,0 +1,107 @@
+/**
+ * The durable Cosmos DB stand-in (wal.ts) on a worker thread of its own, so that serving the
+ * app's Cosmos requests (parsing, querying, the write-ahead log's synchronous writes) runs on
+ * another core than the app, the host and the local hubs. Clients see no difference: the
+ * stand-in was only ever reached over HTTP on loopback, and its durability model is unchanged
+ * (the worker writes each log line before its response leaves). A `kill -9` ends the thread
+ * with the process, as it ended the in-process server.
+ *
+ * A worker needs a JavaScript entry: from the built package (dist/, what `npm start` and the
+ * benchmarks load) the stand-in runs on its thread; loaded from the TypeScript sources (the test
+ * suite) it runs in-process, the same server and log either way.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { startDurableCosmos } from './wal';
+import type { DurableCosmosHandle, DurableCosmosOptions } from './wal';
+
+type FromWorker =
+  | { readonly kind: 'started'; readonly handle: Omit<DurableCosmosHandle, 'stop'> }
+  | { readonly kind: 'failed'; readonly message: string }
+  | { readonly kind: 'stopped' };
+
+type ToWorker = { readonly kind: 'stop' };
+
+export interface ThreadedCosmosHandle extends DurableCosmosHandle {
+  /** Where it runs: 'thread' on a worker thread, 'in-process' on the caller's event loop. */
+  readonly runsOn: 'thread' | 'in-process';
+}
+
+/** The worker's entry, when this very module is built JavaScript. */
+function workerEntry(): string | undefined {
+  return __filename.endsWith('.js') && fs.existsSync(__filename) ? __filename : undefined;
+}
+
+/**
+ * Starts the durable stand-in on a worker thread when it can (see the header), else in-process.
+ * `onCrash` hears of a thread that ended without being stopped.
+ */
+export async function startCosmosThread(
+  options: DurableCosmosOptions,
+  onCrash: (error: Error) => void = () => undefined,
+): Promise<ThreadedCosmosHandle> {
+  const entry = workerEntry();
+  if (!entry) return { ...(await startDurableCosmos(options)), runsOn: 'in-process' };
+  const worker = new Worker(entry, { workerData: { fabrikamCosmosStandIn: options } });
+  let stopping = false;
+  const started = await new Promise<Omit<DurableCosmosHandle, 'stop'>>((resolve, reject) => {
+    const onExit = (code: number): void =>
+      reject(new Error(`the Cosmos DB stand-in's thread exited with code ${code} while starting`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (m: FromWorker) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (m.kind === 'started') resolve(m.handle);
+      else reject(new Error(m.kind === 'failed' ? m.message : 'the Cosmos DB stand-in stopped while starting'));
+    });
+  }).catch(async (e: unknown) => {
+    await worker.terminate();
+    throw e;
+  });
+  worker.on('error', (e) => onCrash(e));
+  worker.on('exit', (code) => {
+    if (!stopping) onCrash(new Error(`the Cosmos DB stand-in's thread exited with code ${code}`));
+  });
+  return {
+    ...started,
+    runsOn: 'thread',
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      const stopped = new Promise<void>((resolve) => {
+        worker.on('message', (m: FromWorker) => m.kind === 'stopped' && resolve());
+        worker.once('exit', () => resolve());
+      });
+      worker.postMessage({ kind: 'stop' } satisfies ToWorker);
+      await stopped;
+      await worker.terminate();
+    },
+  };
+}
+
+/** On the worker: start the stand-in, report, and stop it (closing its log) when told to. */
+async function serveOnThisThread(options: DurableCosmosOptions): Promise<void> {
+  const port = parentPort;
+  if (!port) return;
+  let handle: DurableCosmosHandle;
+  try {
+    handle = await startDurableCosmos(options);
+  } catch (e) {
+    port.postMessage({ kind: 'failed', message: (e as Error).message } satisfies FromWorker);
+    return;
+  }
+  const { stop, ...rest } = handle;
+  port.postMessage({ kind: 'started', handle: rest } satisfies FromWorker);
+  port.on('message', (m: ToWorker) => {
+    if (m.kind !== 'stop') return;
+    void stop().finally(() => {
+      port.postMessage({ kind: 'stopped' } satisfies FromWorker);
+      port.close();
+    });
+  });
+}
+
+const mine = (workerData as { fabrikamCosmosStandIn?: DurableCosmosOptions } | null)?.fabrikamCosmosStandIn;
+if (!isMainThread && mine) void serveOnThisThread({ ...mine, dir: path.resolve(mine.dir) });
