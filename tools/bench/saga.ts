@@ -5,6 +5,9 @@
  * beside a no-op orchestration that schedules the same number of no-op activities, so the
  * ratio is what the agents' real work costs on top of the engine's own.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
 import { Composition, resetComposition } from '../../functions/composition';
@@ -14,7 +17,7 @@ import { ACTIVITIES, ORCHESTRATIONS } from '../../functions/names';
 import { COSMOS_CONTAINERS } from '../../functions/resources';
 import type { SagaInput } from '../../functions/saga/contracts';
 import { provisionCosmos } from '../local/fabrikam';
-import { startCosmos } from '@fabrikam/functions-local';
+import { startCosmosThread } from '@fabrikam/functions-local';
 import { createInvocationContext, silentLogger } from '@fabrikam/functions-local';
 import type { FunctionRegistry } from '@fabrikam/functions-local';
 import { DurableEngine, EventType, VirtualClock } from '@fabrikam/functions-local';
@@ -49,7 +52,9 @@ function actionsIn(history: readonly HistoryEvent[] | undefined): number {
 
 /** `registry`: the app as already loaded in this process (it can be loaded only once); default: load it. */
 export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegistry }): Promise<Row[]> {
-  const cosmos = await startCosmos();
+  // The stand-in as the local runtime runs it: on its own thread, with its write-ahead log.
+  const cosmosDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabrikam-bench-saga-'));
+  const cosmos = await startCosmosThread({ dir: cosmosDir });
   const rows: Row[] = [];
   try {
     const env = {
@@ -174,7 +179,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       ratio: sagaRatio,
       target: '>= 0.25',
       unit: 'sagas/s vs no-op orchestration with as many activities',
-      note: `${sagaRatio >= 0.25 ? 'target met' : 'target missed (reported as measured): the engine itself was not changed in this round (it is being split); each happy saga makes ~16 activity and timer round trips, most of them Cosmos DB point operations through the SDK on the stand-in, on the same 2 cores'}; ${count} sagas at once, median of ${rounds}`,
+      note: `${sagaRatio >= 0.25 ? 'target met' : "target missed (reported as measured): the no-op activities cost the engine alone, while each of the happy saga's ~16 activities makes Cosmos DB requests (point reads and conditional writes, the fleet query for the assignment) through the SDK; in a profile of this benchmark the SDK and the sockets under it take ~45 % of the main thread, the engine and the durable-functions replay ~25 %, the app ~14 %, with the stand-in on its own thread"}; ${count} sagas at once, median of ${rounds}`,
     });
 
     // Scale: the same happy path with 10 and with 500 deliveries in flight at once, every one
@@ -247,6 +252,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     await engine.close();
   } finally {
     await cosmos.stop();
+    fs.rmSync(cosmosDir, { recursive: true, force: true });
   }
   return rows;
 }

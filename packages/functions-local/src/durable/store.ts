@@ -93,21 +93,20 @@ export interface InstanceStore {
   loadAll(): Promise<InstanceRecord[]>;
 }
 
-function copy(record: InstanceRecord): InstanceRecord {
-  return JSON.parse(JSON.stringify(record)) as InstanceRecord;
-}
-
-/** Keeps copies, never the engine's live objects, so it behaves like a real store. */
+/**
+ * Keeps each record as its JSON text, never the engine's live objects, so it behaves like a real
+ * store: what is saved is serialized once, and every load parses a fresh copy.
+ */
 export class MemoryInstanceStore implements InstanceStore {
-  readonly #records = new Map<string, InstanceRecord>();
+  readonly #records = new Map<string, string>();
 
   async load(instanceId: string): Promise<InstanceRecord | undefined> {
     const r = this.#records.get(instanceId);
-    return r ? copy(r) : undefined;
+    return r === undefined ? undefined : (JSON.parse(r) as InstanceRecord);
   }
 
   async save(record: InstanceRecord): Promise<void> {
-    this.#records.set(record.instanceId, copy(record));
+    this.#records.set(record.instanceId, JSON.stringify(record));
   }
 
   async delete(instanceId: string): Promise<boolean> {
@@ -115,7 +114,7 @@ export class MemoryInstanceStore implements InstanceStore {
   }
 
   async loadAll(): Promise<InstanceRecord[]> {
-    return [...this.#records.values()].map(copy);
+    return [...this.#records.values()].map((r) => JSON.parse(r) as InstanceRecord);
   }
 }
 
