@@ -36,6 +36,7 @@ import type { CompletionEvent, HistoryEvent } from './history';
 import { recover } from './recovery';
 import { EngineState } from './state';
 import { isTerminal } from './store';
+import type { InstanceRecord } from './store';
 import { holdResults } from './test-controls';
 import { afterTerminal, defaultInvoker } from './work';
 
@@ -133,17 +134,24 @@ export class DurableEngine {
     query: InstanceQuery = {},
     page?: { readonly offset: number; readonly count: number },
   ): Promise<InstanceStatus[]> {
-    const from = query.createdTimeFrom?.getTime();
-    const to = query.createdTimeTo?.getTime();
-    const updatedTo = query.lastUpdatedTimeTo?.getTime();
+    // Times are stored as toISOString() text, whose order is the times' order: bounds are
+    // compared as text, one pass over the instances, no date parsed per instance.
+    const from = query.createdTimeFrom?.toISOString();
+    const to = query.createdTimeTo?.toISOString();
+    const updatedTo = query.lastUpdatedTimeTo?.toISOString();
+    const prefix = query.instanceIdPrefix;
     const statuses = query.runtimeStatus && query.runtimeStatus.length > 0 ? new Set(query.runtimeStatus) : undefined;
-    const sorted = [...this.#s.records.values()]
-      .filter((r) => !statuses || statuses.has(r.status))
-      .filter((r) => from === undefined || Date.parse(r.createdTime) >= from)
-      .filter((r) => to === undefined || Date.parse(r.createdTime) <= to)
-      .filter((r) => updatedTo === undefined || Date.parse(r.lastUpdatedTime) <= updatedTo)
-      .filter((r) => query.instanceIdPrefix === undefined || r.instanceId.startsWith(query.instanceIdPrefix))
-      .sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.instanceId.localeCompare(b.instanceId));
+    const matching: InstanceRecord[] = [];
+    for (const r of this.#s.records.values()) {
+      if (statuses && !statuses.has(r.status)) continue;
+      if (from !== undefined && r.createdTime < from) continue;
+      if (to !== undefined && r.createdTime > to) continue;
+      if (updatedTo !== undefined && r.lastUpdatedTime > updatedTo) continue;
+      if (prefix !== undefined && !r.instanceId.startsWith(prefix)) continue;
+      matching.push(r);
+    }
+    const text = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    const sorted = matching.sort((a, b) => text(a.createdTime, b.createdTime) || text(a.instanceId, b.instanceId));
     return (page ? sorted.slice(page.offset, page.offset + page.count) : sorted).map((r) =>
       this.#s.statusOf(r, { showInput: query.showInput ?? true }),
     );
