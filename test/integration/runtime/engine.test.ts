@@ -474,6 +474,28 @@ describe('the orchestration engine over the real durable-functions replay', () =
     expect(await engine.purge('q-done')).toBe(false);
   });
 
+  it('lists by creation time, ids breaking ties, with bounds inclusive and beyond the ISO years still ordered', async () => {
+    await run('rtEngForever', undefined, 'b-2');
+    await run('rtEngForever', undefined, 'b-1');
+    await engine.advance(1_000);
+    await run('rtEngForever', undefined, 'a-late');
+    const ids = async (q: Parameters<typeof engine.listInstances>[0]) =>
+      (await engine.listInstances(q)).map((s) => s.instanceId);
+    expect(await ids({})).toEqual(['b-1', 'b-2', 'a-late']);
+    const lateAt = new Date(T0 + 1_000);
+    expect(await ids({ createdTimeFrom: lateAt })).toEqual(['a-late']);
+    expect(await ids({ createdTimeTo: new Date(T0) })).toEqual(['b-1', 'b-2']);
+    // Bounds whose ISO text is not YYYY-MM-DD… (before year 0, after 9999) still mean the instants.
+    expect(await ids({ createdTimeFrom: new Date(-8.64e15), createdTimeTo: new Date(8.64e15) })).toEqual([
+      'b-1',
+      'b-2',
+      'a-late',
+    ]);
+    expect(await ids({ createdTimeFrom: new Date(8.64e15) })).toEqual([]);
+    expect(await ids({ createdTimeTo: new Date(-8.64e15) })).toEqual([]);
+    await expect(engine.listInstances({ createdTimeFrom: new Date(Number.NaN) })).rejects.toThrow(/not a valid date/);
+  });
+
   it('replays a finished instance to the same actions and output', async () => {
     const ids = [
       await run('rtEngSequence', ['x', 'y']),

@@ -136,9 +136,9 @@ export class DurableEngine {
   ): Promise<InstanceStatus[]> {
     // Times are stored as toISOString() text, whose order is the times' order: bounds are
     // compared as text, one pass over the instances, no date parsed per instance.
-    const from = query.createdTimeFrom?.toISOString();
-    const to = query.createdTimeTo?.toISOString();
-    const updatedTo = query.lastUpdatedTimeTo?.toISOString();
+    const from = query.createdTimeFrom && isoBound(query.createdTimeFrom);
+    const to = query.createdTimeTo && isoBound(query.createdTimeTo);
+    const updatedTo = query.lastUpdatedTimeTo && isoBound(query.lastUpdatedTimeTo);
     const prefix = query.instanceIdPrefix;
     const statuses = query.runtimeStatus && query.runtimeStatus.length > 0 ? new Set(query.runtimeStatus) : undefined;
     const matching: InstanceRecord[] = [];
@@ -326,4 +326,18 @@ export class DurableEngine {
     this.#s.stopTimers();
     await Promise.allSettled([...this.#s.writes.values()]);
   }
+}
+
+/** First and last instants toISOString() writes as YYYY-MM-DDTHH:mm:ss.sssZ (years 0000–9999). */
+const ISO_MIN_MS = -62_167_219_200_000;
+const ISO_MAX_MS = 253_402_300_799_999;
+
+/**
+ * A time bound as text that orders against stored ISO times as the instants do: a bound before
+ * year 0 or after 9999 (where toISOString's format changes) becomes one below or above them all.
+ */
+function isoBound(d: Date): string {
+  const t = d.getTime();
+  if (Number.isNaN(t)) throw new RangeError('An instance query bound is not a valid date.');
+  return t < ISO_MIN_MS ? '' : t > ISO_MAX_MS ? '\uffff' : d.toISOString();
 }
