@@ -36,6 +36,6 @@ export { startLakeServer } from './lake/server';
 export type { LakeServerHandle } from './lake/server';
 export { startDurableCosmos } from './cosmos/wal';
 export { startCosmosThread } from './cosmos/thread';
-export type { ThreadedCosmosHandle } from './cosmos/thread';
+export type { StandInProfiler, ThreadedCosmosHandle } from './cosmos/thread';
 export type { DurableCosmosHandle } from './cosmos/wal';
 export { TimerScheduler, parseNcrontab, nextOccurrence } from './timers/scheduler';

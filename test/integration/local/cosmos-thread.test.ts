@@ -2,7 +2,8 @@
  * The Cosmos DB stand-in on its own worker thread (what `npm start` and the benchmarks run): the
  * package is compiled to JavaScript first, since a worker needs a JavaScript entry, then the
  * stand-in is started from that build. A client sees the same server and log as in-process: what
- * it wrote is back after a restart on the same directory, and stopping ends the thread.
+ * it wrote is back after a restart on the same directory, stopping ends the thread, and the
+ * thread's CPU can be profiled from the caller.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -81,6 +82,26 @@ describe('the Cosmos DB stand-in on a worker thread', () => {
       await second.stop();
     }
     expect(crashes).toEqual([]);
+  }, 60_000);
+
+  it("profiles the stand-in's own thread while it serves, for the benchmarks' CPU split", async () => {
+    const h = await built({ dir: tempDir() });
+    try {
+      if (!h.profiler) throw new Error('a stand-in on a thread has a profiler');
+      await h.profiler.start(100);
+      for (let i = 0; i < 20; i++) await writeAndRead(h, `p-${i}`, true);
+      const profile = (await h.profiler.stop()) as { nodes: { callFrame: { url: string } }[]; samples: number[] };
+      expect(profile.samples.length).toBeGreaterThan(0);
+      // The thread's profile holds the stand-in's code, not the client's.
+      const urls = profile.nodes.map((n) => n.callFrame.url);
+      expect(urls.some((u) => u.includes('cosmosdb-server'))).toBe(true);
+      expect(urls.some((u) => u.includes('@azure/cosmos'))).toBe(false);
+      // And it can be taken again.
+      await h.profiler.start(100);
+      expect(((await h.profiler.stop()) as { nodes: unknown[] }).nodes.length).toBeGreaterThan(0);
+    } finally {
+      await h.stop();
+    }
   }, 60_000);
 
   it('passes on the reason a stand-in on a thread cannot start', async () => {

@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Session } from 'node:inspector/promises';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { startDurableCosmos } from './wal';
 import type { DurableCosmosHandle, DurableCosmosOptions } from './wal';
@@ -19,13 +20,27 @@ import type { DurableCosmosHandle, DurableCosmosOptions } from './wal';
 type FromWorker =
   | { readonly kind: 'started'; readonly handle: Omit<DurableCosmosHandle, 'stop'> }
   | { readonly kind: 'failed'; readonly message: string }
-  | { readonly kind: 'stopped' };
+  | { readonly kind: 'stopped' }
+  | { readonly kind: 'profiling' }
+  | { readonly kind: 'profile'; readonly profile: object };
 
-type ToWorker = { readonly kind: 'stop' };
+type ToWorker =
+  | { readonly kind: 'stop' }
+  | { readonly kind: 'profile-start'; readonly intervalMicros: number }
+  | { readonly kind: 'profile-stop' };
+
+/** V8's CPU profiler on the stand-in's own thread (a benchmark's view of what serving costs). */
+export interface StandInProfiler {
+  start(intervalMicros: number): Promise<void>;
+  /** The profile since `start`, as `Profiler.stop` returns it. */
+  stop(): Promise<object>;
+}
 
 export interface ThreadedCosmosHandle extends DurableCosmosHandle {
   /** Where it runs: 'thread' on a worker thread, 'in-process' on the caller's event loop. */
   readonly runsOn: 'thread' | 'in-process';
+  /** Present on a thread; in-process the caller's own profile already holds the stand-in. */
+  readonly profiler?: StandInProfiler;
 }
 
 /** The worker's entry, when this very module is built JavaScript. */
@@ -64,9 +79,30 @@ export async function startCosmosThread(
   worker.on('exit', (code) => {
     if (!stopping) onCrash(new Error(`the Cosmos DB stand-in's thread exited with code ${code}`));
   });
+  const reply = <K extends FromWorker['kind']>(kind: K): Promise<Extract<FromWorker, { kind: K }>> =>
+    new Promise((resolve) => {
+      const on = (m: FromWorker): void => {
+        if (m.kind !== kind) return;
+        worker.off('message', on);
+        resolve(m as Extract<FromWorker, { kind: K }>);
+      };
+      worker.on('message', on);
+    });
   return {
     ...started,
     runsOn: 'thread',
+    profiler: {
+      start: async (intervalMicros) => {
+        const ready = reply('profiling');
+        worker.postMessage({ kind: 'profile-start', intervalMicros } satisfies ToWorker);
+        await ready;
+      },
+      stop: async () => {
+        const done = reply('profile');
+        worker.postMessage({ kind: 'profile-stop' } satisfies ToWorker);
+        return (await done).profile;
+      },
+    },
     stop: async () => {
       if (stopping) return;
       stopping = true;
@@ -94,12 +130,30 @@ async function serveOnThisThread(options: DurableCosmosOptions): Promise<void> {
   }
   const { stop, ...rest } = handle;
   port.postMessage({ kind: 'started', handle: rest } satisfies FromWorker);
+  let session: Session | undefined;
   port.on('message', (m: ToWorker) => {
-    if (m.kind !== 'stop') return;
-    void stop().finally(() => {
-      port.postMessage({ kind: 'stopped' } satisfies FromWorker);
-      port.close();
-    });
+    if (m.kind === 'profile-start') {
+      session ??= new Session();
+      session.connect();
+      void (async () => {
+        await session.post('Profiler.enable');
+        await session.post('Profiler.setSamplingInterval', { interval: m.intervalMicros });
+        await session.post('Profiler.start');
+        port.postMessage({ kind: 'profiling' } satisfies FromWorker);
+      })();
+    } else if (m.kind === 'profile-stop' && session) {
+      const s = session;
+      session = undefined;
+      void s.post('Profiler.stop').then(({ profile }) => {
+        s.disconnect();
+        port.postMessage({ kind: 'profile', profile } satisfies FromWorker);
+      });
+    } else if (m.kind === 'stop') {
+      void stop().finally(() => {
+        port.postMessage({ kind: 'stopped' } satisfies FromWorker);
+        port.close();
+      });
+    }
   });
 }
 

@@ -26,6 +26,7 @@ import { startAzuriteProcess } from '../azurite/process';
 import { currentRegistry, installFunctionsCore, loadApp } from '../core/functions-core';
 import type { FunctionRegistry, RegisteredFunction } from '../core/functions-core';
 import { startCosmosThread } from '../cosmos/thread';
+import type { StandInProfiler } from '../cosmos/thread';
 import {
   buildDurableClientBindingData,
   createDurableHttpHandler,
@@ -114,6 +115,8 @@ export interface LocalRuntime {
   readonly engine: DurableEngine;
   /** Mutations the Cosmos stand-in replayed from its log at startup. */
   readonly cosmosReplayed: number;
+  /** The Cosmos DB stand-in's CPU profiler, when it runs on a thread of its own (see cosmos/thread.ts). */
+  readonly cosmosProfiler?: StandInProfiler;
   /** Lines describing the routes and functions, for a banner. */
   describe(): string[];
   /** Stops every service in reverse start order: HTTP intake, triggers, timers, engine, capture flush, hubs, stand-ins. */
@@ -356,6 +359,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       namespace,
       engine,
       cosmosReplayed: cosmos.replayed,
+      ...(cosmos.profiler ? { cosmosProfiler: cosmos.profiler } : {}),
       describe: () => describeRuntime(functions, baseUrl, hostOptions.routePrefix, profile.staticSites ?? []),
       stop: () => (stopping ??= services.stopAll()),
     };
