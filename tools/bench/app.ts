@@ -4,9 +4,8 @@
  * function twice; every benchmark that needs the app (the local runtime, the saga engine) takes
  * the registry from here.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { loadApp } from '@fabrikam/functions-local';
+import { loadApp, readHostOptions } from '@fabrikam/functions-local';
 import type { FunctionRegistry } from '@fabrikam/functions-local';
 import { repoRoot } from '../local/fabrikam';
 
@@ -20,10 +19,7 @@ export function benchApp(): FunctionRegistry {
   return loaded;
 }
 
-/** host.json's maxEventBatchSize: the most events a trigger invocation is handed (the host's default: 100). */
+/** host.json's maxEventBatchSize: the most events a trigger invocation is handed. */
 export function hostBatchSize(root = repoRoot()): number {
-  const host = JSON.parse(fs.readFileSync(path.join(root, 'host.json'), 'utf8')) as {
-    extensions?: { eventHubs?: { maxEventBatchSize?: number } };
-  };
-  return host.extensions?.eventHubs?.maxEventBatchSize ?? 100;
+  return readHostOptions(path.join(root, 'host.json')).eventHubs.maxEventBatchSize;
 }

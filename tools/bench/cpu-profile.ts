@@ -10,7 +10,7 @@
  * body parser, a histogram, a tslib helper) is charged to its caller the same way. Garbage
  * collection and V8's own work are their own parts; idle time is not CPU and is left out.
  */
-import { Session } from 'node:inspector/promises';
+import { startCpuProfile } from '@fabrikam/functions-local';
 
 export interface ProfileNode {
   readonly id: number;
@@ -80,21 +80,12 @@ export async function profiled<T>(
   work: () => Promise<T>,
   intervalMicros = 250,
 ): Promise<{ result: T; profile: CpuProfile }> {
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: intervalMicros });
-    await session.post('Profiler.start');
-    const outcome = await work().then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    const { profile } = await session.post('Profiler.stop');
-    if (!outcome.ok) throw outcome.error;
-    return { result: outcome.value, profile: profile as CpuProfile };
-  } finally {
-    await session.post('Profiler.disable').catch(() => undefined);
-    session.disconnect();
-  }
+  const stop = await startCpuProfile(intervalMicros);
+  const outcome = await work().then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  const profile = (await stop()) as CpuProfile;
+  if (!outcome.ok) throw outcome.error;
+  return { result: outcome.value, profile };
 }

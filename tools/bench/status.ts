@@ -26,6 +26,8 @@ const inPackage = (...names: string[]) => {
   const re = new RegExp(`/node_modules/(${names.map((n) => n.replace(/[/.]/g, '\\$&')).join('|')})/`);
   return (url: string): boolean => re.test(url);
 };
+const standInPackages = inPackage('@vercel/cosmosdb-server', '@zeit/cosmosdb-query');
+const autocannon = inPackage('autocannon');
 const local = (url: string): boolean =>
   /\/(packages|node_modules\/@fabrikam)\/functions-local\/|\/dist-tools\/tools\/local\//.test(url);
 
@@ -38,9 +40,7 @@ const local = (url: string): boolean =>
 export const STATUS_PARTS: readonly Part[] = [
   {
     name: 'Cosmos DB stand-in',
-    matches: (u) =>
-      inPackage('@vercel/cosmosdb-server', '@zeit/cosmosdb-query')(u) ||
-      (local(u) && /\/(cosmos\/|host\/standins\.)/.test(u)),
+    matches: (u) => standInPackages(u) || (local(u) && /\/(cosmos\/|host\/standins\.)/.test(u)),
   },
   { name: 'local host (@fabrikam/functions-local)', matches: local },
   {
@@ -51,7 +51,7 @@ export const STATUS_PARTS: readonly Part[] = [
   { name: 'app (functions/, domain/)', matches: (u) => /\/dist-tools\/(functions|domain)\//.test(u) },
   {
     name: 'load generator (autocannon, the bench)',
-    matches: (u) => inPackage('autocannon')(u) || /\/dist-tools\/tools\/bench\//.test(u),
+    matches: (u) => autocannon(u) || /\/dist-tools\/tools\/bench\//.test(u),
   },
 ];
 

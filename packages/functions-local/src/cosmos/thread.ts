@@ -12,8 +12,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Session } from 'node:inspector/promises';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { startCpuProfile } from '../core/cpu-profiler';
 import { startDurableCosmos } from './wal';
 import type { DurableCosmosHandle, DurableCosmosOptions } from './wal';
 
@@ -130,24 +130,17 @@ async function serveOnThisThread(options: DurableCosmosOptions): Promise<void> {
   }
   const { stop, ...rest } = handle;
   port.postMessage({ kind: 'started', handle: rest } satisfies FromWorker);
-  let session: Session | undefined;
+  let stopProfile: (() => Promise<object>) | undefined;
   port.on('message', (m: ToWorker) => {
-    if (m.kind === 'profile-start') {
-      session ??= new Session();
-      session.connect();
-      void (async () => {
-        await session.post('Profiler.enable');
-        await session.post('Profiler.setSamplingInterval', { interval: m.intervalMicros });
-        await session.post('Profiler.start');
+    if (m.kind === 'profile-start' && !stopProfile) {
+      void startCpuProfile(m.intervalMicros).then((stop) => {
+        stopProfile = stop;
         port.postMessage({ kind: 'profiling' } satisfies FromWorker);
-      })();
-    } else if (m.kind === 'profile-stop' && session) {
-      const s = session;
-      session = undefined;
-      void s.post('Profiler.stop').then(({ profile }) => {
-        s.disconnect();
-        port.postMessage({ kind: 'profile', profile } satisfies FromWorker);
       });
+    } else if (m.kind === 'profile-stop' && stopProfile) {
+      const stop = stopProfile;
+      stopProfile = undefined;
+      void stop().then((profile) => port.postMessage({ kind: 'profile', profile } satisfies FromWorker));
     } else if (m.kind === 'stop') {
       void stop().finally(() => {
         port.postMessage({ kind: 'stopped' } satisfies FromWorker);
