@@ -83,17 +83,32 @@ export interface Reservation {
   readonly reservedAt: string;
 }
 
+/** What a reservation attempt for a delivery came to. */
+export type ReservationOutcome =
+  /** The delivery already held this drone (a retried or duplicate attempt gets the same one). */
+  | { readonly outcome: 'held'; readonly reservation: Reservation }
+  /** This attempt reserved the drone. */
+  | { readonly outcome: 'reserved'; readonly reservation: Reservation }
+  /** The delivery was released: nothing is or will be reserved for it. */
+  | { readonly outcome: 'released' }
+  /** Every candidate is held by another delivery (or there was none). */
+  | { readonly outcome: 'allTaken' };
+
 export interface DroneReservations {
-  /** The reservation a delivery already holds (a retried assignment returns the same drone). */
-  findByDelivery(deliveryId: string): Promise<Reservation | undefined>;
+  /**
+   * Reserves a drone for a delivery: exclusive per drone, and at most one per delivery even when
+   * retried or duplicate attempts run at once. The drone the delivery already holds, if any;
+   * otherwise the first free one of `candidates()` (asked at most once, in order of preference).
+   * Refused once the delivery was released, however the two interleave.
+   */
+  reserveFor(deliveryId: string, at: string, candidates: () => Promise<readonly string[]>): Promise<ReservationOutcome>;
   /** The reservation holding a drone, if any. */
   findByDrone(droneId: string): Promise<Reservation | undefined>;
-  /** Exclusive: resolves false when the drone is already reserved. */
-  tryReserve(reservation: Reservation): Promise<boolean>;
-  /** Removes the delivery's reservation; resolves the released drone id, if there was one. */
+  /**
+   * Lets go of whatever the delivery holds and marks it released, so that no attempt, however
+   * late, reserves for it again; resolves the released drone id, if there was one.
+   */
   release(deliveryId: string): Promise<string | undefined>;
-  /** Marks a delivery as released so that a late reservation attempt for it is refused. */
-  isReleased(deliveryId: string): Promise<boolean>;
 }
 
 export interface FleetView {

@@ -19,6 +19,7 @@ import type {
   IntakeRecords,
   PackageRecords,
   Reservation,
+  ReservationOutcome,
   ScheduleRecord,
 } from '../../domain/delivery/ports';
 
@@ -113,74 +114,232 @@ export class CosmosPackageRecords implements PackageRecords {
 
 interface ReservationDoc {
   id: string;
-  kind: 'reservation' | 'released';
+  kind: 'reservation';
   deliveryId: string;
-  droneId?: string;
+  droneId: string;
   reservedAt?: string;
 }
 
 /**
+ * One per delivery, `claim:<deliveryId>` (ids cannot hold a colon, so it never meets a drone
+ * id): every drone an attempt for the delivery went for (written *before* that drone's
+ * reservation is created, never removed), the one an attempt committed to, and whether the
+ * delivery was released.
+ */
+interface ClaimDoc {
+  id: string;
+  kind: 'claim';
+  deliveryId: string;
+  drones: string[];
+  droneId?: string;
+  reservedAt?: string;
+  released?: boolean;
+}
+
+type Stored<T> = T & { _etag: string };
+
+/** Rounds of re-reading the claim after losing a write to a concurrent attempt, before giving up. */
+const CLAIM_ROUNDS = 20;
+
+const claimId = (deliveryId: string): string => `claim:${deliveryId}`;
+
+/**
  * Reservations are keyed by drone id (id = droneId), which makes them exclusive: creating a
- * second one for the same drone fails. A release leaves a `released:<deliveryId>` mark.
+ * second one for the same drone fails. Which drone a delivery holds is found through its claim
+ * document, by point reads (no query across partitions).
+ *
+ * Why this holds under any interleaving of attempts and releases, given that every claim write is
+ * conditional (create, or replace If-Match) so claim writes are serialised:
+ * - A reservation for the delivery exists only for a drone its claim lists, since the drone is
+ *   listed before the reservation is created, and drones are never unlisted.
+ * - A release first marks the claim released, then deletes the delivery's reservations of every
+ *   listed drone. An attempt that created its reservation after that sweep then fails to commit
+ *   (the claim changed), reads the mark and deletes its own reservation: nothing stays held.
+ * - Of attempts running at once, the first to commit wins; the others see its drone committed and
+ *   let go of the drones they reserved meanwhile, so all of them answer with the same drone.
  */
 export class CosmosDroneReservations implements DroneReservations {
   constructor(private readonly c: Container) {}
 
-  async findByDelivery(deliveryId: string): Promise<Reservation | undefined> {
-    const { resources } = await this.c.items
-      .query<ReservationDoc>({
-        query: "SELECT * FROM c WHERE c.kind = 'reservation' AND c.deliveryId = @d",
-        parameters: [{ name: '@d', value: deliveryId }],
-      })
-      .fetchAll();
-    const r = resources[0];
-    return r?.droneId ? { droneId: r.droneId, deliveryId: r.deliveryId, reservedAt: r.reservedAt ?? '' } : undefined;
+  async reserveFor(
+    deliveryId: string,
+    at: string,
+    candidates: () => Promise<readonly string[]>,
+  ): Promise<ReservationOutcome> {
+    let wanted: readonly string[] | undefined;
+    rounds: for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      let claim = await readDoc<ClaimDoc>(this.c, claimId(deliveryId));
+      if (claim?.released) {
+        await this.letGo(deliveryId, claim.drones);
+        return { outcome: 'released' };
+      }
+      if (claim) {
+        const held = await this.heldFrom(claim);
+        if (held === 'changed') continue rounds;
+        if (held) return { outcome: 'held', reservation: held };
+      }
+      wanted ??= await candidates();
+      for (const droneId of wanted) {
+        const listedBefore = claim?.drones.includes(droneId) === true;
+        if (!claim || !listedBefore) {
+          claim = await this.list(deliveryId, claim, droneId);
+          if (!claim) continue rounds;
+        }
+        const reservation = await this.reserve(droneId, deliveryId, at, listedBefore);
+        if (!reservation) continue;
+        if (await this.commit(claim, reservation)) return { outcome: 'reserved', reservation };
+        continue rounds;
+      }
+      return { outcome: 'allTaken' };
+    }
+    throw new Error(`the drone claim of ${deliveryId} kept changing under ${CLAIM_ROUNDS} attempts; try again`);
   }
 
   async findByDrone(droneId: string): Promise<Reservation | undefined> {
     const r = await readDoc<ReservationDoc>(this.c, droneId);
-    return r?.kind === 'reservation' && r.droneId
-      ? { droneId: r.droneId, deliveryId: r.deliveryId, reservedAt: r.reservedAt ?? '' }
-      : undefined;
+    return r?.kind === 'reservation' ? toReservation(r) : undefined;
   }
 
-  async tryReserve(r: Reservation): Promise<boolean> {
+  async release(deliveryId: string): Promise<string | undefined> {
+    for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      const claim = await readDoc<ClaimDoc>(this.c, claimId(deliveryId));
+      try {
+        if (!claim) {
+          const mark: ClaimDoc = { id: claimId(deliveryId), kind: 'claim', deliveryId, drones: [], released: true };
+          await this.c.items.create(mark);
+          return (await this.letGo(deliveryId, await this.unclaimed(deliveryId)))[0];
+        }
+        if (!claim.released) await this.replaceClaim({ ...claim, released: true }, claim._etag);
+      } catch (e) {
+        if (isConcurrentWrite(e)) continue;
+        throw e;
+      }
+      const freed = await this.letGo(deliveryId, claim.drones);
+      return claim.droneId !== undefined && freed.includes(claim.droneId) ? claim.droneId : freed[0];
+    }
+    throw new Error(`the drone claim of ${deliveryId} kept changing under ${CLAIM_ROUNDS} attempts; try again`);
+  }
+
+  /**
+   * Drones reserved for the delivery without a claim: by the version before claims, which found
+   * them with this query. Asked only when a delivery without a claim is released (it never got
+   * as far as an assignment, or was assigned before the upgrade), so no drone stays held.
+   */
+  private async unclaimed(deliveryId: string): Promise<string[]> {
+    const { resources } = await this.c.items
+      .query<ReservationDoc>({
+        query: "SELECT c.droneId FROM c WHERE c.kind = 'reservation' AND c.deliveryId = @d",
+        parameters: [{ name: '@d', value: deliveryId }],
+      })
+      .fetchAll();
+    return resources.map((r) => r.droneId);
+  }
+
+  /**
+   * The drone the claim's delivery holds: the committed one (letting go of any other listed one an
+   * attempt reserved meanwhile), else a listed one an earlier attempt reserved but did not commit
+   * (committed now). `changed`: the claim changed meanwhile, read it again.
+   */
+  private async heldFrom(claim: Stored<ClaimDoc>): Promise<Reservation | undefined | 'changed'> {
+    const committed = claim.droneId !== undefined ? await this.heldBy(claim.droneId, claim.deliveryId) : undefined;
+    if (committed) {
+      const others = claim.drones.filter((d) => d !== committed.droneId);
+      if (others.length > 0) await this.letGo(claim.deliveryId, others);
+      return committed;
+    }
+    for (const droneId of claim.drones) {
+      const r = await this.heldBy(droneId, claim.deliveryId);
+      if (r) return (await this.commit(claim, r)) ? r : 'changed';
+    }
+    return undefined;
+  }
+
+  /** Adds a drone to the claim (creating it); undefined if another writer got there first. */
+  private async list(
+    deliveryId: string,
+    claim: Stored<ClaimDoc> | undefined,
+    droneId: string,
+  ): Promise<Stored<ClaimDoc> | undefined> {
     try {
-      await this.c.items.create<ReservationDoc>({
-        id: r.droneId,
-        kind: 'reservation',
-        deliveryId: r.deliveryId,
-        droneId: r.droneId,
-        reservedAt: r.reservedAt,
-      });
-      return true;
+      if (!claim) {
+        const created: ClaimDoc = { id: claimId(deliveryId), kind: 'claim', deliveryId, drones: [droneId] };
+        const res = await this.c.items.create(created);
+        return { ...created, _etag: res.etag };
+      }
+      return await this.replaceClaim({ ...claim, drones: [...claim.drones, droneId] }, claim._etag);
     } catch (e) {
-      if (isConflict(e)) return false;
+      if (isConcurrentWrite(e)) return undefined;
       throw e;
     }
   }
 
-  async release(deliveryId: string): Promise<string | undefined> {
-    const mark: ReservationDoc = { id: `released:${deliveryId}`, kind: 'released', deliveryId };
-    await this.c.items.upsert(mark);
-    const held = await this.findByDelivery(deliveryId);
-    if (!held) return undefined;
-    const doc = await readDoc<ReservationDoc>(this.c, held.droneId);
-    if (!doc || doc.deliveryId !== deliveryId) return undefined;
+  /** Records the drone as the delivery's; false if the claim changed since it was read. */
+  private async commit(claim: Stored<ClaimDoc>, r: Reservation): Promise<boolean> {
     try {
-      await this.c
-        .item(held.droneId, held.droneId)
-        .delete({ accessCondition: { type: 'IfMatch', condition: doc._etag } });
+      await this.replaceClaim({ ...claim, droneId: r.droneId, reservedAt: r.reservedAt }, claim._etag);
+      return true;
     } catch (e) {
-      if (!isNotFound(e) && !isPreconditionFailed(e)) throw e;
+      if (isPreconditionFailed(e) || isNotFound(e)) return false;
+      throw e;
     }
-    return held.droneId;
   }
 
-  async isReleased(deliveryId: string): Promise<boolean> {
-    return (await readDoc<ReservationDoc>(this.c, `released:${deliveryId}`)) !== undefined;
+  private async replaceClaim(next: ClaimDoc & { _etag?: string }, etag: string): Promise<Stored<ClaimDoc>> {
+    const { _etag: _old, ...body } = next;
+    const res = await this.c
+      .item(body.id, body.id)
+      .replace<ClaimDoc>(body, { accessCondition: { type: 'IfMatch', condition: etag } });
+    return { ...body, _etag: res.etag };
+  }
+
+  /**
+   * Creates the drone's reservation for the delivery. If the claim listed the drone before this
+   * attempt did, an earlier attempt may hold it already, and that counts too; a drone this
+   * attempt listed first cannot be held by the delivery yet, so a conflict means someone else's.
+   */
+  private async reserve(
+    droneId: string,
+    deliveryId: string,
+    at: string,
+    listedBefore: boolean,
+  ): Promise<Reservation | undefined> {
+    const doc: ReservationDoc = { id: droneId, kind: 'reservation', deliveryId, droneId, reservedAt: at };
+    try {
+      await this.c.items.create<ReservationDoc>(doc);
+      return toReservation(doc);
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+    return listedBefore ? this.heldBy(droneId, deliveryId) : undefined;
+  }
+
+  private async heldBy(droneId: string, deliveryId: string): Promise<Reservation | undefined> {
+    const r = await this.findByDrone(droneId);
+    return r?.deliveryId === deliveryId ? r : undefined;
+  }
+
+  /** Deletes the delivery's reservations of these drones; resolves the drones it let go of. */
+  private async letGo(deliveryId: string, drones: readonly string[]): Promise<string[]> {
+    const freed: string[] = [];
+    for (const droneId of drones) {
+      const doc = await readDoc<ReservationDoc>(this.c, droneId);
+      if (doc?.kind !== 'reservation' || doc.deliveryId !== deliveryId) continue;
+      try {
+        await this.c.item(droneId, droneId).delete({ accessCondition: { type: 'IfMatch', condition: doc._etag } });
+        freed.push(droneId);
+      } catch (e) {
+        if (!isNotFound(e) && !isPreconditionFailed(e)) throw e;
+      }
+    }
+    return freed;
   }
 }
+
+const toReservation = (r: ReservationDoc): Reservation => ({
+  droneId: r.droneId,
+  deliveryId: r.deliveryId,
+  reservedAt: r.reservedAt ?? '',
+});
 
 export class CosmosFleetView implements FleetView {
   constructor(private readonly c: Container) {}

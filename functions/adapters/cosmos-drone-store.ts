@@ -21,6 +21,8 @@ export interface DroneDocument extends ItemDefinition, DroneState {
 }
 
 const SYSTEM_FIELDS = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'] as const;
+/** What a write does not carry over from the document it replaces. */
+const NOT_CARRIED: ReadonlySet<string> = new Set<string>([...SYSTEM_FIELDS, 'deliveryId']);
 
 export function stateFromDocument(doc: DroneDocument): DroneState {
   return {
@@ -100,9 +102,10 @@ export class CosmosDroneStateStore implements DroneStateStore {
       this.remembered.delete(droneId);
       return false;
     }
-    const base: Record<string, unknown> = { ...previous };
-    for (const f of SYSTEM_FIELDS) delete base[f];
-    delete base.deliveryId;
+    // Other writers' fields carry over; system properties and the old delivery do not. Copied
+    // field by field rather than deleted from a copy, which keeps this hot object fast.
+    const base: Record<string, unknown> = {};
+    if (previous) for (const [key, value] of Object.entries(previous)) if (!NOT_CARRIED.has(key)) base[key] = value;
     const doc: DroneDocument = { ...base, ...next, id: droneId, available: isAssignable(next) };
     try {
       const res =

@@ -6,6 +6,8 @@
  * (`ok: false`); exceptions mean "try again".
  */
 import { candidateOrder, rankDrones, schedule } from '../../domain/delivery/scheduling';
+import type { DroneCandidate } from '../../domain/delivery/scheduling';
+import { assertNever } from '../../domain/shared/errors';
 import { distanceM } from '../../domain/shared/geo';
 import type {
   AssignDroneInput,
@@ -46,40 +48,41 @@ export async function cancelPackage(d: AgentDeps, input: CompensationInput): Pro
 }
 
 export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promise<AssignDroneResult> {
-  const held = await d.reservations.findByDelivery(input.deliveryId);
-  if (held) {
-    const drone = await d.fleet.drone(held.droneId);
-    const distance = drone ? Math.round(distanceM(drone.position, input.pickup)) : 0;
-    return { assigned: true, droneId: held.droneId, distanceToPickupM: distance };
-  }
-  if (await d.reservations.isReleased(input.deliveryId)) {
-    return { assigned: false, reason: 'the delivery was released; no drone will be assigned' };
-  }
-  // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
-  const ranked = rankDrones(
-    await d.fleet.availableDrones(),
-    input.pickup,
-    { now: new Date(input.at), freshnessMs: d.droneFreshnessMs },
-    d.maxPickupDistanceM,
-  );
-  for (const candidate of candidateOrder(ranked, input.deliveryId).slice(0, d.maxCandidates ?? 100)) {
-    if (
-      await d.reservations.tryReserve({
-        droneId: candidate.droneId,
-        deliveryId: input.deliveryId,
-        reservedAt: input.at,
-      })
-    ) {
-      return { assigned: true, droneId: candidate.droneId, distanceToPickupM: Math.round(candidate.distanceM) };
+  let ranked: DroneCandidate[] | undefined;
+  const outcome = await d.reservations.reserveFor(input.deliveryId, input.at, async () => {
+    // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
+    ranked = rankDrones(
+      await d.fleet.availableDrones(),
+      input.pickup,
+      { now: new Date(input.at), freshnessMs: d.droneFreshnessMs },
+      d.maxPickupDistanceM,
+    );
+    return candidateOrder(ranked, input.deliveryId)
+      .slice(0, d.maxCandidates ?? 100)
+      .map((c) => c.droneId);
+  });
+  switch (outcome.outcome) {
+    case 'held':
+    case 'reserved': {
+      const droneId = outcome.reservation.droneId;
+      const ranking = ranked?.find((c) => c.droneId === droneId);
+      const drone = ranking ? undefined : await d.fleet.drone(droneId);
+      const distance = ranking?.distanceM ?? (drone ? distanceM(drone.position, input.pickup) : 0);
+      return { assigned: true, droneId, distanceToPickupM: Math.round(distance) };
     }
+    case 'released':
+      return { assigned: false, reason: 'the delivery was released; no drone will be assigned' };
+    case 'allTaken':
+      return {
+        assigned: false,
+        reason:
+          !ranked || ranked.length === 0
+            ? `no drone that reported in the last ${Math.round(d.droneFreshnessMs / 60_000)} min is available within ${Math.round(d.maxPickupDistanceM / 1000)} km`
+            : 'every drone in reach is reserved',
+      };
+    default:
+      return assertNever(outcome, 'reservation outcome');
   }
-  return {
-    assigned: false,
-    reason:
-      ranked.length === 0
-        ? `no drone that reported in the last ${Math.round(d.droneFreshnessMs / 60_000)} min is available within ${Math.round(d.maxPickupDistanceM / 1000)} km`
-        : 'every drone in reach is reserved',
-  };
 }
 
 export async function releaseDrone(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {

@@ -203,9 +203,9 @@ describe('GET /api/drones/{droneId}', () => {
     await comp
       .droneStore()
       .write(stateFromTelemetry(telemetry({ droneId: silent, sequence: 1, timestamp: minutesAgo(11) })), undefined);
-    expect(
-      await comp.agents().reservations.tryReserve({ droneId: fresh, deliveryId: D, reservedAt: minutesAgo(1) }),
-    ).toBe(true);
+    expect(await comp.agents().reservations.reserveFor(D, minutesAgo(1), () => Promise.resolve([fresh]))).toMatchObject(
+      { outcome: 'reserved', reservation: { droneId: fresh, deliveryId: D } },
+    );
 
     const freshView = (await drone(fresh, reader)).json<Record<string, unknown>>();
     expect(freshView).toMatchObject({ droneId: fresh, status: 'Idle', stale: false, reservedFor: D });
