@@ -98,7 +98,7 @@ export interface DroneReservations {
   /**
    * Reserves a drone for a delivery: exclusive per drone, and at most one per delivery even when
    * retried or duplicate attempts run at once. The drone the delivery already holds, if any;
-   * otherwise the first free one of `candidates()` (asked at most once, in order of preference).
+   * otherwise the first free one of `candidates()` (asked once, first: in order of preference).
    * Refused once the delivery was released, however the two interleave.
    */
   reserveFor(deliveryId: string, at: string, candidates: () => Promise<readonly string[]>): Promise<ReservationOutcome>;

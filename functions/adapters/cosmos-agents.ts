@@ -133,10 +133,18 @@ interface ClaimDoc {
   drones: string[];
   droneId?: string;
   reservedAt?: string;
+  /** The committed reservation's ETag (reservations never change), so a release deletes it unread. */
+  reservationEtag?: string;
   released?: boolean;
 }
 
 type Stored<T> = T & { _etag: string };
+
+/** A reservation the delivery holds, with its document's ETag. */
+interface Held {
+  readonly reservation: Reservation;
+  readonly etag: string;
+}
 
 /** Rounds of re-reading the claim after losing a write to a concurrent attempt, before giving up. */
 const CLAIM_ROUNDS = 20;
@@ -149,7 +157,8 @@ const claimId = (deliveryId: string): string => `claim:${deliveryId}`;
  * document, by point reads (no query across partitions).
  *
  * Why this holds under any interleaving of attempts and releases, given that every claim write is
- * conditional (create, or replace If-Match) so claim writes are serialised:
+ * conditional (create, replace If-Match, or an atomic patch that changes the ETag), so claim
+ * writes are serialised:
  * - A reservation for the delivery exists only for a drone its claim lists, since the drone is
  *   listed before the reservation is created, and drones are never unlisted.
  * - A release first marks the claim released, then deletes the delivery's reservations of every
@@ -157,6 +166,9 @@ const claimId = (deliveryId: string): string => `claim:${deliveryId}`;
  *   (the claim changed), reads the mark and deletes its own reservation: nothing stays held.
  * - Of attempts running at once, the first to commit wins; the others see its drone committed and
  *   let go of the drones they reserved meanwhile, so all of them answer with the same drone.
+ *
+ * On the usual path a first attempt creates the claim unread, reserves, and commits (three
+ * writes), and a release marks the claim and deletes the committed reservation by its ETag (two).
  */
 export class CosmosDroneReservations implements DroneReservations {
   constructor(private readonly c: Container) {}
@@ -166,28 +178,36 @@ export class CosmosDroneReservations implements DroneReservations {
     at: string,
     candidates: () => Promise<readonly string[]>,
   ): Promise<ReservationOutcome> {
-    let wanted: readonly string[] | undefined;
+    const wanted = await candidates();
+    /** Drones this attempt listed: a conflict on one of them is another delivery's reservation. */
+    const listedHere = new Set<string>();
+    // A delivery's first attempt finds no claim: create it listing the first candidate, unread (a
+    // conflict means there is one already: read it and go on from there).
+    const first = wanted[0];
+    let created = first === undefined ? undefined : await this.list(deliveryId, undefined, first);
+    if (created && first !== undefined) listedHere.add(first);
     rounds: for (let round = 0; round < CLAIM_ROUNDS; round++) {
-      let claim = await readDoc<ClaimDoc>(this.c, claimId(deliveryId));
+      let claim = created ?? (await readDoc<ClaimDoc>(this.c, claimId(deliveryId)));
+      const justCreated = created !== undefined;
+      created = undefined;
       if (claim?.released) {
         await this.letGo(deliveryId, claim.drones);
         return { outcome: 'released' };
       }
-      if (claim) {
+      if (claim && !justCreated) {
         const held = await this.heldFrom(claim);
         if (held === 'changed') continue rounds;
-        if (held) return { outcome: 'held', reservation: held };
+        if (held) return { outcome: 'held', reservation: held.reservation };
       }
-      wanted ??= await candidates();
       for (const droneId of wanted) {
-        const listedBefore = claim?.drones.includes(droneId) === true;
-        if (!claim || !listedBefore) {
+        if (!claim?.drones.includes(droneId)) {
           claim = await this.list(deliveryId, claim, droneId);
           if (!claim) continue rounds;
+          listedHere.add(droneId);
         }
-        const reservation = await this.reserve(droneId, deliveryId, at, listedBefore);
-        if (!reservation) continue;
-        if (await this.commit(claim, reservation)) return { outcome: 'reserved', reservation };
+        const held = await this.reserve(droneId, deliveryId, at, !listedHere.has(droneId));
+        if (!held) continue;
+        if (await this.commit(claim, held)) return { outcome: 'reserved', reservation: held.reservation };
         continue rounds;
       }
       return { outcome: 'allTaken' };
@@ -196,25 +216,35 @@ export class CosmosDroneReservations implements DroneReservations {
   }
 
   async findByDrone(droneId: string): Promise<Reservation | undefined> {
-    const r = await readDoc<ReservationDoc>(this.c, droneId);
-    return r?.kind === 'reservation' ? toReservation(r) : undefined;
+    return (await this.findHeld(droneId))?.reservation;
   }
 
   async release(deliveryId: string): Promise<string | undefined> {
+    const id = claimId(deliveryId);
     for (let round = 0; round < CLAIM_ROUNDS; round++) {
-      const claim = await readDoc<ClaimDoc>(this.c, claimId(deliveryId));
+      let claim: Stored<ClaimDoc> | undefined;
       try {
-        if (!claim) {
-          const mark: ClaimDoc = { id: claimId(deliveryId), kind: 'claim', deliveryId, drones: [], released: true };
-          await this.c.items.create(mark);
-          return (await this.letGo(deliveryId, await this.unclaimed(deliveryId)))[0];
-        }
-        if (!claim.released) await this.replaceClaim({ ...claim, released: true }, claim._etag);
+        // Atomic, and it changes the ETag: every attempt's conditional claim write after it fails.
+        const res = await this.c.item(id, id).patch<ClaimDoc>([{ op: 'set', path: '/released', value: true }]);
+        claim = res.resource ? { ...res.resource, _etag: res.resource._etag ?? res.etag } : undefined;
       } catch (e) {
-        if (isConcurrentWrite(e)) continue;
-        throw e;
+        if (!isNotFound(e)) throw e;
       }
-      const freed = await this.letGo(deliveryId, claim.drones);
+      if (!claim) {
+        try {
+          const mark: ClaimDoc = { id, kind: 'claim', deliveryId, drones: [], released: true };
+          await this.c.items.create(mark);
+        } catch (e) {
+          if (isConflict(e)) continue;
+          throw e;
+        }
+        return (await this.letGo(deliveryId, await this.unclaimed(deliveryId)))[0];
+      }
+      const committed =
+        claim.droneId !== undefined && claim.reservationEtag !== undefined
+          ? { droneId: claim.droneId, etag: claim.reservationEtag }
+          : undefined;
+      const freed = await this.letGo(deliveryId, claim.drones, committed);
       return claim.droneId !== undefined && freed.includes(claim.droneId) ? claim.droneId : freed[0];
     }
     throw new Error(`the drone claim of ${deliveryId} kept changing under ${CLAIM_ROUNDS} attempts; try again`);
@@ -240,16 +270,16 @@ export class CosmosDroneReservations implements DroneReservations {
    * attempt reserved meanwhile), else a listed one an earlier attempt reserved but did not commit
    * (committed now). `changed`: the claim changed meanwhile, read it again.
    */
-  private async heldFrom(claim: Stored<ClaimDoc>): Promise<Reservation | undefined | 'changed'> {
+  private async heldFrom(claim: Stored<ClaimDoc>): Promise<Held | undefined | 'changed'> {
     const committed = claim.droneId !== undefined ? await this.heldBy(claim.droneId, claim.deliveryId) : undefined;
     if (committed) {
-      const others = claim.drones.filter((d) => d !== committed.droneId);
+      const others = claim.drones.filter((d) => d !== committed.reservation.droneId);
       if (others.length > 0) await this.letGo(claim.deliveryId, others);
       return committed;
     }
     for (const droneId of claim.drones) {
-      const r = await this.heldBy(droneId, claim.deliveryId);
-      if (r) return (await this.commit(claim, r)) ? r : 'changed';
+      const held = await this.heldBy(droneId, claim.deliveryId);
+      if (held) return (await this.commit(claim, held)) ? held : 'changed';
     }
     return undefined;
   }
@@ -274,9 +304,10 @@ export class CosmosDroneReservations implements DroneReservations {
   }
 
   /** Records the drone as the delivery's; false if the claim changed since it was read. */
-  private async commit(claim: Stored<ClaimDoc>, r: Reservation): Promise<boolean> {
+  private async commit(claim: Stored<ClaimDoc>, held: Held): Promise<boolean> {
+    const { droneId, reservedAt } = held.reservation;
     try {
-      await this.replaceClaim({ ...claim, droneId: r.droneId, reservedAt: r.reservedAt }, claim._etag);
+      await this.replaceClaim({ ...claim, droneId, reservedAt, reservationEtag: held.etag }, claim._etag);
       return true;
     } catch (e) {
       if (isPreconditionFailed(e) || isNotFound(e)) return false;
@@ -293,45 +324,63 @@ export class CosmosDroneReservations implements DroneReservations {
   }
 
   /**
-   * Creates the drone's reservation for the delivery. If the claim listed the drone before this
-   * attempt did, an earlier attempt may hold it already, and that counts too; a drone this
-   * attempt listed first cannot be held by the delivery yet, so a conflict means someone else's.
+   * Creates the drone's reservation for the delivery. `mayHold`: another attempt listed the drone,
+   * so the delivery may hold it already, and that counts too; a drone this attempt listed cannot
+   * be the delivery's unless a duplicate took it since, so a conflict means someone else's.
    */
-  private async reserve(
-    droneId: string,
-    deliveryId: string,
-    at: string,
-    listedBefore: boolean,
-  ): Promise<Reservation | undefined> {
+  private async reserve(droneId: string, deliveryId: string, at: string, mayHold: boolean): Promise<Held | undefined> {
     const doc: ReservationDoc = { id: droneId, kind: 'reservation', deliveryId, droneId, reservedAt: at };
     try {
-      await this.c.items.create<ReservationDoc>(doc);
-      return toReservation(doc);
+      const res = await this.c.items.create<ReservationDoc>(doc);
+      return { reservation: toReservation(doc), etag: res.etag };
     } catch (e) {
       if (!isConflict(e)) throw e;
     }
-    return listedBefore ? this.heldBy(droneId, deliveryId) : undefined;
+    return mayHold ? this.heldBy(droneId, deliveryId) : undefined;
   }
 
-  private async heldBy(droneId: string, deliveryId: string): Promise<Reservation | undefined> {
-    const r = await this.findByDrone(droneId);
-    return r?.deliveryId === deliveryId ? r : undefined;
+  private async findHeld(droneId: string): Promise<Held | undefined> {
+    const r = await readDoc<ReservationDoc>(this.c, droneId);
+    return r?.kind === 'reservation' ? { reservation: toReservation(r), etag: r._etag } : undefined;
   }
 
-  /** Deletes the delivery's reservations of these drones; resolves the drones it let go of. */
-  private async letGo(deliveryId: string, drones: readonly string[]): Promise<string[]> {
+  private async heldBy(droneId: string, deliveryId: string): Promise<Held | undefined> {
+    const held = await this.findHeld(droneId);
+    return held?.reservation.deliveryId === deliveryId ? held : undefined;
+  }
+
+  /**
+   * Deletes the delivery's reservations of these drones; resolves the drones it let go of. The
+   * committed one, when its ETag is known, is deleted unread (a 412 means it is no longer that
+   * document, so it is read like the others: after a stand-in restart, ETags are new).
+   */
+  private async letGo(
+    deliveryId: string,
+    drones: readonly string[],
+    committed?: { readonly droneId: string; readonly etag: string },
+  ): Promise<string[]> {
     const freed: string[] = [];
     for (const droneId of drones) {
-      const doc = await readDoc<ReservationDoc>(this.c, droneId);
-      if (doc?.kind !== 'reservation' || doc.deliveryId !== deliveryId) continue;
-      try {
-        await this.c.item(droneId, droneId).delete({ accessCondition: { type: 'IfMatch', condition: doc._etag } });
-        freed.push(droneId);
-      } catch (e) {
-        if (!isNotFound(e) && !isPreconditionFailed(e)) throw e;
+      if (droneId === committed?.droneId) {
+        const outcome = await this.deleteIf(droneId, committed.etag);
+        if (outcome === 'deleted') freed.push(droneId);
+        if (outcome !== 'changed') continue;
       }
+      const held = await this.heldBy(droneId, deliveryId);
+      if (held && (await this.deleteIf(droneId, held.etag)) === 'deleted') freed.push(droneId);
     }
     return freed;
+  }
+
+  private async deleteIf(droneId: string, etag: string): Promise<'deleted' | 'gone' | 'changed'> {
+    try {
+      await this.c.item(droneId, droneId).delete({ accessCondition: { type: 'IfMatch', condition: etag } });
+      return 'deleted';
+    } catch (e) {
+      if (isNotFound(e)) return 'gone';
+      if (isPreconditionFailed(e)) return 'changed';
+      throw e;
+    }
   }
 }
 
@@ -387,13 +436,29 @@ export class CosmosDeliverySchedules implements DeliverySchedules {
     return (await this.get(record.deliveryId)) ?? record;
   }
 
+  /** One atomic patch of the status when there is a schedule; a mark of just the status when not. */
   async setStatus(deliveryId: string, status: 'Cancelled' | 'Delivered'): Promise<void> {
-    await update<ScheduleDoc>(this.c, deliveryId, (cur) => {
-      if (cur?.status === status) return undefined;
-      return cur
-        ? { ...cur, status }
-        : { id: deliveryId, deliveryId, droneId: '', pickupEta: '', dropoffEta: '', status };
-    });
+    for (;;) {
+      try {
+        await this.c.item(deliveryId, deliveryId).patch([{ op: 'set', path: '/status', value: status }]);
+        return;
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+      try {
+        await this.c.items.create<ScheduleDoc>({
+          id: deliveryId,
+          deliveryId,
+          droneId: '',
+          pickupEta: '',
+          dropoffEta: '',
+          status,
+        });
+        return;
+      } catch (e) {
+        if (!isConflict(e)) throw e; // created meanwhile: patch that one
+      }
+    }
   }
 }
 

@@ -91,33 +91,42 @@ export async function releaseDrone(d: AgentDeps, input: CompensationInput): Prom
 }
 
 export async function scheduleDelivery(d: AgentDeps, input: ScheduleDeliveryInput): Promise<ScheduleDeliveryResult> {
+  const cancelled = {
+    ok: false,
+    code: 'DeliveryCancelled',
+    reason: 'the delivery was cancelled before it was scheduled',
+  } as const;
+  const drone = await d.fleet.drone(input.droneId);
+  const verdict = drone
+    ? schedule({
+        now: new Date(input.at),
+        dronePosition: drone.position,
+        pickup: input.pickup,
+        dropoff: input.dropoff,
+        ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
+        cruiseSpeedMps: d.cruiseSpeedMps,
+        handlingSeconds: d.handlingSeconds,
+      })
+    : undefined;
+  if (verdict?.ok) {
+    // Create-if-absent answers with what an earlier attempt stored, or with a cancellation's mark.
+    const stored = await d.schedules.createIfAbsent({
+      deliveryId: input.deliveryId,
+      droneId: input.droneId,
+      pickupEta: verdict.pickupEta,
+      dropoffEta: verdict.dropoffEta,
+      status: 'Scheduled',
+    });
+    if (stored.status === 'Cancelled') return cancelled;
+    return { ok: true, pickupEta: stored.pickupEta, dropoffEta: stored.dropoffEta };
+  }
+  // It cannot be scheduled now; a schedule an earlier attempt stored still stands.
   const existing = await d.schedules.get(input.deliveryId);
   if (existing?.status === 'Scheduled')
     return { ok: true, pickupEta: existing.pickupEta, dropoffEta: existing.dropoffEta };
-  if (existing?.status === 'Cancelled')
-    return { ok: false, code: 'DeliveryCancelled', reason: 'the delivery was cancelled before it was scheduled' };
-  const drone = await d.fleet.drone(input.droneId);
-  if (!drone) return { ok: false, code: 'DroneUnknown', reason: `drone ${input.droneId} has no known state` };
-  const verdict = schedule({
-    now: new Date(input.at),
-    dronePosition: drone.position,
-    pickup: input.pickup,
-    dropoff: input.dropoff,
-    ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),
-    cruiseSpeedMps: d.cruiseSpeedMps,
-    handlingSeconds: d.handlingSeconds,
-  });
-  if (!verdict.ok) return { ok: false, code: verdict.code, reason: verdict.reason };
-  const stored = await d.schedules.createIfAbsent({
-    deliveryId: input.deliveryId,
-    droneId: input.droneId,
-    pickupEta: verdict.pickupEta,
-    dropoffEta: verdict.dropoffEta,
-    status: 'Scheduled',
-  });
-  if (stored.status === 'Cancelled')
-    return { ok: false, code: 'DeliveryCancelled', reason: 'the delivery was cancelled before it was scheduled' };
-  return { ok: true, pickupEta: stored.pickupEta, dropoffEta: stored.dropoffEta };
+  if (existing?.status === 'Cancelled') return cancelled;
+  if (!verdict) return { ok: false, code: 'DroneUnknown', reason: `drone ${input.droneId} has no known state` };
+  return { ok: false, code: verdict.code, reason: verdict.reason };
 }
 
 export async function cancelDeliverySchedule(d: AgentDeps, input: CompensationInput): Promise<CompensationResult> {
