@@ -179,7 +179,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       ratio: sagaRatio,
       target: '>= 0.25',
       unit: 'sagas/s vs no-op orchestration with as many activities',
-      note: `${sagaRatio >= 0.25 ? 'target met' : "target missed (reported as measured): the no-op activities cost the engine alone, while the happy saga's ~16 activities make ~19 Cosmos DB requests through the SDK (point reads, conditional creates and replaces, and the queries that find a delivery's reservation and the available fleet); in a profile of this benchmark the SDK and the sockets under it take ~45 % of the main thread, the engine and the durable-functions replay ~25 %, the app ~14 %, with the stand-in on its own thread"}; ${count} sagas at once, median of ${rounds}`,
+      note: `${sagaRatio >= 0.25 ? 'target met' : "target missed (reported as measured): the no-op activities cost the engine alone, while the happy saga's ~16 activities make 14 Cosmos DB requests through the SDK when the first drone tried is free (conditional creates, replaces and patches, a few point reads, and the one query, for the available fleet; it was 19, with queries to find a delivery's reservation); in a profile of this benchmark the SDK and the sockets under it take ~40 % of the main thread, the engine and the durable-functions replay ~30 %, the workflow and the agents ~17 %, with the stand-in on its own thread"}; ${count} sagas at once, median of ${rounds}`,
     });
 
     // Scale: the same happy path with 10 and with 500 deliveries in flight at once, every one
