@@ -179,13 +179,10 @@ export class CosmosDroneReservations implements DroneReservations {
     candidates: () => Promise<readonly string[]>,
   ): Promise<ReservationOutcome> {
     const wanted = await candidates();
-    /** Drones this attempt listed: a conflict on one of them is another delivery's reservation. */
-    const listedHere = new Set<string>();
     // A delivery's first attempt finds no claim: create it listing the first candidate, unread (a
     // conflict means there is one already: read it and go on from there).
     const first = wanted[0];
     let created = first === undefined ? undefined : await this.list(deliveryId, undefined, first);
-    if (created && first !== undefined) listedHere.add(first);
     rounds: for (let round = 0; round < CLAIM_ROUNDS; round++) {
       let claim = created ?? (await readDoc<ClaimDoc>(this.c, claimId(deliveryId)));
       const justCreated = created !== undefined;
@@ -203,13 +200,16 @@ export class CosmosDroneReservations implements DroneReservations {
         if (!claim?.drones.includes(droneId)) {
           claim = await this.list(deliveryId, claim, droneId);
           if (!claim) continue rounds;
-          listedHere.add(droneId);
         }
-        const held = await this.reserve(droneId, deliveryId, at, !listedHere.has(droneId));
+        const held = await this.reserve(droneId, deliveryId, at);
         if (!held) continue;
         if (await this.commit(claim, held)) return { outcome: 'reserved', reservation: held.reservation };
         continue rounds;
       }
+      // Every candidate is held. If the claim changed meanwhile, a duplicate attempt may have
+      // reserved a drone for the delivery: look again before saying none is free.
+      const latest = await readDoc<ClaimDoc>(this.c, claimId(deliveryId));
+      if (latest && latest._etag !== claim?._etag) continue rounds;
       return { outcome: 'allTaken' };
     }
     throw new Error(`the drone claim of ${deliveryId} kept changing under ${CLAIM_ROUNDS} attempts; try again`);
@@ -303,16 +303,22 @@ export class CosmosDroneReservations implements DroneReservations {
     }
   }
 
-  /** Records the drone as the delivery's; false if the claim changed since it was read. */
+  /**
+   * Records the drone as the delivery's; false if the claim changed since it was read. Then lets
+   * go of any other listed drone a duplicate attempt reserved for the delivery and did not commit
+   * (it may have died): on the usual path the claim lists only this drone, and nothing is read.
+   */
   private async commit(claim: Stored<ClaimDoc>, held: Held): Promise<boolean> {
     const { droneId, reservedAt } = held.reservation;
     try {
       await this.replaceClaim({ ...claim, droneId, reservedAt, reservationEtag: held.etag }, claim._etag);
-      return true;
     } catch (e) {
       if (isPreconditionFailed(e) || isNotFound(e)) return false;
       throw e;
     }
+    const others = claim.drones.filter((d) => d !== droneId);
+    if (others.length > 0) await this.letGo(claim.deliveryId, others);
+    return true;
   }
 
   private async replaceClaim(next: ClaimDoc & { _etag?: string }, etag: string): Promise<Stored<ClaimDoc>> {
@@ -324,11 +330,10 @@ export class CosmosDroneReservations implements DroneReservations {
   }
 
   /**
-   * Creates the drone's reservation for the delivery. `mayHold`: another attempt listed the drone,
-   * so the delivery may hold it already, and that counts too; a drone this attempt listed cannot
-   * be the delivery's unless a duplicate took it since, so a conflict means someone else's.
+   * Creates the drone's reservation for the delivery. On a conflict the drone may be the
+   * delivery's already (an earlier or a duplicate attempt reserved it), and that counts too.
    */
-  private async reserve(droneId: string, deliveryId: string, at: string, mayHold: boolean): Promise<Held | undefined> {
+  private async reserve(droneId: string, deliveryId: string, at: string): Promise<Held | undefined> {
     const doc: ReservationDoc = { id: droneId, kind: 'reservation', deliveryId, droneId, reservedAt: at };
     try {
       const res = await this.c.items.create<ReservationDoc>(doc);
@@ -336,7 +341,7 @@ export class CosmosDroneReservations implements DroneReservations {
     } catch (e) {
       if (!isConflict(e)) throw e;
     }
-    return mayHold ? this.heldBy(droneId, deliveryId) : undefined;
+    return this.heldBy(droneId, deliveryId);
   }
 
   private async findHeld(droneId: string): Promise<Held | undefined> {

@@ -6,7 +6,8 @@
  * seed is one interleaving of the requests. After each scenario:
  * - the delivery holds at most one drone, and every attempt that got a drone got that one;
  * - once released, it holds none, and every attempt that started after the release is refused;
- * - without a release, the drone the attempts got is the one it holds;
+ * - without a release, the drone the attempts got is the one it holds, and no attempt answers
+ *   that every candidate is taken while the delivery holds one of them;
  * - a drone held by another delivery is never taken from it.
  * A failure names its seed; a seed that once failed stays in FIXED_SEEDS.
  */
@@ -123,6 +124,7 @@ async function heldFor(deliveryId: string): Promise<string[]> {
 }
 
 interface Attempt {
+  readonly candidates: readonly string[];
   readonly outcome?: ReservationOutcome;
   readonly crashed: boolean;
   readonly startedAfterRelease: boolean;
@@ -159,10 +161,10 @@ async function scenario(seed: number): Promise<string[]> {
           't1',
           async () => candidates,
         );
-        return { outcome, crashed: false, startedAfterRelease };
+        return { candidates, outcome, crashed: false, startedAfterRelease };
       } catch (e) {
         if (!(e instanceof Crash)) throw e;
-        return { crashed: true, startedAfterRelease };
+        return { candidates, crashed: true, startedAfterRelease };
       }
     });
   const workers = r.int(1, 4);
@@ -203,6 +205,9 @@ async function scenario(seed: number): Promise<string[]> {
     if (mine !== undefined && held[0] !== mine)
       problems.push(`attempts got ${mine}, yet it holds ${held[0] ?? 'none'}`);
     if (mine === undefined && held.length > 0) problems.push(`no attempt got a drone, yet it holds ${held[0]}`);
+    for (const a of all)
+      if (a.outcome?.outcome === 'allTaken' && held.some((h) => a.candidates.includes(h)))
+        problems.push(`an attempt answered allTaken, yet the delivery holds ${held.join(', ')}, one of its candidates`);
   }
   for (const [droneId, other] of others) {
     const still = await heldFor(other);
@@ -215,9 +220,13 @@ async function scenario(seed: number): Promise<string[]> {
  * Seeds that broke the protocol stay here: 1059961568 and 1827692915 caught an attempt that,
  * finding its delivery released after it had reserved, kept the drone; 1459075601 and 1447769850
  * caught an attempt that lost the commit to a duplicate and kept the drone it had reserved
- * meanwhile (each pair: before and after the release was made a patch).
+ * meanwhile (each pair: before and after the release was made a patch); 1451079585 and 320131090
+ * caught an attempt that took a conflict on a drone it had listed itself for another delivery's,
+ * and answered that every drone was taken while a duplicate had reserved that drone for it.
  */
-const FIXED_SEEDS = [1, 2, 3, 42, 1234, 1_059_961_568, 1_459_075_601, 1_447_769_850, 1_827_692_915];
+const FIXED_SEEDS = [
+  1, 2, 3, 42, 1234, 1_059_961_568, 1_459_075_601, 1_447_769_850, 1_827_692_915, 1_451_079_585, 320_131_090,
+];
 
 describe('drone reservations under seeded interleavings of duplicate attempts, crashes and a release', () => {
   const fresh = freshSeeds(100);
