@@ -22,11 +22,11 @@ import type { SlaSettings } from '../domain/delivery/saga';
 import { BlobDeadLetterSink } from './adapters/blob-dead-letters';
 import {
   CosmosDeliverySchedules,
-  CosmosDroneReservations,
   CosmosFleetView,
   CosmosIntakeRecords,
   CosmosPackageRecords,
 } from './adapters/cosmos-agents';
+import { CosmosDroneReservations } from './adapters/cosmos-reservations';
 import { AzureEventHubsPublisher, LocalRuntimePublisher } from './adapters/event-publishers';
 import { Bulkhead } from './resilience/bulkhead';
 import type { AgentDeps } from './saga/agents';

@@ -14,7 +14,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Container, SqlQuerySpec } from '@azure/cosmos';
 import { useEmulators } from '../../support/emulators';
-import { CosmosDroneReservations } from '../../../functions/adapters/cosmos-agents';
+import { CosmosDroneReservations } from '../../../functions/adapters/cosmos-reservations';
 import type { ReservationOutcome } from '../../../domain/delivery/ports';
 import { COSMOS_CONTAINERS } from '../../../functions/resources';
 import { Random, freshSeeds } from '../../../tools/simulation/random';
