@@ -125,7 +125,7 @@ export class Composition {
    * must see other instances' writes.
    */
   readonly ingestionDroneStore = lazy<DroneStateStore>(
-    () => new CosmosDroneStateStore(this.container(COSMOS_CONTAINERS.drones), { cachedReads: true }),
+    () => new CosmosDroneStateStore(this.container(COSMOS_CONTAINERS.drones), { cachedReads: true, bulkWrites: true }),
   );
 
   readonly deadLetters = lazy<DeadLetterSink>(() => new BlobDeadLetterSink(this.deadLetterContainer()));

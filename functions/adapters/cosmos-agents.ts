@@ -113,9 +113,12 @@ export class CosmosPackageRecords implements PackageRecords {
 export class CosmosFleetView implements FleetView {
   constructor(private readonly c: Container) {}
 
+  /** Only the fields of a drone's state: the documents also carry system and other writers' fields. */
   async availableDrones(): Promise<DroneState[]> {
     const { resources } = await this.c.items
-      .query<DroneDocument>('SELECT * FROM c WHERE c.available = true')
+      .query<DroneDocument>(
+        'SELECT c.droneId, c.status, c.position, c.batteryPct, c.speedMps, c.sequence, c.reportedAt, c.deliveryId FROM c WHERE c.available = true',
+      )
       .fetchAll();
     return resources.map(stateFromDocument);
   }

@@ -6,9 +6,10 @@
  * Fields other writers may add to the document are carried over untouched. For ingestion the
  * store can answer reads from an instance-local, bounded LRU of the documents it last wrote, so
  * a drone costs one request per batch in steady state: the If-Match on the remembered ETag is
- * what keeps that safe (a 412 forgets the entry and the caller re-reads and re-plans).
+ * what keeps that safe (a 412 forgets the entry and the caller re-reads and re-plans). With
+ * `bulkWrites` the conditional writes a batch issues together travel as one bulk request.
  */
-import type { Container, ItemDefinition } from '@azure/cosmos';
+import type { Container, ItemDefinition, OperationInput } from '@azure/cosmos';
 import { isAssignable } from '../../domain/telemetry/drone-state';
 import type { DroneState } from '../../domain/telemetry/drone-state';
 import type { DroneStateStore, VersionedDroneState } from '../../domain/telemetry/ports';
@@ -46,7 +47,28 @@ export interface DroneStoreOptions {
   readonly cachedReads?: boolean;
   /** Drones remembered, least recently used dropped first. */
   readonly capacity?: number;
+  /**
+   * Send the writes issued in one turn of the event loop (a batch writes its drones in parallel)
+   * as bulk requests of up to BULK_MAX_OPERATIONS, each operation keeping its own condition:
+   * Cosmos DB judges every operation of a bulk request on its own (not atomically), so a create
+   * answers 409 and a replace 412 exactly as alone. An operation answered anything else (a 429,
+   * a 5xx), or a bulk request that fails as a whole, is sent again alone, with the SDK's retries.
+   * Uses `items.bulk`, not `executeBulkOperations`: the latter waits a fixed second for a batch to
+   * fill (bulk is built for throughput, not latency; azure-cosmos-dotnet-v3 #1277, #2443), which
+   * would add a second to every invocation.
+   */
+  readonly bulkWrites?: boolean;
+  /** Called once per operation written, bulk or not, with its request charge. */
   readonly onRequest?: (kind: 'read' | 'write', requestCharge: number) => void;
+}
+
+/** The SDK refuses a bulk call with more operations than this for one partition key range. */
+export const BULK_MAX_OPERATIONS = 100;
+
+interface QueuedWrite {
+  readonly doc: DroneDocument;
+  readonly expectedVersion: string | undefined;
+  readonly settle: (written: Promise<boolean>) => void;
 }
 
 export const DEFAULT_DRONE_CACHE_CAPACITY = 10_000;
@@ -61,6 +83,8 @@ export class CosmosDroneStateStore implements DroneStateStore {
   private readonly cachedReads: boolean;
   private readonly capacity: number;
   private readonly onRequest: (kind: 'read' | 'write', requestCharge: number) => void;
+  private readonly bulkWrites: boolean;
+  private queued: QueuedWrite[] = [];
 
   constructor(
     private readonly container: Container,
@@ -70,6 +94,7 @@ export class CosmosDroneStateStore implements DroneStateStore {
     this.cachedReads = o.cachedReads ?? false;
     this.capacity = Math.max(1, o.capacity ?? DEFAULT_DRONE_CACHE_CAPACITY);
     this.onRequest = o.onRequest ?? (() => undefined);
+    this.bulkWrites = o.bulkWrites ?? false;
   }
 
   /** Drones currently remembered (bounded by `capacity`). */
@@ -107,6 +132,15 @@ export class CosmosDroneStateStore implements DroneStateStore {
     const base: Record<string, unknown> = {};
     if (previous) for (const [key, value] of Object.entries(previous)) if (!NOT_CARRIED.has(key)) base[key] = value;
     const doc: DroneDocument = { ...base, ...next, id: droneId, available: isAssignable(next) };
+    if (!this.bulkWrites) return this.writeOne(doc, expectedVersion);
+    return new Promise<boolean>((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(() => this.flush());
+      this.queued.push({ doc, expectedVersion, settle: (written) => written.then(resolve, reject) });
+    });
+  }
+
+  private async writeOne(doc: DroneDocument, expectedVersion: string | undefined): Promise<boolean> {
+    const droneId = doc.id;
     try {
       const res =
         expectedVersion === undefined
@@ -115,9 +149,7 @@ export class CosmosDroneStateStore implements DroneStateStore {
               .item(droneId, droneId)
               .replace(doc, { accessCondition: { type: 'IfMatch', condition: expectedVersion } });
       this.onRequest('write', res.requestCharge ?? 0);
-      const etag = res.resource?._etag ?? res.etag;
-      if (etag) this.remember({ ...doc, ...res.resource, _etag: etag });
-      else this.remembered.delete(droneId);
+      this.written(doc, res.resource?._etag ?? res.etag, res.resource);
       return true;
     } catch (e) {
       this.remembered.delete(droneId);
@@ -126,6 +158,49 @@ export class CosmosDroneStateStore implements DroneStateStore {
       if (isConcurrentWrite(e) || isNotFound(e)) return false;
       throw e;
     }
+  }
+
+  private written(doc: DroneDocument, etag: string | undefined, stored: object | undefined): void {
+    if (etag) this.remember({ ...doc, ...stored, _etag: etag });
+    else this.remembered.delete(doc.id);
+  }
+
+  /** Sends what was queued, in bulk requests of up to BULK_MAX_OPERATIONS. */
+  private flush(): void {
+    const all = this.queued;
+    this.queued = [];
+    for (let i = 0; i < all.length; i += BULK_MAX_OPERATIONS) void this.sendBulk(all.slice(i, i + BULK_MAX_OPERATIONS));
+  }
+
+  private async sendBulk(writes: readonly QueuedWrite[]): Promise<void> {
+    const operations: OperationInput[] = writes.map(({ doc, expectedVersion }) =>
+      expectedVersion === undefined
+        ? { operationType: 'Create', partitionKey: doc.id, resourceBody: doc }
+        : { operationType: 'Replace', id: doc.id, partitionKey: doc.id, ifMatch: expectedVersion, resourceBody: doc },
+    );
+    let results: Awaited<ReturnType<Container['items']['bulk']>>;
+    try {
+      // Deprecated in favour of executeBulkOperations, which waits a second per call: see `bulkWrites`.
+      results = await this.container.items.bulk(operations, { continueOnError: true });
+    } catch {
+      for (const w of writes) w.settle(this.writeOne(w.doc, w.expectedVersion));
+      return;
+    }
+    writes.forEach((w, i) => {
+      const r = results[i];
+      const status = r?.statusCode ?? 0;
+      if (r && status >= 200 && status < 300) {
+        this.onRequest('write', r.requestCharge ?? 0);
+        this.written(w.doc, r.eTag ?? (r.resourceBody as { _etag?: string } | undefined)?._etag, r.resourceBody);
+        w.settle(Promise.resolve(true));
+      } else if (status === 409 || status === 412 || status === 404) {
+        // As alone: a write refused by its condition is the caller's cue to re-read.
+        this.remembered.delete(w.doc.id);
+        w.settle(Promise.resolve(false));
+      } else {
+        w.settle(this.writeOne(w.doc, w.expectedVersion));
+      }
+    });
   }
 
   private recall(droneId: string): DroneDocument | undefined {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryEvent } from '../../domain/delivery/events';
 import type { SagaProgress, SagaResult } from '../../domain/delivery/saga';
 import { ACTIVITIES, recoveryInstanceId, SAGA_EVENTS } from '../../functions/names';
+import { COSMOS_CONTAINERS } from '../../functions/resources';
 import { checkDeliveryInvariants, INVARIANTS } from '../../tools/simulation/invariants';
 import type { DeliveryFacts } from '../../tools/simulation/invariants';
 import { freshSeeds, Random } from '../../tools/simulation/random';
@@ -24,7 +25,11 @@ const PICKUP_SLA = 30 * MIN;
 const DELIVERY_SLA = 120 * MIN;
 
 /** Seeds that once found a bug stay here; then a plain range. */
-const REGRESSION_SEEDS: number[] = [];
+const REGRESSION_SEEDS: number[] = [
+  // A "wrong drone" report came from the drone already reserved for the delivery, whose
+  // assignment result was held: the saga rightly counted it once it saw the result.
+  498400961,
+];
 const FIXED = [
   ...REGRESSION_SEEDS,
   ...Array.from({ length: Number(process.env.SIM_ENGINE_FIXED ?? 120) }, (_, i) => 10_000 + i),
@@ -172,7 +177,10 @@ async function runScenario(
         break;
       }
       case 'wrongDrone': {
-        const other = drones.find((x) => x !== progress?.droneId) ?? `es-stranger-${seed}`;
+        // Wrong by the reservations, not by what the saga has seen: an assignment whose result
+        // is held or not yet played has already reserved its drone, and that drone's reports count.
+        const reserved = await reservedDrone(d.id);
+        const other = drones.find((x) => x !== progress?.droneId && x !== reserved) ?? `es-stranger-${seed}`;
         await w.fly(other, { status: rnd.pick(MILESTONE_STATUS), deliveryId: d.id });
         break;
       }
@@ -273,6 +281,19 @@ async function runScenario(
     }
   }
   return { violations, invariants, deliveries: deliveries.length, outcomes };
+}
+
+/** The drone reserved for the delivery, if any, as the reservations container has it. */
+async function reservedDrone(deliveryId: string): Promise<string | undefined> {
+  const { resources } = await w.env.cosmos
+    .database(w.env.databaseId)
+    .container(COSMOS_CONTAINERS.droneReservations.name)
+    .items.query<{ droneId: string }>({
+      query: "SELECT c.droneId FROM c WHERE c.kind = 'reservation' AND c.deliveryId = @d",
+      parameters: [{ name: '@d', value: deliveryId }],
+    })
+    .fetchAll();
+  return resources[0]?.droneId;
 }
 
 /** The delivery's outcome: its saga's result, or its recovery's. */

@@ -173,6 +173,7 @@ export async function benchIngest(opts: BenchOptions): Promise<Row[]> {
     // Ingestion's own store, as the composition builds it: reads from its LRU of last writes.
     const store = new CosmosDroneStateStore(comp.container(COSMOS_CONTAINERS.drones), {
       cachedReads: true,
+      bulkWrites: true,
       onRequest: (kind, rc) => {
         if (kind === 'write') writes++;
         else reads++;
@@ -245,7 +246,10 @@ async function drainCurve(
   const fleets = opts.quick ? [20, 200] : [100, 10_000];
   const total = opts.quick ? 400 : 5_000;
   const rate = async (fleet: number): Promise<number> => {
-    const store = new CosmosDroneStateStore(comp.container(COSMOS_CONTAINERS.drones), { cachedReads: true });
+    const store = new CosmosDroneStateStore(comp.container(COSMOS_CONTAINERS.drones), {
+      cachedReads: true,
+      bulkWrites: true,
+    });
     // Each drone's first state written straight through the store (one create, remembered), so
     // the warm-up costs one request per drone rather than ingestion's cold read plus create.
     const warm = bodies(fleet, fleet, 7000 + fleet).map((b) =>

@@ -3,13 +3,15 @@
  * request per batch (the conditional write against the remembered ETag), a stale entry costs a
  * 412, a real read and a re-plan, the cache stays within its bound, and two instances writing the
  * same drones in a seeded interleaving end where one writer would: at the newest event, never
- * regressing.
+ * regressing. All of it with one request per write and with bulk writes; then what bulk writes
+ * add: a batch's writes share requests, and an operation or request that fails otherwise than by
+ * its condition is sent again alone.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import type { Container } from '@azure/cosmos';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Container, OperationInput, OperationResponse } from '@azure/cosmos';
 import { useEmulators } from '../../support/emulators';
 import { telemetry } from '../../support/telemetry';
-import { CosmosDroneStateStore } from '../../../functions/adapters/cosmos-drone-store';
+import { BULK_MAX_OPERATIONS, CosmosDroneStateStore } from '../../../functions/adapters/cosmos-drone-store';
 import type { DroneDocument } from '../../../functions/adapters/cosmos-drone-store';
 import { CircuitBreaker } from '../../../functions/resilience/circuit-breaker';
 import { ingestBatch } from '../../../functions/telemetry/ingest';
@@ -34,11 +36,12 @@ interface Instance {
   ingest(events: readonly Telemetry[]): Promise<BatchReport>;
 }
 
-function instance(capacity?: number): Instance {
+function makeInstance(capacity?: number, bulkWrites = false): Instance {
   const requests = { reads: 0, writes: 0 };
   const raised: Milestone[] = [];
   const store = new CosmosDroneStateStore(drones, {
     cachedReads: true,
+    bulkWrites,
     ...(capacity !== undefined ? { capacity } : {}),
     onRequest: (kind) => void (kind === 'read' ? requests.reads++ : requests.writes++),
   });
@@ -67,7 +70,12 @@ const droneName = (n = 0): string => `cache-${run}-${n}-${process.pid}`;
 const stored = async (droneId: string): Promise<DroneDocument | undefined> =>
   (await drones.item(droneId, droneId).read<DroneDocument>()).resource;
 
-describe('ingestion with the cached drone store', () => {
+describe.each([
+  ['one request per write', false],
+  ['bulk writes, as the composition builds it', true],
+])('ingestion with the cached drone store (%s)', (_mode, bulk) => {
+  const instance = (capacity?: number): Instance => makeInstance(capacity, bulk);
+
   it('costs one read and one write for a cold drone, then one write per batch', async () => {
     run++;
     const a = instance();
@@ -172,4 +180,76 @@ describe('ingestion with the cached drone store', () => {
       }
     },
   );
+});
+
+describe('bulk writes', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const state = (droneId: string, sequence: number) => ({
+    droneId,
+    status: 'Idle' as const,
+    position: { lat: 47.6, lon: -122.3, altitudeM: 0 },
+    batteryPct: 90,
+    speedMps: 0,
+    sequence,
+    reportedAt: new Date(Date.UTC(2026, 11, 1, 10, 0, sequence)).toISOString(),
+  });
+
+  it('sends the writes of one batch together, in requests of at most BULK_MAX_OPERATIONS', async () => {
+    run++;
+    const a = makeInstance(undefined, true);
+    const bulk = vi.spyOn(drones.items, 'bulk');
+    const ids = Array.from({ length: 40 }, (_, i) => droneName(i));
+    await a.ingest(ids.map((droneId) => telemetry({ droneId, sequence: 1 })));
+    expect(a.requests).toEqual({ reads: 40, writes: 40 });
+    // Warm: every read is answered from memory, so the use case's 16 parallel writes leave
+    // together: 40 drones in 3 requests.
+    bulk.mockClear();
+    await a.ingest(ids.map((droneId) => telemetry({ droneId, sequence: 2 })));
+    expect(a.requests).toEqual({ reads: 40, writes: 80 });
+    expect(bulk.mock.calls.map(([ops]) => ops.length)).toEqual([16, 16, 8]);
+    for (const id of ids) expect((await stored(id))?.sequence).toBe(2);
+
+    // Writes issued together beyond the SDK's limit per call are split.
+    bulk.mockClear();
+    const many = Array.from({ length: BULK_MAX_OPERATIONS + 30 }, (_, i) => droneName(100 + i));
+    const written = await Promise.all(many.map((id) => a.store.write(state(id, 1), undefined)));
+    expect(written.every(Boolean)).toBe(true);
+    expect(bulk.mock.calls.map(([ops]) => ops.length)).toEqual([BULK_MAX_OPERATIONS, 30]);
+    // A create of a drone that exists answers false, exactly as alone.
+    expect(await a.store.write(state(many[0] as string, 2), undefined)).toBe(false);
+  });
+
+  it('sends an operation answered 429 again alone, and every one of a request that failed', async () => {
+    run++;
+    const a = makeInstance(undefined, true);
+    const ids = [0, 1, 2].map(droneName);
+    const items = drones.items;
+    const real = items.bulk.bind(items);
+    // The stand-in never throttles: answer the second operation 429 without carrying it out.
+    const bulk = vi.spyOn(items, 'bulk').mockImplementationOnce(async (ops: OperationInput[], options) => {
+      const answered = await real(
+        ops.filter((_, i) => i !== 1),
+        options,
+      );
+      const throttled = { statusCode: 429, requestCharge: 0 } as OperationResponse;
+      return Object.assign([...answered.slice(0, 1), throttled, ...answered.slice(1)], {
+        diagnostics: answered.diagnostics,
+      });
+    });
+    const written = await Promise.all(ids.map((id) => a.store.write(state(id, 1), undefined)));
+    expect(written).toEqual([true, true, true]);
+    expect(bulk).toHaveBeenCalledTimes(1);
+    for (const id of ids) expect((await stored(id))?.sequence).toBe(1);
+
+    // A bulk request that fails as a whole: each write goes alone, with its own condition.
+    bulk.mockRejectedValueOnce(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const again = await Promise.all(
+      ids.map(async (id) => a.store.write(state(id, 2), (await a.store.read(id))?.version)),
+    );
+    expect(again).toEqual([true, true, true]);
+    for (const id of ids) expect((await stored(id))?.sequence).toBe(2);
+    // And the remembered ETags are the new ones: the next conditional write goes through.
+    const first = ids[0] as string;
+    expect(await a.store.write(state(first, 3), (await a.store.read(first))?.version)).toBe(true);
+  });
 });
