@@ -169,7 +169,14 @@ export class CosmosDroneStateStore implements DroneStateStore {
   private flush(): void {
     const all = this.queued;
     this.queued = [];
-    for (let i = 0; i < all.length; i += BULK_MAX_OPERATIONS) void this.sendBulk(all.slice(i, i + BULK_MAX_OPERATIONS));
+    for (let i = 0; i < all.length; i += BULK_MAX_OPERATIONS) {
+      const chunk = all.slice(i, i + BULK_MAX_OPERATIONS);
+      // Whatever goes wrong unexpectedly fails the writes still waiting, never leaves them hanging
+      // (settling a write already settled changes nothing).
+      this.sendBulk(chunk).catch((e: unknown) => {
+        for (const w of chunk) w.settle(Promise.reject(e instanceof Error ? e : new Error(String(e))));
+      });
+    }
   }
 
   private async sendBulk(writes: readonly QueuedWrite[]): Promise<void> {
