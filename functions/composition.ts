@@ -173,7 +173,7 @@ export class Composition {
   readonly agents = lazy<AgentDeps>(() => ({
     packages: new CosmosPackageRecords(this.container(COSMOS_CONTAINERS.packages)),
     reservations: new CosmosDroneReservations(this.container(COSMOS_CONTAINERS.droneReservations)),
-    fleet: new CosmosFleetView(this.container(COSMOS_CONTAINERS.drones)),
+    fleet: new CosmosFleetView(this.container(COSMOS_CONTAINERS.drones), { snapshotMs: this.config.fleet.snapshotMs }),
     schedules: new CosmosDeliverySchedules(this.container(COSMOS_CONTAINERS.deliveries)),
     cruiseSpeedMps: this.config.saga.cruiseSpeedMps,
     handlingSeconds: this.config.saga.handlingSeconds,

@@ -84,6 +84,8 @@ export function captureNamespaceOf(fullyQualifiedNamespace: string | undefined):
 export interface FleetSettings {
   /** A drone whose last accepted report is older than this is not assigned and shows `stale` (docs/contract.md §2). */
   readonly droneFreshnessMs: number;
+  /** How long one fleet query serves the assignments of an instance (0: none is shared). */
+  readonly snapshotMs: number;
 }
 
 export interface SagaSettings {
@@ -218,6 +220,11 @@ export const SETTINGS = {
     where: 'app',
     description:
       "How old a drone's last accepted report may be for it to be assigned; older ones show stale. Default: 10.",
+  },
+  FleetSnapshotMs: {
+    where: 'app',
+    description:
+      'Milliseconds one answer of the available-fleet query serves every drone assignment on an instance; 0 queries for each. Default: 1000.',
   },
   AgentParallelism: { where: 'app', description: 'Parallel store calls within one agent activity. Default: 8.' },
   SupervisorSchedule: {
@@ -451,7 +458,10 @@ export function parseConfig(env: Env): AppConfig {
     tracing: readTracing(r),
     publishing: readPublishing(r, eventHubsNamespace),
     ...readLake(r, eventHubsNamespace),
-    fleet: { droneFreshnessMs: r.int('DroneFreshnessMinutes', 10, 1, 10_080) * 60_000 },
+    fleet: {
+      droneFreshnessMs: r.int('DroneFreshnessMinutes', 10, 1, 10_080) * 60_000,
+      snapshotMs: r.int('FleetSnapshotMs', 1000, 0, 60_000),
+    },
     saga: {
       maxInFlight: r.int('SagaMaxInFlight', 1000, 1, 1_000_000),
       pickupSlaMs: r.int('PickupSlaMinutes', 30, 1, 10_080) * 60_000,

@@ -111,8 +111,15 @@ export interface DroneReservations {
   release(deliveryId: string): Promise<string | undefined>;
 }
 
+/** The drones that said they are available, and whether an earlier read's answer served this call. */
+export interface FleetAnswer {
+  readonly drones: readonly DroneState[];
+  readonly shared: boolean;
+}
+
 export interface FleetView {
-  availableDrones(): Promise<DroneState[]>;
+  /** `fresh`: read now, whatever an earlier read left to share. */
+  availableDrones(options?: { readonly fresh?: boolean }): Promise<FleetAnswer>;
   drone(droneId: string): Promise<DroneState | undefined>;
 }
 

@@ -44,19 +44,26 @@ export * from './saga-state';
 // ------------------------------------------------------------------ decide and evolve
 
 export function decide(state: SagaState, message: SagaMessage): SagaCommand[] {
-  const t = transition(state, message);
-  const after = t.commands.reduce(applyCommand, t.state);
-  return [...t.commands, ...nextWork(after, message.at)];
+  return react(state, message).commands;
 }
 
 export function evolve(state: SagaState, m: SagaMessage | SagaCommand): SagaState {
   return isCommand(m) ? applyCommand(state, m) : transition(state, m).state;
 }
 
-/** Both at once, as the interpreter uses them: the commands, and the state after message and commands. */
+/**
+ * Both at once, as the interpreter uses them: the commands, and the state after message and
+ * commands (what `[message, ...decide(state, message)].reduce(evolve, state)` gives, with the
+ * message's transition worked out once: the interpreter replays every message in every episode).
+ */
 export function react(state: SagaState, message: SagaMessage): { state: SagaState; commands: SagaCommand[] } {
-  const commands = decide(state, message);
-  return { state: [message, ...commands].reduce(evolve, state), commands };
+  const t = transition(state, message);
+  const after = t.commands.reduce(applyCommand, t.state);
+  const next = nextWork(after, message.at);
+  return {
+    state: next.reduce(applyCommand, after),
+    commands: next.length === 0 ? t.commands : [...t.commands, ...next],
+  };
 }
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set([

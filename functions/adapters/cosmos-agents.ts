@@ -4,7 +4,7 @@
  * replaces, so retries and concurrent callers converge; compensations write a mark when there
  * was nothing to undo, so a late forward step finds it and stops.
  */
-import type { Container } from '@azure/cosmos';
+import type { Container, PatchOperation } from '@azure/cosmos';
 import type { PackageSize } from '../../domain/delivery/events';
 import type { DroneState } from '../../domain/telemetry/drone-state';
 import { stateFromDocument } from './cosmos-drone-store';
@@ -13,6 +13,7 @@ import { isConcurrentWrite, isConflict, isNotFound, isPreconditionFailed } from 
 import type {
   CreatePackageOutcome,
   DeliverySchedules,
+  FleetAnswer,
   FleetView,
   IntakeRecord,
   IntakeRecords,
@@ -50,6 +51,21 @@ async function update<T extends { id: string }>(
       if (isConcurrentWrite(e)) continue;
       throw e;
     }
+  }
+}
+
+/**
+ * One conditional patch (Cosmos DB's filter predicate, judged against the stored document in the
+ * same write): true when it applied, false when there is no such document (404) or the
+ * condition does not hold (412). One request where read-then-replace takes two.
+ */
+async function patchIf(c: Container, id: string, condition: string, operations: PatchOperation[]): Promise<boolean> {
+  try {
+    await c.item(id, id).patch({ condition, operations });
+    return true;
+  } catch (e) {
+    if (isNotFound(e) || isPreconditionFailed(e)) return false;
+    throw e;
   }
 }
 
@@ -103,6 +119,11 @@ export class CosmosPackageRecords implements PackageRecords {
     return cancelled;
   }
 
+  /**
+   * Only an active package: a cancelled or already delivered one stays as it is. Read, then
+   * replace by ETag: a filter predicate on the status would save the read, but the local
+   * stand-in lowercases a predicate's string literals before it evaluates it.
+   */
   async markDelivered(deliveryId: string, at: string): Promise<void> {
     await update<PackageDoc>(this.c, deliveryId, (cur) =>
       cur && cur.status === 'Active' ? { ...cur, status: 'Delivered', deliveredAt: at } : undefined,
@@ -110,11 +131,51 @@ export class CosmosPackageRecords implements PackageRecords {
   }
 }
 
+export interface FleetViewOptions {
+  /**
+   * How long one answer of the fleet query serves every assignment on this instance (0: every
+   * call queries). Calls while a query is in flight share it; a failed query is not kept.
+   */
+  readonly snapshotMs?: number;
+  /** The clock the snapshot's age is judged by (milliseconds). */
+  readonly now?: () => number;
+}
+
 export class CosmosFleetView implements FleetView {
-  constructor(private readonly c: Container) {}
+  readonly #snapshotMs: number;
+  readonly #now: () => number;
+  #snapshot: { readonly at: number; readonly drones: Promise<DroneState[]> } | undefined;
+
+  constructor(
+    private readonly c: Container,
+    options: FleetViewOptions = {},
+  ) {
+    this.#snapshotMs = options.snapshotMs ?? 0;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * The drones that say they are available, as of at most `snapshotMs` ago unless `fresh`. Any
+   * answer is a snapshot (a drone may change the moment after it is read); exclusivity comes
+   * from the reservations, and freshness is judged by each drone's own report time.
+   */
+  async availableDrones(options: { readonly fresh?: boolean } = {}): Promise<FleetAnswer> {
+    if (this.#snapshotMs <= 0) return { drones: await this.queryAvailable(), shared: false };
+    const now = this.#now();
+    const kept = this.#snapshot;
+    if (!options.fresh && kept && now - kept.at >= 0 && now - kept.at < this.#snapshotMs)
+      return { drones: await kept.drones, shared: true };
+    const drones = this.queryAvailable();
+    const snapshot = { at: now, drones };
+    this.#snapshot = snapshot;
+    drones.catch(() => {
+      if (this.#snapshot === snapshot) this.#snapshot = undefined;
+    });
+    return { drones: await drones, shared: false };
+  }
 
   /** Only the fields of a drone's state: the documents also carry system and other writers' fields. */
-  async availableDrones(): Promise<DroneState[]> {
+  private async queryAvailable(): Promise<DroneState[]> {
     const { resources } = await this.c.items
       .query<DroneDocument>(
         'SELECT c.droneId, c.status, c.position, c.batteryPct, c.speedMps, c.sequence, c.reportedAt, c.deliveryId FROM c WHERE c.available = true',
@@ -221,12 +282,13 @@ export class CosmosIntakeRecords implements IntakeRecords {
     return d ? toIntake(d) : undefined;
   }
 
+  /** Only an active intake: the first close's outcome stands. */
   async close(deliveryId: string, outcome: string, failureCode?: string): Promise<void> {
-    await update<IntakeDoc>(this.c, deliveryId, (cur) =>
-      cur && cur.active
-        ? { ...cur, active: false, outcome, ...(failureCode !== undefined ? { failureCode } : {}) }
-        : undefined,
-    );
+    await patchIf(this.c, deliveryId, 'FROM c WHERE c.active = true', [
+      { op: 'set', path: '/active', value: false },
+      { op: 'set', path: '/outcome', value: outcome },
+      ...(failureCode !== undefined ? [{ op: 'set' as const, path: '/failureCode', value: failureCode }] : []),
+    ]);
   }
 
   async reopen(deliveryId: string): Promise<void> {

@@ -21,7 +21,13 @@ import type {
   ScheduleDeliveryInput,
   ScheduleDeliveryResult,
 } from './contracts';
-import type { DeliverySchedules, DroneReservations, FleetView, PackageRecords } from '../../domain/delivery/ports';
+import type {
+  DeliverySchedules,
+  DroneReservations,
+  FleetView,
+  PackageRecords,
+  ReservationOutcome,
+} from '../../domain/delivery/ports';
 
 export interface AgentDeps {
   readonly packages: PackageRecords;
@@ -49,18 +55,25 @@ export async function cancelPackage(d: AgentDeps, input: CompensationInput): Pro
 
 export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promise<AssignDroneResult> {
   let ranked: DroneCandidate[] | undefined;
-  const outcome = await d.reservations.reserveFor(input.deliveryId, input.at, async () => {
-    // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
-    ranked = rankDrones(
-      await d.fleet.availableDrones(),
-      input.pickup,
-      { now: new Date(input.at), freshnessMs: d.droneFreshnessMs },
-      d.maxPickupDistanceM,
-    );
-    return candidateOrder(ranked, input.deliveryId)
-      .slice(0, d.maxCandidates ?? 100)
-      .map((c) => c.droneId);
-  });
+  let shared = false;
+  const attempt = (fresh: boolean): Promise<ReservationOutcome> =>
+    d.reservations.reserveFor(input.deliveryId, input.at, async () => {
+      const answer = await d.fleet.availableDrones({ fresh });
+      shared = answer.shared;
+      // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
+      ranked = rankDrones(
+        answer.drones,
+        input.pickup,
+        { now: new Date(input.at), freshnessMs: d.droneFreshnessMs },
+        d.maxPickupDistanceM,
+      );
+      return candidateOrder(ranked, input.deliveryId)
+        .slice(0, d.maxCandidates ?? 100)
+        .map((c) => c.droneId);
+    });
+  let outcome = await attempt(false);
+  // A shared answer may predate a drone that has come free since: "none free" is said only from a fresh one.
+  if (outcome.outcome === 'allTaken' && shared) outcome = await attempt(true);
   switch (outcome.outcome) {
     case 'held':
     case 'reserved': {

@@ -159,6 +159,9 @@ export async function useSagaWorld(
       DeliverySlaMinutes: '120',
       SagaMaxInFlight: '1000',
       SupervisorGraceMinutes: '1',
+      // Every assignment reads the fleet as it is: a snapshot kept for wall-clock time would make
+      // what a seed does depend on how fast the machine runs (the snapshot has its own tests).
+      FleetSnapshotMs: '0',
       ...settings,
     },
     (config) => new RecordingComposition(config),

@@ -185,7 +185,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       ratio: sagaRatio,
       target: '>= 0.25',
       unit: 'sagas/s vs no-op orchestration with as many activities',
-      note: `${sagaRatio >= 0.25 ? 'target met' : "target missed (reported as measured): the no-op activities cost the engine alone, while the happy saga's ~16 activities make 14 Cosmos DB requests through the SDK when the first drone tried is free (conditional creates, replaces and patches, a few point reads, and the one query, for the available fleet; it was 19, with queries to find a delivery's reservation); in a profile of this benchmark the SDK and the sockets under it take ~40 % of the main thread, the engine and the durable-functions replay ~30 %, the workflow and the agents ~17 %, with the stand-in on its own thread"}; ${count} sagas at once, median of ${rounds} interleaved rounds after one unmeasured round of each`,
+      note: `${sagaRatio >= 0.25 ? 'target met' : "target missed (reported as measured): the no-op activities cost the engine alone, while the happy saga's ~16 activities make ~13 Cosmos DB requests through the SDK when the first drone tried is free (conditional creates, replaces and patches, a few point reads; the available-fleet query is shared by the assignments of one FleetSnapshotMs, 1 s), and the engine and the durable-functions replay carry its larger histories (~12 KB per saved record against ~4.6 KB for the no-op); see bench/README.md"}; ${count} sagas at once, median of ${rounds} interleaved rounds after one unmeasured round of each`,
     });
 
     // Scale: the same happy path with 10 and with 500 deliveries in flight at once, every one

@@ -15,7 +15,7 @@
  */
 import { milestoneDeadlines } from '../../domain/delivery/saga';
 import type { ForwardStep, SagaProgress, SagaResult } from '../../domain/delivery/saga';
-import { initialSagaState, progressOf, react, recoveryState } from '../../domain/delivery/saga-workflow';
+import { evolve, initialSagaState, progressOf, react, recoveryState } from '../../domain/delivery/saga-workflow';
 import type { SagaCommand, SagaMessage, SagaState, SagaTimer } from '../../domain/delivery/saga-workflow';
 import type { DeliveryEvent } from '../../domain/delivery/events';
 import { completeBy } from '../../domain/delivery/saga';
@@ -118,6 +118,8 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
   const runs = new Map<string, Run>();
   const recoveries = new Map<string, Run>();
   let token = 0;
+  let reactions = 0;
+  const reactMismatches: string[] = [];
 
   const reservationOf = (d: string): string | undefined => [...reservations].find(([, x]) => x === d)?.[0];
   const release = (d: string): string | undefined => {
@@ -256,6 +258,10 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
     if (!run.alive || run.result) return;
     const decided = run.state.end !== undefined;
     const { state, commands } = react(run.state, message);
+    // react works each message's transition out once; it must agree with decide, then evolve by message and commands.
+    reactions++;
+    if (JSON.stringify([message, ...commands].reduce(evolve, run.state)) !== JSON.stringify(state))
+      reactMismatches.push(`${run.deliveryId}: react's state differs from evolve's after ${JSON.stringify(message)}`);
     trace?.(
       `${new Date(now).toISOString()} ${run.deliveryId} ${JSON.stringify(message)} -> ${commands.map(describe).join(', ')}`,
     );
@@ -469,8 +475,8 @@ export function runDeciderScenario(seed: number, trace?: (line: string) => void)
   }
 
   // ------------------------------------------------------------ the invariants
-  const violations: string[] = [];
-  let invariants = 0;
+  const violations: string[] = [...reactMismatches];
+  let invariants = reactions;
   const outcomes: Record<string, number> = {};
   for (const [d, f] of facts) {
     const run = recoveries.get(d) ?? runs.get(d);

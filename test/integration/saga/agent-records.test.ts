@@ -1,0 +1,239 @@
+/**
+ * The agents' records on the Cosmos DB server where one request replaced two or a fleet query
+ * is shared: an intake is closed by one conditional patch (Cosmos DB's filter predicate, which
+ * answers 412 when the stored document does not match), a package is marked delivered only while
+ * active, and the available fleet is one snapshot per `FleetSnapshotMs`, never the reason a
+ * delivery hears that no drone is free.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Container } from '@azure/cosmos';
+import { useEmulators } from '../../support/emulators';
+import { CosmosFleetView, CosmosIntakeRecords, CosmosPackageRecords } from '../../../functions/adapters/cosmos-agents';
+import { CosmosDroneStateStore } from '../../../functions/adapters/cosmos-drone-store';
+import { CosmosDroneReservations } from '../../../functions/adapters/cosmos-reservations';
+import { assignDrone } from '../../../functions/saga/agents';
+import type { AgentDeps } from '../../../functions/saga/agents';
+import { COSMOS_CONTAINERS } from '../../../functions/resources';
+import type { FleetView, IntakeRecord } from '../../../domain/delivery/ports';
+import type { DroneState } from '../../../domain/telemetry/drone-state';
+
+let packages: Container;
+let intakes: Container;
+let drones: Container;
+let reservations: Container;
+
+beforeAll(async () => {
+  const env = await useEmulators('agent-records');
+  const db = env.cosmos.database(env.databaseId);
+  packages = db.container(COSMOS_CONTAINERS.packages.name);
+  intakes = db.container(COSMOS_CONTAINERS.intakes.name);
+  drones = db.container(COSMOS_CONTAINERS.drones.name);
+  reservations = db.container(COSMOS_CONTAINERS.droneReservations.name);
+});
+
+const AT = '2026-11-22T10:00:00.000Z';
+
+async function stored(c: Container, id: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await c.item(id, id).read<Record<string, unknown>>()).resource ?? undefined;
+  } catch (e) {
+    if ((e as { code?: number }).code === 404) return undefined;
+    throw e;
+  }
+}
+
+function idle(droneId: string, reportedAt = AT): DroneState {
+  return {
+    droneId,
+    status: 'Idle',
+    position: { lat: 47.61, lon: -122.33, altitudeM: 0 },
+    batteryPct: 99,
+    speedMps: 0,
+    sequence: 1,
+    reportedAt,
+  };
+}
+
+describe('a package marked delivered', () => {
+  it('changes only while the package is active, and only once', async () => {
+    const records = new CosmosPackageRecords(packages);
+    await records.create('pk-active', { size: 'small', weightKg: 1 }, AT);
+    await records.markDelivered('pk-active', '2026-11-22T11:00:00.000Z');
+    expect(await stored(packages, 'pk-active')).toMatchObject({
+      status: 'Delivered',
+      deliveredAt: '2026-11-22T11:00:00.000Z',
+      size: 'small',
+    });
+    // A second mark (a retried activity) keeps the first time.
+    await records.markDelivered('pk-active', '2026-11-22T12:00:00.000Z');
+    expect((await stored(packages, 'pk-active'))?.deliveredAt).toBe('2026-11-22T11:00:00.000Z');
+  });
+
+  it('leaves a cancelled package cancelled and creates none that is missing', async () => {
+    const records = new CosmosPackageRecords(packages);
+    await records.create('pk-cancelled', { size: 'small', weightKg: 1 }, AT);
+    await records.cancel('pk-cancelled', 'cancelled on request', AT);
+    await records.markDelivered('pk-cancelled', AT);
+    expect(await stored(packages, 'pk-cancelled')).toMatchObject({ status: 'Cancelled' });
+    expect((await stored(packages, 'pk-cancelled'))?.deliveredAt).toBeUndefined();
+
+    await records.markDelivered('pk-missing', AT);
+    expect(await stored(packages, 'pk-missing')).toBeUndefined();
+  });
+});
+
+describe('an intake closed', () => {
+  const intake = (deliveryId: string): IntakeRecord => ({
+    deliveryId,
+    ownerId: 'owner-1',
+    canonical: '{}',
+    requestedAt: AT,
+    active: true,
+  });
+
+  it('keeps the outcome of its first close: a later close answers 412 (the filter predicate) and changes nothing', async () => {
+    const records = new CosmosIntakeRecords(intakes);
+    await records.createOrGet(intake('in-1'));
+    await records.close('in-1', 'Failed', 'StepFailed');
+    expect(await stored(intakes, 'in-1')).toMatchObject({
+      active: false,
+      outcome: 'Failed',
+      failureCode: 'StepFailed',
+      ownerId: 'owner-1',
+    });
+    await records.close('in-1', 'Delivered');
+    expect(await stored(intakes, 'in-1')).toMatchObject({
+      active: false,
+      outcome: 'Failed',
+      failureCode: 'StepFailed',
+    });
+  });
+
+  it('creates none that is missing', async () => {
+    await new CosmosIntakeRecords(intakes).close('in-missing', 'Delivered');
+    expect(await stored(intakes, 'in-missing')).toBeUndefined();
+  });
+});
+
+describe('the available fleet', () => {
+  it('is one query per snapshot time; `fresh` reads again, and a later call after the time does too', async () => {
+    const store = new CosmosDroneStateStore(drones);
+    await store.write(idle('fs-a'), undefined);
+    let clock = 1_000_000;
+    const view = new CosmosFleetView(drones, { snapshotMs: 1000, now: () => clock });
+    const ids = (a: { drones: readonly DroneState[] }): string[] =>
+      a.drones.map((d) => d.droneId).filter((id) => id.startsWith('fs-'));
+
+    const first = await view.availableDrones();
+    expect(first.shared).toBe(false);
+    expect(ids(first)).toEqual(['fs-a']);
+
+    await store.write(idle('fs-b'), undefined);
+    clock += 999;
+    const kept = await view.availableDrones();
+    expect(kept.shared).toBe(true);
+    expect(ids(kept)).toEqual(['fs-a']);
+
+    const fresh = await view.availableDrones({ fresh: true });
+    expect(fresh.shared).toBe(false);
+    expect(ids(fresh).sort()).toEqual(['fs-a', 'fs-b']);
+
+    await store.write(idle('fs-c'), undefined);
+    clock += 1000;
+    const later = await view.availableDrones();
+    expect(later.shared).toBe(false);
+    expect(ids(later).sort()).toEqual(['fs-a', 'fs-b', 'fs-c']);
+  });
+
+  /** A container whose fleet query is counted, answered after a turn, and failed on request. */
+  function countingContainer(): { container: Container; queries: () => number; failNext: () => void } {
+    let queries = 0;
+    let fail = false;
+    const container = {
+      items: {
+        query: () => ({
+          fetchAll: async () => {
+            queries++;
+            await new Promise((res) => setImmediate(res));
+            if (fail) {
+              fail = false;
+              throw Object.assign(new Error('service unavailable'), { code: 503 });
+            }
+            return { resources: [{ ...idle('cc-1'), id: 'cc-1', available: true }] };
+          },
+        }),
+      },
+    } as unknown as Container;
+    return { container, queries: () => queries, failNext: () => void (fail = true) };
+  }
+
+  it('shares one query among calls made while it is in flight', async () => {
+    const c = countingContainer();
+    const view = new CosmosFleetView(c.container, { snapshotMs: 1000, now: () => 5 });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => view.availableDrones()));
+    expect(c.queries()).toBe(1);
+    expect(answers.filter((a) => a.shared)).toHaveLength(7);
+    expect(answers.every((a) => a.drones[0]?.droneId === 'cc-1')).toBe(true);
+  });
+
+  it('keeps no failed query: the next call queries again', async () => {
+    const c = countingContainer();
+    const view = new CosmosFleetView(c.container, { snapshotMs: 1000, now: () => 5 });
+    c.failNext();
+    await expect(view.availableDrones()).rejects.toThrow('service unavailable');
+    const next = await view.availableDrones();
+    expect(next.shared).toBe(false);
+    expect(c.queries()).toBe(2);
+  });
+
+  it('with a snapshot time of 0, queries for every call', async () => {
+    const c = countingContainer();
+    const view = new CosmosFleetView(c.container, { snapshotMs: 0, now: () => 5 });
+    await view.availableDrones();
+    await view.availableDrones();
+    expect(c.queries()).toBe(2);
+  });
+});
+
+describe('a drone assignment from a shared fleet answer', () => {
+  const deps = (fleet: FleetView): AgentDeps => ({
+    packages: new CosmosPackageRecords(packages),
+    reservations: new CosmosDroneReservations(reservations),
+    fleet,
+    schedules: {} as never,
+    cruiseSpeedMps: 15,
+    handlingSeconds: 60,
+    maxPickupDistanceM: 25_000,
+    droneFreshnessMs: 10 * 60_000,
+  });
+  const input = (deliveryId: string) => ({ deliveryId, pickup: { lat: 47.61, lon: -122.33 }, at: AT });
+
+  it('reads the fleet afresh before saying that every drone is taken', async () => {
+    const calls: boolean[] = [];
+    const fleet: FleetView = {
+      // The shared answer predates the drone that has come free since.
+      availableDrones: async (o) => {
+        calls.push(o?.fresh === true);
+        return o?.fresh ? { drones: [idle('sa-free')], shared: false } : { drones: [], shared: true };
+      },
+      drone: async () => undefined,
+    };
+    const r = await assignDrone(deps(fleet), input('sa-1'));
+    expect(r).toMatchObject({ assigned: true, droneId: 'sa-free' });
+    expect(calls).toEqual([false, true]);
+  });
+
+  it('says every drone is taken from a fresh answer at once, without a second read', async () => {
+    const calls: boolean[] = [];
+    const fleet: FleetView = {
+      availableDrones: async (o) => {
+        calls.push(o?.fresh === true);
+        return { drones: [], shared: false };
+      },
+      drone: async () => undefined,
+    };
+    const r = await assignDrone(deps(fleet), input('sa-2'));
+    expect(r.assigned).toBe(false);
+    expect(calls).toEqual([false]);
+  });
+});
