@@ -91,6 +91,11 @@ export class Composition {
     this.tracing = startTracing(config.tracing, this.credential);
   }
 
+  /** Wall-clock milliseconds for what instance-local caches keep (a simulation runs them on its own clock). */
+  wallClock(): number {
+    return Date.now();
+  }
+
   readonly cosmos = lazy(() => cosmosClientFrom(this.config.cosmos, this.credential));
 
   readonly database = lazy<Database>(() => this.cosmos().database(this.config.cosmos.database));
@@ -173,7 +178,10 @@ export class Composition {
   readonly agents = lazy<AgentDeps>(() => ({
     packages: new CosmosPackageRecords(this.container(COSMOS_CONTAINERS.packages)),
     reservations: new CosmosDroneReservations(this.container(COSMOS_CONTAINERS.droneReservations)),
-    fleet: new CosmosFleetView(this.container(COSMOS_CONTAINERS.drones), { snapshotMs: this.config.fleet.snapshotMs }),
+    fleet: new CosmosFleetView(this.container(COSMOS_CONTAINERS.drones), {
+      snapshotMs: this.config.fleet.snapshotMs,
+      now: () => this.wallClock(),
+    }),
     schedules: new CosmosDeliverySchedules(this.container(COSMOS_CONTAINERS.deliveries)),
     cruiseSpeedMps: this.config.saga.cruiseSpeedMps,
     handlingSeconds: this.config.saga.handlingSeconds,

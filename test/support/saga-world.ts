@@ -42,6 +42,11 @@ import type { EventPublisher, OutgoingEvent } from '../../domain/shared/ports';
 
 export class RecordingComposition extends Composition {
   readonly published: DeliveryEvent[] = [];
+  /** The world's virtual clock, once it has one: instance-local caches age by it, not by the machine's speed. */
+  clock: (() => number) | undefined;
+  override wallClock(): number {
+    return this.clock ? this.clock() : super.wallClock();
+  }
   override readonly publisher = (): EventPublisher => ({
     publish: async (_hub: string, events: readonly OutgoingEvent[]) => {
       for (const e of events) this.published.push(e.body as DeliveryEvent);
@@ -159,14 +164,15 @@ export async function useSagaWorld(
       DeliverySlaMinutes: '120',
       SagaMaxInFlight: '1000',
       SupervisorGraceMinutes: '1',
-      // Every assignment reads the fleet as it is: a snapshot kept for wall-clock time would make
-      // what a seed does depend on how fast the machine runs (the snapshot has its own tests).
+      // Every assignment reads the fleet as it is unless a world asks for the snapshot (then it
+      // ages by the virtual clock, so what a seed does never depends on the machine's speed).
       FleetSnapshotMs: '0',
       ...settings,
     },
     (config) => new RecordingComposition(config),
   );
   const clock = new VirtualClock(START);
+  env.composition.clock = () => clock.now();
   const faults = new Map<string, number>();
   const activityCalls: string[] = [];
   const store = new CrashingStore(new MemoryInstanceStore());
