@@ -42,17 +42,15 @@ async function stored(c: Container, id: string): Promise<Record<string, unknown>
   }
 }
 
-function idle(droneId: string, reportedAt = AT): DroneState {
-  return {
-    droneId,
-    status: 'Idle',
-    position: { lat: 47.61, lon: -122.33, altitudeM: 0 },
-    batteryPct: 99,
-    speedMps: 0,
-    sequence: 1,
-    reportedAt,
-  };
-}
+const IDLE = {
+  status: 'Idle',
+  position: { lat: 47.61, lon: -122.33, altitudeM: 0 },
+  batteryPct: 99,
+  speedMps: 0,
+  sequence: 1,
+} as const;
+
+const idle = (droneId: string): DroneState => ({ droneId, ...IDLE, reportedAt: AT });
 
 describe('a package marked delivered', () => {
   it('changes only while the package is active, and only once', async () => {
