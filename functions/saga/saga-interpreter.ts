@@ -84,17 +84,7 @@ export function* runSaga(
   first: (at: string) => SagaMessage,
   traceparent?: string,
 ): Generator<Task, SagaResult, unknown> {
-  // The SDK hands a new Date whenever its clock moves: its text is worked out once per Date.
-  let clock: Date | undefined;
-  let clockText = '';
-  const now = (): string => {
-    const d = context.df.currentUtcDateTime;
-    if (d !== clock) {
-      clock = d;
-      clockText = d.toISOString();
-    }
-    return clockText;
-  };
+  const now = (): string => context.df.currentUtcDateTime.toISOString();
   let state = initial;
   const waiting: Waiting[] = [];
   const ready: Waiting[] = [];

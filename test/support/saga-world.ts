@@ -7,6 +7,7 @@
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import { Composition } from '../../functions/composition';
+import type { AppConfig } from '../../functions/config';
 import { DurableSagas } from '../../functions/adapters/durable-sagas';
 import { superviseOnce, supervisorDeps } from '../../functions/saga/supervisor';
 import type { SupervisorReport } from '../../functions/saga/supervisor';
@@ -42,8 +43,14 @@ import type { EventPublisher, OutgoingEvent } from '../../domain/shared/ports';
 
 export class RecordingComposition extends Composition {
   readonly published: DeliveryEvent[] = [];
-  /** The world's virtual clock, once it has one: instance-local caches age by it, not by the machine's speed. */
-  clock: (() => number) | undefined;
+  /** `clock`: a world's virtual clock, by which instance-local caches age instead of by the machine's speed. */
+  constructor(
+    config: AppConfig,
+    private readonly clock?: () => number,
+  ) {
+    super(config);
+  }
+
   override wallClock(): number {
     return this.clock ? this.clock() : super.wallClock();
   }
@@ -153,6 +160,7 @@ export async function useSagaWorld(
   engineOptions: WorldEngineOptions = {},
 ): Promise<SagaWorld> {
   const registry = await loadFunctionApp();
+  const clock = new VirtualClock(START);
   const env = await useEmulators(
     `${label}${worldCount++}`,
     {
@@ -169,10 +177,8 @@ export async function useSagaWorld(
       FleetSnapshotMs: '0',
       ...settings,
     },
-    (config) => new RecordingComposition(config),
+    (config) => new RecordingComposition(config, () => clock.now()),
   );
-  const clock = new VirtualClock(START);
-  env.composition.clock = () => clock.now();
   const faults = new Map<string, number>();
   const activityCalls: string[] = [];
   const store = new CrashingStore(new MemoryInstanceStore());

@@ -23,7 +23,7 @@
  * client hears back (no fsync: the bytes survive the process, not a power cut). A torn last line
  * was never acknowledged and is dropped.
  *
- * Over 300 lines: recording, replay at start-up and compaction share one log format and the
+ * Over 450 lines: recording, replay at start-up and compaction share one log format and the
  * stand-in's request shapes; together, the at-least-once argument reads in one place.
  */
 import fs from 'node:fs';
