@@ -37,7 +37,8 @@ import type {
   SagaStage,
   SlaSettings,
 } from './saga';
-import type { MilestoneReport, SagaCommand, SagaMessage, SagaState, SagaTimer } from './saga-state';
+import { changed } from './saga-state';
+import type { MilestoneReport, SagaCommand, SagaMessage, SagaState, SagaTimer, Work } from './saga-state';
 
 export * from './saga-state';
 
@@ -96,7 +97,7 @@ function transition(s: SagaState, m: SagaMessage): Transition {
   switch (m.type) {
     case 'SagaStarted': {
       if (!s.request) throw new Error('a saga starts with its request');
-      return same(withEvent({ ...s, stage: 'Scheduling' }, 'DeliveryRequested', s.request, m.at));
+      return same(withEvent(changed(s, { stage: 'Scheduling' }), 'DeliveryRequested', s.request, m.at));
     }
     case 'RecoveryStarted': {
       if (s.end)
@@ -107,9 +108,9 @@ function transition(s: SagaState, m: SagaMessage): Transition {
       return fixEnd(s, { outcome: 'Failed', code: 'SupervisorRecovered', reason: m.reason }, m.at);
     }
     case 'StepSucceeded':
-      return stepSucceeded({ ...s, work: undefined, round: 0 }, m);
+      return stepSucceeded(changed(s, { work: undefined, round: 0 }), m);
     case 'StepFailed': {
-      const freed = { ...s, work: undefined, round: 0 };
+      const freed = changed(s, { work: undefined, round: 0 });
       return freed.end
         ? same(freed)
         : fixEnd(freed, { outcome: 'Failed', code: 'StepFailed', reason: `${m.step} failed: ${m.error}` }, m.at);
@@ -117,33 +118,32 @@ function transition(s: SagaState, m: SagaMessage): Transition {
     case 'EventSent': {
       const head = s.outbox[0];
       const outbox = head && head.sequence === m.sequence ? s.outbox.slice(1) : s.outbox;
-      return same({ ...s, outbox, work: undefined, round: 0 });
+      return same(changed(s, { outbox, work: undefined, round: 0 }));
     }
     case 'EventSendFailed':
-      return retryRound({ ...s, work: undefined }, m.at, `event ${m.sequence}`, m.error);
+      return retryRound(changed(s, { work: undefined }), m.at, `event ${m.sequence}`, m.error);
     case 'Compensated':
-      return same(compensated({ ...s, work: undefined, round: 0 }, m.compensation, m.result, m.at));
+      return same(compensated(changed(s, { work: undefined, round: 0 }), m.compensation, m.result, m.at));
     case 'CompensationFailed': {
-      const freed = { ...s, work: undefined };
+      const freed = changed(s, { work: undefined });
       const round = freed.round + 1;
       if (round < freed.compensationRounds) return retryRound(freed, m.at, m.compensation, m.error);
       const reason = `${m.compensation} still failing after ${round} rounds: ${m.error}`;
-      const stuck: SagaState = {
-        ...freed,
+      const stuck = changed(freed, {
         round: 0,
         compensated: [...freed.compensated, m.compensation],
         end: { outcome: 'Failed', code: 'CompensationStuck', reason },
-      };
+      });
       return same(stuck, log('error', 'saga.compensation.stuck', reason));
     }
     case 'ClosingCallSucceeded': {
-      const freed: SagaState = { ...s, work: undefined, round: 0, closed: [...s.closed, m.call] };
+      const freed = changed(s, { work: undefined, round: 0, closed: [...s.closed, m.call] });
       if (m.call !== 'CompleteDelivery') return same(freed);
       const droneId = m.result.releasedDroneId ?? s.droneId;
       return same(droneId ? withEvent(freed, 'DroneReleased', { droneId, reason: 'delivery completed' }, m.at) : freed);
     }
     case 'ClosingCallFailed':
-      return retryRound({ ...s, work: undefined }, m.at, m.call, m.error);
+      return retryRound(changed(s, { work: undefined }), m.at, m.call, m.error);
     case 'MilestoneReported':
       return milestone(s, m, m.at);
     case 'CancelRequested': {
@@ -175,7 +175,7 @@ function stepSucceeded(s: SagaState, m: Extract<SagaMessage, { type: 'StepSuccee
       const pkg = requestOf(s).package;
       return same(
         withEvent(
-          { ...s, completedSteps: done('CreatePackage'), packageId: r.packageId },
+          changed(s, { completedSteps: done('CreatePackage'), packageId: r.packageId }),
           'PackageCreated',
           { packageId: r.packageId, size: pkg.size, weightKg: pkg.weightKg },
           m.at,
@@ -187,7 +187,7 @@ function stepSucceeded(s: SagaState, m: Extract<SagaMessage, { type: 'StepSuccee
       if (r.assigned) {
         return same(
           withEvent(
-            { ...s, completedSteps: done('AssignDrone'), droneId: r.droneId },
+            changed(s, { completedSteps: done('AssignDrone'), droneId: r.droneId, dronePosition: r.dronePosition }),
             'DroneAssigned',
             { droneId: r.droneId, distanceToPickupM: r.distanceToPickupM },
             m.at,
@@ -215,7 +215,7 @@ function stepSucceeded(s: SagaState, m: Extract<SagaMessage, { type: 'StepSuccee
       if (!r.ok) return s.end ? same(s) : fixEnd(s, { outcome: 'Failed', code: r.code, reason: r.reason }, m.at);
       const droneId = s.droneId ?? '';
       const scheduled = withEvent(
-        { ...s, completedSteps: done('ScheduleDelivery') },
+        changed(s, { completedSteps: done('ScheduleDelivery') }),
         'DeliveryScheduled',
         { droneId, pickupEta: r.pickupEta, dropoffEta: r.dropoffEta },
         m.at,
@@ -223,7 +223,7 @@ function stepSucceeded(s: SagaState, m: Extract<SagaMessage, { type: 'StepSuccee
       if (scheduled.end) return same(scheduled);
       const { pickupBy, deliverBy } = milestoneDeadlines(new Date(m.at), requestOf(s), slaOf(s));
       let t: Transition = same(
-        { ...scheduled, stage: 'Scheduled', early: [] },
+        changed(scheduled, { stage: 'Scheduled', early: [] }),
         { type: 'ArmTimer', timer: 'PickupSla', fireAt: pickupBy.toISOString() },
         { type: 'ArmTimer', timer: 'DeliverySla', fireAt: deliverBy.toISOString() },
       );
@@ -252,7 +252,7 @@ function milestone(s: SagaState, report: MilestoneReport, at: string): Transitio
   if (s.stage === 'Requested' || s.stage === 'Scheduling') {
     // Possible when a drone reports before the saga has seen its schedule confirmed: kept until then.
     if (s.early.some((e) => e.milestone === report.milestone)) return same(s);
-    return same({ ...s, early: [...s.early, report] });
+    return same(changed(s, { early: [...s.early, report] }));
   }
   const next = applyMilestone(s.stage, report.milestone);
   if (!next) return same(s, log('info', 'saga.milestone.ignored', `${what}: late or duplicate at stage ${s.stage}`));
@@ -261,20 +261,18 @@ function milestone(s: SagaState, report: MilestoneReport, at: string): Transitio
     ...(report.position ? { position: report.position } : {}),
     ...(report.reportedAt ? { reportedAt: report.reportedAt } : {}),
   };
-  const advanced = withEvent({ ...s, stage: next }, report.milestone, data, at);
+  const advanced = withEvent(changed(s, { stage: next }), report.milestone, data, at);
   const commands: SagaCommand[] = [];
   if (advanced.timers.PickupSla !== undefined) commands.push({ type: 'CancelTimer', timer: 'PickupSla' });
   if (next !== 'Delivered') return same(advanced, ...commands);
   if (advanced.timers.DeliverySla !== undefined) commands.push({ type: 'CancelTimer', timer: 'DeliverySla' });
-  return same({ ...advanced, end: { outcome: 'Delivered' } }, ...commands);
+  return same(changed(advanced, { end: { outcome: 'Delivered' } }), ...commands);
 }
 
 function timerFired(s: SagaState, timer: SagaTimer, at: string): Transition {
   const fireAt = s.timers[timer];
   if (fireAt === undefined) return same(s); // canceled since it was armed
-  const timers = { ...s.timers };
-  delete timers[timer];
-  const fired: SagaState = { ...s, timers };
+  const fired = changed(s, { timers: withTimer(s.timers, timer, undefined) });
   switch (timer) {
     case 'Retry':
       return same(fired);
@@ -306,21 +304,21 @@ function fixEnd(s: SagaState, end: Exclude<SagaEnd, { outcome: 'Delivered' }>, _
   if (s.timers.Retry !== undefined && s.outbox.length === 0 && !s.work)
     commands.push({ type: 'CancelTimer', timer: 'Retry' });
   const stage: SagaStage = isFinished(s.stage) ? s.stage : 'Compensating';
-  return same({ ...s, end, stage, early: [] }, ...commands);
+  return same(changed(s, { end, stage, early: [] }), ...commands);
 }
 
 function retryRound(s: SagaState, at: string, what: string, error: string): Transition {
   const round = s.round + 1;
   const wait = roundWaitMs(round);
   return same(
-    { ...s, round },
+    changed(s, { round }),
     log('warn', 'saga.retry', `${what} failed (round ${round}), again in ${Math.round(wait / 1000)} s: ${error}`),
     { type: 'ArmTimer', timer: 'Retry', fireAt: iso(Date.parse(at) + wait) },
   );
 }
 
 function compensated(s: SagaState, c: Compensation, result: CompensationResult, at: string): SagaState {
-  const done: SagaState = { ...s, compensated: s.compensated.includes(c) ? s.compensated : [...s.compensated, c] };
+  const done = changed(s, { compensated: s.compensated.includes(c) ? s.compensated : [...s.compensated, c] });
   const reason = endReason(s);
   // Only a step the stream announced gets its undoing announced; an attempt that never answered is undone silently.
   switch (c) {
@@ -423,6 +421,7 @@ function forwardCall(s: SagaState, step: ForwardStep, at: string): SagaCommand {
           dropoff: request.dropoff,
           ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
           at,
+          ...(s.dronePosition !== undefined ? { dronePosition: s.dronePosition } : {}),
         },
       };
     default:
@@ -435,41 +434,43 @@ function applyCommand(s: SagaState, c: SagaCommand): SagaState {
     case 'CallAgent': {
       const step = (FORWARD_STEPS as readonly string[]).includes(c.agent) ? (c.agent as ForwardStep) : undefined;
       const attemptedSteps = step && !s.attemptedSteps.includes(step) ? [...s.attemptedSteps, step] : s.attemptedSteps;
-      const giveUp =
-        step === 'AssignDrone' && s.assignGiveUpAt === undefined
-          ? { assignGiveUpAt: iso(Date.parse(c.input.at) + slaOf(s).assignmentSlaMs) }
-          : {};
-      return { ...s, ...giveUp, attemptedSteps, work: { kind: 'agent', agent: c.agent } };
+      const work: Work = { kind: 'agent', agent: c.agent };
+      return step === 'AssignDrone' && s.assignGiveUpAt === undefined
+        ? changed(s, { assignGiveUpAt: iso(Date.parse(c.input.at) + slaOf(s).assignmentSlaMs), attemptedSteps, work })
+        : changed(s, { attemptedSteps, work });
     }
     case 'EmitEvent': {
       const known = s.outbox.some((e) => e.sequence === c.event.sequence);
       const outbox = known ? s.outbox : [...s.outbox, c.event];
       const stage =
         c.event.type === 'DeliveryCancelled' ? 'Cancelled' : c.event.type === 'DeliveryFailed' ? 'Failed' : s.stage;
-      return {
-        ...s,
+      return changed(s, {
         outbox,
         stage,
         sequence: Math.max(s.sequence, c.event.sequence),
         work: { kind: 'emit', sequence: c.event.sequence },
-      };
+      });
     }
     case 'Compensate':
-      return { ...s, work: { kind: 'compensate', compensation: c.compensation } };
+      return changed(s, { work: { kind: 'compensate', compensation: c.compensation } });
     case 'ArmTimer':
-      return { ...s, timers: { ...s.timers, [c.timer]: c.fireAt } };
-    case 'CancelTimer': {
-      const timers = { ...s.timers };
-      delete timers[c.timer];
-      return { ...s, timers };
-    }
+      return changed(s, { timers: withTimer(s.timers, c.timer, c.fireAt) });
+    case 'CancelTimer':
+      return changed(s, { timers: withTimer(s.timers, c.timer, undefined) });
     case 'Complete':
-      return { ...s, done: true };
+      return changed(s, { done: true });
     case 'Log':
       return s;
     default:
       return assertNever(c, 'saga command');
   }
+}
+
+/** The timers with one set to a time or cleared (undefined); every timer keeps its key, like the state's. */
+function withTimer(t: SagaState['timers'], timer: SagaTimer, fireAt: string | undefined): SagaState['timers'] {
+  const next = { PickupSla: t.PickupSla, DeliverySla: t.DeliverySla, Retry: t.Retry };
+  next[timer] = fireAt;
+  return next;
 }
 
 function withEvent<K extends Parameters<typeof deliveryEvent>[0]>(
@@ -479,7 +480,7 @@ function withEvent<K extends Parameters<typeof deliveryEvent>[0]>(
   at: string,
 ): SagaState {
   const event = deliveryEvent(type, s.deliveryId, s.sequence + 1, at, s.correlationId, data) as DeliveryEvent;
-  return { ...s, sequence: event.sequence, outbox: [...s.outbox, event] };
+  return changed(s, { sequence: event.sequence, outbox: [...s.outbox, event] });
 }
 
 function endReason(s: SagaState): string {

@@ -114,7 +114,13 @@ export interface AssignDroneInput {
   readonly at: string;
 }
 export type AssignDroneResult =
-  | { readonly assigned: true; readonly droneId: string; readonly distanceToPickupM: number }
+  | {
+      readonly assigned: true;
+      readonly droneId: string;
+      readonly distanceToPickupM: number;
+      /** Where the drone reported it was when it was assigned: the schedule's ETA starts there. */
+      readonly dronePosition?: LatLon;
+    }
   | { readonly assigned: false; readonly reason: string };
 
 export interface ScheduleDeliveryInput {
@@ -124,6 +130,8 @@ export interface ScheduleDeliveryInput {
   readonly dropoff: LatLon;
   readonly deadline?: string;
   readonly at: string;
+  /** The assigned drone's position from the assignment; without it, the agent reads the drone's state. */
+  readonly dronePosition?: LatLon;
 }
 export type ScheduleDeliveryResult =
   | { readonly ok: true; readonly pickupEta: string; readonly dropoffEta: string }

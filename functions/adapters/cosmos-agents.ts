@@ -73,6 +73,12 @@ interface PackageDoc {
   id: string;
   packageId: string;
   status: 'Active' | 'Cancelled' | 'Delivered';
+  /**
+   * `status === 'Active'`, kept beside it so that one conditional patch can test it: a boolean
+   * predicate means the same on Cosmos DB and on the local stand-in, which lowercases a
+   * predicate's string literals. Absent on packages written before it was kept.
+   */
+  active?: boolean;
   size?: PackageSize;
   weightKg?: number;
   tag?: string;
@@ -90,7 +96,14 @@ export class CosmosPackageRecords implements PackageRecords {
     pkg: { size: PackageSize; weightKg: number; tag?: string },
     at: string,
   ): Promise<CreatePackageOutcome> {
-    const doc: PackageDoc = { id: deliveryId, packageId: `pkg-${deliveryId}`, status: 'Active', ...pkg, createdAt: at };
+    const doc: PackageDoc = {
+      id: deliveryId,
+      packageId: `pkg-${deliveryId}`,
+      status: 'Active',
+      active: true,
+      ...pkg,
+      createdAt: at,
+    };
     try {
       await this.c.items.create(doc);
       return { ok: true, packageId: doc.packageId };
@@ -112,6 +125,7 @@ export class CosmosPackageRecords implements PackageRecords {
       return {
         ...(cur ?? { id: deliveryId, packageId: `pkg-${deliveryId}` }),
         status: 'Cancelled',
+        active: false,
         cancelledAt: at,
         cancelReason: reason,
       };
@@ -120,13 +134,21 @@ export class CosmosPackageRecords implements PackageRecords {
   }
 
   /**
-   * Only an active package: a cancelled or already delivered one stays as it is. Read, then
-   * replace by ETag: a filter predicate on the status would save the read, but the local
-   * stand-in lowercases a predicate's string literals before it evaluates it.
+   * Only an active package: a cancelled or already delivered one stays as it is. One patch
+   * conditional on `active`; when it does not apply, a package written before `active` was kept
+   * may still be active by its status, so that case is read and replaced by ETag.
    */
   async markDelivered(deliveryId: string, at: string): Promise<void> {
+    const marked = await patchIf(this.c, deliveryId, 'FROM c WHERE c.active = true', [
+      { op: 'set', path: '/status', value: 'Delivered' },
+      { op: 'set', path: '/active', value: false },
+      { op: 'set', path: '/deliveredAt', value: at },
+    ]);
+    if (marked) return;
     await update<PackageDoc>(this.c, deliveryId, (cur) =>
-      cur && cur.status === 'Active' ? { ...cur, status: 'Delivered', deliveredAt: at } : undefined,
+      cur && cur.active === undefined && cur.status === 'Active'
+        ? { ...cur, status: 'Delivered', active: false, deliveredAt: at }
+        : undefined,
     );
   }
 }

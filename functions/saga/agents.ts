@@ -9,6 +9,7 @@ import { candidateOrder, rankDrones, schedule } from '../../domain/delivery/sche
 import type { DroneCandidate } from '../../domain/delivery/scheduling';
 import { assertNever } from '../../domain/shared/errors';
 import { distanceM } from '../../domain/shared/geo';
+import type { DroneState } from '../../domain/telemetry/drone-state';
 import type {
   AssignDroneInput,
   AssignDroneResult,
@@ -55,11 +56,13 @@ export async function cancelPackage(d: AgentDeps, input: CompensationInput): Pro
 
 export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promise<AssignDroneResult> {
   let ranked: DroneCandidate[] | undefined;
+  let fleet: readonly DroneState[] = [];
   let shared = false;
   const attempt = (fresh: boolean): Promise<ReservationOutcome> =>
     d.reservations.reserveFor(input.deliveryId, input.at, async () => {
       const answer = await d.fleet.availableDrones({ fresh });
       shared = answer.shared;
+      fleet = answer.drones;
       // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
       ranked = rankDrones(
         answer.drones,
@@ -79,9 +82,15 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
     case 'reserved': {
       const droneId = outcome.reservation.droneId;
       const ranking = ranked?.find((c) => c.droneId === droneId);
-      const drone = ranking ? undefined : await d.fleet.drone(droneId);
+      // The drone as the fleet answer had it; read only when it was not in it (an earlier attempt's pick).
+      const drone = (ranking && fleet.find((x) => x.droneId === droneId)) ?? (await d.fleet.drone(droneId));
       const distance = ranking?.distanceM ?? (drone ? distanceM(drone.position, input.pickup) : 0);
-      return { assigned: true, droneId, distanceToPickupM: Math.round(distance) };
+      return {
+        assigned: true,
+        droneId,
+        distanceToPickupM: Math.round(distance),
+        ...(drone ? { dronePosition: { lat: drone.position.lat, lon: drone.position.lon } } : {}),
+      };
     }
     case 'released':
       return { assigned: false, reason: 'the delivery was released; no drone will be assigned' };
@@ -109,11 +118,12 @@ export async function scheduleDelivery(d: AgentDeps, input: ScheduleDeliveryInpu
     code: 'DeliveryCancelled',
     reason: 'the delivery was cancelled before it was scheduled',
   } as const;
-  const drone = await d.fleet.drone(input.droneId);
-  const verdict = drone
+  // The position the assignment saw; a saga from before assignments passed it reads the drone.
+  const dronePosition = input.dronePosition ?? (await d.fleet.drone(input.droneId))?.position;
+  const verdict = dronePosition
     ? schedule({
         now: new Date(input.at),
-        dronePosition: drone.position,
+        dronePosition,
         pickup: input.pickup,
         dropoff: input.dropoff,
         ...(input.deadline !== undefined ? { deadline: input.deadline } : {}),

@@ -84,12 +84,27 @@ export function* runSaga(
   first: (at: string) => SagaMessage,
   traceparent?: string,
 ): Generator<Task, SagaResult, unknown> {
-  const now = (): string => context.df.currentUtcDateTime.toISOString();
+  // The orchestration's time as text, worked out once per time (it moves at each episode's start
+  // in the history), not once per message.
+  let clockMs = Number.NaN;
+  let clockText = '';
+  const now = (): string => {
+    const ms = context.df.currentUtcDateTime.getTime();
+    if (ms !== clockMs) {
+      clockMs = ms;
+      clockText = new Date(ms).toISOString();
+    }
+    return clockText;
+  };
   let state = initial;
   const waiting: Waiting[] = [];
   const ready: Waiting[] = [];
   let alarm: { task: TimerTask; fireAt: string; raced: boolean } | undefined;
   let firedUpTo = Number.NEGATIVE_INFINITY;
+
+  // The SDK sends the custom status last set when the orchestrator waits or ends: set it then,
+  // not after every message of every replay.
+  const publishProgress = (): void => context.df.setCustomStatus(progressOf(state));
 
   const retry = durableRetryOptions(initial.retry);
   const call = (
@@ -182,7 +197,10 @@ export function* runSaga(
 
   /** A logical timer whose time the last fired alarm reached. */
   const dueTimer = (): SagaTimer | undefined => {
-    const due = (Object.entries(state.timers) as [SagaTimer, string][]).filter(([, at]) => Date.parse(at) <= firedUpTo);
+    if (firedUpTo === Number.NEGATIVE_INFINITY) return undefined; // no alarm has fired yet
+    const due = (Object.entries(state.timers) as [SagaTimer, string | undefined][]).filter(
+      (e): e is [SagaTimer, string] => e[1] !== undefined && Date.parse(e[1]) <= firedUpTo,
+    );
     due.sort((a, b) => a[1].localeCompare(b[1]) || a[0].localeCompare(b[0]));
     return due[0]?.[0];
   };
@@ -209,6 +227,8 @@ export function* runSaga(
       const timer = dueTimer();
       if (timer) return { type: 'TimerFired', timer, at: now() };
 
+      // Nothing is ready: the orchestrator yields (outside replay, it waits here).
+      publishProgress();
       const listened = listensTo(state);
       const work = waiting.find((w) => w.kind === 'work');
       if (work?.raced) {
@@ -218,8 +238,7 @@ export function* runSaga(
       }
       // Signals with no live waiter get one; an idle wait needs a fresh one for each signal,
       // since only the newest waiter of a name is handed the next event.
-      const live = new Set(waiting.map((w) => w.signal));
-      const fresh = listened.filter((s) => !work || !live.has(s)).map(waiterFor);
+      const fresh = (work ? listened.filter((s) => !waiting.some((w) => w.signal === s)) : listened).map(waiterFor);
       waiting.push(...fresh);
       const race: Task[] = [];
       if (work) race.push(work.task);
@@ -276,8 +295,10 @@ export function* runSaga(
     state = reaction.state;
     let result: SagaResult | undefined;
     for (const c of reaction.commands) result = carryOut(c) ?? result;
-    context.df.setCustomStatus(progressOf(state));
-    if (result) return result;
+    if (result) {
+      publishProgress();
+      return result;
+    }
     message = yield* nextMessage();
   }
 }

@@ -1,9 +1,9 @@
 /**
  * The agents' records on the Cosmos DB server where one request replaced two or a fleet query
- * is shared: an intake is closed by one conditional patch (Cosmos DB's filter predicate, which
- * answers 412 when the stored document does not match), a package is marked delivered only while
- * active, and the available fleet is one snapshot per `FleetSnapshotMs`, never the reason a
- * delivery hears that no drone is free.
+ * is shared: an intake is closed, and a package marked delivered, by one conditional patch
+ * (Cosmos DB's filter predicate, which answers 412 when the stored document does not match), the
+ * available fleet is one snapshot per `FleetSnapshotMs`, never the reason a delivery hears that
+ * no drone is free, and the schedule starts from the drone's position as the assignment saw it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '@azure/cosmos';
@@ -11,10 +11,10 @@ import { useEmulators } from '../../support/emulators';
 import { CosmosFleetView, CosmosIntakeRecords, CosmosPackageRecords } from '../../../functions/adapters/cosmos-agents';
 import { CosmosDroneStateStore } from '../../../functions/adapters/cosmos-drone-store';
 import { CosmosDroneReservations } from '../../../functions/adapters/cosmos-reservations';
-import { assignDrone } from '../../../functions/saga/agents';
+import { assignDrone, scheduleDelivery } from '../../../functions/saga/agents';
 import type { AgentDeps } from '../../../functions/saga/agents';
 import { COSMOS_CONTAINERS } from '../../../functions/resources';
-import type { FleetView, IntakeRecord } from '../../../domain/delivery/ports';
+import type { DeliverySchedules, FleetView, IntakeRecord, ScheduleRecord } from '../../../domain/delivery/ports';
 import type { DroneState } from '../../../domain/telemetry/drone-state';
 
 let packages: Container;
@@ -42,6 +42,31 @@ async function stored(c: Container, id: string): Promise<Record<string, unknown>
   }
 }
 
+/** The container, with the item requests made through it (read, create, replace, patch, delete) in order. */
+function counted(c: Container): { container: Container; requests: string[] } {
+  const requests: string[] = [];
+  const REQUESTS = new Set(['read', 'create', 'replace', 'patch', 'delete', 'upsert']);
+  const counting = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, key) {
+        const value: unknown = Reflect.get(t, key);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (REQUESTS.has(String(key))) requests.push(String(key));
+          return (value as (...a: unknown[]) => unknown).apply(t, args);
+        };
+      },
+    });
+  const container = new Proxy(c, {
+    get(t, key) {
+      if (key === 'item') return (id: string, pk: string) => counting(t.item(id, pk));
+      if (key === 'items') return counting(t.items);
+      return Reflect.get(t, key);
+    },
+  });
+  return { container, requests };
+}
+
 const IDLE = {
   status: 'Idle',
   position: { lat: 47.61, lon: -122.33, altitudeM: 0 },
@@ -67,12 +92,35 @@ describe('a package marked delivered', () => {
     expect((await stored(packages, 'pk-active'))?.deliveredAt).toBe('2026-11-22T11:00:00.000Z');
   });
 
+  it('is one conditional patch while the package is active', async () => {
+    await new CosmosPackageRecords(packages).create('pk-one', { size: 'small', weightKg: 1 }, AT);
+    expect(await stored(packages, 'pk-one')).toMatchObject({ status: 'Active', active: true });
+    const c = counted(packages);
+    await new CosmosPackageRecords(c.container).markDelivered('pk-one', AT);
+    expect(c.requests).toEqual(['patch']);
+    expect(await stored(packages, 'pk-one')).toMatchObject({ status: 'Delivered', active: false, deliveredAt: AT });
+  });
+
+  it('marks a package stored before `active` was kept, by its status (read, then replace)', async () => {
+    await packages.items.create({
+      id: 'pk-old',
+      packageId: 'pkg-pk-old',
+      status: 'Active',
+      size: 'small',
+      weightKg: 1,
+    });
+    const c = counted(packages);
+    await new CosmosPackageRecords(c.container).markDelivered('pk-old', AT);
+    expect(c.requests).toEqual(['patch', 'read', 'replace']);
+    expect(await stored(packages, 'pk-old')).toMatchObject({ status: 'Delivered', active: false, deliveredAt: AT });
+  });
+
   it('leaves a cancelled package cancelled and creates none that is missing', async () => {
     const records = new CosmosPackageRecords(packages);
     await records.create('pk-cancelled', { size: 'small', weightKg: 1 }, AT);
     await records.cancel('pk-cancelled', 'cancelled on request', AT);
     await records.markDelivered('pk-cancelled', AT);
-    expect(await stored(packages, 'pk-cancelled')).toMatchObject({ status: 'Cancelled' });
+    expect(await stored(packages, 'pk-cancelled')).toMatchObject({ status: 'Cancelled', active: false });
     expect((await stored(packages, 'pk-cancelled'))?.deliveredAt).toBeUndefined();
 
     await records.markDelivered('pk-missing', AT);
@@ -233,5 +281,83 @@ describe('a drone assignment from a shared fleet answer', () => {
     const r = await assignDrone(deps(fleet), input('sa-2'));
     expect(r.assigned).toBe(false);
     expect(calls).toEqual([false]);
+  });
+});
+
+describe('a schedule after an assignment', () => {
+  const schedules = (): DeliverySchedules & { stored: ScheduleRecord[] } => {
+    const stored: ScheduleRecord[] = [];
+    return {
+      stored,
+      get: async (id) => stored.find((r) => r.deliveryId === id),
+      createIfAbsent: async (r) => {
+        stored.push(r);
+        return r;
+      },
+      setStatus: async () => undefined,
+    };
+  };
+  const deps = (fleet: FleetView, s: DeliverySchedules): AgentDeps => ({
+    packages: new CosmosPackageRecords(packages),
+    reservations: new CosmosDroneReservations(reservations),
+    fleet,
+    schedules: s,
+    cruiseSpeedMps: 15,
+    handlingSeconds: 60,
+    maxPickupDistanceM: 25_000,
+    droneFreshnessMs: 10 * 60_000,
+  });
+  const away = (droneId: string): DroneState => ({
+    ...idle(droneId),
+    position: { lat: 47.65, lon: -122.3, altitudeM: 0 },
+  });
+  const leg = { pickup: { lat: 47.61, lon: -122.33 }, dropoff: { lat: 47.62, lon: -122.35 } };
+
+  it('starts its ETA where the assignment saw the drone, and reads no drone state', async () => {
+    const droneReads: string[] = [];
+    const fleet: FleetView = {
+      availableDrones: async () => ({ drones: [away('sp-1')], shared: false }),
+      drone: async (id) => {
+        droneReads.push(id);
+        return away(id);
+      },
+    };
+    const s = schedules();
+    const assigned = await assignDrone(deps(fleet, s), { deliveryId: 'sp-d1', pickup: leg.pickup, at: AT });
+    expect(assigned).toMatchObject({ assigned: true, droneId: 'sp-1', dronePosition: { lat: 47.65, lon: -122.3 } });
+    if (!assigned.assigned) throw new Error('expected an assignment');
+
+    const given = await scheduleDelivery(deps(fleet, s), {
+      deliveryId: 'sp-d1',
+      droneId: 'sp-1',
+      ...leg,
+      at: AT,
+      ...(assigned.dronePosition ? { dronePosition: assigned.dronePosition } : {}),
+    });
+    expect(droneReads).toEqual([]);
+    // The same ETA as from the drone's own state.
+    const read = await scheduleDelivery(deps(fleet, schedules()), {
+      deliveryId: 'sp-d1',
+      droneId: 'sp-1',
+      ...leg,
+      at: AT,
+    });
+    expect(droneReads).toEqual(['sp-1']);
+    expect(given).toEqual(read);
+    expect(given).toMatchObject({ ok: true });
+  });
+
+  it('without a position (a saga started before assignments passed it on), reads the drone; an unknown one cannot be scheduled', async () => {
+    const fleet: FleetView = {
+      availableDrones: async () => ({ drones: [], shared: false }),
+      drone: async () => undefined,
+    };
+    const r = await scheduleDelivery(deps(fleet, schedules()), {
+      deliveryId: 'sp-d2',
+      droneId: 'sp-gone',
+      ...leg,
+      at: AT,
+    });
+    expect(r).toMatchObject({ ok: false, code: 'DroneUnknown' });
   });
 });

@@ -95,6 +95,33 @@ describe('the delivery workflow', () => {
     expect(listensTo(given(...created))).toEqual(['CancelRequested', 'CompensationRequested']);
   });
 
+  it("schedules from the drone's position as the assignment saw it (and without one, lets the agent read it)", () => {
+    const at = { lat: 47.65, lon: -122.3 };
+    const withPosition = given(...created, {
+      type: 'StepSucceeded',
+      step: 'AssignDrone',
+      result: { assigned: true, droneId: 'dr1', distanceToPickupM: 5, dronePosition: at },
+    });
+    const call = when(withPosition, sent(3)).find((c) => c.type === 'CallAgent');
+    expect(call).toMatchObject({ agent: 'ScheduleDelivery', input: { droneId: 'dr1', dronePosition: at } });
+    const without = when(given(...assigned.slice(0, -1)), sent(3)).find((c) => c.type === 'CallAgent');
+    expect(without).toMatchObject({ agent: 'ScheduleDelivery', input: { droneId: 'dr1' } });
+    expect(without?.type === 'CallAgent' && 'dronePosition' in without.input).toBe(false);
+  });
+
+  it('gives every state the same keys in the same order, however it started or went on', () => {
+    const started = given();
+    const keys = Object.keys(started);
+    expect(Object.keys(given(...scheduled, milestone('PackagePickedUp')))).toEqual(keys);
+    const recovered = recoveryState({
+      deliveryId: 'd1',
+      correlationId: 'd1',
+      progress: progressOf(given(...scheduled)),
+      retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 },
+    });
+    expect(Object.keys(recovered)).toEqual(keys);
+  });
+
   it("ignores a milestone from another drone, and takes the assigned drone's", () => {
     const s = given(...scheduled);
     expect(work(when(s, milestone('DeliveryCompleted', 'intruder')))).toEqual([]);
