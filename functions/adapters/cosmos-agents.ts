@@ -76,7 +76,10 @@ interface PackageDoc {
   /**
    * `status === 'Active'`, kept beside it so that one conditional patch can test it: a boolean
    * predicate means the same on Cosmos DB and on the local stand-in, which lowercases a
-   * predicate's string literals. Absent on packages written before it was kept.
+   * predicate's string literals. Absent on packages written before it was kept. Every writer
+   * sets it with the status; while a deployment rolls, an older instance's cancel leaves it true
+   * beside `Cancelled`, which no "delivered" mark can meet: a delivery is either completed or
+   * compensated (its outcome is fixed once), so its package is never both marked and cancelled.
    */
   active?: boolean;
   size?: PackageSize;

@@ -102,10 +102,6 @@ export function* runSaga(
   let alarm: { task: TimerTask; fireAt: string; raced: boolean } | undefined;
   let firedUpTo = Number.NEGATIVE_INFINITY;
 
-  // The SDK sends the custom status last set when the orchestrator waits or ends: set it then,
-  // not after every message of every replay.
-  const publishProgress = (): void => context.df.setCustomStatus(progressOf(state));
-
   const retry = durableRetryOptions(initial.retry);
   const call = (
     activity: string,
@@ -227,8 +223,6 @@ export function* runSaga(
       const timer = dueTimer();
       if (timer) return { type: 'TimerFired', timer, at: now() };
 
-      // Nothing is ready: the orchestrator yields (outside replay, it waits here).
-      publishProgress();
       const listened = listensTo(state);
       const work = waiting.find((w) => w.kind === 'work');
       if (work?.raced) {
@@ -295,10 +289,8 @@ export function* runSaga(
     state = reaction.state;
     let result: SagaResult | undefined;
     for (const c of reaction.commands) result = carryOut(c) ?? result;
-    if (result) {
-      publishProgress();
-      return result;
-    }
+    context.df.setCustomStatus(progressOf(state));
+    if (result) return result;
     message = yield* nextMessage();
   }
 }
