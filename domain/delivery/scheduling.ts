@@ -11,6 +11,8 @@ import type { DroneState } from '../telemetry/drone-state';
 export interface DroneCandidate {
   readonly droneId: string;
   readonly distanceM: number;
+  /** Where the drone reported it was (what the distance is from). */
+  readonly position: LatLon;
 }
 
 /** When availability is judged: the drones' reports must be at most `freshnessMs` old at `now`. */
@@ -32,7 +34,7 @@ export function rankDrones(
 ): DroneCandidate[] {
   return drones
     .filter((d) => isAvailable(d, freshness.now, freshness.freshnessMs))
-    .map((d) => ({ droneId: d.droneId, distanceM: distanceM(d.position, pickup) }))
+    .map((d) => ({ droneId: d.droneId, distanceM: distanceM(d.position, pickup), position: d.position }))
     .filter((c) => c.distanceM <= maxDistanceM)
     .sort((a, b) => a.distanceM - b.distanceM || (a.droneId < b.droneId ? -1 : a.droneId > b.droneId ? 1 : 0));
 }

@@ -9,7 +9,6 @@ import { candidateOrder, rankDrones, schedule } from '../../domain/delivery/sche
 import type { DroneCandidate } from '../../domain/delivery/scheduling';
 import { assertNever } from '../../domain/shared/errors';
 import { distanceM } from '../../domain/shared/geo';
-import type { DroneState } from '../../domain/telemetry/drone-state';
 import type {
   AssignDroneInput,
   AssignDroneResult,
@@ -56,13 +55,11 @@ export async function cancelPackage(d: AgentDeps, input: CompensationInput): Pro
 
 export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promise<AssignDroneResult> {
   let ranked: DroneCandidate[] | undefined;
-  let fleet: readonly DroneState[] = [];
   let shared = false;
   const attempt = (fresh: boolean): Promise<ReservationOutcome> =>
     d.reservations.reserveFor(input.deliveryId, input.at, async () => {
       const answer = await d.fleet.availableDrones({ fresh });
       shared = answer.shared;
-      fleet = answer.drones;
       // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
       ranked = rankDrones(
         answer.drones,
@@ -81,15 +78,15 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
     case 'held':
     case 'reserved': {
       const droneId = outcome.reservation.droneId;
+      // Where the fleet answer had the drone; read only when it was not ranked (an earlier attempt's pick).
       const ranking = ranked?.find((c) => c.droneId === droneId);
-      // The drone as the fleet answer had it; read only when it was not in it (an earlier attempt's pick).
-      const drone = (ranking && fleet.find((x) => x.droneId === droneId)) ?? (await d.fleet.drone(droneId));
-      const distance = ranking?.distanceM ?? (drone ? distanceM(drone.position, input.pickup) : 0);
+      const position = ranking?.position ?? (await d.fleet.drone(droneId))?.position;
+      const distance = ranking?.distanceM ?? (position ? distanceM(position, input.pickup) : 0);
       return {
         assigned: true,
         droneId,
         distanceToPickupM: Math.round(distance),
-        ...(drone ? { dronePosition: { lat: drone.position.lat, lon: drone.position.lon } } : {}),
+        ...(position ? { dronePosition: { lat: position.lat, lon: position.lon } } : {}),
       };
     }
     case 'released':

@@ -7,6 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '@azure/cosmos';
+import { counted } from '../../support/counted-container';
 import { useEmulators } from '../../support/emulators';
 import { CosmosFleetView, CosmosIntakeRecords, CosmosPackageRecords } from '../../../functions/adapters/cosmos-agents';
 import { CosmosDroneStateStore } from '../../../functions/adapters/cosmos-drone-store';
@@ -40,31 +41,6 @@ async function stored(c: Container, id: string): Promise<Record<string, unknown>
     if ((e as { code?: number }).code === 404) return undefined;
     throw e;
   }
-}
-
-/** The container, with the item requests made through it (read, create, replace, patch, delete) in order. */
-function counted(c: Container): { container: Container; requests: string[] } {
-  const requests: string[] = [];
-  const REQUESTS = new Set(['read', 'create', 'replace', 'patch', 'delete', 'upsert']);
-  const counting = <T extends object>(target: T): T =>
-    new Proxy(target, {
-      get(t, key) {
-        const value: unknown = Reflect.get(t, key);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (REQUESTS.has(String(key))) requests.push(String(key));
-          return (value as (...a: unknown[]) => unknown).apply(t, args);
-        };
-      },
-    });
-  const container = new Proxy(c, {
-    get(t, key) {
-      if (key === 'item') return (id: string, pk: string) => counting(t.item(id, pk));
-      if (key === 'items') return counting(t.items);
-      return Reflect.get(t, key);
-    },
-  });
-  return { container, requests };
 }
 
 const IDLE = {

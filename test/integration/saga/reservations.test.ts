@@ -13,6 +13,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Container, SqlQuerySpec } from '@azure/cosmos';
+import { counted } from '../../support/counted-container';
 import { useEmulators } from '../../support/emulators';
 import { CosmosDroneReservations } from '../../../functions/adapters/cosmos-reservations';
 import type { ReservationOutcome } from '../../../domain/delivery/ports';
@@ -261,38 +262,21 @@ describe('drone reservations under seeded interleavings of duplicate attempts, c
   });
 
   it('a first attempt costs the fleet and three writes (claim, reservation, commit); a retry a refused create and two point reads; a release a patch and a delete', async () => {
-    let requests = 0;
-    const counting = new Proxy(container, {
-      get(target, prop, receiver) {
-        if (prop === 'items')
-          return { create: (doc: Record<string, unknown>) => (requests++, target.items.create(doc)) };
-        if (prop === 'item')
-          return (id: string, pk: string) => {
-            const item = target.item(id, pk);
-            return {
-              read: () => (requests++, item.read()),
-              replace: (b: Record<string, unknown>, o: never) => (requests++, item.replace(b, o)),
-              delete: (o: never) => (requests++, item.delete(o)),
-              patch: (b: never, o: never) => (requests++, item.patch(b, o)),
-            };
-          };
-        return Reflect.get(target, prop, receiver) as unknown;
-      },
-    });
-    const reservations = new CosmosDroneReservations(counting);
+    const c = counted(container);
+    const reservations = new CosmosDroneReservations(c.container);
     let fleetAsked = 0;
     const got = await reservations.reserveFor('res-count', 't', async () => (fleetAsked++, ['res-count-drone']));
     expect(got).toMatchObject({ outcome: 'reserved', reservation: { droneId: 'res-count-drone' } });
-    expect({ requests, fleetAsked }).toEqual({ requests: 3, fleetAsked: 1 });
-    requests = 0;
+    expect({ requests: c.requests.length, fleetAsked }).toEqual({ requests: 3, fleetAsked: 1 });
+    c.requests.length = 0;
     // A retry (which asks for the fleet again) finds it by point reads: the claim, then the drone it names.
     expect(
       await reservations.reserveFor('res-count', 't', async () => (fleetAsked++, ['res-count-drone'])),
     ).toMatchObject({ outcome: 'held', reservation: { droneId: 'res-count-drone' } });
-    expect({ requests, fleetAsked }).toEqual({ requests: 3, fleetAsked: 2 });
-    requests = 0;
+    expect({ requests: c.requests.length, fleetAsked }).toEqual({ requests: 3, fleetAsked: 2 });
+    c.requests.length = 0;
     expect(await reservations.release('res-count')).toBe('res-count-drone');
-    expect(requests).toBe(2);
+    expect(c.requests.length).toBe(2);
     expect(await heldFor('res-count')).toEqual([]);
   });
 });

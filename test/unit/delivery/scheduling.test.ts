@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { candidateOrder, EQUALLY_NEAR_M } from '../../../domain/delivery/scheduling';
 import type { DroneCandidate } from '../../../domain/delivery/scheduling';
 
-const at = (droneId: string, distanceM: number): DroneCandidate => ({ droneId, distanceM });
+const at = (droneId: string, distanceM: number): DroneCandidate => ({
+  droneId,
+  distanceM,
+  position: { lat: 0, lon: 0 },
+});
 const ids = (cs: readonly DroneCandidate[]) => cs.map((c) => c.droneId);
 
 describe('the order in which a delivery tries the ranked drones', () => {
