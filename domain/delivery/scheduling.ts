@@ -22,21 +22,34 @@ export interface Freshness {
 }
 
 /**
- * Available drones within reach of the pickup, nearest first (ties by id, so the choice is
- * deterministic). A drone beyond `maxDistanceM` could not get there and back on one charge; a
- * drone whose last report is too old may no longer be where it said, or there at all.
+ * Available drones within reach of the pickup, in the order the fleet listed them. A drone
+ * beyond `maxDistanceM` could not get there and back on one charge; a drone whose last report is
+ * too old may no longer be where it said, or there at all. One pass, no sort: an assignment
+ * needs its first few candidates only (`candidateOrder` with a limit), not the fleet in order.
  */
+export function dronesInReach(
+  drones: readonly DroneState[],
+  pickup: LatLon,
+  freshness: Freshness,
+  maxDistanceM = Number.POSITIVE_INFINITY,
+): DroneCandidate[] {
+  const inReach: DroneCandidate[] = [];
+  for (const d of drones) {
+    if (!isAvailable(d, freshness.now, freshness.freshnessMs)) continue;
+    const distance = distanceM(d.position, pickup);
+    if (distance <= maxDistanceM) inReach.push({ droneId: d.droneId, distanceM: distance, position: d.position });
+  }
+  return inReach;
+}
+
+/** The drones in reach (`dronesInReach`), nearest first, ties by id (so the order is deterministic). */
 export function rankDrones(
   drones: readonly DroneState[],
   pickup: LatLon,
   freshness: Freshness,
   maxDistanceM = Number.POSITIVE_INFINITY,
 ): DroneCandidate[] {
-  return drones
-    .filter((d) => isAvailable(d, freshness.now, freshness.freshnessMs))
-    .map((d) => ({ droneId: d.droneId, distanceM: distanceM(d.position, pickup), position: d.position }))
-    .filter((c) => c.distanceM <= maxDistanceM)
-    .sort((a, b) => a.distanceM - b.distanceM || (a.droneId < b.droneId ? -1 : a.droneId > b.droneId ? 1 : 0));
+  return dronesInReach(drones, pickup, freshness, maxDistanceM).sort(byDistance);
 }
 
 /**
@@ -51,22 +64,36 @@ export const EQUALLY_NEAR_M = 200;
  * (a hash of delivery and drone ids), then the rest nearest first. Without it every delivery
  * requested at one spot races for the same nearest drone, so the k-th delivery loses k-1 races
  * before it reserves one: n deliveries make ~n²/2 reservation attempts instead of ~n. The order
- * is a pure function of its input, so a retried attempt tries the same drones in the same order.
+ * is a pure function of the set of drones given (not of how they are listed), so a retried
+ * attempt tries the same drones in the same order.
+ *
+ * `limit`: only the first `limit` drones of that order, picked without sorting the others (an
+ * assignment tries a hundred at most; with thousands of drones at one spot, a full sort per
+ * assignment was most of its time).
  */
 export function candidateOrder(
   ranked: readonly DroneCandidate[],
   deliveryId: string,
   equallyNearM = EQUALLY_NEAR_M,
+  limit = Number.POSITIVE_INFINITY,
 ): DroneCandidate[] {
-  if (ranked.length === 0) return [];
-  const limit = ranked.reduce((m, c) => Math.min(m, c.distanceM), Number.POSITIVE_INFINITY) + equallyNearM;
-  const near = ranked
-    .filter((c) => c.distanceM <= limit)
-    .map((c) => ({ c, key: spreadHash(`${deliveryId}\u0000${c.droneId}`) }))
-    .sort((a, b) => a.key - b.key || byId(a.c, b.c))
-    .map((k) => k.c);
-  const rest = ranked.filter((c) => c.distanceM > limit).sort((a, b) => a.distanceM - b.distanceM || byId(a, b));
-  return [...near, ...rest];
+  if (ranked.length === 0 || limit <= 0) return [];
+  let nearest = Number.POSITIVE_INFINITY;
+  for (const c of ranked) if (c.distanceM < nearest) nearest = c.distanceM;
+  const bound = nearest + equallyNearM;
+  const prefix = fnv1a(FNV_OFFSET, `${deliveryId}\u0000`);
+  const near: { readonly c: DroneCandidate; readonly key: number }[] = [];
+  const rest: DroneCandidate[] = [];
+  for (const c of ranked) {
+    if (c.distanceM <= bound) near.push({ c, key: finalise(fnv1a(prefix, c.droneId)) });
+    else rest.push(c);
+  }
+  const first = smallest(near, limit, (a, b) => a.key - b.key || byId(a.c, b.c)).map((k) => k.c);
+  return first.length >= limit ? first : [...first, ...smallest(rest, limit - first.length, byDistance)];
+}
+
+function byDistance(a: DroneCandidate, b: DroneCandidate): number {
+  return a.distanceM - b.distanceM || byId(a, b);
 }
 
 function byId(a: DroneCandidate, b: DroneCandidate): number {
@@ -74,15 +101,56 @@ function byId(a: DroneCandidate, b: DroneCandidate): number {
 }
 
 /**
- * 32-bit FNV-1a over UTF-16 code units, then MurmurHash3's finaliser so that ids differing only
- * in their last characters still land far apart: a stable, well-spread hash, not a secure one.
+ * The `k` smallest items by `cmp`, in order: a sorted copy when that is all of them, otherwise
+ * one pass that keeps the k smallest so far in a max-heap (the largest kept at the root, so most
+ * items are turned away by one comparison), sorted at the end.
  */
-function spreadHash(text: string): number {
-  let h = 0x811c9dc5;
+function smallest<T>(items: readonly T[], k: number, cmp: (a: T, b: T) => number): T[] {
+  if (k >= items.length) return [...items].sort(cmp);
+  const heap: T[] = [];
+  const at = (i: number): T => heap[i] as T;
+  const swap = (i: number, j: number): void => {
+    const t = at(i);
+    heap[i] = at(j);
+    heap[j] = t;
+  };
+  for (const item of items) {
+    if (heap.length < k) {
+      heap.push(item);
+      for (let i = heap.length - 1; i > 0 && cmp(at(i), at((i - 1) >> 1)) > 0; i = (i - 1) >> 1) swap(i, (i - 1) >> 1);
+    } else if (cmp(item, at(0)) < 0) {
+      heap[0] = item;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        let top = i;
+        if (l < k && cmp(at(l), at(top)) > 0) top = l;
+        if (l + 1 < k && cmp(at(l + 1), at(top)) > 0) top = l + 1;
+        if (top === i) break;
+        swap(i, top);
+        i = top;
+      }
+    }
+  }
+  return heap.sort(cmp);
+}
+
+/**
+ * The delivery's key for a drone: 32-bit FNV-1a over the UTF-16 code units of
+ * `${deliveryId}\u0000${droneId}`, then MurmurHash3's finaliser so that ids differing only in
+ * their last characters still land far apart (a stable, well-spread hash, not a secure one).
+ * FNV-1a runs left to right, so the delivery's part is hashed once per order, not per drone.
+ */
+const FNV_OFFSET = 0x811c9dc5;
+
+function fnv1a(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
+  return h;
+}
+
+function finalise(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b) >>> 0;
   h ^= h >>> 13;

@@ -5,7 +5,7 @@
  * compensation is safe for a step that never happened. Business refusals are values
  * (`ok: false`); exceptions mean "try again".
  */
-import { candidateOrder, rankDrones, schedule } from '../../domain/delivery/scheduling';
+import { candidateOrder, dronesInReach, EQUALLY_NEAR_M, schedule } from '../../domain/delivery/scheduling';
 import type { DroneCandidate } from '../../domain/delivery/scheduling';
 import { assertNever } from '../../domain/shared/errors';
 import { distanceM } from '../../domain/shared/geo';
@@ -54,22 +54,20 @@ export async function cancelPackage(d: AgentDeps, input: CompensationInput): Pro
 }
 
 export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promise<AssignDroneResult> {
-  let ranked: DroneCandidate[] | undefined;
+  let inReach: DroneCandidate[] | undefined;
   let shared = false;
   const attempt = (fresh: boolean): Promise<ReservationOutcome> =>
     d.reservations.reserveFor(input.deliveryId, input.at, async () => {
       const answer = await d.fleet.availableDrones({ fresh });
       shared = answer.shared;
       // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
-      ranked = rankDrones(
+      inReach = dronesInReach(
         answer.drones,
         input.pickup,
         { now: new Date(input.at), freshnessMs: d.droneFreshnessMs },
         d.maxPickupDistanceM,
       );
-      return candidateOrder(ranked, input.deliveryId)
-        .slice(0, d.maxCandidates ?? 100)
-        .map((c) => c.droneId);
+      return candidateOrder(inReach, input.deliveryId, EQUALLY_NEAR_M, d.maxCandidates ?? 100).map((c) => c.droneId);
     });
   let outcome = await attempt(false);
   // A shared answer may predate a drone that has come free since: "none free" is said only from a fresh one.
@@ -78,8 +76,8 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
     case 'held':
     case 'reserved': {
       const droneId = outcome.reservation.droneId;
-      // Where the fleet answer had the drone; read only when it was not ranked (an earlier attempt's pick).
-      const ranking = ranked?.find((c) => c.droneId === droneId);
+      // Where the fleet answer had the drone; read only when it was not in reach of this answer (an earlier attempt's pick).
+      const ranking = inReach?.find((c) => c.droneId === droneId);
       const position = ranking?.position ?? (await d.fleet.drone(droneId))?.position;
       const distance = ranking?.distanceM ?? (position ? distanceM(position, input.pickup) : 0);
       return {
@@ -95,7 +93,7 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
       return {
         assigned: false,
         reason:
-          !ranked || ranked.length === 0
+          !inReach || inReach.length === 0
             ? `no drone that reported in the last ${Math.round(d.droneFreshnessMs / 60_000)} min is available within ${Math.round(d.maxPickupDistanceM / 1000)} km`
             : 'every drone in reach is reserved',
       };

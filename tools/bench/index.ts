@@ -19,6 +19,7 @@ import { repoRoot, startLocalRuntime } from '../local/fabrikam';
 import type { LocalRuntime } from '../local/fabrikam';
 import type { LocalLogger } from '@fabrikam/functions-local';
 import { benchApp } from './app';
+import { benchAssignment } from './assignment';
 import { benchCapture } from './capture';
 import { missed, printTable } from './harness';
 import { writeReadmeTable } from './readme-table';
@@ -131,6 +132,7 @@ async function main(args: Args): Promise<void> {
     await phase('Capture format', () => benchCapture(opts));
     await phase('projector', () => benchHistory(opts));
     await phase('supervisor', () => benchSupervisor(opts));
+    await phase('assignment at fleet scale', () => benchAssignment(opts));
 
     const registry = benchApp();
     resetComposition();
