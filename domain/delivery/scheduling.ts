@@ -64,12 +64,12 @@ export const EQUALLY_NEAR_M = 200;
  * (a hash of delivery and drone ids), then the rest nearest first. Without it every delivery
  * requested at one spot races for the same nearest drone, so the k-th delivery loses k-1 races
  * before it reserves one: n deliveries make ~n²/2 reservation attempts instead of ~n. The order
- * is a pure function of the set of drones given (not of how they are listed), so a retried
- * attempt tries the same drones in the same order.
+ * is a pure function of the set of drones given (not of how they are listed; a fleet answer
+ * holds each drone once), so a retried attempt tries the same drones in the same order.
  *
- * `limit`: only the first `limit` drones of that order, picked without sorting the others (an
- * assignment tries a hundred at most; with thousands of drones at one spot, a full sort per
- * assignment was most of its time).
+ * `limit`: only the first `limit` drones of that order (a fraction counts down, NaN as none),
+ * picked without sorting the others: an assignment tries a hundred at most, and with thousands of
+ * drones at one spot a full sort per assignment was most of its time.
  */
 export function candidateOrder(
   ranked: readonly DroneCandidate[],
@@ -77,7 +77,8 @@ export function candidateOrder(
   equallyNearM = EQUALLY_NEAR_M,
   limit = Number.POSITIVE_INFINITY,
 ): DroneCandidate[] {
-  if (ranked.length === 0 || limit <= 0) return [];
+  const k = Math.floor(limit);
+  if (ranked.length === 0 || !(k >= 1)) return []; // also for NaN
   let nearest = Number.POSITIVE_INFINITY;
   for (const c of ranked) if (c.distanceM < nearest) nearest = c.distanceM;
   const bound = nearest + equallyNearM;
@@ -88,8 +89,8 @@ export function candidateOrder(
     if (c.distanceM <= bound) near.push({ c, key: finalise(fnv1a(prefix, c.droneId)) });
     else rest.push(c);
   }
-  const first = smallest(near, limit, (a, b) => a.key - b.key || byId(a.c, b.c)).map((k) => k.c);
-  return first.length >= limit ? first : [...first, ...smallest(rest, limit - first.length, byDistance)];
+  const first = smallest(near, k, (a, b) => a.key - b.key || byId(a.c, b.c)).map((n) => n.c);
+  return first.length >= k ? first : [...first, ...smallest(rest, k - first.length, byDistance)];
 }
 
 function byDistance(a: DroneCandidate, b: DroneCandidate): number {
@@ -106,6 +107,7 @@ function byId(a: DroneCandidate, b: DroneCandidate): number {
  * items are turned away by one comparison), sorted at the end.
  */
 function smallest<T>(items: readonly T[], k: number, cmp: (a: T, b: T) => number): T[] {
+  if (!(k >= 1)) return [];
   if (k >= items.length) return [...items].sort(cmp);
   const heap: T[] = [];
   const at = (i: number): T => heap[i] as T;
@@ -134,14 +136,15 @@ function smallest<T>(items: readonly T[], k: number, cmp: (a: T, b: T) => number
   return heap.sort(cmp);
 }
 
+const FNV_OFFSET = 0x811c9dc5;
+
 /**
  * The delivery's key for a drone: 32-bit FNV-1a over the UTF-16 code units of
  * `${deliveryId}\u0000${droneId}`, then MurmurHash3's finaliser so that ids differing only in
  * their last characters still land far apart (a stable, well-spread hash, not a secure one).
- * FNV-1a runs left to right, so the delivery's part is hashed once per order, not per drone.
+ * FNV-1a runs left to right, so the delivery's part is hashed once per order, not per drone:
+ * `finalise(fnv1a(fnv1a(FNV_OFFSET, deliveryPart), droneId))`.
  */
-const FNV_OFFSET = 0x811c9dc5;
-
 function fnv1a(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

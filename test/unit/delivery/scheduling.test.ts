@@ -98,6 +98,14 @@ describe('the first drones a delivery tries, picked from a large fleet without s
     }
   });
 
+  it('reads a limit as a count of drones: a fraction counts down, a negative or NaN limit as none', () => {
+    const fleet = [at('a', 10), at('b', 20), at('c', 30)];
+    const whole = ids(candidateOrder(fleet, 'delivery-3'));
+    expect(ids(candidateOrder(fleet, 'delivery-3', EQUALLY_NEAR_M, 2.5))).toEqual(whole.slice(0, 2));
+    expect(candidateOrder(fleet, 'delivery-3', EQUALLY_NEAR_M, -1)).toEqual([]);
+    expect(candidateOrder(fleet, 'delivery-3', EQUALLY_NEAR_M, Number.NaN)).toEqual([]);
+  });
+
   it('ranks the same drones that are in reach, only in order', () => {
     const state = (droneId: string, lat: number, extra: Partial<DroneState> = {}): DroneState => ({
       droneId,
