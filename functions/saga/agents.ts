@@ -77,9 +77,9 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
     case 'reserved': {
       const droneId = outcome.reservation.droneId;
       // Where the fleet answer had the drone; read only when it was not in reach of this answer (an earlier attempt's pick).
-      const ranking = inReach?.find((c) => c.droneId === droneId);
-      const position = ranking?.position ?? (await d.fleet.drone(droneId))?.position;
-      const distance = ranking?.distanceM ?? (position ? distanceM(position, input.pickup) : 0);
+      const candidate = inReach?.find((c) => c.droneId === droneId);
+      const position = candidate?.position ?? (await d.fleet.drone(droneId))?.position;
+      const distance = candidate?.distanceM ?? (position ? distanceM(position, input.pickup) : 0);
       return {
         assigned: true,
         droneId,
