@@ -33,6 +33,7 @@ import type { AgentDeps } from './saga/agents';
 import type { StatusQueryDeps } from './history/status-queries';
 import { CosmosDroneStateStore } from './adapters/cosmos-drone-store';
 import { DurableMilestoneSink } from './adapters/durable-milestones';
+import { fromAssignedDrone } from './telemetry/assigned-milestones';
 import { CircuitBreaker } from './resilience/circuit-breaker';
 import type { RetryPolicy } from '../domain/shared/retry';
 import { BLOB_CONTAINERS, COSMOS_CONTAINERS } from './resources';
@@ -139,11 +140,18 @@ export class Composition {
     return { attempts: this.config.ingestion.writeAttempts, firstRetryMs: 100, maxRetryMs: 2000 };
   }
 
-  /** Per invocation: the durable client comes from the invocation's input binding, built only when a milestone needs it. */
+  /**
+   * Per invocation: the durable client comes from the invocation's input binding, built only when
+   * a milestone needs it; a milestone is raised only while its drone is reserved for its delivery.
+   */
   milestones(context: InvocationContext): MilestoneSink {
-    return new DurableMilestoneSink(
-      lazy(() => df.getClient(context)),
-      (m) => context.warn(m),
+    return fromAssignedDrone(
+      new DurableMilestoneSink(
+        lazy(() => df.getClient(context)),
+        (m) => context.warn(m),
+      ),
+      this.agents().reservations,
+      (entry) => context.warn(JSON.stringify(entry)),
     );
   }
 

@@ -29,6 +29,10 @@ const REGRESSION_SEEDS: number[] = [
   // A "wrong drone" report came from the drone already reserved for the delivery, whose
   // assignment result was held: the saga rightly counted it once it saw the result.
   498400961,
+  // A free drone reported "Delivered" for a delivery still waiting for a drone; Durable kept the
+  // event until the saga waited for milestones, after it got that very drone, and it counted.
+  // Ingestion now raises a milestone only while its drone is reserved for the delivery.
+  1355899280,
 ];
 const FIXED = [
   ...REGRESSION_SEEDS,
