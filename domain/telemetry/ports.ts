@@ -22,6 +22,6 @@ export interface DroneStateStore {
 }
 
 export interface MilestoneSink {
-  /** At least once: the saga ignores duplicates and late milestones. */
-  raise(milestone: Milestone): Promise<void>;
+  /** At least once: the saga ignores duplicates and late milestones. `false`: it was not raised (told to nobody). */
+  raise(milestone: Milestone): Promise<boolean | void>;
 }

@@ -22,6 +22,7 @@ export function fromAssignedDrone(
     raise: async (m: Milestone) => {
       const held = await reservations.findByDrone(m.droneId);
       if (held?.deliveryId === m.deliveryId) return sink.raise(m);
+      // Not raised: said as `false`, so ingestion neither logs nor counts it as a milestone.
       log({
         event: 'telemetry.milestone.wrongDrone',
         deliveryId: m.deliveryId,
@@ -29,6 +30,7 @@ export function fromAssignedDrone(
         droneId: m.droneId,
         reservedFor: held?.deliveryId ?? null,
       });
+      return false;
     },
   };
 }

@@ -75,8 +75,10 @@ export async function ingestBatch(
         staleSkipped += plan.staleEvents;
         return;
       }
+      let raised = 0;
       for (const m of plan.milestones) {
-        await withRetry(() => deps.milestones.raise(m), deps.retry, deps.wait);
+        if ((await withRetry(() => deps.milestones.raise(m), deps.retry, deps.wait)) === false) continue;
+        raised += 1;
         deps.log?.({
           event: 'telemetry.milestone',
           deliveryId: m.deliveryId,
@@ -90,7 +92,7 @@ export async function ingestBatch(
       if (written) {
         writes += 1;
         staleSkipped += plan.staleEvents;
-        milestones += plan.milestones.length;
+        milestones += raised;
         return;
       }
       // Another writer moved the drone meanwhile: re-read and plan again against its state.

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Reservation } from '../../../domain/delivery/ports';
 import type { Milestone } from '../../../domain/telemetry/milestones';
+import type { DroneState } from '../../../domain/telemetry/drone-state';
+import { CircuitBreaker } from '../../../functions/resilience/circuit-breaker';
 import { fromAssignedDrone } from '../../../functions/telemetry/assigned-milestones';
+import { ingestBatch } from '../../../functions/telemetry/ingest';
+import { telemetry } from '../../support/telemetry';
 
 const milestone = (droneId: string, deliveryId = 'delivery-1'): Milestone => ({
   deliveryId,
@@ -38,7 +42,7 @@ describe('milestones reach the saga only from the drone reserved for their deliv
 
   it('drops a report from a free drone, which the saga could otherwise count once it gets that drone', async () => {
     const w = world({});
-    await w.sink.raise(milestone('drone-a'));
+    expect(await w.sink.raise(milestone('drone-a'))).toBe(false);
     expect(w.raised).toEqual([]);
     expect(w.logged).toEqual([
       expect.objectContaining({ event: 'telemetry.milestone.wrongDrone', droneId: 'drone-a', reservedFor: null }),
@@ -62,5 +66,38 @@ describe('milestones reach the saga only from the drone reserved for their deliv
       },
     );
     await expect(sink.raise(milestone('drone-a'))).rejects.toThrow('503');
+  });
+
+  it('ingestion neither logs nor counts a milestone that was not raised, and still keeps the drone state', async () => {
+    const w = world({ 'drone-b': 'delivery-2' });
+    let written: DroneState | undefined;
+    const logs: Record<string, unknown>[] = [];
+    const reports = [
+      telemetry({ droneId: 'drone-a', sequence: 1, status: 'Delivered', deliveryId: 'delivery-1' }),
+      telemetry({ droneId: 'drone-b', sequence: 1, status: 'Delivered', deliveryId: 'delivery-2' }),
+    ];
+    const report = await ingestBatch(
+      reports.map((t) => JSON.stringify(t)),
+      reports.map(() => ({ eventHubName: 'telemetry' })),
+      {
+        store: {
+          read: async () => undefined,
+          write: async (next) => {
+            if (next.droneId === 'drone-a') written = next;
+            return true;
+          },
+        },
+        deadLetters: { put: async () => undefined },
+        milestones: w.sink,
+        breaker: new CircuitBreaker('test', { failureThreshold: 100, openMs: 1000 }),
+        retry: { attempts: 1, firstRetryMs: 1, maxRetryMs: 1 },
+        now: () => new Date('2026-11-22T10:00:10Z'),
+        log: (entry) => logs.push(entry),
+      },
+    );
+    expect(w.raised.map((m) => m.droneId)).toEqual(['drone-b']);
+    expect(report.milestones).toBe(1);
+    expect(logs.filter((l) => l.event === 'telemetry.milestone').map((l) => l.droneId)).toEqual(['drone-b']);
+    expect(written?.status).toBe('Delivered');
   });
 });
