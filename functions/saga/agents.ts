@@ -153,10 +153,21 @@ export async function cancelDeliverySchedule(d: AgentDeps, input: CompensationIn
   return existing?.status === 'Scheduled' ? { undone: input.deliveryId } : {};
 }
 
-/** The delivery was made: schedule and package are closed and the drone is let go, in one call. */
+/**
+ * The delivery was made: schedule and package are closed and the drone is let go, in one call.
+ * The three records belong to three agents and none waits on another, so they are written at
+ * once: the call takes the longest of them (the release's two requests), not the sum of four.
+ * Each write is idempotent, so a retry after a failure redoes the ones that already happened
+ * harmlessly; the call fails only once every write has settled, so no write of a failed attempt
+ * is still running when the retry starts.
+ */
 export async function completeDelivery(d: AgentDeps, input: CompleteDeliveryInput): Promise<CompleteDeliveryResult> {
-  await d.schedules.setStatus(input.deliveryId, 'Delivered');
-  await d.packages.markDelivered(input.deliveryId, input.at);
-  const released = await d.reservations.release(input.deliveryId);
+  const [schedule, pkg, drone] = await Promise.allSettled([
+    d.schedules.setStatus(input.deliveryId, 'Delivered'),
+    d.packages.markDelivered(input.deliveryId, input.at),
+    d.reservations.release(input.deliveryId),
+  ]);
+  for (const outcome of [schedule, pkg, drone]) if (outcome.status === 'rejected') throw outcome.reason;
+  const released = drone.status === 'fulfilled' ? drone.value : undefined;
   return released ? { releasedDroneId: released } : {};
 }
