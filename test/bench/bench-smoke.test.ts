@@ -41,6 +41,8 @@ const EXPECTED = [
   'status inquiry: p50',
   'status inquiry: p99',
   'saga: sagas/s',
+  'saga: the orchestration alone',
+  "saga: the agents' share",
   'saga: durable actions per delivery (happy)',
   'saga: durable actions per delivery (compensation)',
   'projector:',
