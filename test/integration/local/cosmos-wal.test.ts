@@ -5,6 +5,7 @@
  * larger than the state is compacted without changing the state.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { CosmosClient } from '@azure/cosmos';
@@ -157,4 +158,30 @@ describe('the Cosmos DB stand-in with a write-ahead log', () => {
     expect(third.replayed).toBe(5);
     expect(await contents(await containerOf(third, 'drones'))).toEqual(expected);
   });
+
+  it("keeps an idle keep-alive connection open past Node's 5 s default, so no request meets a closing socket", async () => {
+    // With the default keepAliveTimeout the server closed a connection idle for 5 s, and a client
+    // sending on it at that moment failed with "socket hang up" (nodejs/node #20256): one in
+    // ~100 CompleteDelivery activities at 500 sagas in flight, in the saga benchmark.
+    const h = await start(tempDir());
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (): Promise<{ status: number; reused: boolean }> =>
+      new Promise((resolve, reject) => {
+        const req = http.get(`${h.endpoint}/`, { agent, headers: { authorization: 'local' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+      });
+    try {
+      const first = await get();
+      // Node closes an idle connection a moment after keepAliveTimeout (5 s): 7 s is past it on Node 20 and 22.
+      await new Promise((r) => setTimeout(r, 7_000));
+      const second = await get();
+      expect(first.reused).toBe(false);
+      expect(second).toEqual({ status: first.status, reused: true });
+    } finally {
+      agent.destroy();
+    }
+  }, 15_000);
 });
