@@ -198,7 +198,18 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       const done = statuses.filter(
         (s) => s?.runtimeStatus === 'Completed' && (s.output as SagaResult | null)?.outcome === 'Delivered',
       ).length;
-      if (done !== count) throw new Error(`only ${done} of ${count} happy sagas were delivered`);
+      if (done !== count) {
+        // Say which saga and why: a happy round should need no retry, so a failure is news.
+        const stuck = ids.find((_, i) => (statuses[i]?.output as SagaResult | null)?.outcome !== 'Delivered');
+        const failed = (stuck ? (engine.getHistory(stuck) ?? []) : []).filter(
+          (e) => e.EventType === EventType.TaskFailed,
+        );
+        const last = failed[failed.length - 1] as { Reason?: string } | undefined;
+        throw new Error(
+          `only ${done} of ${count} happy sagas were delivered; ${stuck ?? '?'} is ${statuses[ids.indexOf(stuck ?? '')]?.runtimeStatus ?? 'unknown'}` +
+            (last?.Reason ? `, its last failed activity: ${last.Reason}` : ', with no failed activity'),
+        );
+      }
       return { seconds, actions: ids.map((id) => actionsIn(engine.getHistory(id))) };
     }
 
