@@ -153,13 +153,17 @@ export async function cancelDeliverySchedule(d: AgentDeps, input: CompensationIn
   return existing?.status === 'Scheduled' ? { undone: input.deliveryId } : {};
 }
 
+/** Store requests `completeDelivery` makes at once: it takes as many of the agent bulkhead's permits. */
+export const COMPLETE_DELIVERY_STORE_CALLS = 3;
+
 /**
  * The delivery was made: schedule and package are closed and the drone is let go, in one call.
  * The three records belong to three agents and none waits on another, so they are written at
  * once: the call takes the longest of them (the release's two requests), not the sum of four.
- * Each write is idempotent, so a retry after a failure redoes the ones that already happened
- * harmlessly; the call fails only once every write has settled, so no write of a failed attempt
- * is still running when the retry starts.
+ * It fails only once all three have settled, so a retry does not start beside a write of the
+ * attempt it retries; what makes any repeat or overlap harmless is that each write only moves its
+ * record forward (a status set to Delivered, a package marked only while active, a release
+ * through the claim protocol), so it converges from any subset of them already done.
  */
 export async function completeDelivery(d: AgentDeps, input: CompleteDeliveryInput): Promise<CompleteDeliveryResult> {
   const [schedule, pkg, drone] = await Promise.allSettled([
@@ -167,7 +171,17 @@ export async function completeDelivery(d: AgentDeps, input: CompleteDeliveryInpu
     d.packages.markDelivered(input.deliveryId, input.at),
     d.reservations.release(input.deliveryId),
   ]);
-  for (const outcome of [schedule, pkg, drone]) if (outcome.status === 'rejected') throw outcome.reason;
+  const errors = Object.entries({ schedule, package: pkg, 'drone release': drone }).flatMap(([what, o]) =>
+    o.status === 'rejected' ? [{ what, reason: o.reason as unknown }] : [],
+  );
+  if (errors.length === 1) throw errors[0]?.reason;
+  if (errors.length > 1) {
+    const said = errors.map((e) => `${e.what}: ${e.reason instanceof Error ? e.reason.message : String(e.reason)}`);
+    throw new AggregateError(
+      errors.map((e) => e.reason),
+      `completing ${input.deliveryId} failed: ${said.join('; ')}`,
+    );
+  }
   const released = drone.status === 'fulfilled' ? drone.value : undefined;
   return released ? { releasedDroneId: released } : {};
 }

@@ -5,6 +5,8 @@ import * as agents from '../agents';
 import type { CompleteDeliveryInput, CompleteDeliveryResult } from '../contracts';
 import { agentActivity } from './agent-activity';
 
-export const completeDelivery = agentActivity<CompleteDeliveryInput, CompleteDeliveryResult>(agents.completeDelivery);
+export const completeDelivery = agentActivity<CompleteDeliveryInput, CompleteDeliveryResult>(agents.completeDelivery, {
+  storeCalls: agents.COMPLETE_DELIVERY_STORE_CALLS,
+});
 
 df.app.activity(ACTIVITIES.completeDelivery, { handler: completeDelivery });
