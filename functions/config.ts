@@ -100,7 +100,7 @@ export interface SagaSettings {
   readonly cruiseSpeedMps: number;
   readonly handlingSeconds: number;
   readonly maxPickupDistanceKm: number;
-  /** Store requests one instance's agent activities make at once (a bulkhead; a call making several at once takes as many). */
+  /** Store requests an instance's agents make at once (a bulkhead; a call making several takes as many). */
   readonly agentParallelism: number;
   readonly supervisorGraceMs: number;
 }
@@ -226,11 +226,7 @@ export const SETTINGS = {
     description:
       'Milliseconds one answer of the available-fleet query serves every drone assignment on an instance; 0 queries for each. Default: 1000.',
   },
-  AgentParallelism: {
-    where: 'app',
-    description:
-      "Store requests one instance's agent activities make at once; CompleteDelivery's three concurrent writes count three. Default: 8.",
-  },
+  AgentParallelism: { where: 'app', description: "Store requests an instance's agents make at once. Default: 8." },
   SupervisorSchedule: {
     where: 'app',
     description: 'NCRONTAB schedule of the saga supervisor. Default set in app settings: 0 */5 * * * *.',

@@ -12,7 +12,7 @@ export class Bulkhead {
   constructor(readonly limit: number) {}
 
   async run<T>(call: () => Promise<T>, permits = 1): Promise<T> {
-    const need = Math.min(this.limit, Math.max(1, Math.floor(permits)));
+    const need = Math.min(this.limit, Math.max(1, Math.floor(permits) || 1));
     if (this.waiting.length === 0 && this.inUse + need <= this.limit) this.inUse += need;
     else await new Promise<void>((admit) => this.waiting.push({ permits: need, admit }));
     try {

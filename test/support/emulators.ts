@@ -2,11 +2,12 @@
  * Per-test-file access to the shared stand-ins: an environment pointing the app at them, with
  * a database of the file's own so files running in parallel never see each other's data.
  */
-import type { CosmosClient } from '@azure/cosmos';
+import type { Container, CosmosClient } from '@azure/cosmos';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { Composition, cosmosClientFrom, resetComposition } from '../../functions/composition';
 import { parseConfig } from '../../functions/config';
 import type { AppConfig } from '../../functions/config';
+import { COSMOS_CONTAINERS } from '../../functions/resources';
 import { provisionBlobs, provisionCosmos } from '../../tools/local/fabrikam';
 
 function need(name: string): string {
@@ -64,4 +65,15 @@ export async function useEmulators<C extends Composition = Composition>(
   );
   await provisionBlobs(blobs);
   return { env, composition, cosmos, blobs, databaseId };
+}
+
+export type Containers = { readonly [K in keyof typeof COSMOS_CONTAINERS]: Container };
+
+/** `useEmulators(label)`, then the file's database's containers, by their key in COSMOS_CONTAINERS. */
+export async function useContainers(label: string): Promise<Containers> {
+  const env = await useEmulators(label);
+  const db = env.cosmos.database(env.databaseId);
+  return Object.fromEntries(
+    Object.entries(COSMOS_CONTAINERS).map(([key, decl]) => [key, db.container(decl.name)]),
+  ) as unknown as Containers;
 }

@@ -195,18 +195,18 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const statuses = await Promise.all(ids.map((id) => engine.getStatus(id, { showInput: false })));
-      const done = statuses.filter(
-        (s) => s?.runtimeStatus === 'Completed' && (s.output as SagaResult | null)?.outcome === 'Delivered',
-      ).length;
-      if (done !== count) {
+      const delivered = (i: number): boolean =>
+        statuses[i]?.runtimeStatus === 'Completed' &&
+        (statuses[i]?.output as SagaResult | null)?.outcome === 'Delivered';
+      const stuck = ids.findIndex((_, i) => !delivered(i));
+      if (stuck >= 0) {
         // Say which saga and why: a happy round should need no retry, so a failure is news.
-        const stuck = ids.find((_, i) => (statuses[i]?.output as SagaResult | null)?.outcome !== 'Delivered');
-        const failed = (stuck ? (engine.getHistory(stuck) ?? []) : []).filter(
-          (e) => e.EventType === EventType.TaskFailed,
-        );
+        const id = ids[stuck] ?? '';
+        const failed = (engine.getHistory(id) ?? []).filter((e) => e.EventType === EventType.TaskFailed);
         const last = failed[failed.length - 1] as { Reason?: string } | undefined;
+        const done = ids.filter((_, i) => delivered(i)).length;
         throw new Error(
-          `only ${done} of ${count} happy sagas were delivered; ${stuck ?? '?'} is ${statuses[ids.indexOf(stuck ?? '')]?.runtimeStatus ?? 'unknown'}` +
+          `only ${done} of ${count} happy sagas were delivered; ${id} is ${statuses[stuck]?.runtimeStatus ?? 'unknown'}` +
             (last?.Reason ? `, its last failed activity: ${last.Reason}` : ', with no failed activity'),
         );
       }

@@ -8,13 +8,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '@azure/cosmos';
 import { counted } from '../../support/counted-container';
-import { useEmulators } from '../../support/emulators';
+import { useContainers } from '../../support/emulators';
 import { CosmosFleetView, CosmosIntakeRecords, CosmosPackageRecords } from '../../../functions/adapters/cosmos-agents';
 import { CosmosDroneStateStore } from '../../../functions/adapters/cosmos-drone-store';
 import { CosmosDroneReservations } from '../../../functions/adapters/cosmos-reservations';
 import { assignDrone, scheduleDelivery } from '../../../functions/saga/agents';
 import type { AgentDeps } from '../../../functions/saga/agents';
-import { COSMOS_CONTAINERS } from '../../../functions/resources';
 import type { DeliverySchedules, FleetView, IntakeRecord, ScheduleRecord } from '../../../domain/delivery/ports';
 import type { DroneState } from '../../../domain/telemetry/drone-state';
 
@@ -24,12 +23,7 @@ let drones: Container;
 let reservations: Container;
 
 beforeAll(async () => {
-  const env = await useEmulators('agent-records');
-  const db = env.cosmos.database(env.databaseId);
-  packages = db.container(COSMOS_CONTAINERS.packages.name);
-  intakes = db.container(COSMOS_CONTAINERS.intakes.name);
-  drones = db.container(COSMOS_CONTAINERS.drones.name);
-  reservations = db.container(COSMOS_CONTAINERS.droneReservations.name);
+  ({ packages, intakes, drones, droneReservations: reservations } = await useContainers('agent-records'));
 });
 
 const AT = '2026-11-22T10:00:00.000Z';

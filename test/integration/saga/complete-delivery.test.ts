@@ -6,22 +6,18 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Container } from '@azure/cosmos';
-import { useEmulators } from '../../support/emulators';
+import { useContainers } from '../../support/emulators';
 import { CosmosPackageRecords } from '../../../functions/adapters/cosmos-agents';
 import { CosmosDroneReservations } from '../../../functions/adapters/cosmos-reservations';
 import { completeDelivery } from '../../../functions/saga/agents';
 import type { AgentDeps } from '../../../functions/saga/agents';
-import { COSMOS_CONTAINERS } from '../../../functions/resources';
 import type { DeliverySchedules, DroneReservations, FleetView, PackageRecords } from '../../../domain/delivery/ports';
 
 let packages: Container;
 let reservations: Container;
 
 beforeAll(async () => {
-  const env = await useEmulators('complete-delivery');
-  const db = env.cosmos.database(env.databaseId);
-  packages = db.container(COSMOS_CONTAINERS.packages.name);
-  reservations = db.container(COSMOS_CONTAINERS.droneReservations.name);
+  ({ packages, droneReservations: reservations } = await useContainers('complete-delivery'));
 });
 
 const AT = '2026-11-22T10:00:00.000Z';

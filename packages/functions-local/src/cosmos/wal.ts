@@ -393,10 +393,8 @@ export async function startDurableCosmos(options: DurableCosmosOptions): Promise
   const file = path.join(options.dir, WAL_FILE);
   const host = '127.0.0.1';
   const server: Server = createHttpServer({ keepAlive: true });
-  // Idle connections stay open until the client closes them. With Node's default (5 s) the server
-  // closes a connection the client may be sending on at that very moment, and the request fails
-  // with "socket hang up" (nodejs/node #20256, #52649): an activity then fails for nothing. The
-  // clients are this machine's own runtime and tools, so the open connections are few.
+  // Idle connections stay open (the clients are this machine's own): with Node's 5 s a client could send on
+  // one the server was closing, and fail with "socket hang up" (nodejs/node #20256).
   server.keepAliveTimeout = 0;
   const [inner] = server.listeners('request') as RequestListener[];
   if (!inner) throw new Error('cosmosdb-server registered no request listener.');
