@@ -185,7 +185,10 @@ export class Composition {
 
   readonly agents = lazy<AgentDeps>(() => ({
     packages: new CosmosPackageRecords(this.container(COSMOS_CONTAINERS.packages)),
-    reservations: new CosmosDroneReservations(this.container(COSMOS_CONTAINERS.droneReservations)),
+    reservations: new CosmosDroneReservations(this.container(COSMOS_CONTAINERS.droneReservations), {
+      snapshotMs: this.config.fleet.snapshotMs,
+      now: () => this.wallClock(),
+    }),
     fleet: new CosmosFleetView(this.container(COSMOS_CONTAINERS.drones), {
       snapshotMs: this.config.fleet.snapshotMs,
       now: () => this.wallClock(),

@@ -224,7 +224,7 @@ export const SETTINGS = {
   FleetSnapshotMs: {
     where: 'app',
     description:
-      'Milliseconds one answer of the available-fleet query serves every drone assignment on an instance; 0 queries for each. Default: 1000.',
+      'Milliseconds one answer of the available-fleet query, and one of the held-drones query, serves every drone assignment on an instance; 0 queries for each. Default: 1000.',
   },
   AgentParallelism: { where: 'app', description: "Store requests an instance's agents make at once. Default: 8." },
   SupervisorSchedule: {

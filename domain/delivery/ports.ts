@@ -105,10 +105,23 @@ export interface DroneReservations {
   /** The reservation holding a drone, if any. */
   findByDrone(droneId: string): Promise<Reservation | undefined>;
   /**
+   * Which drones are held, and for which delivery: one answer shared like the fleet's unless
+   * `fresh`. An assignment passes over drones held for others before it picks the ones it tries,
+   * so a busy spot does not use up its tries on them; which drone is whose is still settled by
+   * `reserveFor` alone (a drone freed or taken since the answer is found out there).
+   */
+  heldDrones(options?: { readonly fresh?: boolean }): Promise<HeldDrones>;
+  /**
    * Lets go of whatever the delivery holds and marks it released, so that no attempt, however
    * late, reserves for it again; resolves the released drone id, if there was one.
    */
   release(deliveryId: string): Promise<string | undefined>;
+}
+
+/** Held drones (drone id → the delivery holding it), and whether an earlier read's answer served this call. */
+export interface HeldDrones {
+  readonly byDrone: ReadonlyMap<string, string>;
+  readonly shared: boolean;
 }
 
 /** The drones that said they are available, and whether an earlier read's answer served this call. */

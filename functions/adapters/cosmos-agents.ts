@@ -10,6 +10,8 @@ import type { DroneState } from '../../domain/telemetry/drone-state';
 import { stateFromDocument } from './cosmos-drone-store';
 import type { DroneDocument } from './cosmos-drone-store';
 import { isConcurrentWrite, isConflict, isNotFound, isPreconditionFailed } from './cosmos-errors';
+import { SharedSnapshot } from './shared-snapshot';
+import type { SnapshotOptions } from './shared-snapshot';
 import type {
   CreatePackageOutcome,
   DeliverySchedules,
@@ -156,27 +158,17 @@ export class CosmosPackageRecords implements PackageRecords {
   }
 }
 
-export interface FleetViewOptions {
-  /**
-   * How long one answer of the fleet query serves every assignment on this instance (0: every
-   * call queries). Calls while a query is in flight share it; a failed query is not kept.
-   */
-  readonly snapshotMs?: number;
-  /** The clock the snapshot's age is judged by (milliseconds). */
-  readonly now?: () => number;
-}
+/** How long one answer of the fleet query serves every assignment on this instance (shared-snapshot.ts). */
+export type FleetViewOptions = SnapshotOptions;
 
 export class CosmosFleetView implements FleetView {
-  readonly #snapshotMs: number;
-  readonly #now: () => number;
-  #snapshot: { readonly at: number; readonly drones: Promise<DroneState[]> } | undefined;
+  readonly #available: SharedSnapshot<DroneState[]>;
 
   constructor(
     private readonly c: Container,
     options: FleetViewOptions = {},
   ) {
-    this.#snapshotMs = options.snapshotMs ?? 0;
-    this.#now = options.now ?? Date.now;
+    this.#available = new SharedSnapshot(() => this.queryAvailable(), options);
   }
 
   /**
@@ -185,18 +177,8 @@ export class CosmosFleetView implements FleetView {
    * from the reservations, and freshness is judged by each drone's own report time.
    */
   async availableDrones(options: { readonly fresh?: boolean } = {}): Promise<FleetAnswer> {
-    if (this.#snapshotMs <= 0) return { drones: await this.queryAvailable(), shared: false };
-    const now = this.#now();
-    const kept = this.#snapshot;
-    if (!options.fresh && kept && now - kept.at >= 0 && now - kept.at < this.#snapshotMs)
-      return { drones: await kept.drones, shared: true };
-    const drones = this.queryAvailable();
-    const snapshot = { at: now, drones };
-    this.#snapshot = snapshot;
-    drones.catch(() => {
-      if (this.#snapshot === snapshot) this.#snapshot = undefined;
-    });
-    return { drones: await drones, shared: false };
+    const { value, shared } = await this.#available.get(options);
+    return { drones: value, shared };
   }
 
   /** Only the fields of a drone's state: the documents also carry system and other writers' fields. */

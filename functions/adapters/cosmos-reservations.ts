@@ -7,7 +7,9 @@
 import type { Container } from '@azure/cosmos';
 import { readDoc } from './cosmos-agents';
 import { isConcurrentWrite, isConflict, isNotFound, isPreconditionFailed } from './cosmos-errors';
-import type { DroneReservations, Reservation, ReservationOutcome } from '../../domain/delivery/ports';
+import { SharedSnapshot } from './shared-snapshot';
+import type { SnapshotOptions } from './shared-snapshot';
+import type { DroneReservations, HeldDrones, Reservation, ReservationOutcome } from '../../domain/delivery/ports';
 
 interface ReservationDoc {
   id: string;
@@ -68,7 +70,15 @@ const claimId = (deliveryId: string): string => `claim:${deliveryId}`;
  * writes), and a release marks the claim and deletes the committed reservation by its ETag (two).
  */
 export class CosmosDroneReservations implements DroneReservations {
-  constructor(private readonly c: Container) {}
+  readonly #held: SharedSnapshot<ReadonlyMap<string, string>>;
+
+  /** `held`: how long one answer of `heldDrones` serves every assignment (0, the default: each call queries). */
+  constructor(
+    private readonly c: Container,
+    held: SnapshotOptions = {},
+  ) {
+    this.#held = new SharedSnapshot(() => this.queryHeld(), held);
+  }
 
   async reserveFor(
     deliveryId: string,
@@ -114,6 +124,21 @@ export class CosmosDroneReservations implements DroneReservations {
 
   async findByDrone(droneId: string): Promise<Reservation | undefined> {
     return (await this.findHeld(droneId))?.reservation;
+  }
+
+  async heldDrones(options: { readonly fresh?: boolean } = {}): Promise<HeldDrones> {
+    const { value, shared } = await this.#held.get(options);
+    return { byDrone: value, shared };
+  }
+
+  /** One query across the container: the reservations only (claims are another kind), two fields each. */
+  private async queryHeld(): Promise<ReadonlyMap<string, string>> {
+    const { resources } = await this.c.items
+      .query<Pick<ReservationDoc, 'droneId' | 'deliveryId'>>(
+        "SELECT c.droneId, c.deliveryId FROM c WHERE c.kind = 'reservation'",
+      )
+      .fetchAll();
+    return new Map(resources.map((r) => [r.droneId, r.deliveryId]));
   }
 
   async release(deliveryId: string): Promise<string | undefined> {

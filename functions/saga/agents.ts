@@ -58,8 +58,11 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
   let shared = false;
   const attempt = (fresh: boolean): Promise<ReservationOutcome> =>
     d.reservations.reserveFor(input.deliveryId, input.at, async () => {
-      const answer = await d.fleet.availableDrones({ fresh });
-      shared = answer.shared;
+      const [answer, held] = await Promise.all([
+        d.fleet.availableDrones({ fresh }),
+        d.reservations.heldDrones({ fresh }),
+      ]);
+      shared = answer.shared || held.shared;
       // Judged at the saga's own time for this step, so a retried attempt sees the fleet as of then.
       inReach = dronesInReach(
         answer.drones,
@@ -67,10 +70,14 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
         { now: new Date(input.at), freshnessMs: d.droneFreshnessMs },
         d.maxPickupDistanceM,
       );
-      return candidateOrder(inReach, input.deliveryId, EQUALLY_NEAR_M, d.maxCandidates ?? 100).map((c) => c.droneId);
+      // Drones held for other deliveries are passed over before the tries are picked: at a spot
+      // busier than the tries, the ones beyond them are reached too (a drone held for this
+      // delivery stays, so a repeated attempt can find it).
+      const free = inReach.filter((c) => (held.byDrone.get(c.droneId) ?? input.deliveryId) === input.deliveryId);
+      return candidateOrder(free, input.deliveryId, EQUALLY_NEAR_M, d.maxCandidates ?? 100).map((c) => c.droneId);
     });
   let outcome = await attempt(false);
-  // A shared answer may predate a drone that has come free since: "none free" is said only from a fresh one.
+  // A shared answer may predate a drone that has come free since: "none free" is said only from fresh ones.
   if (outcome.outcome === 'allTaken' && shared) outcome = await attempt(true);
   switch (outcome.outcome) {
     case 'held':

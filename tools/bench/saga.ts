@@ -82,6 +82,14 @@ export function answerInMemory(activity: string, raw: unknown): { readonly resul
 /** Unmeasured rounds of each kind before the measured ones (why: in benchSaga). */
 const WARM_ROUNDS = 4;
 
+interface Spot {
+  readonly lat: number;
+  readonly lon: number;
+}
+
+/** Where the measured rounds' deliveries are picked up and their drones wait. */
+const SPOT: Spot = { lat: 47.61, lon: -122.33 };
+
 const SLA = {
   pickupSlaMs: 30 * 60_000,
   deliverySlaMs: 120 * 60_000,
@@ -138,13 +146,13 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     });
     const drones = new CosmosDroneStateStore(comp.container(COSMOS_CONTAINERS.drones));
     let droneSeq = 0;
-    const input = (id: string): SagaInput => ({
+    const input = (id: string, pickup: Spot = SPOT): SagaInput => ({
       deliveryId: id,
       correlationId: id,
       request: {
         ownerId: 'bench',
-        pickup: { lat: 47.61, lon: -122.33 },
-        dropoff: { lat: 47.62, lon: -122.35 },
+        pickup,
+        dropoff: { lat: pickup.lat + 0.01, lon: pickup.lon - 0.02 },
         expedited: false,
         package: { size: 'small', weightKg: 1 },
       },
@@ -152,7 +160,12 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       retry: { attempts: 2, firstRetryMs: 1000, maxRetryMs: 60_000 },
     });
 
-    async function runHappy(count: number, tag: string): Promise<{ seconds: number; actions: number[] }> {
+    /** `spot`: where the deliveries are picked up and their drones wait (another spot's drones are out of reach). */
+    async function runHappy(
+      count: number,
+      tag: string,
+      spot: Spot = SPOT,
+    ): Promise<{ seconds: number; actions: number[] }> {
       // Agents answered in memory need no drones (and the fleet the real rounds see stays as it was).
       for (let i = 0; i < (inMemory ? 0 : count); i++) {
         const droneId = `bench-drone-${droneSeq++}`;
@@ -160,7 +173,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
           {
             droneId,
             status: 'Idle',
-            position: { lat: 47.61, lon: -122.33, altitudeM: 0 },
+            position: { ...spot, altitudeM: 0 },
             batteryPct: 99,
             speedMps: 0,
             sequence: 1,
@@ -172,7 +185,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       const ids = Array.from({ length: count }, (_, i) => `bench-${tag}-${i}`);
       const started = process.hrtime.bigint();
       await Promise.all(
-        ids.map((id) => engine.startNew(ORCHESTRATIONS.deliverySaga, { instanceId: id, input: input(id) })),
+        ids.map((id) => engine.startNew(ORCHESTRATIONS.deliverySaga, { instanceId: id, input: input(id, spot) })),
       );
       await engine.idle();
       // Many sagas at once race for the same nearest drones: the losers wait for their next
@@ -293,12 +306,13 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       note: 'what the agents add to a saga through the engine (their requests through the Cosmos DB SDK, their spans and activity invocations), from the medians of the two rows above',
     });
 
-    // Scale: the same happy path with 10 and with 500 deliveries in flight at once, every one
-    // requested at the same spot with as many idle drones there as deliveries, so the
-    // reservation races (candidateOrder spreads them) are part of what is measured.
+    // Scale: the same happy path with 10 and with 500 deliveries in flight at once, each round at
+    // a spot of its own with exactly as many idle drones as deliveries, so the reservation races
+    // (candidateOrder spreads them) are part of what is measured, and at 500 a delivery's 100
+    // tries must reach past the drones the others hold (every delivery must end Delivered).
     const [few, many] = opts.quick ? [2, 4] : [10, 500];
-    const fewRate = few / (await runHappy(few, 'scale-few')).seconds;
-    const manyRate = many / (await runHappy(many, 'scale-many')).seconds;
+    const fewRate = few / (await runHappy(few, 'scale-few', { lat: 47.2, lon: -122.4 })).seconds;
+    const manyRate = many / (await runHappy(many, 'scale-many', { lat: 47.9, lon: -122.2 })).seconds;
     rows.push({
       metric: `scale: saga throughput at ${many} vs ${few} concurrent deliveries`,
       ours: manyRate,
@@ -306,7 +320,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       ratio: manyRate / fewRate,
       target: 'info',
       unit: 'sagas/s (happy path, one run each)',
-      note: 'the local durable engine (maxConcurrentActivities 10), agents on the Cosmos DB stand-in, one run each',
+      note: 'the local durable engine (maxConcurrentActivities 10), agents on the Cosmos DB stand-in, one run each; each at a spot of its own with exactly as many idle drones as deliveries, every one of which must end Delivered',
     });
 
     // Compensation path: ScheduleDelivery fails permanently, retries are exhausted on the virtual clock.

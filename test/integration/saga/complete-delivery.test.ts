@@ -84,6 +84,7 @@ function deps(parts: {
     reservations: {
       reserveFor: (...a) => res.reserveFor(...a),
       findByDrone: (...a) => res.findByDrone(...a),
+      heldDrones: (...a) => res.heldDrones(...a),
       release: parts.release ?? ((...a) => res.release(...a)),
     },
     fleet: noFleet,

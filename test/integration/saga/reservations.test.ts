@@ -12,13 +12,14 @@
  * A failure names its seed; a seed that once failed stays in FIXED_SEEDS.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Container, SqlQuerySpec } from '@azure/cosmos';
+import type { Container } from '@azure/cosmos';
 import { counted } from '../../support/counted-container';
 import { useEmulators } from '../../support/emulators';
 import { CosmosDroneReservations } from '../../../functions/adapters/cosmos-reservations';
 import type { ReservationOutcome } from '../../../domain/delivery/ports';
 import { COSMOS_CONTAINERS } from '../../../functions/resources';
 import { Random, freshSeeds } from '../../../tools/simulation/random';
+import { Crash, Scheduler, gated as gatedOn } from '../../support/interleavings';
 
 let container: Container;
 
@@ -27,92 +28,7 @@ beforeAll(async () => {
   container = env.cosmos.database(env.databaseId).container(COSMOS_CONTAINERS.droneReservations.name);
 });
 
-class Crash extends Error {}
-
-const turn = (): Promise<void> => new Promise((res) => setImmediate(res));
-
-/**
- * Runs the requests of concurrent actors one at a time, in an order the seed picks: each request
- * (and each actor's start) waits at the gate until the scheduler lets it through, and the next
- * one goes only once it has been answered and its actor has moved on to its next gate.
- */
-class Scheduler {
-  readonly #waiting: (() => void)[] = [];
-  #answered: (() => void) | undefined;
-  #live = 0;
-
-  constructor(private readonly r: Random) {}
-
-  /** An actor: counted until its work settles. */
-  actor<T>(work: () => Promise<T>): Promise<T> {
-    this.#live++;
-    return this.gate()
-      .then(() => {
-        this.#answered?.();
-        return work();
-      })
-      .finally(() => void this.#live--);
-  }
-
-  gate(): Promise<void> {
-    return new Promise((res) => this.#waiting.push(res));
-  }
-
-  /** Wraps one request: through the gate, then answered. */
-  async request<T>(send: () => Promise<T>): Promise<T> {
-    await this.gate();
-    try {
-      return await send();
-    } finally {
-      this.#answered?.();
-    }
-  }
-
-  async run(): Promise<void> {
-    for (;;) {
-      // Let every actor reach its next gate (or finish).
-      for (let i = 0; i < 5; i++) await turn();
-      if (this.#waiting.length === 0) {
-        if (this.#live === 0) return;
-        await new Promise((res) => setTimeout(res, 1));
-        continue;
-      }
-      const [next] = this.#waiting.splice(this.r.int(0, this.#waiting.length - 1), 1);
-      const answered = new Promise<void>((res) => (this.#answered = res));
-      next?.();
-      // A request is answered, or an actor's start has run until its first request.
-      await Promise.race([answered, new Promise((res) => setTimeout(res, 50))]);
-    }
-  }
-}
-
-/**
- * The container as one actor sees it: every request goes through the scheduler, and the
- * `crashAt`-th one (if any) is never sent: the actor dies there.
- */
-function gated(s: Scheduler, crashAt?: number): Container {
-  let requests = 0;
-  const send = <T>(f: () => Promise<T>): Promise<T> =>
-    s.request(() => {
-      if (++requests === crashAt) throw new Crash(`crashed before request ${crashAt}`);
-      return f();
-    });
-  const view = {
-    items: {
-      create: (doc: unknown) => send(() => container.items.create(doc as Record<string, unknown>)),
-      query: (spec: SqlQuerySpec) => ({ fetchAll: () => send(() => container.items.query(spec).fetchAll()) }),
-    },
-    item: (id: string, pk: string) => ({
-      read: () => send(() => container.item(id, pk).read()),
-      replace: (body: unknown, options?: unknown) =>
-        send(() => container.item(id, pk).replace(body as Record<string, unknown>, options as never)),
-      delete: (options?: unknown) => send(() => container.item(id, pk).delete(options as never)),
-      patch: (body: unknown, options?: unknown) =>
-        send(() => container.item(id, pk).patch(body as never, options as never)),
-    }),
-  };
-  return view as unknown as Container;
-}
+const gated = (s: Scheduler, crashAt?: number): Container => gatedOn(container, s, crashAt);
 
 async function heldFor(deliveryId: string): Promise<string[]> {
   const { resources } = await container.items
