@@ -16,6 +16,7 @@ import { assignDrone, scheduleDelivery } from '../../../functions/saga/agents';
 import type { AgentDeps } from '../../../functions/saga/agents';
 import type { DeliverySchedules, FleetView, IntakeRecord, ScheduleRecord } from '../../../domain/delivery/ports';
 import type { DroneState } from '../../../domain/telemetry/drone-state';
+import { TEST_AGENT_SETTINGS } from '../../support/agents';
 
 let packages: Container;
 let intakes: Container;
@@ -217,10 +218,7 @@ describe('a drone assignment from a shared fleet answer', () => {
     reservations: new CosmosDroneReservations(reservations),
     fleet,
     schedules: {} as never,
-    cruiseSpeedMps: 15,
-    handlingSeconds: 60,
-    maxPickupDistanceM: 25_000,
-    droneFreshnessMs: 10 * 60_000,
+    ...TEST_AGENT_SETTINGS,
   });
   const input = (deliveryId: string) => ({ deliveryId, pickup: { lat: 47.61, lon: -122.33 }, at: AT });
 

@@ -25,6 +25,7 @@ import type { AssignDroneResult } from '../../../functions/saga/contracts';
 import type { FleetView } from '../../../domain/delivery/ports';
 import type { DroneState } from '../../../domain/telemetry/drone-state';
 import { Random, freshSeeds } from '../../../tools/simulation/random';
+import { TEST_AGENT_SETTINGS } from '../../support/agents';
 
 let reservations: Container;
 
@@ -56,10 +57,7 @@ const deps = (res: CosmosDroneReservations, fleet: FleetView, maxCandidates: num
   reservations: res,
   fleet,
   schedules: {} as never,
-  cruiseSpeedMps: 15,
-  handlingSeconds: 60,
-  maxPickupDistanceM: 25_000,
-  droneFreshnessMs: 10 * 60_000,
+  ...TEST_AGENT_SETTINGS,
   maxCandidates,
 });
 

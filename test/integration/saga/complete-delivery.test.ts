@@ -12,6 +12,7 @@ import { CosmosDroneReservations } from '../../../functions/adapters/cosmos-rese
 import { completeDelivery } from '../../../functions/saga/agents';
 import type { AgentDeps } from '../../../functions/saga/agents';
 import type { DeliverySchedules, DroneReservations, FleetView, PackageRecords } from '../../../domain/delivery/ports';
+import { TEST_AGENT_SETTINGS } from '../../support/agents';
 
 let packages: Container;
 let reservations: Container;
@@ -89,10 +90,7 @@ function deps(parts: {
     },
     fleet: noFleet,
     schedules: { get: async () => undefined, createIfAbsent: async (r) => r, setStatus: parts.setStatus },
-    cruiseSpeedMps: 15,
-    handlingSeconds: 60,
-    maxPickupDistanceM: 25_000,
-    droneFreshnessMs: 10 * 60_000,
+    ...TEST_AGENT_SETTINGS,
   };
 }
 
