@@ -2,7 +2,8 @@
  * Drone reservations on Cosmos DB: one document per reserved drone (id = droneId, so a create is
  * exclusive) and one claim document per delivery that says which drones its attempts went for,
  * which one it holds, and whether it was released. The protocol and why it holds under any
- * interleaving are described on the class.
+ * interleaving are described on the class. `heldDrones` answers which drones are held, from one
+ * query across the container, so that an assignment can pass over them before it tries any.
  */
 import type { Container } from '@azure/cosmos';
 import { readDoc } from './cosmos-agents';
@@ -72,12 +73,12 @@ const claimId = (deliveryId: string): string => `claim:${deliveryId}`;
 export class CosmosDroneReservations implements DroneReservations {
   readonly #held: SharedSnapshot<ReadonlyMap<string, string>>;
 
-  /** `held`: how long one answer of `heldDrones` serves every assignment (0, the default: each call queries). */
+  /** `heldSnapshot`: how long one answer of `heldDrones` serves every assignment (0, the default: each call queries). */
   constructor(
     private readonly c: Container,
-    held: SnapshotOptions = {},
+    heldSnapshot: SnapshotOptions = {},
   ) {
-    this.#held = new SharedSnapshot(() => this.queryHeld(), held);
+    this.#held = new SharedSnapshot(() => this.queryHeld(), heldSnapshot);
   }
 
   async reserveFor(
@@ -131,7 +132,10 @@ export class CosmosDroneReservations implements DroneReservations {
     return { byDrone: value, shared };
   }
 
-  /** One query across the container: the reservations only (claims are another kind), two fields each. */
+  /**
+   * One query across the whole container: the reservations only (claims are another kind), two
+   * fields each. Its cost grows with the drones held, that is with the deliveries in flight.
+   */
   private async queryHeld(): Promise<ReadonlyMap<string, string>> {
     const { resources } = await this.c.items
       .query<Pick<ReservationDoc, 'droneId' | 'deliveryId'>>(

@@ -70,11 +70,20 @@ export async function assignDrone(d: AgentDeps, input: AssignDroneInput): Promis
         { now: new Date(input.at), freshnessMs: d.droneFreshnessMs },
         d.maxPickupDistanceM,
       );
-      // Drones held for other deliveries are passed over before the tries are picked: at a spot
-      // busier than the tries, the ones beyond them are reached too (a drone held for this
-      // delivery stays, so a repeated attempt can find it).
-      const free = inReach.filter((c) => (held.byDrone.get(c.droneId) ?? input.deliveryId) === input.deliveryId);
-      return candidateOrder(free, input.deliveryId, EQUALLY_NEAR_M, d.maxCandidates ?? 100).map((c) => c.droneId);
+      // Drones held for other deliveries are passed over before the tries are picked, so at a
+      // spot busier than the tries the free ones beyond them are reached too. A drone held for
+      // this delivery goes first: its claim names it anyway, except for a reservation from
+      // before claims, which only a try finds (and then no second drone is taken).
+      const limit = d.maxCandidates ?? 100;
+      const mine: string[] = [];
+      const free: DroneCandidate[] = [];
+      for (const c of inReach) {
+        const holder = held.byDrone.get(c.droneId);
+        if (holder === undefined) free.push(c);
+        else if (holder === input.deliveryId) mine.push(c.droneId);
+      }
+      const tries = candidateOrder(free, input.deliveryId, EQUALLY_NEAR_M, limit).map((c) => c.droneId);
+      return [...mine, ...tries].slice(0, limit);
     });
   let outcome = await attempt(false);
   // A shared answer may predate a drone that has come free since: "none free" is said only from fresh ones.

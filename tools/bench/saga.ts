@@ -281,7 +281,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       ratio: sagaRatio,
       target: '>= 0.25',
       unit: 'sagas/s vs no-op orchestration with as many activities',
-      note: `${sagaRatio >= 0.25 ? 'target met' : "target missed (reported as measured): the no-op activities cost the engine alone, while the happy saga's ~16 activities make 10 Cosmos DB requests through the SDK when the first drone tried is free (creates, a conditional replace, patches and a delete, no reads; the available-fleet query is shared by the assignments of one FleetSnapshotMs, 1 s), and the engine and the durable-functions replay carry its larger histories (~12 KB per saved record against ~4.6 KB for the no-op); see bench/README.md"}; ${count} sagas at once, median of ${rounds} interleaved rounds after ${warmRounds} unmeasured rounds of each`,
+      note: `${sagaRatio >= 0.25 ? 'target met' : "target missed (reported as measured): the no-op activities cost the engine alone, while the happy saga's ~16 activities make 10 Cosmos DB requests through the SDK when the first drone tried is free (creates, a conditional replace, patches and a delete, no reads; the available-fleet and held-drones queries are shared by the assignments of one FleetSnapshotMs, 1 s), and the engine and the durable-functions replay carry its larger histories (~12 KB per saved record against ~4.6 KB for the no-op); see bench/README.md"}; ${count} sagas at once, median of ${rounds} interleaved rounds after ${warmRounds} unmeasured rounds of each`,
     });
 
     const aloneRatio = median(aloneRates) / median(noopRates);
