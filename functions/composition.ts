@@ -180,25 +180,23 @@ export class Composition {
     };
   }
 
-  /** Shared by every activity of the instance: bounds the agents' parallel store calls (a bulkhead). */
+  /** Shared by every activity of the instance: bounds the store requests its agents make at once (a bulkhead). */
   readonly agentBulkhead = lazy(() => new Bulkhead(this.config.saga.agentParallelism));
 
-  readonly agents = lazy<AgentDeps>(() => ({
-    packages: new CosmosPackageRecords(this.container(COSMOS_CONTAINERS.packages)),
-    reservations: new CosmosDroneReservations(this.container(COSMOS_CONTAINERS.droneReservations), {
-      snapshotMs: this.config.fleet.snapshotMs,
-      now: () => this.wallClock(),
-    }),
-    fleet: new CosmosFleetView(this.container(COSMOS_CONTAINERS.drones), {
-      snapshotMs: this.config.fleet.snapshotMs,
-      now: () => this.wallClock(),
-    }),
-    schedules: new CosmosDeliverySchedules(this.container(COSMOS_CONTAINERS.deliveries)),
-    cruiseSpeedMps: this.config.saga.cruiseSpeedMps,
-    handlingSeconds: this.config.saga.handlingSeconds,
-    maxPickupDistanceM: this.config.saga.maxPickupDistanceKm * 1000,
-    droneFreshnessMs: this.config.fleet.droneFreshnessMs,
-  }));
+  readonly agents = lazy<AgentDeps>(() => {
+    // How long one answer of the fleet query, and one of the held-drones query, serves assignments.
+    const snapshot = { snapshotMs: this.config.fleet.snapshotMs, now: () => this.wallClock() };
+    return {
+      packages: new CosmosPackageRecords(this.container(COSMOS_CONTAINERS.packages)),
+      reservations: new CosmosDroneReservations(this.container(COSMOS_CONTAINERS.droneReservations), snapshot),
+      fleet: new CosmosFleetView(this.container(COSMOS_CONTAINERS.drones), snapshot),
+      schedules: new CosmosDeliverySchedules(this.container(COSMOS_CONTAINERS.deliveries)),
+      cruiseSpeedMps: this.config.saga.cruiseSpeedMps,
+      handlingSeconds: this.config.saga.handlingSeconds,
+      maxPickupDistanceM: this.config.saga.maxPickupDistanceKm * 1000,
+      droneFreshnessMs: this.config.fleet.droneFreshnessMs,
+    };
+  });
 
   /** Publishes with a partition key: Event Hubs (SDK, managed identity) in Azure, the local runtime's endpoint locally. */
   readonly publisher = lazy<EventPublisher>(() => {

@@ -158,15 +158,13 @@ export class CosmosPackageRecords implements PackageRecords {
   }
 }
 
-/** How long one answer of the fleet query serves every assignment on this instance (shared-snapshot.ts). */
-export type FleetViewOptions = SnapshotOptions;
-
 export class CosmosFleetView implements FleetView {
   readonly #available: SharedSnapshot<DroneState[]>;
 
   constructor(
     private readonly c: Container,
-    options: FleetViewOptions = {},
+    /** How long one answer of the fleet query serves every assignment on this instance. */
+    options: SnapshotOptions = {},
   ) {
     this.#available = new SharedSnapshot(() => this.queryAvailable(), options);
   }

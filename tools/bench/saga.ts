@@ -44,6 +44,14 @@ class SilentComposition extends Composition {
   });
 }
 
+interface Spot {
+  readonly lat: number;
+  readonly lon: number;
+}
+
+/** Where the measured rounds' deliveries are picked up and their drones wait. */
+const SPOT: Spot = { lat: 47.61, lon: -122.33 };
+
 /**
  * What each agent answers on the usual path, worked out from its input with no store behind it:
  * the happy saga run with these measures the orchestration alone (engine, replay, workflow), so
@@ -62,7 +70,7 @@ export function answerInMemory(activity: string, raw: unknown): { readonly resul
           assigned: true,
           droneId: `in-memory-${input.deliveryId}`,
           distanceToPickupM: 0,
-          dronePosition: { lat: 47.61, lon: -122.33 },
+          dronePosition: { ...SPOT },
         } satisfies AssignDroneResult,
       };
     case ACTIVITIES.scheduleDelivery:
@@ -81,14 +89,6 @@ export function answerInMemory(activity: string, raw: unknown): { readonly resul
 
 /** Unmeasured rounds of each kind before the measured ones (why: in benchSaga). */
 const WARM_ROUNDS = 4;
-
-interface Spot {
-  readonly lat: number;
-  readonly lon: number;
-}
-
-/** Where the measured rounds' deliveries are picked up and their drones wait. */
-const SPOT: Spot = { lat: 47.61, lon: -122.33 };
 
 const SLA = {
   pickupSlaMs: 30 * 60_000,
@@ -145,6 +145,20 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       },
     });
     const drones = new CosmosDroneStateStore(comp.container(COSMOS_CONTAINERS.drones));
+    /** A drone that reported itself idle at the spot, at the bench's start time. */
+    const addIdleDrone = (droneId: string, spot: Spot): Promise<boolean> =>
+      drones.write(
+        {
+          droneId,
+          status: 'Idle',
+          position: { ...spot, altitudeM: 0 },
+          batteryPct: 99,
+          speedMps: 0,
+          sequence: 1,
+          reportedAt: '2026-11-22T10:00:00Z',
+        },
+        undefined,
+      );
     let droneSeq = 0;
     const input = (id: string, pickup: Spot = SPOT): SagaInput => ({
       deliveryId: id,
@@ -168,19 +182,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     ): Promise<{ seconds: number; actions: number[] }> {
       // Agents answered in memory need no drones (and the fleet the real rounds see stays as it was).
       for (let i = 0; i < (inMemory ? 0 : count); i++) {
-        const droneId = `bench-drone-${droneSeq++}`;
-        await drones.write(
-          {
-            droneId,
-            status: 'Idle',
-            position: { ...spot, altitudeM: 0 },
-            batteryPct: 99,
-            speedMps: 0,
-            sequence: 1,
-            reportedAt: '2026-11-22T10:00:00Z',
-          },
-          undefined,
-        );
+        await addIdleDrone(`bench-drone-${droneSeq++}`, spot);
       }
       const ids = Array.from({ length: count }, (_, i) => `bench-${tag}-${i}`);
       const started = process.hrtime.bigint();
@@ -326,20 +328,7 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     // Compensation path: ScheduleDelivery fails permanently, retries are exhausted on the virtual clock.
     failing.add(ACTIVITIES.scheduleDelivery);
     const compIds = Array.from({ length: Math.max(3, Math.floor(count / 4)) }, (_, i) => `bench-comp-${i}`);
-    for (let i = 0; i < compIds.length; i++) {
-      await drones.write(
-        {
-          droneId: `bench-cdrone-${i}`,
-          status: 'Idle',
-          position: { lat: 47.61, lon: -122.33, altitudeM: 0 },
-          batteryPct: 99,
-          speedMps: 0,
-          sequence: 1,
-          reportedAt: '2026-11-22T10:00:00Z',
-        },
-        undefined,
-      );
-    }
+    for (let i = 0; i < compIds.length; i++) await addIdleDrone(`bench-cdrone-${i}`, SPOT);
     await Promise.all(
       compIds.map((id) => engine.startNew(ORCHESTRATIONS.deliverySaga, { instanceId: id, input: input(id) })),
     );
