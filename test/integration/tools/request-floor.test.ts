@@ -1,0 +1,61 @@
+/**
+ * The saga bench's request floor (tools/bench/request-floor.ts) compares the SDK with bare REST
+ * requests; the comparison means something only if the bare requests are real ones: signed as
+ * the SDK signs, and accepted by the store.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Container } from '@azure/cosmos';
+import { masterKeyAuthorization, measureRequestFloor } from '../../../tools/bench/request-floor';
+import { useEmulators } from '../../support/emulators';
+
+let container: Container;
+const account = { endpoint: '', key: '' };
+
+beforeAll(async () => {
+  const env = await useEmulators('request-floor');
+  account.endpoint = env.env.CosmosConnection__accountEndpoint ?? '';
+  account.key = env.env.CosmosConnection__accountKey ?? '';
+  container = (
+    await env.cosmos
+      .database(env.databaseId)
+      .containers.createIfNotExists({ id: 'floor', partitionKey: { paths: ['/id'] } })
+  ).container;
+});
+
+describe('the request floor of the saga bench', () => {
+  it('signs a bare create exactly as the Cosmos DB SDK signs its own', async () => {
+    const sent: { path: string; method: string; authorization: string; date: string }[] = [];
+    const onStart = (message: unknown): void => {
+      const request = (message as { request: ClientRequest }).request;
+      sent.push({
+        path: request.path,
+        method: request.method,
+        authorization: String(request.getHeader('authorization')),
+        date: String(request.getHeader('x-ms-date')),
+      });
+    };
+    diagnostics.subscribe('http.client.request.start', onStart);
+    try {
+      await container.items.create({ id: 'signed-by-the-sdk' });
+    } finally {
+      diagnostics.unsubscribe('http.client.request.start', onStart);
+    }
+    const create = sent.find((s) => s.method === 'POST' && s.path.endsWith('/docs'));
+    expect(create, JSON.stringify(sent)).toBeDefined();
+    const link = `dbs/${container.database.id}/colls/${container.id}`;
+    expect(masterKeyAuthorization(account.key, 'POST', 'docs', link, create?.date ?? '')).toBe(create?.authorization);
+  });
+
+  it('creates every document on both paths and reports the main-thread time of each', async () => {
+    const floor = await measureRequestFloor(container, account, { perRound: 15, rounds: 2 });
+    expect(floor.sdkMicros).toBeGreaterThan(0);
+    expect(floor.bareMicros).toBeGreaterThan(0);
+    // An unmeasured round, then two measured ones, of 15 creates on each path.
+    const { resources } = await container.items
+      .query<number>("SELECT VALUE COUNT(1) FROM c WHERE c.kind = 'floor'")
+      .fetchAll();
+    expect(resources[0]).toBe(3 * 15 * 2);
+  });
+});
