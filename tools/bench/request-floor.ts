@@ -3,21 +3,29 @@
  * same small document created in the same stand-in container, 10 requests in flight (the
  * activities the local host runs at once), once through `@azure/cosmos` (the agents' path) and
  * once as a bare REST request over node:http (keep-alive, master-key signed as the REST
- * reference describes), interleaved. Measured as main-thread busy time per request from
- * `performance.eventLoopUtilization`, so the stand-in's own thread is not counted: it is the
- * floor a saga's agent requests put under the saga's time, whatever the engine does.
+ * reference describes, its answer parsed). Measured as the main thread's CPU time per request
+ * (Linux's per-thread schedstat), so neither the stand-in's thread nor time the main thread
+ * waited for a core is counted. The saga bench takes a round of it beside each measured round.
  */
 import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Container } from '@azure/cosmos';
-import { median } from './harness';
 
-export interface RequestFloor {
+export interface FloorRound {
   /** Main-thread µs per create through the SDK. */
   readonly sdkMicros: number;
   /** Main-thread µs per create as a bare, signed REST request. */
   readonly bareMicros: number;
+}
+
+export interface RequestFloorProbe {
+  /** How the main thread's time is read: its CPU time, or (without Linux's schedstat) its event loop's non-idle time. */
+  readonly measures: 'thread CPU' | 'event loop busy';
+  /** `perRound` creates each way, the SDK's first. */
+  round(): Promise<FloorRound>;
+  close(): void;
 }
 
 const IN_FLIGHT = 10;
@@ -35,31 +43,33 @@ export function masterKeyAuthorization(
   return encodeURIComponent(`type=master&ver=1.0&sig=${sig}`);
 }
 
-/** Main-thread µs per call of `op`, `count` calls with IN_FLIGHT at once. */
-async function busyMicrosPer(count: number, op: (i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const before = performance.eventLoopUtilization();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < count) await op(next++);
-    }),
-  );
-  return (performance.eventLoopUtilization(before).active * 1000) / count;
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
+
+/** The main thread's CPU time in µs so far (its first schedstat field is ns on a CPU), if Linux says. */
+function threadCpuMicros(): number | undefined {
+  try {
+    return Number(fs.readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * `container`: an empty container partitioned on `/id`, reached through the client the agents
- * use; `endpoint` and `key`: the same account, for the bare requests.
+ * `container`: a container partitioned on `/id`, reached through the client the agents use;
+ * `account`: its endpoint and key, for the bare requests.
  */
-export async function measureRequestFloor(
+export function requestFloorProbe(
   container: Container,
   account: { readonly endpoint: string; readonly key: string },
-  opts: { readonly perRound: number; readonly rounds: number },
-): Promise<RequestFloor> {
+  perRound: number,
+): RequestFloorProbe {
   const url = new URL(account.endpoint);
   const agent = new http.Agent({ keepAlive: true });
   const link = `dbs/${container.database.id}/colls/${container.id}`;
+  const measures = threadCpuMicros() === undefined ? 'event loop busy' : 'thread CPU';
+  let rounds = 0;
   const doc = (id: string): { id: string; kind: string; note: string } => ({ id, kind: 'floor', note: 'x'.repeat(80) });
+
   const bare = (id: string): Promise<void> =>
     new Promise((resolve, reject) => {
       const date = new Date().toUTCString();
@@ -81,10 +91,14 @@ export async function measureRequestFloor(
           },
         },
         (res) => {
-          res.resume();
-          res.on('end', () =>
-            res.statusCode === 201 ? resolve() : reject(new Error(`a bare create answered ${res.statusCode}`)),
-          );
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            // Read the answer as the SDK does, so both sides pay for it.
+            const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown };
+            if (res.statusCode === 201 && answer.id === id) resolve();
+            else reject(new Error(`a bare create answered ${res.statusCode}`));
+          });
         },
       );
       req.on('error', reject);
@@ -93,20 +107,37 @@ export async function measureRequestFloor(
   const sdk = async (id: string): Promise<void> => {
     await container.items.create(doc(id));
   };
-  const sdkRuns: number[] = [];
-  const bareRuns: number[] = [];
-  try {
-    // One unmeasured round of each first, so both paths are compiled and their sockets open.
-    for (let round = -1; round < opts.rounds; round++) {
-      const s = await busyMicrosPer(opts.perRound, (i) => sdk(`sdk-${round}-${i}`));
-      const b = await busyMicrosPer(opts.perRound, (i) => bare(`bare-${round}-${i}`));
-      if (round >= 0) {
-        sdkRuns.push(s);
-        bareRuns.push(b);
-      }
-    }
-  } finally {
-    agent.destroy();
-  }
-  return { sdkMicros: median(sdkRuns), bareMicros: median(bareRuns) };
+
+  /** Main-thread µs per call of `op`, `perRound` calls with IN_FLIGHT at once (all of them settled). */
+  const perCall = async (op: (i: number) => Promise<void>): Promise<number> => {
+    let next = 0;
+    const cpuBefore = threadCpuMicros();
+    const loopBefore = performance.eventLoopUtilization();
+    const workers = await Promise.allSettled(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        while (next < perRound) await op(next++);
+      }),
+    );
+    const failed = workers.find((w) => w.status === 'rejected');
+    if (failed) throw failed.reason;
+    const cpuAfter = threadCpuMicros();
+    const micros =
+      cpuBefore !== undefined && cpuAfter !== undefined
+        ? cpuAfter - cpuBefore
+        : performance.eventLoopUtilization(loopBefore).active * 1000;
+    return micros / perRound;
+  };
+
+  return {
+    measures,
+    async round() {
+      const r = rounds++;
+      const sdkMicros = await perCall((i) => sdk(`sdk-${r}-${i}`));
+      const bareMicros = await perCall((i) => bare(`bare-${r}-${i}`));
+      return { sdkMicros, bareMicros };
+    },
+    close() {
+      agent.destroy();
+    },
+  };
 }

@@ -32,7 +32,8 @@ import type { HistoryEvent } from '@fabrikam/functions-local';
 import type { SagaResult } from '../../domain/delivery/saga';
 import { benchApp } from './app';
 import { median, printTable } from './harness';
-import { measureRequestFloor } from './request-floor';
+import { requestFloorProbe } from './request-floor';
+import type { FloorRound } from './request-floor';
 import type { Row } from './harness';
 import type { EventPublisher } from '../../domain/shared/ports';
 
@@ -176,16 +177,35 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       retry: { attempts: 2, firstRetryMs: 1000, maxRetryMs: 60_000 },
     });
 
-    /** `spot`: where the deliveries are picked up and their drones wait (another spot's drones are out of reach). */
+    // The HTTP requests the agents send to the stand-in, counted in the measured happy rounds.
+    let countingRequests = false;
+    let requests = 0;
+    const onRequest = (): void => {
+      if (countingRequests) requests++;
+    };
+
+    /**
+     * `spot`: where the deliveries are picked up and their drones wait (another spot's drones are
+     * out of reach); `countRequests`: count the round's HTTP requests (its drones' seeding not included).
+     */
     async function runHappy(
       count: number,
       tag: string,
-      spot: Spot = SPOT,
+      { spot = SPOT, countRequests = false }: { spot?: Spot; countRequests?: boolean } = {},
     ): Promise<{ seconds: number; actions: number[] }> {
       // Agents answered in memory need no drones (and the fleet the real rounds see stays as it was).
       for (let i = 0; i < (inMemory ? 0 : count); i++) {
         await addIdleDrone(`bench-drone-${droneSeq++}`, spot);
       }
+      countingRequests = countRequests;
+      try {
+        return await happyRound(count, tag, spot);
+      } finally {
+        countingRequests = false;
+      }
+    }
+
+    async function happyRound(count: number, tag: string, spot: Spot): Promise<{ seconds: number; actions: number[] }> {
       const ids = Array.from({ length: count }, (_, i) => `bench-${tag}-${i}`);
       const started = process.hrtime.bigint();
       await Promise.all(
@@ -238,14 +258,6 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       return Number(process.hrtime.bigint() - started) / 1e9;
     }
 
-    // The HTTP requests the agents send to the stand-in, counted in the measured happy rounds.
-    let countRequests = false;
-    let requests = 0;
-    const onRequest = (): void => {
-      if (countRequests) requests++;
-    };
-    diagnostics.subscribe('http.client.request.start', onRequest);
-
     const count = opts.quick ? 5 : 40;
     const rounds = opts.quick ? 1 : 5;
     const happyRates: number[] = [];
@@ -277,14 +289,32 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       await runNoop(count, 16, `warm${r}`);
       await alone(`warm-alone${r}`);
     }
-    for (let r = 0; r < rounds; r++) {
-      countRequests = true;
-      const h = await runHappy(count, `h${r}`).finally(() => (countRequests = false));
-      happyActions = h.actions;
-      happyRates.push(count / h.seconds);
-      const activitiesPerSaga = Math.round(median(h.actions));
-      noopRates.push(count / (await runNoop(count, activitiesPerSaga, `n${r}`)));
-      aloneRates.push(await alone(`a${r}`, h.actions));
+    // What a Cosmos DB request costs the main thread through the SDK and bare, a round beside each
+    // measured round (after one unmeasured round), so it is measured in the same minutes.
+    const floorContainer = (
+      await comp
+        .cosmos()
+        .database('bench-saga')
+        .containers.createIfNotExists({ id: 'bench-request-floor', partitionKey: { paths: ['/id'] } })
+    ).container;
+    const floorPerRound = opts.quick ? 50 : 1000;
+    const probe = requestFloorProbe(floorContainer, cosmos, floorPerRound);
+    const floorRounds: FloorRound[] = [];
+    diagnostics.subscribe('http.client.request.start', onRequest);
+    try {
+      await probe.round();
+      for (let r = 0; r < rounds; r++) {
+        const h = await runHappy(count, `h${r}`, { countRequests: true });
+        happyActions = h.actions;
+        happyRates.push(count / h.seconds);
+        const activitiesPerSaga = Math.round(median(h.actions));
+        noopRates.push(count / (await runNoop(count, activitiesPerSaga, `n${r}`)));
+        aloneRates.push(await alone(`a${r}`, h.actions));
+        floorRounds.push(await probe.round());
+      }
+    } finally {
+      diagnostics.unsubscribe('http.client.request.start', onRequest);
+      probe.close();
     }
     const sagaRatio = median(happyRates) / median(noopRates);
     rows.push({
@@ -319,29 +349,20 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       note: 'what the agents add to a saga through the engine (their requests through the Cosmos DB SDK, their spans and activity invocations), from the medians of the two rows above',
     });
 
-    diagnostics.unsubscribe('http.client.request.start', onRequest);
     const requestsPerSaga = requests / (count * rounds);
-    const floorContainer = (
-      await comp
-        .cosmos()
-        .database('bench-saga')
-        .containers.createIfNotExists({ id: 'bench-request-floor', partitionKey: { paths: ['/id'] } })
-    ).container;
-    const floor = await measureRequestFloor(floorContainer, cosmos, {
-      perRound: opts.quick ? 50 : 1000,
-      rounds: opts.quick ? 1 : 5,
-    });
+    const sdkMicros = median(floorRounds.map((f) => f.sdkMicros));
+    const bareMicros = median(floorRounds.map((f) => f.bareMicros));
     const noopMs = 1000 / median(noopRates);
-    const floorMs = (requestsPerSaga * floor.sdkMicros) / 1000;
+    const floorMs = (requestsPerSaga * sdkMicros) / 1000;
     const ceiling = noopMs / (1000 / median(aloneRates) + floorMs);
     rows.push({
       metric: "saga: the floor under its agents' requests",
-      ours: floor.sdkMicros,
-      baseline: floor.bareMicros,
-      ratio: floor.sdkMicros / floor.bareMicros,
+      ours: sdkMicros,
+      baseline: bareMicros,
+      ratio: sdkMicros / bareMicros,
       target: 'info',
-      unit: 'main-thread µs per create: through @azure/cosmos vs a bare signed REST request, 10 in flight',
-      note: `the same small document created in the same stand-in container, ${opts.quick ? 1 : 5} interleaved rounds; the happy sagas' agents sent ${requestsPerSaga.toFixed(1)} requests per saga in the measured rounds, so the SDK alone takes at least ${floorMs.toFixed(2)} ms of main-thread time per saga against ${noopMs.toFixed(2)} ms for a whole no-op saga, and with the orchestration alone (the row above) a saga could reach at most ${ceiling.toFixed(2)} of the no-op even if nothing else about its agents cost anything`,
+      unit: `main-thread µs per create (${probe.measures}): through @azure/cosmos vs a bare signed REST request, 10 in flight`,
+      note: `the same small document created in the same stand-in container, a round of ${floorPerRound} each way beside each measured saga round; the happy sagas' agents sent ${requestsPerSaga.toFixed(1)} HTTP requests per saga in the measured rounds: costed as such creates, ${floorMs.toFixed(2)} ms of main-thread time per saga through the SDK (Node's HTTP client included), against ${noopMs.toFixed(2)} ms for a whole no-op saga; an estimate of the best a saga could reach if nothing else its agents do cost anything, the no-op's time per saga over the in-memory round's plus that floor (the main thread is the bottleneck of these rounds): ${ceiling.toFixed(2)} of the no-op`,
     });
 
     // Scale: the same happy path with 10 and with 500 deliveries in flight at once, each round at
@@ -349,8 +370,8 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     // (candidateOrder spreads them) are part of what is measured, and at 500 a delivery's 100
     // tries must reach past the drones the others hold (every delivery must end Delivered).
     const [few, many] = opts.quick ? [2, 4] : [10, 500];
-    const fewRate = few / (await runHappy(few, 'scale-few', { lat: 47.2, lon: -122.4 })).seconds;
-    const manyRate = many / (await runHappy(many, 'scale-many', { lat: 47.9, lon: -122.2 })).seconds;
+    const fewRate = few / (await runHappy(few, 'scale-few', { spot: { lat: 47.2, lon: -122.4 } })).seconds;
+    const manyRate = many / (await runHappy(many, 'scale-many', { spot: { lat: 47.9, lon: -122.2 } })).seconds;
     rows.push({
       metric: `scale: saga throughput at ${many} vs ${few} concurrent deliveries`,
       ours: manyRate,
