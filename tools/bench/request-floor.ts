@@ -23,7 +23,7 @@ export interface FloorRound {
 export interface RequestFloorProbe {
   /** How the main thread's time is read: its CPU time, or (without Linux's schedstat) its event loop's non-idle time. */
   readonly measures: 'thread CPU' | 'event loop busy';
-  /** `perRound` creates each way, the SDK's first. */
+  /** `perRound` creates each way, the SDK's first in even rounds and the bare ones' in odd. */
   round(): Promise<FloorRound>;
   close(): void;
 }
@@ -48,7 +48,9 @@ const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
 /** The main thread's CPU time in µs so far (its first schedstat field is ns on a CPU), if Linux says. */
 function threadCpuMicros(): number | undefined {
   try {
-    return Number(fs.readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]) / 1000;
+    const ns = Number(fs.readFileSync(SCHEDSTAT, 'utf8').split(' ')[0]);
+    // A kernel without scheduler statistics reads 0 there.
+    return Number.isFinite(ns) && ns > 0 ? ns / 1000 : undefined;
   } catch {
     return undefined;
   }
@@ -93,10 +95,16 @@ export function requestFloorProbe(
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
           res.on('end', () => {
             // Read the answer as the SDK does, so both sides pay for it.
-            const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown };
-            if (res.statusCode === 201 && answer.id === id) resolve();
+            let answer: { id?: unknown } | undefined;
+            try {
+              answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown };
+            } catch {
+              answer = undefined;
+            }
+            if (res.statusCode === 201 && answer?.id === id) resolve();
             else reject(new Error(`a bare create answered ${res.statusCode}`));
           });
         },
@@ -132,9 +140,16 @@ export function requestFloorProbe(
     measures,
     async round() {
       const r = rounds++;
-      const sdkMicros = await perCall((i) => sdk(`sdk-${r}-${i}`));
-      const bareMicros = await perCall((i) => bare(`bare-${r}-${i}`));
-      return { sdkMicros, bareMicros };
+      const sdkRound = (): Promise<number> => perCall((i) => sdk(`sdk-${r}-${i}`));
+      const bareRound = (): Promise<number> => perCall((i) => bare(`bare-${r}-${i}`));
+      // Each goes first in every other round, so what the round before left (garbage, a cold
+      // cache) is not always charged to the same side.
+      if (r % 2 === 0) {
+        const sdkMicros = await sdkRound();
+        return { sdkMicros, bareMicros: await bareRound() };
+      }
+      const bareMicros = await bareRound();
+      return { sdkMicros: await sdkRound(), bareMicros };
     },
     close() {
       agent.destroy();

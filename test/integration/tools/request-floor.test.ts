@@ -50,6 +50,17 @@ describe('the request floor of the saga bench', () => {
 
   it("creates every document on both paths, each round timed by the main thread's own CPU clock on Linux", async () => {
     const probe = requestFloorProbe(container, account, 15);
+    const bare: { path: string; authorization: string; date: string }[] = [];
+    const onStart = (message: unknown): void => {
+      const request = (message as { request: ClientRequest }).request;
+      if (request.method === 'POST' && request.getHeader('user-agent') === undefined)
+        bare.push({
+          path: request.path,
+          authorization: String(request.getHeader('authorization')),
+          date: String(request.getHeader('x-ms-date')),
+        });
+    };
+    diagnostics.subscribe('http.client.request.start', onStart);
     try {
       const rounds = [await probe.round(), await probe.round()];
       expect(probe.measures).toBe(process.platform === 'linux' ? 'thread CPU' : 'event loop busy');
@@ -58,7 +69,15 @@ describe('the request floor of the saga bench', () => {
         expect(Number.isFinite(r.bareMicros) && r.bareMicros > 0).toBe(true);
       }
     } finally {
+      diagnostics.unsubscribe('http.client.request.start', onStart);
       probe.close();
+    }
+    // The bare requests (no user agent, unlike the SDK's) are signed as the SDK signs a create here.
+    const link = `dbs/${container.database.id}/colls/${container.id}`;
+    expect(bare).toHaveLength(2 * 15);
+    for (const b of bare) {
+      expect(b.path).toBe(`/${link}/docs`);
+      expect(b.authorization).toBe(masterKeyAuthorization(account.key, 'POST', 'docs', link, b.date));
     }
     // Two rounds of 15 creates on each path.
     const { resources } = await container.items
