@@ -337,8 +337,11 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
       unit: 'sagas/s vs the same no-op orchestration',
       note: `the same happy sagas with every agent answering its usual result from its input (answerInMemory): engine, durable-functions replay and workflow, without the agents' Cosmos DB requests, spans and invocations; ${rounds} rounds interleaved with the two above`,
     });
+    // Time per saga of each kind: the inverse of its median rate.
     const sagaMs = 1000 / median(happyRates);
-    const agentsMs = sagaMs - 1000 / median(aloneRates);
+    const aloneMs = 1000 / median(aloneRates);
+    const noopMs = 1000 / median(noopRates);
+    const agentsMs = sagaMs - aloneMs;
     rows.push({
       metric: "saga: the agents' share of a saga's time",
       ours: agentsMs,
@@ -352,9 +355,8 @@ export async function benchSaga(opts: { quick: boolean; registry?: FunctionRegis
     const requestsPerSaga = requests / (count * rounds);
     const sdkMicros = median(floorRounds.map((f) => f.sdkMicros));
     const bareMicros = median(floorRounds.map((f) => f.bareMicros));
-    const noopMs = 1000 / median(noopRates);
     const floorMs = (requestsPerSaga * sdkMicros) / 1000;
-    const ceiling = noopMs / (1000 / median(aloneRates) + floorMs);
+    const ceiling = noopMs / (aloneMs + floorMs);
     rows.push({
       metric: "saga: the floor under its agents' requests",
       ours: sdkMicros,
