@@ -38,6 +38,7 @@ export type { CaptureInput, CapturedFile } from './lake/capture-writer';
 export { startLakeServer } from './lake/server';
 export type { LakeServerHandle } from './lake/server';
 export { startDurableCosmos } from './cosmos/wal';
+export { installLinearQueries, libraryCompiled, linearFrom } from './cosmos/linear-queries';
 export { startCosmosThread } from './cosmos/thread';
 export type { StandInProfiler, ThreadedCosmosHandle } from './cosmos/thread';
 export type { DurableCosmosHandle } from './cosmos/wal';

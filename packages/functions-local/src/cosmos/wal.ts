@@ -35,6 +35,7 @@ import { PassThrough } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { CosmosClient } from '@azure/cosmos';
 import { createHttpServer } from '@vercel/cosmosdb-server';
+import { installLinearQueries } from './linear-queries';
 import { COSMOS_EMULATOR_KEY } from '../host/standins';
 import type { CosmosHandle } from '../host/standins';
 
@@ -392,6 +393,7 @@ export async function startDurableCosmos(options: DurableCosmosOptions): Promise
   fs.mkdirSync(options.dir, { recursive: true });
   const file = path.join(options.dir, WAL_FILE);
   const host = '127.0.0.1';
+  installLinearQueries();
   const server: Server = createHttpServer({ keepAlive: true });
   // Idle connections stay open (the clients are this machine's own): with Node's 5 s a client could send on
   // one the server was closing, and fail with "socket hang up" (nodejs/node #20256).

@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { createHttpServer } from '@vercel/cosmosdb-server';
+import { installLinearQueries } from '../cosmos/linear-queries';
 
 /** Azurite's published development-account key (public, documented, emulator only). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -124,6 +125,7 @@ export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<vo
 /** The Cosmos DB stand-in, in this process, over plain HTTP on loopback. */
 export async function startCosmos(opts: { port?: number } = {}): Promise<CosmosHandle> {
   const host = '127.0.0.1';
+  installLinearQueries();
   const server: Server = createHttpServer();
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
