@@ -92,7 +92,7 @@ export class Composition {
     this.tracing = startTracing(config.tracing, this.credential);
   }
 
-  /** Wall-clock milliseconds for what instance-local caches keep (a simulation runs them on its own clock). */
+  /** Wall-clock milliseconds: what instance-local caches age by and what the intake stamps requests with (a simulation runs them on its own clock). */
   wallClock(): number {
     return Date.now();
   }

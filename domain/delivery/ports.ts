@@ -165,6 +165,8 @@ export interface IntakeRecord {
   readonly supervisorRequestedAt?: string;
   /** Set by the one supervisor that starts the recovery of this delivery's dead saga. */
   readonly recoveryClaimedAt?: string;
+  /** When the delivery's saga was known started: marked by the intake that started it, or by a supervisor that found it. */
+  readonly sagaStartedAt?: string;
 }
 
 export interface IntakeRecords {
@@ -181,6 +183,10 @@ export interface IntakeRecords {
   countActive(): Promise<number>;
   /** Records still counted in flight that were requested before `before`. */
   listActive(before: string): Promise<IntakeRecord[]>;
+  /** Records still counted in flight, requested before `before`, whose saga is not known to have started. */
+  listUnconfirmed(before: string): Promise<IntakeRecord[]>;
+  /** The delivery's saga has started (marks only an active record). */
+  markSagaStarted(deliveryId: string, at: string): Promise<void>;
   /** Records of deliveries that ended with a compensation given up. */
   listStuck(): Promise<IntakeRecord[]>;
 }

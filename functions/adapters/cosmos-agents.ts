@@ -265,6 +265,7 @@ const toIntake = (d: IntakeDoc): IntakeRecord => ({
   ...(d.failureCode !== undefined ? { failureCode: d.failureCode } : {}),
   ...(d.supervisorRequestedAt !== undefined ? { supervisorRequestedAt: d.supervisorRequestedAt } : {}),
   ...(d.recoveryClaimedAt !== undefined ? { recoveryClaimedAt: d.recoveryClaimedAt } : {}),
+  ...(d.sagaStartedAt !== undefined ? { sagaStartedAt: d.sagaStartedAt } : {}),
 });
 
 export class CosmosIntakeRecords implements IntakeRecords {
@@ -299,7 +300,8 @@ export class CosmosIntakeRecords implements IntakeRecords {
   async reopen(deliveryId: string): Promise<void> {
     await update<IntakeDoc>(this.c, deliveryId, (cur) => {
       if (!cur || cur.active) return undefined;
-      const { outcome: _outcome, ...rest } = cur;
+      // Reopened for a saga that never started: the next start is checked afresh.
+      const { outcome: _outcome, sagaStartedAt: _started, ...rest } = cur;
       return { ...rest, active: true };
     });
   }
@@ -328,6 +330,25 @@ export class CosmosIntakeRecords implements IntakeRecords {
       })
       .fetchAll();
     return resources.map(toIntake);
+  }
+
+  async listUnconfirmed(before: string): Promise<IntakeRecord[]> {
+    const { resources } = await this.c.items
+      .query<IntakeDoc>({
+        query: 'SELECT * FROM c WHERE c.active = true AND c.requestedAt < @before AND NOT IS_DEFINED(c.sagaStartedAt)',
+        parameters: [{ name: '@before', value: before }],
+      })
+      .fetchAll();
+    return resources.map(toIntake);
+  }
+
+  async markSagaStarted(deliveryId: string, at: string): Promise<void> {
+    // Conditioned on `active` only: the local stand-in lower-cases a patch condition's property
+    // names, so a condition on `sagaStartedAt` would test a field that does not exist. Two
+    // supervisors marking at once both write a time at which the saga had started.
+    await patchIf(this.c, deliveryId, 'FROM c WHERE c.active = true', [
+      { op: 'set', path: '/sagaStartedAt', value: at },
+    ]);
   }
 
   async listStuck(): Promise<IntakeRecord[]> {

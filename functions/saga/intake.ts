@@ -122,6 +122,9 @@ async function startSaga(deliveryId: string, request: SagaInput['request'], deps
     await deps.intakes.close(deliveryId, NOT_STARTED).catch(() => undefined);
     throw e;
   }
+  // So the supervisor need not check this start. The saga runs whether or not the mark lands; an
+  // unmarked record is checked by the next supervisor run instead, which marks it then.
+  await deps.intakes.markSagaStarted(deliveryId, deps.now().toISOString()).catch(() => undefined);
 }
 
 /** The outcome of an intake whose saga never started. */

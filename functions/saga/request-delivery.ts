@@ -47,7 +47,8 @@ async function intakeRequest(
       maxInFlight: c.config.saga.maxInFlight,
       sla: c.sagaSla,
       retry: c.config.saga.stepRetry,
-      now: () => new Date(),
+      // The composition's clock, which the supervisor's windows and the durable store share.
+      now: () => new Date(c.wallClock()),
       newId: () => randomUUID(),
       ...(traceparent ? { traceparent } : {}),
     });

@@ -4,11 +4,13 @@
  * two supervisors running at once do no harm: a cancel raised twice is handled once, a
  * recovery started twice is refused the second time, a resume of a running saga is a no-op.
  *
- * Its cost follows the sagas that may need it, not the sagas in flight: running sagas are asked
- * for only once they are old enough to be past their complete-by (`runningQuietMs` plus grace
- * after their request, which is at most INTAKE_START_GRACE_MS before their creation), pending
- * ones once they could have waited too long, and the intake and recovery behind a saga are read
- * only when its verdict depends on them.
+ * Its cost follows the sagas that may need it, not the sagas in flight nor the sagas of the
+ * past: running sagas are asked for only once they are old enough to be past their complete-by
+ * (`runningQuietMs` plus grace after their request, which is at most INTAKE_START_GRACE_MS
+ * before their creation), pending ones once they could have waited too long, dead ones while
+ * young or while their delivery's intake is still open past that window, and the intake and
+ * recovery behind a saga only when its verdict depends on them. An intake is checked for its
+ * saga's start only when the intake could not mark it started, then again only once it is that old.
  */
 import { superviseSaga } from '../../domain/delivery/supervisor';
 import type { SupervisorPolicy, Verdict } from '../../domain/delivery/supervisor';
@@ -17,7 +19,7 @@ import type { AppConfig } from '../config';
 import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
 import type { RecoveryInput } from './contracts';
 import { NOT_STARTED } from './intake';
-import type { IntakeRecords, Sagas, SagaStatus } from '../../domain/delivery/ports';
+import type { IntakeRecord, IntakeRecords, Sagas, SagaStatus } from '../../domain/delivery/ports';
 
 export interface SupervisorDeps {
   readonly sagas: Sagas;
@@ -61,10 +63,18 @@ export type SupervisorReport = Record<Verdict['action'], number> & {
 /** How long an intake may wait for its saga to appear before it stops counting in flight. */
 export const INTAKE_START_GRACE_MS = 5 * 60_000;
 
+/**
+ * How much later than its saga's creation a delivery's request may be stamped: the intake and
+ * the durable store keep different clocks. The window of dead sagas listed reaches back this
+ * much further than the window of old intakes starts, so the two overlap and nothing falls
+ * between them.
+ */
+export const CLOCK_SKEW_MS = 60 * 60_000;
+
 /** What computing a run's verdicts reads: listings and point reads, nothing written. */
 export type SupervisorReads = Pick<SupervisorDeps, 'policy' | 'lookbackMs' | 'runningQuietMs'> & {
   readonly sagas: Pick<Sagas, 'list' | 'status'>;
-  readonly intakes: Pick<IntakeRecords, 'get'>;
+  readonly intakes: Pick<IntakeRecords, 'get' | 'listActive'>;
 };
 
 export interface SagaVerdict {
@@ -72,51 +82,85 @@ export interface SagaVerdict {
   readonly verdict: Verdict;
 }
 
+/** An intake still in flight past the quiet window, and its saga as the run read it. */
+interface OldIntake {
+  readonly intake: IntakeRecord;
+  readonly saga: SagaStatus | undefined;
+}
+
+const isDead = (s: SagaStatus): boolean =>
+  s.runtimeStatus === 'Failed' || s.runtimeStatus === 'Terminated' || s.runtimeStatus === 'Unknown';
+
 /**
  * The verdicts of one run as of `now`, without acting on any: the candidates (running sagas old
- * enough to be overdue, pending ones that could have waited too long, dead and suspended ones),
- * each with the pure verdict over what it needs read. The timer run acts on these; the console
- * shows them.
+ * enough to be overdue, pending ones that could have waited too long, suspended ones, and dead
+ * ones whose delivery may still be open), each with the pure verdict over what it needs read.
+ * The timer run acts on these; the console shows them.
  */
 export async function supervisorVerdicts(deps: SupervisorReads, now: Date): Promise<SagaVerdict[]> {
+  return (await scan(deps, now)).verdicts;
+}
+
+/**
+ * A dead saga needs the supervisor only while its delivery's intake is open (a closed intake
+ * means whoever closed it had finished). So dead sagas are listed only while young, and an old
+ * one is found through its intake, still in flight past the quiet window: settled deaths cost a
+ * run nothing however many there are, and neither do young sagas in flight.
+ */
+async function scan(deps: SupervisorReads, now: Date): Promise<{ verdicts: SagaVerdict[]; old: OldIntake[] }> {
   const ago = (ms: number): Date => new Date(now.getTime() - ms);
-  const createdFrom = ago(deps.lookbackMs);
-  const candidates = [
-    // A saga starts within INTAKE_START_GRACE_MS of its request (else its intake is closed as
-    // never started), so one created later than this cannot be past its complete-by yet.
-    ...(await deps.sagas.list({
-      runtimeStatus: ['Running'],
-      createdFrom,
-      createdTo: ago(Math.max(0, deps.runningQuietMs + deps.policy.graceMs - INTAKE_START_GRACE_MS)),
-    })),
+  const lookback = ago(deps.lookbackMs);
+  // A saga starts within INTAKE_START_GRACE_MS of its request (else its intake is closed as
+  // never started), so one created later than this cannot be past its complete-by yet.
+  const quietCutoff = ago(Math.max(0, deps.runningQuietMs + deps.policy.graceMs - INTAKE_START_GRACE_MS));
+  const youngDeadFrom = new Date(Math.max(lookback.getTime(), quietCutoff.getTime() - CLOCK_SKEW_MS));
+  const listed = [
+    ...(await deps.sagas.list({ runtimeStatus: ['Running'], createdFrom: lookback, createdTo: quietCutoff })),
     ...(await deps.sagas.list({
       runtimeStatus: ['Pending'],
-      createdFrom,
+      createdFrom: lookback,
       createdTo: ago(deps.policy.pendingTooLongMs),
     })),
-    ...(await deps.sagas.list({ runtimeStatus: ['Failed', 'Terminated', 'Suspended'], createdFrom })),
+    ...(await deps.sagas.list({ runtimeStatus: ['Suspended'], createdFrom: lookback })),
+    ...(await deps.sagas.list({ runtimeStatus: ['Failed', 'Terminated'], createdFrom: youngDeadFrom })),
   ];
+  const byId = new Map(listed.map((s) => [s.instanceId, s]));
+  const old: OldIntake[] = [];
+  const knownIntakes = new Map<string, IntakeRecord>();
+  const candidates = [...listed];
+  for (const intake of await deps.intakes.listActive(quietCutoff.toISOString())) {
+    // A saga running past the window was listed already; only the others are read.
+    const listedSaga = byId.get(intake.deliveryId);
+    const saga = listedSaga ?? (await deps.sagas.status(intake.deliveryId));
+    old.push({ intake, saga });
+    knownIntakes.set(intake.deliveryId, intake);
+    if (!listedSaga && saga && isDead(saga)) candidates.push(saga);
+  }
   const verdicts: SagaVerdict[] = [];
   for (const saga of candidates) {
     if (saga.name && saga.name !== ORCHESTRATIONS.deliverySaga) continue;
-    verdicts.push({ saga, verdict: await verdictOn(saga, deps, now) });
+    verdicts.push({ saga, verdict: await verdictOn(saga, deps, now, knownIntakes.get(saga.instanceId)) });
   }
-  return verdicts;
+  return { verdicts, old };
 }
 
-async function verdictOn(saga: SagaStatus, deps: SupervisorReads, now: Date): Promise<Verdict> {
-  const dead =
-    saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated' || saga.runtimeStatus === 'Unknown';
+async function verdictOn(
+  saga: SagaStatus,
+  deps: SupervisorReads,
+  now: Date,
+  knownIntake: IntakeRecord | undefined,
+): Promise<Verdict> {
   const overdue =
     saga.runtimeStatus === 'Running' &&
     saga.progress !== undefined &&
     now.getTime() > Date.parse(saga.progress.completeBy) + deps.policy.graceMs;
-  // Only a dead saga's verdict reads its recovery and intake, and only an overdue one's its intake.
-  const deadUnfinished = dead && !saga.progress?.finished;
-  const [intake, recovery] = await Promise.all([
-    deadUnfinished || overdue ? deps.intakes.get(saga.instanceId) : undefined,
-    deadUnfinished ? deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined,
-  ]);
+  // Only a dead saga's verdict reads its intake and recovery, and only an overdue one's its intake;
+  // a closed intake settles a dead saga, so its recovery is read only while the intake is open.
+  const deadUnfinished = isDead(saga) && !saga.progress?.finished;
+  const intake = deadUnfinished || overdue ? (knownIntake ?? (await deps.intakes.get(saga.instanceId))) : undefined;
+  const intakeClosed = intake !== undefined && !intake.active;
+  const recovery =
+    deadUnfinished && !intakeClosed ? await deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined;
   return superviseSaga(
     {
       instanceId: saga.instanceId,
@@ -126,7 +170,7 @@ async function verdictOn(saga: SagaStatus, deps: SupervisorReads, now: Date): Pr
       ...(saga.progress ? { progress: saga.progress } : {}),
       recoveryExists: recovery !== undefined,
       ...(recovery ? { recoveryStatus: recovery.runtimeStatus } : {}),
-      intakeClosed: intake !== undefined && !intake.active,
+      intakeClosed,
       ...(intake?.supervisorRequestedAt ? { supervisorRequestedAt: new Date(intake.supervisorRequestedAt) } : {}),
     },
     now,
@@ -137,7 +181,8 @@ async function verdictOn(saga: SagaStatus, deps: SupervisorReads, now: Date): Pr
 export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorReport> {
   const now = deps.now();
   const report = { examined: 0, none: 0, requestCompensation: 0, recover: 0, resume: 0, alert: 0, intakesClosed: 0 };
-  for (const { saga, verdict } of await supervisorVerdicts(deps, now)) {
+  const { verdicts, old } = await scan(deps, now);
+  for (const { saga, verdict } of verdicts) {
     report.examined++;
     if (
       verdict.action === 'recover' &&
@@ -187,7 +232,7 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
       }
     }
   }
-  report.intakesClosed = await reconcileIntakes(deps, now);
+  report.intakesClosed = await reconcileIntakes(deps, now, old);
   for (const stuck of await deps.intakes.listStuck()) {
     report.alert++;
     deps.log({
@@ -199,25 +244,43 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
   return report;
 }
 
+/** Why an intake still in flight can stop counting, given its saga as read; undefined while it may go on. */
+function closingOutcome(saga: SagaStatus | undefined): string | undefined {
+  if (!saga) return NOT_STARTED;
+  if (saga.runtimeStatus === 'Completed') return saga.progress?.outcome ?? 'Completed';
+  return saga.progress?.finished ? (saga.progress.outcome ?? 'Failed') : undefined;
+}
+
 /**
  * Intake records still counted in flight whose saga never started (past a grace period), or
  * whose saga finished without closing them, stop counting. Dead sagas are the recovery's.
+ *
+ * The intake marks a record once it has started its saga, so a run checks for a start only the
+ * records left unmarked (a start that died, a mark that failed) and marks those it finds
+ * started. A marked record is read again only once it is older than the quiet window (`old`,
+ * read by the scan), so a saga that finished without closing its intake is caught then. A run
+ * reads the unmarked records and the old ones, not every one in flight.
  */
-async function reconcileIntakes(deps: SupervisorDeps, now: Date): Promise<number> {
+async function reconcileIntakes(deps: SupervisorDeps, now: Date, old: readonly OldIntake[]): Promise<number> {
   let closed = 0;
-  for (const intake of await deps.intakes.listActive(new Date(now.getTime() - INTAKE_START_GRACE_MS).toISOString())) {
-    const saga = await deps.sagas.status(intake.deliveryId);
-    const outcome = !saga
-      ? NOT_STARTED
-      : saga.runtimeStatus === 'Completed'
-        ? (saga.progress?.outcome ?? 'Completed')
-        : saga.progress?.finished
-          ? (saga.progress.outcome ?? 'Failed')
-          : undefined;
-    if (outcome === undefined) continue;
-    await deps.intakes.close(intake.deliveryId, outcome);
-    deps.log({ event: 'supervisor.intake.closed', deliveryId: intake.deliveryId, outcome });
+  const close = async (deliveryId: string, outcome: string): Promise<void> => {
+    await deps.intakes.close(deliveryId, outcome);
+    deps.log({ event: 'supervisor.intake.closed', deliveryId, outcome });
     closed++;
+  };
+  const checked = new Set<string>();
+  const unconfirmed = await deps.intakes.listUnconfirmed(new Date(now.getTime() - INTAKE_START_GRACE_MS).toISOString());
+  for (const intake of unconfirmed) {
+    checked.add(intake.deliveryId);
+    const saga = await deps.sagas.status(intake.deliveryId);
+    const outcome = closingOutcome(saga);
+    if (outcome !== undefined) await close(intake.deliveryId, outcome);
+    else await deps.intakes.markSagaStarted(intake.deliveryId, now.toISOString());
+  }
+  for (const { intake, saga } of old) {
+    if (checked.has(intake.deliveryId)) continue;
+    const outcome = closingOutcome(saga);
+    if (outcome !== undefined) await close(intake.deliveryId, outcome);
   }
   return closed;
 }

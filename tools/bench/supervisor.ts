@@ -1,20 +1,37 @@
 /**
  * The supervisor's run at 1,000 and 10,000 sagas in flight, through the real Durable client
- * against the local engine's HTTP API (paged by 100 with continuation tokens). The in-flight
- * sagas report progress as the delivery saga does and were created over the last hour; 2% are
- * older than the quiet window, so the run lists them (and passes them over: the bench's stand-in
- * orchestration is not the delivery saga, which cannot be registered twice). Also the old
- * first step alone at 10,000, one listing of every unfinished saga, as the baseline of what a
- * run used to cost before it read anything per saga.
+ * against the local engine's HTTP API (paged by 100 with continuation tokens) and the real
+ * intake records on the Cosmos DB stand-in. The in-flight sagas report progress as the
+ * delivery saga does and were created over the last hour, each with its open intake record,
+ * marked started as the intake marks it; 2% are older than the quiet window, so the run lists
+ * them and their intakes (and passes them over: the bench's stand-in orchestration is not the
+ * delivery saga, which cannot be registered twice). Behind them lies a month of settled
+ * history: half as many sagas again that died and were recovered, their intakes closed. Also
+ * the old first step alone at 10,000, one listing of every unfinished saga, as the baseline of
+ * what a run used to cost before it read anything per saga.
  */
 import * as df from 'durable-functions';
 import type { OrchestrationContext, Task } from 'durable-functions';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { InvocationContext } from '@azure/functions';
-import type { IntakeRecords } from '../../domain/delivery/ports';
+import { CosmosClient } from '@azure/cosmos';
+import type { Container } from '@azure/cosmos';
+import type { IntakeRecord } from '../../domain/delivery/ports';
+import { CosmosIntakeRecords } from '../../functions/adapters/cosmos-agents';
 import { DurableSagas } from '../../functions/adapters/durable-sagas';
+import { COSMOS_CONTAINERS } from '../../functions/resources';
 import { superviseOnce } from '../../functions/saga/supervisor';
 import type { SupervisorDeps } from '../../functions/saga/supervisor';
-import { bindDurableClient, DurableEngine, startDurableHttpServer, VirtualClock } from '@fabrikam/functions-local';
+import {
+  bindDurableClient,
+  DurableEngine,
+  startCosmosThread,
+  startDurableHttpServer,
+  VirtualClock,
+} from '@fabrikam/functions-local';
+import { provisionCosmos } from '../local/fabrikam';
 import { benchApp } from './app';
 import { median, sideBySide } from './harness';
 import type { Row } from './harness';
@@ -37,11 +54,20 @@ function register(): void {
   });
 }
 
-const noIntakes = {
-  get: async () => undefined,
-  listActive: async () => [],
-  listStuck: async () => [],
-} as unknown as IntakeRecords;
+const DAY = 24 * 60 * MIN;
+
+/** Creates the records, 10 at a time. */
+async function createAll(container: Container, records: readonly IntakeRecord[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (next < records.length) {
+        const r = records[next++] as IntakeRecord;
+        await container.items.create({ id: r.deliveryId, ...r });
+      }
+    }),
+  );
+}
 
 interface Fleet {
   /** One supervisor run, in ms. */
@@ -51,23 +77,46 @@ interface Fleet {
   close(): Promise<void>;
 }
 
-async function fleetOf(inFlight: number): Promise<Fleet> {
+async function fleetOf(inFlight: number, intakes: Container): Promise<Fleet> {
   const now = Date.UTC(2026, 10, 22, 12);
   const clock = new VirtualClock(now - 3 * 60 * MIN);
   const engine = await DurableEngine.create({ clock });
   const server = await startDurableHttpServer(engine, { taskHubName: 'BenchSupervisor' });
   try {
+    const records: IntakeRecord[] = [];
+    const record = (deliveryId: string, at: number, open: boolean): IntakeRecord => {
+      const requestedAt = new Date(at).toISOString();
+      return open
+        ? { deliveryId, ownerId: 'bench', canonical: '{}', requestedAt, active: true, sagaStartedAt: requestedAt }
+        : { deliveryId, ownerId: 'bench', canonical: '{}', requestedAt, active: false, outcome: 'Failed' };
+    };
+    // The settled month: sagas that died and were recovered, spread over the last 30 days.
+    const settled = Math.floor(inFlight / 2);
+    for (let i = 0; i < settled; i++) {
+      const id = `sup-${inFlight}-dead-${i}`;
+      clock.setNow(now - 30 * DAY + Math.floor(((i + 0.5) / settled) * 29 * DAY));
+      const completeBy = new Date(clock.now() + 4 * 60 * MIN).toISOString();
+      await engine.startNew(IN_FLIGHT, {
+        instanceId: id,
+        input: { stage: 'Scheduled', completeBy, finished: false, outbox: [] },
+      });
+      await engine.terminate(id, 'died; recovered');
+      records.push(record(id, clock.now(), false));
+    }
     for (let i = 0; i < inFlight; i++) {
       const old = i % 50 === 0;
       // Old ones first (three hours ago), the rest spread over the last hour.
       clock.setNow(old ? now - 3 * 60 * MIN : now - 60 * MIN + Math.floor((i / inFlight) * 60 * MIN));
       const completeBy = new Date(clock.now() + 4 * 60 * MIN).toISOString();
+      const id = `sup-${inFlight}-${i}`;
       await engine.startNew(IN_FLIGHT, {
-        instanceId: `sup-${inFlight}-${i}`,
+        instanceId: id,
         input: { stage: 'Scheduled', completeBy, finished: false, outbox: [] },
       });
+      records.push(record(id, clock.now(), true));
     }
     clock.setNow(now);
+    await createAll(intakes, records);
     await engine.idle();
     const context = new InvocationContext({
       functionName: 'benchSupervisor',
@@ -78,7 +127,7 @@ async function fleetOf(inFlight: number): Promise<Fleet> {
     const client = df.getClient(context);
     const deps: SupervisorDeps = {
       sagas: new DurableSagas(client),
-      intakes: noIntakes,
+      intakes: new CosmosIntakeRecords(intakes),
       now: () => new Date(now),
       policy: { graceMs: GRACE, escalateAfterMs: 15 * MIN, pendingTooLongMs: 15 * MIN },
       retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 },
@@ -117,11 +166,24 @@ export async function benchSupervisor(opts: { quick: boolean }): Promise<Row[]> 
   const [small, large] = opts.quick ? [100, 1000] : [1000, 10_000];
   // Runs take milliseconds, so many of them, A/B interleaved, both fleets set up side by side.
   const runs = opts.quick ? 3 : 41;
-  const fleets = [await fleetOf(small)];
+  const cosmosDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fabrikam-bench-supervisor-'));
+  const cosmos = await startCosmosThread({ dir: cosmosDir });
+  const client = new CosmosClient({
+    endpoint: cosmos.endpoint,
+    key: cosmos.key,
+    connectionPolicy: { enableEndpointDiscovery: false },
+  });
+  const fleets: Fleet[] = [];
   let a: { runMs: number };
   let b: { runMs: number; listingMs: number };
   try {
-    fleets.push(await fleetOf(large));
+    // Each fleet's intake records in a database of their own, so neither run meets the other's.
+    const intakesOf = async (n: number): Promise<Container> => {
+      await provisionCosmos(client, `bench-supervisor-${n}`);
+      return client.database(`bench-supervisor-${n}`).container(COSMOS_CONTAINERS.intakes.name);
+    };
+    fleets.push(await fleetOf(small, await intakesOf(small)));
+    fleets.push(await fleetOf(large, await intakesOf(large)));
     const [fa, fb] = fleets as [Fleet, Fleet];
     // Warm both paths (connections, JIT) before the clock matters.
     await fa.run();
@@ -133,6 +195,9 @@ export async function benchSupervisor(opts: { quick: boolean }): Promise<Row[]> 
     b = { runMs: side.baseline, listingMs: median(listings) };
   } finally {
     for (const f of fleets) await f.close();
+    client.dispose();
+    await cosmos.stop();
+    fs.rmSync(cosmosDir, { recursive: true, force: true });
   }
   return [
     {
@@ -142,7 +207,7 @@ export async function benchSupervisor(opts: { quick: boolean }): Promise<Row[]> 
       ratio: b.runMs / a.runMs,
       target: '<= 3',
       unit: `ms per run (median of ${runs}, A/B interleaved), real Durable client over the local HTTP API`,
-      note: `${Math.ceil(large / 50)} and ${Math.ceil(small / 50)} in-flight sagas are old enough to be listed (not due yet); running sagas are asked for only once older than the quiet window (assignment SLA + the longer of pickup and delivery, plus grace, less the start grace), intake and recovery read only when the verdict needs them; paged by 100 with x-ms-continuation-token`,
+      note: `${Math.ceil(large / 50)} and ${Math.ceil(small / 50)} in-flight sagas are old enough to be listed (not due yet); running sagas are asked for only once older than the quiet window (assignment SLA + the longer of pickup and delivery, plus grace, less the start grace), intake and recovery read only when the verdict needs them; with every in-flight saga's open intake record and half as many settled deaths of the past month (closed intakes) on the Cosmos DB stand-in: dead sagas listed only while young, open intakes past the window listed, and a saga status read only for those whose saga was not listed; paged by 100 with x-ms-continuation-token`,
     },
     {
       metric: `supervisor run vs listing every unfinished saga, at ${large.toLocaleString('en-US')}`,

@@ -1,7 +1,7 @@
 /**
  * Nothing counted in flight forever and nothing stuck unseen: a saga start that fails gives its
  * in-flight slot back (and a retry of the same request reopens it), the supervisor closes intake
- * records whose saga never started, DELETE answers 404 for a delivery with no saga and 409 for
+ * records whose saga never started (checking each start once), DELETE answers 404 for a delivery with no saga and 409 for
  * one that is over, and a compensation that keeps failing ends the saga Failed with
  * CompensationStuck, which the supervisor reports as an alert.
  */
@@ -48,6 +48,7 @@ describe('intake records', () => {
     await expect(requestDelivery(body, alice, intakeDeps(failingSagas))).rejects.toThrow(/unreachable/);
     const closed = await w.env.composition.intakes().get('rc-start-fails');
     expect(closed).toMatchObject({ active: false, outcome: NOT_STARTED });
+    expect(closed?.sagaStartedAt).toBeUndefined();
     expect((await w.cancel('rc-start-fails', alice)).status).toBe(404);
 
     await w.registerDrone('rc-drone-1');
@@ -71,6 +72,43 @@ describe('intake records', () => {
     expect(report.intakesClosed).toBe(1);
     expect(await intakes.get('rc-orphan')).toMatchObject({ active: false, outcome: NOT_STARTED });
     expect((await w.cancel('rc-orphan', alice)).status).toBe(404);
+  });
+
+  it("the supervisor checks a saga's start once: it marks the intake seen, which then lists as confirmed until it closes or is reopened", async () => {
+    const intakes = w.env.composition.intakes();
+    const at = (minutes: number): string => new Date(w.clock.now() - minutes * 60_000).toISOString();
+    const record = (deliveryId: string, requestedAt: string) => ({
+      deliveryId,
+      ownerId: 'alice',
+      canonical: '{}',
+      requestedAt,
+      active: true,
+    });
+    await intakes.createOrGet(record('rc-seen-a', at(20)));
+    await intakes.createOrGet(record('rc-seen-b', at(20)));
+    const unconfirmed = async (): Promise<string[]> =>
+      (await intakes.listUnconfirmed(at(5)))
+        .map((r) => r.deliveryId)
+        .filter((id) => id.startsWith('rc-seen-'))
+        .sort();
+    expect(await unconfirmed()).toEqual(['rc-seen-a', 'rc-seen-b']);
+
+    await intakes.markSagaStarted('rc-seen-a', at(0));
+    expect((await intakes.get('rc-seen-a'))?.sagaStartedAt).toBe(at(0));
+    expect(await unconfirmed()).toEqual(['rc-seen-b']);
+    // Still in flight: the listing of old intakes keeps it.
+    expect((await intakes.listActive(at(5))).map((r) => r.deliveryId)).toContain('rc-seen-a');
+
+    // Closed, a mark is refused; reopened (its saga never started after all), it is checked afresh.
+    await intakes.close('rc-seen-b', NOT_STARTED);
+    await intakes.markSagaStarted('rc-seen-b', at(0));
+    expect((await intakes.get('rc-seen-b'))?.sagaStartedAt).toBeUndefined();
+    await intakes.close('rc-seen-a', NOT_STARTED);
+    await intakes.reopen('rc-seen-a');
+    expect(await intakes.get('rc-seen-a')).toMatchObject({ active: true });
+    expect((await intakes.get('rc-seen-a'))?.sagaStartedAt).toBeUndefined();
+    expect(await unconfirmed()).toEqual(['rc-seen-a']);
+    await intakes.close('rc-seen-a', NOT_STARTED);
   });
 
   it('DELETE on a delivery that is over but whose saga is gone answers 409 naming its outcome', async () => {
@@ -113,5 +151,18 @@ describe('a compensation that keeps failing', () => {
     const report = await w.superviseLogged((entry) => alerts.push(entry));
     expect(report.alert).toBeGreaterThanOrEqual(1);
     expect(alerts).toContainEqual(expect.objectContaining({ event: 'alert', deliveryId: 'rc-stuck' }));
+  });
+});
+
+describe("the supervisor's start check", () => {
+  it('the intake marks its record once it has started the saga, so a supervisor run has no start of it to check', async () => {
+    await w.registerDrone('rc-drone-seen');
+    expect((await w.post(request({ deliveryId: 'rc-seen-saga' }), alice)).status).toBe(202);
+    await w.settle();
+    const record = await w.env.composition.intakes().get('rc-seen-saga');
+    expect(record?.sagaStartedAt).toBe(record?.requestedAt);
+    const later = new Date(w.clock.now() + 10 * 60_000).toISOString();
+    const unconfirmed = (await w.env.composition.intakes().listUnconfirmed(later)).map((r) => r.deliveryId);
+    expect(unconfirmed).not.toContain('rc-seen-saga');
   });
 });

@@ -1,15 +1,17 @@
 /**
  * What one supervisor run asks for: running sagas only once they are old enough to be overdue,
- * pending ones only once they could have waited too long, and a saga's intake and recovery only
- * when its verdict depends on them, so a run's cost follows the sagas that may need it rather
- * than the sagas in flight.
+ * pending ones only once they could have waited too long, dead ones while young or while their
+ * delivery is still open, a saga's intake and recovery only when its verdict depends on them,
+ * and each intake's start once. So a run's cost follows the sagas that may need it rather than
+ * the sagas in flight or the sagas of the past.
  */
 import { describe, expect, it } from 'vitest';
-import type { IntakeRecords, SagaQuery, Sagas, SagaStatus } from '../../../domain/delivery/ports';
-import { INTAKE_START_GRACE_MS, superviseOnce } from '../../../functions/saga/supervisor';
+import type { IntakeRecord, IntakeRecords, SagaQuery, Sagas, SagaStatus } from '../../../domain/delivery/ports';
+import { CLOCK_SKEW_MS, INTAKE_START_GRACE_MS, superviseOnce } from '../../../functions/saga/supervisor';
 import type { SupervisorDeps } from '../../../functions/saga/supervisor';
 import { recoveryInstanceId } from '../../../functions/names';
 import { sagaStatusFor } from '../../support/saga-status';
+import { Random } from '../../../tools/simulation/random';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const MIN = 60_000;
@@ -18,10 +20,22 @@ const GRACE = 5 * MIN;
 
 const saga = sagaStatusFor({ now: NOW, dueAfterMs: QUIET });
 
-function run(all: readonly SagaStatus[]) {
+const DAY = 86_400_000;
+/** Where the run's window of old intakes starts: the running sagas' cutoff. */
+const QUIET_CUTOFF = NOW.getTime() - (QUIET + GRACE - INTAKE_START_GRACE_MS);
+
+/** An intake requested `minutesAgo` before NOW. */
+function intake(deliveryId: string, minutesAgo: number, over: Partial<IntakeRecord> = {}): IntakeRecord {
+  const requestedAt = new Date(NOW.getTime() - minutesAgo * MIN).toISOString();
+  return { deliveryId, ownerId: 'o', canonical: '{}', requestedAt, active: true, ...over };
+}
+
+/** One supervisor run over these sagas and intakes; every query, read and write is recorded. */
+function run(all: readonly SagaStatus[], records: readonly IntakeRecord[] = []) {
   const queries: SagaQuery[] = [];
   const intakeReads: string[] = [];
   const statusReads: string[] = [];
+  const writes: string[] = [];
   const sagas: Sagas = {
     list: async (q) => {
       queries.push(q);
@@ -32,16 +46,20 @@ function run(all: readonly SagaStatus[]) {
           (!q.createdTo || s.createdAt <= q.createdTo),
       );
     },
-    status: async (id) => void statusReads.push(id),
-    start: async () => 'started',
-    signal: async () => 'delivered',
+    status: async (id) => (statusReads.push(id), all.find((s) => s.instanceId === id)),
+    start: async (_name, id) => (writes.push(`start ${id}`), 'started'),
+    signal: async (id) => (writes.push(`signal ${id}`), 'delivered'),
     resume: async () => undefined,
   };
   const intakes = {
-    get: async (id: string) => void intakeReads.push(id),
+    get: async (id: string) => (intakeReads.push(id), records.find((r) => r.deliveryId === id)),
     markSupervised: async () => undefined,
     claimRecovery: async () => true,
-    listActive: async () => [],
+    listActive: async (before: string) => records.filter((r) => r.active && r.requestedAt < before),
+    listUnconfirmed: async (before: string) =>
+      records.filter((r) => r.active && r.requestedAt < before && r.sagaStartedAt === undefined),
+    markSagaStarted: async (id: string) => void writes.push(`started ${id}`),
+    close: async (id: string, outcome: string) => void writes.push(`close ${id} ${outcome}`),
     listStuck: async () => [],
   } as unknown as IntakeRecords;
   const deps: SupervisorDeps = {
@@ -50,28 +68,29 @@ function run(all: readonly SagaStatus[]) {
     now: () => NOW,
     policy: { graceMs: GRACE, escalateAfterMs: 15 * MIN, pendingTooLongMs: 15 * MIN },
     retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 },
-    lookbackMs: 30 * 86_400_000,
+    lookbackMs: 30 * DAY,
     runningQuietMs: QUIET,
     log: () => undefined,
   };
-  return { queries, intakeReads, statusReads, report: superviseOnce(deps) };
+  return { queries, intakeReads, statusReads, writes, report: superviseOnce(deps) };
 }
 
 describe('the supervisor queries only what may need it', () => {
-  it('asks for running sagas created before now minus the quiet time and grace (less the start grace), pending ones past their patience', async () => {
+  it('asks for running sagas created before now minus the quiet time and grace (less the start grace), pending ones past their patience, suspended ones within the lookback, dead ones only while young', async () => {
     const { queries, report } = run([]);
     await report;
     const running = queries.find((q) => q.runtimeStatus.includes('Running'));
-    expect(running?.createdTo?.getTime()).toBe(NOW.getTime() - (QUIET + GRACE - INTAKE_START_GRACE_MS));
-    expect(queries.find((q) => q.runtimeStatus.includes('Pending'))?.createdTo?.getTime()).toBe(
-      NOW.getTime() - 15 * MIN,
+    expect(running?.createdTo?.getTime()).toBe(QUIET_CUTOFF);
+    expect(running?.createdFrom?.getTime()).toBe(NOW.getTime() - 30 * DAY);
+    const pending = queries.find((q) => q.runtimeStatus.includes('Pending'));
+    expect(pending?.createdTo?.getTime()).toBe(NOW.getTime() - 15 * MIN);
+    expect(pending?.createdFrom?.getTime()).toBe(NOW.getTime() - 30 * DAY);
+    expect(queries.find((q) => q.runtimeStatus.includes('Suspended'))?.createdFrom?.getTime()).toBe(
+      NOW.getTime() - 30 * DAY,
     );
-    expect(queries.find((q) => q.runtimeStatus.includes('Failed'))?.runtimeStatus).toEqual([
-      'Failed',
-      'Terminated',
-      'Suspended',
-    ]);
-    for (const q of queries) expect(q.createdFrom?.getTime()).toBe(NOW.getTime() - 30 * 86_400_000);
+    const dead = queries.find((q) => q.runtimeStatus.includes('Failed'));
+    expect(dead?.runtimeStatus).toEqual(['Failed', 'Terminated']);
+    expect(dead?.createdFrom?.getTime()).toBe(QUIET_CUTOFF - CLOCK_SKEW_MS);
   });
 
   it('examines young running sagas not at all, reads nothing behind healthy old ones, and reads intake and recovery only for overdue and dead ones', async () => {
@@ -90,5 +109,97 @@ describe('the supervisor queries only what may need it', () => {
     expect(r.resume).toBe(1);
     expect(intakeReads.sort()).toEqual(['dead', 'overdue']);
     expect(statusReads).toEqual([recoveryInstanceId('dead')]);
+  });
+
+  it("reads a dead saga's recovery only while its intake is open: a closed intake settles it", async () => {
+    const { statusReads, report } = run(
+      [saga('settled', 'Failed', 30, {}), saga('open', 'Failed', 30, {})],
+      [intake('settled', 31, { active: false, sagaStartedAt: 'x' }), intake('open', 31, { sagaStartedAt: 'x' })],
+    );
+    const r = await report;
+    expect(r.recover).toBe(1);
+    expect(statusReads).toEqual([recoveryInstanceId('open')]);
+  });
+
+  it('reads nothing for a thousand settled deaths of the past month, and still recovers an old dead saga whose delivery is open', async () => {
+    const settled = Array.from({ length: 1000 }, (_, i) =>
+      saga(`past-${i}`, i % 2 ? 'Failed' : 'Terminated', 600 + i * 40, {}),
+    );
+    const { intakeReads, statusReads, writes, report } = run(
+      [...settled, saga('old-open', 'Failed', 3 * 24 * 60, {})],
+      [
+        ...settled.map((s, i) => intake(s.instanceId, 600 + i * 40, { active: false, sagaStartedAt: 'x' })),
+        intake('old-open', 3 * 24 * 60, { sagaStartedAt: 'x' }),
+      ],
+    );
+    const r = await report;
+    expect(r.examined).toBe(1);
+    expect(r.recover).toBe(1);
+    expect(writes).toEqual([`start ${recoveryInstanceId('old-open')}`]);
+    // Its intake came with the listing of old open intakes; only its saga and recovery were read.
+    expect(intakeReads).toEqual([]);
+    expect(statusReads).toEqual(['old-open', recoveryInstanceId('old-open')]);
+  });
+
+  it('checks the start of unmarked intakes only, marking those whose saga it finds, and reads a marked one again only once old', async () => {
+    const { statusReads, writes, report } = run(
+      [
+        saga('started', 'Running', 10, {}),
+        saga('marked', 'Running', 20, {}),
+        saga('done-unclosed', 'Completed', 200, { finished: true, outcome: 'Delivered' }),
+      ],
+      [
+        intake('started', 10),
+        intake('never-started', 10),
+        intake('too-young', 2),
+        intake('marked', 20, { sagaStartedAt: 'x' }),
+        intake('done-unclosed', 200, { sagaStartedAt: 'x' }),
+      ],
+    );
+    const r = await report;
+    expect(statusReads.sort()).toEqual(['done-unclosed', 'never-started', 'started']);
+    expect(writes.sort()).toEqual([
+      'close done-unclosed Delivered',
+      'close never-started NotStarted',
+      'started started',
+    ]);
+    expect(r.intakesClosed).toBe(2);
+  });
+
+  it('reads no status behind the open intakes of sagas it listed: long deliveries past the window cost their listing only', async () => {
+    const long = Array.from({ length: 30 }, (_, i) =>
+      saga(`long-${i}`, 'Running', 70 + i, { completeBy: new Date(NOW.getTime() + 60 * MIN).toISOString() }),
+    );
+    const { statusReads, intakeReads, writes, report } = run(
+      long,
+      long.map((s, i) => intake(s.instanceId, 70 + i, { sagaStartedAt: 'x' })),
+    );
+    const r = await report;
+    expect(r.examined).toBe(30);
+    expect(r.none).toBe(30);
+    expect(statusReads).toEqual([]);
+    expect(intakeReads).toEqual([]);
+    expect(writes).toEqual([]);
+  });
+
+  it('leaves no dead saga with an open intake unexamined, whatever its age and clock skew (seeded)', async () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const random = new Random(seed);
+      // Half of them anywhere in the lookback, half near where the two windows meet.
+      const cutoffMinutesAgo = (NOW.getTime() - QUIET_CUTOFF) / MIN;
+      const createdMinutesAgo =
+        random.int(0, 1) === 0
+          ? random.int(0, 30 * 24 * 60)
+          : Math.max(0, cutoffMinutesAgo + random.int(-2 * (CLOCK_SKEW_MS / MIN), 2 * (CLOCK_SKEW_MS / MIN)));
+      // The intake's clock may run up to CLOCK_SKEW_MS ahead of or behind the durable store's.
+      const skewMinutes = random.int(-CLOCK_SKEW_MS / MIN, CLOCK_SKEW_MS / MIN);
+      const requestedMinutesAgo = Math.max(0, createdMinutesAgo - skewMinutes);
+      const { report } = run(
+        [saga('dead', 'Failed', createdMinutesAgo, {})],
+        [intake('dead', requestedMinutesAgo, { sagaStartedAt: 'x' })],
+      );
+      const r = await report;
+      expect(r.recover, `seed ${seed}: created ${createdMinutesAgo} min ago, requested ${requestedMinutesAgo}`).toBe(1);
+    }
   });
 });

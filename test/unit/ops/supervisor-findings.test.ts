@@ -49,7 +49,10 @@ function stores(world: World) {
     get: async (id: string) => intakeById.get(id),
     markSupervised: async (id: string) => void writes.push(`markSupervised ${id}`),
     claimRecovery: async (id: string) => (writes.push(`claimRecovery ${id}`), true),
-    listActive: async () => [],
+    listActive: async (before: string) => world.intakes.filter((r) => r.active && r.requestedAt < before),
+    listUnconfirmed: async (before: string) =>
+      world.intakes.filter((r) => r.active && r.requestedAt < before && r.sagaStartedAt === undefined),
+    markSagaStarted: async (id: string) => void writes.push(`markSagaStarted ${id}`),
     listStuck: async () => [],
     close: async (id: string) => void writes.push(`close ${id}`),
   } as unknown as IntakeRecords;
