@@ -38,7 +38,7 @@ export interface OpsDeps {
   readonly views: StatusViewListing;
   readonly deadLetters: DeadLetterArchive;
   readonly hubs: HubPositions;
-  readonly intakes: Pick<IntakeRecords, 'get' | 'listActive' | 'listStuck'>;
+  readonly intakes: Pick<IntakeRecords, 'get' | 'listStuck'>;
   readonly sla: OpsSla;
   readonly droneFreshnessMs: number;
   readonly now: () => Date;

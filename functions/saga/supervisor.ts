@@ -27,7 +27,7 @@ export interface SupervisorDeps {
   readonly now: () => Date;
   readonly policy: SupervisorPolicy;
   readonly retry: RetryPolicy;
-  /** How far back to look for unfinished sagas. */
+  /** How far back to list running, pending and suspended sagas (dead ones are listed while young, then found through their open intakes). */
   readonly lookbackMs: number;
   /** The earliest a saga's complete-by can fall after its request (assignment SLA plus the longer of pickup and delivery). */
   readonly runningQuietMs: number;
@@ -129,12 +129,14 @@ async function scan(deps: SupervisorReads, now: Date): Promise<{ verdicts: SagaV
   const knownIntakes = new Map<string, IntakeRecord>();
   const candidates = [...listed];
   for (const intake of await deps.intakes.listActive(quietCutoff.toISOString())) {
-    // A saga running past the window was listed already; only the others are read.
+    // A saga running past the window is usually listed already; only the others are read.
     const listedSaga = byId.get(intake.deliveryId);
     const saga = listedSaga ?? (await deps.sagas.status(intake.deliveryId));
     old.push({ intake, saga });
     knownIntakes.set(intake.deliveryId, intake);
-    if (!listedSaga && saga && isDead(saga)) candidates.push(saga);
+    // Failed or Terminated only: a status the client could not name is no reason to compensate.
+    if (!listedSaga && saga && (saga.runtimeStatus === 'Failed' || saga.runtimeStatus === 'Terminated'))
+      candidates.push(saga);
   }
   const verdicts: SagaVerdict[] = [];
   for (const saga of candidates) {
@@ -182,6 +184,8 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
   const now = deps.now();
   const report = { examined: 0, none: 0, requestCompensation: 0, recover: 0, resume: 0, alert: 0, intakesClosed: 0 };
   const { verdicts, old } = await scan(deps, now);
+  // Dead sagas that had finished (their verdict is none): their intake may still be open.
+  const finishedDead = verdicts.map((v) => v.saga).filter((s) => isDead(s) && s.progress?.finished);
   for (const { saga, verdict } of verdicts) {
     report.examined++;
     if (
@@ -232,7 +236,7 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
       }
     }
   }
-  report.intakesClosed = await reconcileIntakes(deps, now, old);
+  report.intakesClosed = await reconcileIntakes(deps, now, old, finishedDead);
   for (const stuck of await deps.intakes.listStuck()) {
     report.alert++;
     deps.log({
@@ -258,10 +262,16 @@ function closingOutcome(saga: SagaStatus | undefined): string | undefined {
  * The intake marks a record once it has started its saga, so a run checks for a start only the
  * records left unmarked (a start that died, a mark that failed) and marks those it finds
  * started. A marked record is read again only once it is older than the quiet window (`old`,
- * read by the scan), so a saga that finished without closing its intake is caught then. A run
- * reads the unmarked records and the old ones, not every one in flight.
+ * read by the scan), so a Completed saga that left its intake open is caught then; a dead one
+ * that had finished is caught while young, from the listing of dead sagas. A run reads the
+ * unmarked records, the old ones and those of young finished deaths, not every one in flight.
  */
-async function reconcileIntakes(deps: SupervisorDeps, now: Date, old: readonly OldIntake[]): Promise<number> {
+async function reconcileIntakes(
+  deps: SupervisorDeps,
+  now: Date,
+  old: readonly OldIntake[],
+  finishedDead: readonly SagaStatus[],
+): Promise<number> {
   let closed = 0;
   const close = async (deliveryId: string, outcome: string): Promise<void> => {
     await deps.intakes.close(deliveryId, outcome);
@@ -279,8 +289,17 @@ async function reconcileIntakes(deps: SupervisorDeps, now: Date, old: readonly O
   }
   for (const { intake, saga } of old) {
     if (checked.has(intake.deliveryId)) continue;
+    checked.add(intake.deliveryId);
     const outcome = closingOutcome(saga);
     if (outcome !== undefined) await close(intake.deliveryId, outcome);
+  }
+  // A young saga that finished and then died (in or after closing its intake) is not left for
+  // the window: its intake is read, and closed if still open.
+  for (const saga of finishedDead) {
+    if (checked.has(saga.instanceId)) continue;
+    const outcome = closingOutcome(saga);
+    if (outcome !== undefined && (await deps.intakes.get(saga.instanceId))?.active)
+      await close(saga.instanceId, outcome);
   }
   return closed;
 }

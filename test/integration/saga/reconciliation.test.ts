@@ -74,7 +74,7 @@ describe('intake records', () => {
     expect((await w.cancel('rc-orphan', alice)).status).toBe(404);
   });
 
-  it("the supervisor checks a saga's start once: it marks the intake seen, which then lists as confirmed until it closes or is reopened", async () => {
+  it('an intake record marked started no longer lists as unconfirmed, until it is reopened; a closed one takes no mark', async () => {
     const intakes = w.env.composition.intakes();
     const at = (minutes: number): string => new Date(w.clock.now() - minutes * 60_000).toISOString();
     const record = (deliveryId: string, requestedAt: string) => ({

@@ -107,7 +107,8 @@ describe('the supervisor queries only what may need it', () => {
     expect(r.requestCompensation).toBe(1);
     expect(r.recover).toBe(1);
     expect(r.resume).toBe(1);
-    expect(intakeReads.sort()).toEqual(['dead', 'overdue']);
+    // The finished one's intake is read only to close it if still open.
+    expect(intakeReads.sort()).toEqual(['dead', 'dead-finished', 'overdue']);
     expect(statusReads).toEqual([recoveryInstanceId('dead')]);
   });
 
@@ -179,6 +180,32 @@ describe('the supervisor queries only what may need it', () => {
     expect(r.none).toBe(30);
     expect(statusReads).toEqual([]);
     expect(intakeReads).toEqual([]);
+    expect(writes).toEqual([]);
+  });
+
+  it('closes the open intake of a young saga that finished and then died, and leaves a closed one be', async () => {
+    const { writes, report } = run(
+      [
+        saga('finished-open', 'Failed', 30, { finished: true, outcome: 'Delivered' }),
+        saga('finished-closed', 'Failed', 30, { finished: true, outcome: 'Delivered' }),
+      ],
+      [
+        intake('finished-open', 31, { sagaStartedAt: 'x' }),
+        intake('finished-closed', 31, { sagaStartedAt: 'x', active: false }),
+      ],
+    );
+    const r = await report;
+    expect(writes).toEqual(['close finished-open Delivered']);
+    expect(r.intakesClosed).toBe(1);
+  });
+
+  it('does not recover a saga found through its intake whose status the client could not name', async () => {
+    const { writes, report } = run(
+      [saga('unnamed', 'Unknown', 3 * 24 * 60, {})],
+      [intake('unnamed', 3 * 24 * 60, { sagaStartedAt: 'x' })],
+    );
+    const r = await report;
+    expect(r.recover).toBe(0);
     expect(writes).toEqual([]);
   });
 

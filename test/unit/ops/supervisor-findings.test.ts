@@ -133,13 +133,21 @@ describe('supervisor findings and the supervisor run', () => {
     const statuses = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated', 'Suspended'] as const;
     const sagaArb = fc.record({
       status: fc.constantFrom(...statuses),
-      ageMin: fc.integer({ min: 0, max: 600 }),
+      // Up to three days: old dead sagas are found through their open intakes, young ones listed.
+      ageMin: fc.integer({ min: 0, max: 3 * 24 * 60 }),
       progress: fc.option(fc.record({ finished: fc.boolean(), dueInMin: fc.integer({ min: -300, max: 300 }) }), {
         nil: undefined,
       }),
-      intake: fc.option(fc.record({ active: fc.boolean(), askedMinAgo: fc.option(fc.integer({ min: 0, max: 60 })) }), {
-        nil: undefined,
-      }),
+      intake: fc.option(
+        fc.record({
+          active: fc.boolean(),
+          started: fc.boolean(),
+          askedMinAgo: fc.option(fc.integer({ min: 0, max: 60 })),
+        }),
+        {
+          nil: undefined,
+        },
+      ),
       recovery: fc.option(fc.constantFrom(...statuses), { nil: undefined }),
     });
     await fc.assert(
@@ -163,6 +171,9 @@ describe('supervisor findings and the supervisor run', () => {
             x.intake
               ? [
                   intake(`d${i}`, {
+                    // Requested when its saga was created, as the intake stamps it.
+                    requestedAt: new Date(NOW.getTime() - x.ageMin * MIN).toISOString(),
+                    ...(x.intake.started ? { sagaStartedAt: 'x' } : {}),
                     active: x.intake.active,
                     ...(x.intake.askedMinAgo !== null
                       ? { supervisorRequestedAt: new Date(NOW.getTime() - x.intake.askedMinAgo * MIN).toISOString() }
