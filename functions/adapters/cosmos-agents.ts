@@ -323,19 +323,18 @@ export class CosmosIntakeRecords implements IntakeRecords {
   }
 
   async listActive(before: string): Promise<IntakeRecord[]> {
-    const { resources } = await this.c.items
-      .query<IntakeDoc>({
-        query: 'SELECT * FROM c WHERE c.active = true AND c.requestedAt < @before',
-        parameters: [{ name: '@before', value: before }],
-      })
-      .fetchAll();
-    return resources.map(toIntake);
+    return this.#activeBefore(before, '');
   }
 
   async listUnconfirmed(before: string): Promise<IntakeRecord[]> {
+    return this.#activeBefore(before, ' AND NOT IS_DEFINED(c.sagaStartedAt)');
+  }
+
+  /** Active records requested before `before` that also meet `andWhere` (a fixed clause). */
+  async #activeBefore(before: string, andWhere: string): Promise<IntakeRecord[]> {
     const { resources } = await this.c.items
       .query<IntakeDoc>({
-        query: 'SELECT * FROM c WHERE c.active = true AND c.requestedAt < @before AND NOT IS_DEFINED(c.sagaStartedAt)',
+        query: `SELECT * FROM c WHERE c.active = true AND c.requestedAt < @before${andWhere}`,
         parameters: [{ name: '@before', value: before }],
       })
       .fetchAll();
