@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Container } from '@azure/cosmos';
+import { forEachBounded } from '../../functions/resilience/retry';
 
 export interface FloorRound {
   /** Main-thread µs per create through the SDK. */
@@ -117,17 +118,11 @@ export function requestFloorProbe(
   };
 
   /** Main-thread µs per call of `op`, `perRound` calls with IN_FLIGHT at once (all of them settled). */
+  const indices = Array.from({ length: perRound }, (_, i) => i);
   const perCall = async (op: (i: number) => Promise<void>): Promise<number> => {
-    let next = 0;
     const cpuBefore = threadCpuMicros();
     const loopBefore = performance.eventLoopUtilization();
-    const workers = await Promise.allSettled(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        while (next < perRound) await op(next++);
-      }),
-    );
-    const failed = workers.find((w) => w.status === 'rejected');
-    if (failed) throw failed.reason;
+    await forEachBounded(indices, IN_FLIGHT, op);
     const cpuAfter = threadCpuMicros();
     const micros =
       cpuBefore !== undefined && cpuAfter !== undefined

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { InvocationContext } from '@azure/functions';
 import { CosmosClient } from '@azure/cosmos';
 import type { Container } from '@azure/cosmos';
+import { forEachBounded } from '../../functions/resilience/retry';
 import type { IntakeRecord } from '../../domain/delivery/ports';
 import { CosmosIntakeRecords } from '../../functions/adapters/cosmos-agents';
 import { DurableSagas } from '../../functions/adapters/durable-sagas';
@@ -57,19 +58,6 @@ function register(): void {
 
 const DAY = 24 * 60 * MIN;
 
-/** Creates the records, 10 at a time. */
-async function createAll(container: Container, records: readonly IntakeRecord[]): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 10 }, async () => {
-      while (next < records.length) {
-        const r = records[next++] as IntakeRecord;
-        await container.items.create({ id: r.deliveryId, ...r });
-      }
-    }),
-  );
-}
-
 interface Fleet {
   /** One supervisor run, in ms. */
   run(): Promise<number>;
@@ -93,6 +81,15 @@ async function fleetOf(inFlight: number, intakes: Container): Promise<Fleet> {
   const engine = await DurableEngine.create({ clock });
   const server = await startDurableHttpServer(engine, { taskHubName: 'BenchSupervisor' });
   try {
+    /** A saga created at `at`, reporting progress due four hours later, as the delivery saga does. */
+    const startAt = async (instanceId: string, at: number): Promise<void> => {
+      clock.setNow(at);
+      const completeBy = new Date(at + 4 * 60 * MIN).toISOString();
+      await engine.startNew(IN_FLIGHT, {
+        instanceId,
+        input: { stage: 'Scheduled', completeBy, finished: false, outbox: [] },
+      });
+    };
     const records: IntakeRecord[] = [];
     const record = (deliveryId: string, at: number, open: boolean): IntakeRecord => {
       const requestedAt = new Date(at).toISOString();
@@ -104,12 +101,7 @@ async function fleetOf(inFlight: number, intakes: Container): Promise<Fleet> {
     const settled = Math.floor(inFlight / 2);
     for (let i = 0; i < settled; i++) {
       const id = `sup-${inFlight}-dead-${i}`;
-      clock.setNow(now - 30 * DAY + Math.floor(((i + 0.5) / settled) * 29 * DAY));
-      const completeBy = new Date(clock.now() + 4 * 60 * MIN).toISOString();
-      await engine.startNew(IN_FLIGHT, {
-        instanceId: id,
-        input: { stage: 'Scheduled', completeBy, finished: false, outbox: [] },
-      });
+      await startAt(id, now - 30 * DAY + Math.floor(((i + 0.5) / settled) * 29 * DAY));
       await engine.terminate(id, 'died; recovered');
       records.push(record(id, clock.now(), false));
     }
@@ -117,17 +109,13 @@ async function fleetOf(inFlight: number, intakes: Container): Promise<Fleet> {
     // (three hours ago) first, then the rest spread over the last hour.
     const ids = Array.from({ length: inFlight }, (_, i) => i);
     for (const i of [...ids.filter((i) => i % 50 === 0), ...ids.filter((i) => i % 50 !== 0)]) {
-      clock.setNow(i % 50 === 0 ? now - 3 * 60 * MIN : now - 60 * MIN + Math.floor((i / inFlight) * 60 * MIN));
-      const completeBy = new Date(clock.now() + 4 * 60 * MIN).toISOString();
       const id = `sup-${inFlight}-${i}`;
-      await engine.startNew(IN_FLIGHT, {
-        instanceId: id,
-        input: { stage: 'Scheduled', completeBy, finished: false, outbox: [] },
-      });
+      await startAt(id, i % 50 === 0 ? now - 3 * 60 * MIN : now - 60 * MIN + Math.floor((i / inFlight) * 60 * MIN));
       records.push(record(id, clock.now(), true));
     }
     clock.setNow(now);
-    await createAll(intakes, records);
+    const store = new CosmosIntakeRecords(intakes);
+    await forEachBounded(records, 10, async (r) => void (await store.createOrGet(r)));
     await engine.idle();
     const context = new InvocationContext({
       functionName: 'benchSupervisor',
@@ -138,7 +126,7 @@ async function fleetOf(inFlight: number, intakes: Container): Promise<Fleet> {
     const client = df.getClient(context);
     const deps: SupervisorDeps = {
       sagas: new DurableSagas(client),
-      intakes: new CosmosIntakeRecords(intakes),
+      intakes: store,
       now: () => new Date(now),
       policy: { graceMs: GRACE, escalateAfterMs: 15 * MIN, pendingTooLongMs: 15 * MIN },
       retry: { attempts: 3, firstRetryMs: 1000, maxRetryMs: 60_000 },

@@ -56,10 +56,14 @@ export function installLinearQueries(): void {
   const get = compiled?.get as ((this: CompiledQuery) => string) | undefined;
   if (!get) throw new Error('@zeit/cosmosdb-query has no `code` getter to make linear; its version changed.');
   libraryCode = get;
+  // Rewritten once per compiled query, as the library compiles once (the server keeps its queries).
+  const rewritten = new WeakMap<CompiledQuery, string>();
   Object.defineProperty(proto, 'code', {
     ...compiled,
     get(this: CompiledQuery): string {
-      return linearFrom(get.call(this));
+      let code = rewritten.get(this);
+      if (code === undefined) rewritten.set(this, (code = linearFrom(get.call(this))));
+      return code;
     },
   });
 }
