@@ -157,6 +157,7 @@ export interface IntakeRecord {
   readonly ownerId: string;
   /** The canonical request text: "the same body" means the same text. */
   readonly canonical: string;
+  /** When the request that (last) set out to start the saga arrived: stamped afresh by a reopen. */
   readonly requestedAt: string;
   readonly active: boolean;
   readonly outcome?: string;
@@ -173,10 +174,23 @@ export interface IntakeRecords {
   /** Resolves the existing record instead when the delivery id is taken. */
   createOrGet(record: IntakeRecord): Promise<{ created: boolean; record: IntakeRecord }>;
   get(deliveryId: string): Promise<IntakeRecord | undefined>;
-  /** The delivery no longer counts in flight; `failureCode` keeps why, when it ended badly. */
+  /**
+   * The delivery no longer counts in flight; `failureCode` keeps why, when it ended badly. The
+   * first close's outcome stands, except that a saga's own outcome replaces `NOT_STARTED` (its
+   * start was taken for failed while it had reached the engine).
+   */
   close(deliveryId: string, outcome: string, failureCode?: string): Promise<void>;
-  /** A repeated request whose saga never started counts in flight again. */
-  reopen(deliveryId: string): Promise<void>;
+  /**
+   * Closes as `NOT_STARTED` a record still in flight whose saga is not known to have started
+   * (and, with `requestedBefore`, that was requested before it: a record reopened since is
+   * left to wait its grace); true when it did. A record marked started meanwhile is left as it is.
+   */
+  closeUnstarted(deliveryId: string, requestedBefore?: string): Promise<boolean>;
+  /**
+   * A record closed as never started counts in flight again, requested `at` (so the start check
+   * waits its grace again); any other record is left as it is.
+   */
+  reopen(deliveryId: string, at: string): Promise<void>;
   markSupervised(deliveryId: string, at: string): Promise<void>;
   /** Exclusive: resolves true for exactly one caller, the one that may start the recovery. */
   claimRecovery(deliveryId: string, at: string): Promise<boolean>;
@@ -185,7 +199,10 @@ export interface IntakeRecords {
   listActive(before: string): Promise<IntakeRecord[]>;
   /** Records still counted in flight, requested before `before`, whose saga is not known to have started. */
   listUnconfirmed(before: string): Promise<IntakeRecord[]>;
-  /** The delivery's saga has started (marks only an active record). */
+  /**
+   * The delivery's saga has started: marks an active record, and reopens (and marks) one closed
+   * as `NOT_STARTED` by someone who looked before the start. A record the saga closed is left closed.
+   */
   markSagaStarted(deliveryId: string, at: string): Promise<void>;
   /** Records of deliveries that ended with a compensation given up. */
   listStuck(): Promise<IntakeRecord[]>;

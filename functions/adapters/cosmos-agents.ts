@@ -22,6 +22,7 @@ import type {
   PackageRecords,
   ScheduleRecord,
 } from '../../domain/delivery/ports';
+import { NOT_STARTED, closedUnstarted } from '../../domain/delivery/intake-record';
 
 /** A point read; undefined when there is no such document. */
 export async function readDoc<T>(c: Container, id: string): Promise<(T & { _etag: string }) | undefined> {
@@ -34,21 +35,21 @@ export async function readDoc<T>(c: Container, id: string): Promise<(T & { _etag
   }
 }
 
-/** Read-modify-replace with If-Match, repeated until no other writer interferes. */
+/** Read-modify-replace with If-Match, repeated until no other writer interferes; true when it wrote. */
 async function update<T extends { id: string }>(
   c: Container,
   id: string,
   change: (current: (T & { _etag: string }) | undefined) => T | undefined,
-): Promise<void> {
+): Promise<boolean> {
   for (;;) {
     const current = await readDoc<T>(c, id);
     const next = change(current);
-    if (next === undefined) return;
+    if (next === undefined) return false;
     try {
       if (current)
         await c.item(id, id).replace(next, { accessCondition: { type: 'IfMatch', condition: current._etag } });
       else await c.items.create(next);
-      return;
+      return true;
     } catch (e) {
       if (isConcurrentWrite(e)) continue;
       throw e;
@@ -288,21 +289,47 @@ export class CosmosIntakeRecords implements IntakeRecords {
     return d ? toIntake(d) : undefined;
   }
 
-  /** Only an active intake: the first close's outcome stands. */
+  /**
+   * One conditional patch while the record is active (the usual case). Otherwise the record is
+   * read, and a never-started close is replaced by this outcome (the start had reached the
+   * engine after all); a record reopened between the two is closed. Any other first outcome stands.
+   */
   async close(deliveryId: string, outcome: string, failureCode?: string): Promise<void> {
-    await patchIf(this.c, deliveryId, 'FROM c WHERE c.active = true', [
+    const closed = await patchIf(this.c, deliveryId, 'FROM c WHERE c.active = true', [
       { op: 'set', path: '/active', value: false },
       { op: 'set', path: '/outcome', value: outcome },
       ...(failureCode !== undefined ? [{ op: 'set' as const, path: '/failureCode', value: failureCode }] : []),
     ]);
+    if (closed || outcome === NOT_STARTED) return;
+    await update<IntakeDoc>(this.c, deliveryId, (cur) =>
+      cur && (cur.active || closedUnstarted(cur))
+        ? { ...cur, active: false, outcome, ...(failureCode !== undefined ? { failureCode } : {}) }
+        : undefined,
+    );
   }
 
-  async reopen(deliveryId: string): Promise<void> {
+  /**
+   * Read, then replace against the ETag read: the mark is a field a patch condition cannot test
+   * on the local stand-in (it lower-cases a condition's property names), and the ETag makes a
+   * mark (or a reopen) written after the read win.
+   */
+  async closeUnstarted(deliveryId: string, requestedBefore?: string): Promise<boolean> {
+    return update<IntakeDoc>(this.c, deliveryId, (cur) =>
+      cur &&
+      cur.active &&
+      cur.sagaStartedAt === undefined &&
+      (requestedBefore === undefined || cur.requestedAt < requestedBefore)
+        ? { ...cur, active: false, outcome: NOT_STARTED }
+        : undefined,
+    );
+  }
+
+  async reopen(deliveryId: string, at: string): Promise<void> {
     await update<IntakeDoc>(this.c, deliveryId, (cur) => {
-      if (!cur || cur.active) return undefined;
-      // Reopened for a saga that never started: the next start is checked afresh.
+      if (!cur || !closedUnstarted(cur)) return undefined;
+      // Reopened for a saga that never started: the next start is checked afresh, once its grace is over.
       const { outcome: _outcome, sagaStartedAt: _started, ...rest } = cur;
-      return { ...rest, active: true };
+      return { ...rest, active: true, requestedAt: at };
     });
   }
 
@@ -345,9 +372,19 @@ export class CosmosIntakeRecords implements IntakeRecords {
     // Conditioned on `active` only: the local stand-in lower-cases a patch condition's property
     // names, so a condition on `sagaStartedAt` would test a field that does not exist. Two
     // supervisors marking at once both write a time at which the saga had started.
-    await patchIf(this.c, deliveryId, 'FROM c WHERE c.active = true', [
-      { op: 'set', path: '/sagaStartedAt', value: at },
-    ]);
+    if (
+      await patchIf(this.c, deliveryId, 'FROM c WHERE c.active = true', [
+        { op: 'set', path: '/sagaStartedAt', value: at },
+      ])
+    )
+      return;
+    // Closed as never started by someone who looked before the start: in flight again. A read
+    // only off the usual path (the saga closed it already, or it was closed as never started).
+    await update<IntakeDoc>(this.c, deliveryId, (cur) => {
+      if (!cur || !closedUnstarted(cur)) return undefined;
+      const { outcome: _outcome, ...rest } = cur;
+      return { ...rest, active: true, sagaStartedAt: at };
+    });
   }
 
   async listStuck(): Promise<IntakeRecord[]> {

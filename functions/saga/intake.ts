@@ -18,6 +18,7 @@ import type { RetryPolicy } from '../../domain/shared/retry';
 import { ORCHESTRATIONS } from '../names';
 import type { SagaInput } from './contracts';
 import type { IntakeRecord, IntakeRecords, Sagas } from '../../domain/delivery/ports';
+import { closedUnstarted } from '../../domain/delivery/intake-record';
 
 export interface IntakeDeps {
   readonly intakes: IntakeRecords;
@@ -98,15 +99,28 @@ async function repeat(
   if (stored.canonical !== canonical) {
     return err({ code: 'Conflict', message: `delivery ${deliveryId} already exists with a different request` });
   }
-  // The same request again: make sure its saga exists (the first attempt may have died before starting it).
-  if (!(await deps.sagas.status(deliveryId))) {
-    if (!stored.active) await deps.intakes.reopen(deliveryId);
+  // The same request again: make sure its saga exists (the first attempt may have died before
+  // starting it). One that exists with no start marked is marked: a start taken for failed, or
+  // a request that died before its mark, may have let someone close the record meanwhile. A
+  // record closed with an outcome is a delivery that is over (its saga since purged): nothing
+  // starts again.
+  if (await deps.sagas.status(deliveryId)) {
+    if (stored.sagaStartedAt === undefined) await deps.intakes.markSagaStarted(deliveryId, deps.now().toISOString());
+  } else if (stored.active || closedUnstarted(stored)) {
+    if (!stored.active) await deps.intakes.reopen(deliveryId, deps.now().toISOString());
     await startSaga(deliveryId, data, deps);
   }
   return ok({ deliveryId, created: false });
 }
 
-/** A start that fails gives the in-flight slot back; the caller's retry of the same request reopens it. */
+/**
+ * A start that fails gives the in-flight slot back once the engine answers that there is no
+ * such saga (the start may have reached it and only its answer been lost); the caller's retry
+ * of the same request reopens it. If the engine cannot answer that either, the record stays
+ * open (or is reopened) and unmarked, for a supervisor run to check after the start grace.
+ * Whoever looked before a start and closed the record meanwhile (a supervisor, or a concurrent
+ * retry whose own start failed) is undone by the mark after it.
+ */
 async function startSaga(deliveryId: string, request: SagaInput['request'], deps: IntakeDeps): Promise<void> {
   const input: SagaInput = {
     deliveryId,
@@ -119,13 +133,16 @@ async function startSaga(deliveryId: string, request: SagaInput['request'], deps
   try {
     await deps.sagas.start(ORCHESTRATIONS.deliverySaga, deliveryId, input);
   } catch (e) {
-    await deps.intakes.close(deliveryId, NOT_STARTED).catch(() => undefined);
-    throw e;
+    const saga = await deps.sagas.status(deliveryId).then(
+      (found) => (found ? 'exists' : 'absent'),
+      () => 'unknown',
+    );
+    if (saga === 'absent') await deps.intakes.closeUnstarted(deliveryId).catch(() => undefined);
+    // In doubt, in flight: a record someone closed as never started meanwhile is reopened.
+    if (saga === 'unknown') await deps.intakes.reopen(deliveryId, deps.now().toISOString()).catch(() => undefined);
+    if (saga !== 'exists') throw e;
   }
   // So the supervisor need not check this start. The saga runs whether or not the mark lands; an
   // unmarked record is checked by the next supervisor run instead, which marks it then.
   await deps.intakes.markSagaStarted(deliveryId, deps.now().toISOString()).catch(() => undefined);
 }
-
-/** The outcome of an intake whose saga never started. */
-export const NOT_STARTED = 'NotStarted';

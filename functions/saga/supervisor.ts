@@ -18,7 +18,7 @@ import type { RetryPolicy } from '../../domain/shared/retry';
 import type { AppConfig } from '../config';
 import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
 import type { RecoveryInput } from './contracts';
-import { NOT_STARTED } from './intake';
+import { NOT_STARTED, closedUnstarted, settlesSaga } from '../../domain/delivery/intake-record';
 import type { IntakeRecord, IntakeRecords, Sagas, SagaStatus } from '../../domain/delivery/ports';
 
 export interface SupervisorDeps {
@@ -82,6 +82,13 @@ export interface SagaVerdict {
   readonly verdict: Verdict;
 }
 
+interface Scan {
+  readonly verdicts: SagaVerdict[];
+  readonly old: OldIntake[];
+  /** Delivery sagas listed running, not finished, whose intake is not among the old open ones (with it, if the run read it). */
+  readonly unmatched: { readonly saga: SagaStatus; readonly intake: IntakeRecord | undefined }[];
+}
+
 /** An intake still in flight past the quiet window, and its saga as the run read it. */
 interface OldIntake {
   readonly intake: IntakeRecord;
@@ -107,7 +114,7 @@ export async function supervisorVerdicts(deps: SupervisorReads, now: Date): Prom
  * one is found through its intake, still in flight past the quiet window: settled deaths cost a
  * run nothing however many there are, and neither do young sagas in flight.
  */
-async function scan(deps: SupervisorReads, now: Date): Promise<{ verdicts: SagaVerdict[]; old: OldIntake[] }> {
+async function scan(deps: SupervisorReads, now: Date): Promise<Scan> {
   const ago = (ms: number): Date => new Date(now.getTime() - ms);
   const lookback = ago(deps.lookbackMs);
   // A saga starts within INTAKE_START_GRACE_MS of its request (else its intake is closed as
@@ -139,11 +146,15 @@ async function scan(deps: SupervisorReads, now: Date): Promise<{ verdicts: SagaV
       candidates.push(saga);
   }
   const verdicts: SagaVerdict[] = [];
+  const unmatched: Scan['unmatched'] = [];
   for (const saga of candidates) {
     if (saga.name && saga.name !== ORCHESTRATIONS.deliverySaga) continue;
-    verdicts.push({ saga, verdict: await verdictOn(saga, deps, now, knownIntakes.get(saga.instanceId)) });
+    const { verdict, intake } = await verdictOn(saga, deps, now, knownIntakes.get(saga.instanceId));
+    verdicts.push({ saga, verdict });
+    if (saga.runtimeStatus === 'Running' && !saga.progress?.finished && !knownIntakes.has(saga.instanceId))
+      unmatched.push({ saga, intake });
   }
-  return { verdicts, old };
+  return { verdicts, old, unmatched };
 }
 
 async function verdictOn(
@@ -151,19 +162,20 @@ async function verdictOn(
   deps: SupervisorReads,
   now: Date,
   knownIntake: IntakeRecord | undefined,
-): Promise<Verdict> {
+): Promise<{ verdict: Verdict; intake: IntakeRecord | undefined }> {
   const overdue =
     saga.runtimeStatus === 'Running' &&
     saga.progress !== undefined &&
     now.getTime() > Date.parse(saga.progress.completeBy) + deps.policy.graceMs;
   // Only a dead saga's verdict reads its intake and recovery, and only an overdue one's its intake;
-  // a closed intake settles a dead saga, so its recovery is read only while the intake is open.
+  // a closed intake settles a dead saga (unless closed as never started), so its recovery is
+  // read only while the intake does not settle it.
   const deadUnfinished = isDead(saga) && !saga.progress?.finished;
-  const intake = deadUnfinished || overdue ? (knownIntake ?? (await deps.intakes.get(saga.instanceId))) : undefined;
-  const intakeClosed = intake !== undefined && !intake.active;
+  const intake = deadUnfinished || overdue ? (knownIntake ?? (await deps.intakes.get(saga.instanceId))) : knownIntake;
+  const intakeClosed = intake !== undefined && settlesSaga(intake);
   const recovery =
     deadUnfinished && !intakeClosed ? await deps.sagas.status(recoveryInstanceId(saga.instanceId)) : undefined;
-  return superviseSaga(
+  const verdict = superviseSaga(
     {
       instanceId: saga.instanceId,
       runtimeStatus: saga.runtimeStatus,
@@ -178,12 +190,13 @@ async function verdictOn(
     now,
     deps.policy,
   );
+  return { verdict, intake };
 }
 
 export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorReport> {
   const now = deps.now();
   const report = { examined: 0, none: 0, requestCompensation: 0, recover: 0, resume: 0, alert: 0, intakesClosed: 0 };
-  const { verdicts, old } = await scan(deps, now);
+  const { verdicts, old, unmatched } = await scan(deps, now);
   // Dead sagas that had finished (their verdict is none): their intake may still be open.
   const finishedDead = verdicts.map((v) => v.saga).filter((s) => isDead(s) && s.progress?.finished);
   for (const { saga, verdict } of verdicts) {
@@ -237,6 +250,7 @@ export async function superviseOnce(deps: SupervisorDeps): Promise<SupervisorRep
     }
   }
   report.intakesClosed = await reconcileIntakes(deps, now, old, finishedDead);
+  await reopenInFlight(deps, now, unmatched);
   for (const stuck of await deps.intakes.listStuck()) {
     report.alert++;
     deps.log({
@@ -273,33 +287,60 @@ async function reconcileIntakes(
   finishedDead: readonly SagaStatus[],
 ): Promise<number> {
   let closed = 0;
-  const close = async (deliveryId: string, outcome: string): Promise<void> => {
-    await deps.intakes.close(deliveryId, outcome);
-    deps.log({ event: 'supervisor.intake.closed', deliveryId, outcome });
+  // With no saga seen, a record is closed only if no start was marked (nor the record reopened,
+  // which stamps it afresh) since it was read: an intake may start the saga between this run's
+  // read and its write (and a mark after that write reopens it). A marked record with no saga
+  // has had its saga purged.
+  const close = async (intake: IntakeRecord, outcome: string, requestedBefore: string): Promise<void> => {
+    if (outcome === NOT_STARTED && intake.sagaStartedAt === undefined) {
+      if (!(await deps.intakes.closeUnstarted(intake.deliveryId, requestedBefore))) return;
+    } else await deps.intakes.close(intake.deliveryId, outcome);
+    deps.log({ event: 'supervisor.intake.closed', deliveryId: intake.deliveryId, outcome });
     closed++;
   };
   const checked = new Set<string>();
-  const unconfirmed = await deps.intakes.listUnconfirmed(new Date(now.getTime() - INTAKE_START_GRACE_MS).toISOString());
+  const graceCutoff = new Date(now.getTime() - INTAKE_START_GRACE_MS).toISOString();
+  const unconfirmed = await deps.intakes.listUnconfirmed(graceCutoff);
   for (const intake of unconfirmed) {
     checked.add(intake.deliveryId);
     const saga = await deps.sagas.status(intake.deliveryId);
     const outcome = closingOutcome(saga);
-    if (outcome !== undefined) await close(intake.deliveryId, outcome);
+    if (outcome !== undefined) await close(intake, outcome, graceCutoff);
     else await deps.intakes.markSagaStarted(intake.deliveryId, now.toISOString());
   }
   for (const { intake, saga } of old) {
     if (checked.has(intake.deliveryId)) continue;
     checked.add(intake.deliveryId);
     const outcome = closingOutcome(saga);
-    if (outcome !== undefined) await close(intake.deliveryId, outcome);
+    if (outcome !== undefined) await close(intake, outcome, graceCutoff);
   }
   // A young saga that finished and then died (in or after closing its intake) is not left for
-  // the window: its intake is read, and closed if still open.
+  // the window: its intake is read, and closed with its outcome if still open or closed as
+  // never started.
   for (const saga of finishedDead) {
     if (checked.has(saga.instanceId)) continue;
     const outcome = closingOutcome(saga);
-    if (outcome !== undefined && (await deps.intakes.get(saga.instanceId))?.active)
-      await close(saga.instanceId, outcome);
+    const intake = outcome !== undefined ? await deps.intakes.get(saga.instanceId) : undefined;
+    if (outcome !== undefined && intake && (intake.active || closedUnstarted(intake)))
+      await close(intake, outcome, graceCutoff);
   }
   return closed;
+}
+
+/**
+ * A saga the engine lists running past the quiet window, not finished, whose intake is not
+ * among the open ones: normally one between closing its intake and completing. One whose
+ * intake was closed as never started (a closer looked before its start, and the intake that
+ * started it died before its mark) counts in flight again, so that the in-flight bound holds
+ * and, should it die once old, its open intake leads a run to it. Younger ones are left to
+ * their own close, or, dead, to the recovery. Costs a read per such saga (none when its verdict
+ * read the intake already), none in the usual run.
+ */
+async function reopenInFlight(deps: SupervisorDeps, now: Date, unmatched: Scan['unmatched']): Promise<void> {
+  for (const { saga, intake: known } of unmatched) {
+    const intake = known ?? (await deps.intakes.get(saga.instanceId));
+    if (!intake || !closedUnstarted(intake)) continue;
+    await deps.intakes.markSagaStarted(saga.instanceId, now.toISOString());
+    deps.log({ event: 'supervisor.intake.reopened', deliveryId: saga.instanceId, runtimeStatus: saga.runtimeStatus });
+  }
 }

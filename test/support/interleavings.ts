@@ -1,7 +1,7 @@
 /**
  * Seeded interleavings of requests to the Cosmos DB server: concurrent actors whose every request
  * waits at a gate until a seeded scheduler lets it through, one at a time, so each seed is one
- * order of the requests. Used by the reservation and assignment tests.
+ * order of the requests. Used by the reservation, assignment and intake race tests.
  */
 import type { Container, SqlQuerySpec } from '@azure/cosmos';
 import type { Random } from '../../tools/simulation/random';
@@ -67,14 +67,19 @@ export class Scheduler {
 }
 
 /**
- * The container as one actor sees it: every request goes through the scheduler, and the
- * `crashAt`-th one (if any) is never sent: the actor dies there.
+ * The container as one actor sees it: every request goes through the scheduler, and from the
+ * `crashAt`-th one (if any) on none is sent: the actor dies there (and `onCrash` hears of it,
+ * for an actor that swallows errors).
  */
-export function gated(container: Container, s: Scheduler, crashAt?: number): Container {
+export function gated(container: Container, s: Scheduler, crashAt?: number, onCrash?: () => void): Container {
   let requests = 0;
   const send = <T>(f: () => Promise<T>): Promise<T> =>
     s.request(() => {
-      if (++requests === crashAt) throw new Crash(`crashed before request ${crashAt}`);
+      // Dead from there on: an actor that swallows the error sends nothing more either.
+      if (crashAt !== undefined && ++requests >= crashAt) {
+        onCrash?.();
+        throw new Crash(`crashed before request ${crashAt}`);
+      }
       return f();
     });
   const view = {

@@ -7,10 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIVITIES } from '../../../functions/names';
-import { NOT_STARTED, requestDelivery } from '../../../functions/saga/intake';
+import { requestDelivery } from '../../../functions/saga/intake';
+import { NOT_STARTED } from '../../../domain/delivery/intake-record';
 import { alice, request, useSagaWorld } from '../../support/saga-world';
 import type { SagaWorld } from '../../support/saga-world';
 import type { Sagas } from '../../../domain/delivery/ports';
+import type { Container } from '@azure/cosmos';
+import { CosmosIntakeRecords } from '../../../functions/adapters/cosmos-agents';
+import { COSMOS_CONTAINERS } from '../../../functions/resources';
 
 let w: SagaWorld;
 beforeAll(async () => {
@@ -99,16 +103,174 @@ describe('intake records', () => {
     // Still in flight: the listing of old intakes keeps it.
     expect((await intakes.listActive(at(5))).map((r) => r.deliveryId)).toContain('rc-seen-a');
 
-    // Closed, a mark is refused; reopened (its saga never started after all), it is checked afresh.
-    await intakes.close('rc-seen-b', NOT_STARTED);
+    // Closed by its saga, a mark is refused; reopened (its saga never started after all), it is checked afresh.
+    await intakes.close('rc-seen-b', 'Delivered');
     await intakes.markSagaStarted('rc-seen-b', at(0));
+    expect(await intakes.get('rc-seen-b')).toMatchObject({ active: false, outcome: 'Delivered' });
     expect((await intakes.get('rc-seen-b'))?.sagaStartedAt).toBeUndefined();
     await intakes.close('rc-seen-a', NOT_STARTED);
-    await intakes.reopen('rc-seen-a');
-    expect(await intakes.get('rc-seen-a')).toMatchObject({ active: true });
+    await intakes.reopen('rc-seen-a', at(1));
+    expect(await intakes.get('rc-seen-a')).toMatchObject({ active: true, requestedAt: at(1) });
     expect((await intakes.get('rc-seen-a'))?.sagaStartedAt).toBeUndefined();
-    expect(await unconfirmed()).toEqual(['rc-seen-a']);
+    // Reopened, it waits out the start grace again before a supervisor checks it.
+    expect(await unconfirmed()).toEqual([]);
+    expect((await intakes.listUnconfirmed(at(0))).map((r) => r.deliveryId)).toContain('rc-seen-a');
     await intakes.close('rc-seen-a', NOT_STARTED);
+  });
+
+  it('a close as never started is undone by a mark that comes after it, and replaced by the outcome of a saga that did start; a marked record is not closed as never started', async () => {
+    const intakes = w.env.composition.intakes();
+    const requestedAt = new Date(w.clock.now() - 20 * 60_000).toISOString();
+    const record = (deliveryId: string) => ({
+      deliveryId,
+      ownerId: 'alice',
+      canonical: '{}',
+      requestedAt,
+      active: true,
+    });
+    await intakes.createOrGet(record('rc-late-mark'));
+    expect(await intakes.closeUnstarted('rc-late-mark')).toBe(true);
+    await intakes.markSagaStarted('rc-late-mark', requestedAt);
+    const marked = await intakes.get('rc-late-mark');
+    expect(marked).toMatchObject({ active: true, sagaStartedAt: requestedAt });
+    expect(marked?.outcome).toBeUndefined();
+    // Marked, it is not closed as never started, by the supervisor or by a failed start of a retry.
+    expect(await intakes.closeUnstarted('rc-late-mark')).toBe(false);
+    expect(await intakes.get('rc-late-mark')).toMatchObject({ active: true });
+
+    await intakes.createOrGet(record('rc-late-outcome'));
+    expect(await intakes.closeUnstarted('rc-late-outcome')).toBe(true);
+    await intakes.close('rc-late-outcome', 'Delivered');
+    expect(await intakes.get('rc-late-outcome')).toMatchObject({ active: false, outcome: 'Delivered' });
+    // Any other first outcome stands, and a later mark does not reopen it.
+    await intakes.close('rc-late-outcome', 'Cancelled');
+    await intakes.markSagaStarted('rc-late-outcome', requestedAt);
+    expect(await intakes.get('rc-late-outcome')).toMatchObject({ active: false, outcome: 'Delivered' });
+    expect(await intakes.closeUnstarted('rc-late-outcome')).toBe(false);
+    expect(await intakes.closeUnstarted('rc-nothing-here')).toBe(false);
+  });
+
+  it('a close as never started leaves a record reopened since it was listed: the reopen stamped it afresh', async () => {
+    const intakes = w.env.composition.intakes();
+    const ago = (minutes: number): string => new Date(w.clock.now() - minutes * 60_000).toISOString();
+    await intakes.createOrGet({
+      deliveryId: 'rc-reopened',
+      ownerId: 'alice',
+      canonical: '{}',
+      requestedAt: ago(30),
+      active: true,
+    });
+    await intakes.close('rc-reopened', NOT_STARTED);
+    await intakes.reopen('rc-reopened', ago(0));
+    // A supervisor that listed it before the reopen closes it only if it was requested before its grace cutoff.
+    expect(await intakes.closeUnstarted('rc-reopened', ago(5))).toBe(false);
+    expect(await intakes.get('rc-reopened')).toMatchObject({ active: true });
+    expect(await intakes.closeUnstarted('rc-reopened')).toBe(true);
+  });
+
+  it("a saga's close that meets its record reopened by a late mark between its patch and its read still closes it", async () => {
+    const real = w.env.cosmos.database(w.env.databaseId).container(COSMOS_CONTAINERS.intakes.name);
+    const plain = new CosmosIntakeRecords(real);
+    await plain.createOrGet({
+      deliveryId: 'rc-close-race',
+      ownerId: 'alice',
+      canonical: '{}',
+      requestedAt: new Date(w.clock.now()).toISOString(),
+      active: true,
+    });
+    expect(await plain.closeUnstarted('rc-close-race')).toBe(true);
+    // The saga's close: its patch is refused (the record is closed); the late mark lands before its read.
+    let marked = false;
+    const withLateMark = {
+      items: real.items,
+      item: (id: string, pk: string) => ({
+        ...real.item(id, pk),
+        read: real.item(id, pk).read.bind(real.item(id, pk)),
+        replace: real.item(id, pk).replace.bind(real.item(id, pk)),
+        patch: async (body: never) => {
+          try {
+            return await real.item(id, pk).patch(body);
+          } finally {
+            if (!marked) {
+              marked = true;
+              await plain.markSagaStarted(id, new Date(w.clock.now()).toISOString());
+            }
+          }
+        },
+      }),
+    } as unknown as Container;
+    await new CosmosIntakeRecords(withLateMark).close('rc-close-race', 'Delivered');
+    expect(marked).toBe(true);
+    expect(await plain.get('rc-close-race')).toMatchObject({ active: false, outcome: 'Delivered' });
+  });
+
+  it('a repeated request finds its saga running and its record closed as never started (its first request died before the mark): it counts in flight again', async () => {
+    const running: Sagas = {
+      ...failingSagas,
+      status: async () => ({
+        instanceId: 'rc-repeat-mends',
+        name: 'DeliverySaga',
+        runtimeStatus: 'Running',
+        createdAt: new Date(w.clock.now()),
+        lastUpdatedAt: new Date(w.clock.now()),
+      }),
+    };
+    const body = JSON.stringify(request({ deliveryId: 'rc-repeat-mends' }));
+    // The first request wrote its record and started the saga, then died; a supervisor that had looked before the start closed it.
+    const intakes = w.env.composition.intakes();
+    const diesBeforeMark = new Proxy(intakes, {
+      get: (target, key) =>
+        key === 'markSagaStarted'
+          ? async () => undefined
+          : (Reflect.get(target, key) as (...a: unknown[]) => unknown).bind(target),
+    });
+    const first = await requestDelivery(body, alice, {
+      ...intakeDeps(running),
+      sagas: { ...running, status: async () => undefined, start: async () => 'started' },
+      intakes: diesBeforeMark,
+    });
+    expect(first.ok).toBe(true);
+    expect(await w.env.composition.intakes().closeUnstarted('rc-repeat-mends')).toBe(true);
+    const again = await requestDelivery(body, alice, intakeDeps(running));
+    expect(again).toMatchObject({ ok: true, value: { created: false } });
+    expect(await w.env.composition.intakes().get('rc-repeat-mends')).toMatchObject({ active: true });
+    await w.env.composition.intakes().close('rc-repeat-mends', 'Delivered');
+  });
+
+  it('the same request again for a delivery that is over, its saga since purged, starts nothing', async () => {
+    const starts: string[] = [];
+    const purged: Sagas = { ...failingSagas, start: async (_name, id) => (starts.push(id), 'started') };
+    const body = JSON.stringify(request({ deliveryId: 'rc-over-purged' }));
+    expect((await requestDelivery(body, alice, intakeDeps(purged))).ok).toBe(true);
+    await w.env.composition.intakes().close('rc-over-purged', 'Delivered');
+    expect(await requestDelivery(body, alice, intakeDeps(purged))).toMatchObject({
+      ok: true,
+      value: { deliveryId: 'rc-over-purged', created: false },
+    });
+    expect(starts).toEqual(['rc-over-purged']);
+    expect(await w.env.composition.intakes().get('rc-over-purged')).toMatchObject({
+      active: false,
+      outcome: 'Delivered',
+    });
+  });
+
+  it('a start whose answer was lost, yet reached the engine, is answered 202 and its intake counts in flight', async () => {
+    const lostAnswer: Sagas = {
+      ...failingSagas,
+      status: async () => ({
+        instanceId: 'rc-lost-answer',
+        name: 'DeliverySaga',
+        runtimeStatus: 'Running',
+        createdAt: new Date(w.clock.now()),
+        lastUpdatedAt: new Date(w.clock.now()),
+      }),
+    };
+    const body = JSON.stringify(request({ deliveryId: 'rc-lost-answer' }));
+    const answer = await requestDelivery(body, alice, intakeDeps(lostAnswer));
+    expect(answer).toMatchObject({ ok: true, value: { deliveryId: 'rc-lost-answer', created: true } });
+    expect(await w.env.composition.intakes().get('rc-lost-answer')).toMatchObject({ active: true });
+    expect((await w.env.composition.intakes().get('rc-lost-answer'))?.sagaStartedAt).toBeDefined();
+    await w.env.composition.intakes().close('rc-lost-answer', NOT_STARTED);
   });
 
   it('DELETE on a delivery that is over but whose saga is gone answers 409 naming its outcome', async () => {

@@ -60,6 +60,7 @@ function run(all: readonly SagaStatus[], records: readonly IntakeRecord[] = []) 
       records.filter((r) => r.active && r.requestedAt < before && r.sagaStartedAt === undefined),
     markSagaStarted: async (id: string) => void writes.push(`started ${id}`),
     close: async (id: string, outcome: string) => void writes.push(`close ${id} ${outcome}`),
+    closeUnstarted: async (id: string, before?: string) => (writes.push(`closeUnstarted ${id} ${before}`), true),
     listStuck: async () => [],
   } as unknown as IntakeRecords;
   const deps: SupervisorDeps = {
@@ -94,22 +95,56 @@ describe('the supervisor queries only what may need it', () => {
   });
 
   it('examines young running sagas not at all, reads nothing behind healthy old ones, and reads intake and recovery only for overdue and dead ones', async () => {
-    const { intakeReads, statusReads, report } = run([
-      ...Array.from({ length: 50 }, (_, i) => saga(`young-${i}`, 'Running', 1, {})),
-      saga('old-on-time', 'Running', 62, { completeBy: new Date(NOW.getTime() + 30 * MIN).toISOString() }),
-      saga('overdue', 'Running', 120, {}),
-      saga('dead', 'Failed', 30, {}),
-      saga('dead-finished', 'Failed', 30, { finished: true }),
-      saga('suspended', 'Suspended', 3, {}),
-    ]);
+    const { intakeReads, statusReads, report } = run(
+      [
+        ...Array.from({ length: 50 }, (_, i) => saga(`young-${i}`, 'Running', 1, {})),
+        saga('old-on-time', 'Running', 62, { completeBy: new Date(NOW.getTime() + 30 * MIN).toISOString() }),
+        saga('overdue', 'Running', 120, {}),
+        saga('dead', 'Failed', 30, {}),
+        saga('dead-finished', 'Failed', 30, { finished: true }),
+        saga('suspended', 'Suspended', 3, {}),
+      ],
+      [
+        ...Array.from({ length: 50 }, (_, i) => intake(`young-${i}`, 1, { sagaStartedAt: 'x' })),
+        intake('old-on-time', 62, { sagaStartedAt: 'x' }),
+        intake('overdue', 120, { sagaStartedAt: 'x' }),
+        intake('dead', 30, { sagaStartedAt: 'x' }),
+        intake('dead-finished', 30, { sagaStartedAt: 'x' }),
+        intake('suspended', 3, { sagaStartedAt: 'x' }),
+      ],
+    );
     const r = await report;
     expect(r.examined).toBe(5);
     expect(r.requestCompensation).toBe(1);
     expect(r.recover).toBe(1);
     expect(r.resume).toBe(1);
-    // The finished one's intake is read only to close it if still open.
-    expect(intakeReads.sort()).toEqual(['dead', 'dead-finished', 'overdue']);
+    // The overdue one's intake came with the listing of old open intakes; the finished one's is
+    // read only to close it if still open.
+    expect(intakeReads.sort()).toEqual(['dead', 'dead-finished']);
     expect(statusReads).toEqual([recoveryInstanceId('dead')]);
+  });
+
+  it('counts in flight again a saga running past the window whose intake was closed as never started, and leaves one closed with an outcome', async () => {
+    const { intakeReads, writes, report } = run(
+      [
+        saga('taken-for-failed', 'Running', 90, { completeBy: new Date(NOW.getTime() + 30 * MIN).toISOString() }),
+        saga('closing', 'Running', 90, { completeBy: new Date(NOW.getTime() + 30 * MIN).toISOString() }),
+        saga('open', 'Running', 90, { completeBy: new Date(NOW.getTime() + 30 * MIN).toISOString() }),
+        saga('overdue-taken', 'Running', 120, {}),
+      ],
+      [
+        intake('taken-for-failed', 91, { active: false, outcome: 'NotStarted' }),
+        intake('closing', 91, { active: false, outcome: 'Delivered', sagaStartedAt: 'x' }),
+        intake('open', 91, { sagaStartedAt: 'x' }),
+        intake('overdue-taken', 121, { active: false, outcome: 'NotStarted' }),
+      ],
+    );
+    const r = await report;
+    expect(r.requestCompensation).toBe(1);
+    expect(writes.sort()).toEqual(['signal overdue-taken', 'started overdue-taken', 'started taken-for-failed']);
+    // The open one came with the listing of old open intakes: no read. The overdue one's intake,
+    // read for its verdict, is not read again.
+    expect(intakeReads.sort()).toEqual(['closing', 'overdue-taken', 'taken-for-failed']);
   });
 
   it("reads a dead saga's recovery only while its intake is open: a closed intake settles it", async () => {
@@ -161,7 +196,8 @@ describe('the supervisor queries only what may need it', () => {
     expect(statusReads.sort()).toEqual(['done-unclosed', 'never-started', 'started']);
     expect(writes.sort()).toEqual([
       'close done-unclosed Delivered',
-      'close never-started NotStarted',
+      // Closed as never started only if still unmarked, and still requested before the start grace.
+      `closeUnstarted never-started ${new Date(NOW.getTime() - INTAKE_START_GRACE_MS).toISOString()}`,
       'started started',
     ]);
     expect(r.intakesClosed).toBe(2);

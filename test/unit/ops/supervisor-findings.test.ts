@@ -55,6 +55,7 @@ function stores(world: World) {
     markSagaStarted: async (id: string) => void writes.push(`markSagaStarted ${id}`),
     listStuck: async () => [],
     close: async (id: string) => void writes.push(`close ${id}`),
+    closeUnstarted: async (id: string) => (writes.push(`close ${id}`), true),
   } as unknown as IntakeRecords;
   return { sagas, intakes, writes };
 }
