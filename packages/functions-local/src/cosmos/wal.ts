@@ -36,6 +36,7 @@ import { randomUUID } from 'node:crypto';
 import { CosmosClient } from '@azure/cosmos';
 import { createHttpServer } from '@vercel/cosmosdb-server';
 import { installLinearQueries } from './linear-queries';
+import { installSharedShapes } from './shared-shapes';
 import { COSMOS_EMULATOR_KEY } from '../host/standins';
 import type { CosmosHandle } from '../host/standins';
 
@@ -394,6 +395,7 @@ export async function startDurableCosmos(options: DurableCosmosOptions): Promise
   const file = path.join(options.dir, WAL_FILE);
   const host = '127.0.0.1';
   installLinearQueries();
+  installSharedShapes();
   const server: Server = createHttpServer({ keepAlive: true });
   // Idle connections stay open (the clients are this machine's own): with Node's 5 s a client could send on
   // one the server was closing, and fail with "socket hang up" (nodejs/node #20256).

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import { createHttpServer } from '@vercel/cosmosdb-server';
 import { installLinearQueries } from '../cosmos/linear-queries';
+import { installSharedShapes } from '../cosmos/shared-shapes';
 
 /** Azurite's published development-account key (public, documented, emulator only). */
 export const AZURITE_ACCOUNT = 'devstoreaccount1';
@@ -126,6 +127,7 @@ export async function stopChild(child: ChildProcess, graceMs = 3000): Promise<vo
 export async function startCosmos(opts: { port?: number } = {}): Promise<CosmosHandle> {
   const host = '127.0.0.1';
   installLinearQueries();
+  installSharedShapes();
   const server: Server = createHttpServer();
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
