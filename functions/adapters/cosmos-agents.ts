@@ -63,11 +63,22 @@ async function update<T extends { id: string }>(
  * condition does not hold (412). One request where read-then-replace takes two.
  */
 async function patchIf(c: Container, id: string, condition: string, operations: PatchOperation[]): Promise<boolean> {
+  return (await patchWhere(c, id, condition, operations)) === 'applied';
+}
+
+/** As `patchIf`, telling a missing document (404) from a condition that did not hold (412). */
+async function patchWhere(
+  c: Container,
+  id: string,
+  condition: string,
+  operations: PatchOperation[],
+): Promise<'applied' | 'missing' | 'unmet'> {
   try {
     await c.item(id, id).patch({ condition, operations });
-    return true;
+    return 'applied';
   } catch (e) {
-    if (isNotFound(e) || isPreconditionFailed(e)) return false;
+    if (isNotFound(e)) return 'missing';
+    if (isPreconditionFailed(e)) return 'unmet';
     throw e;
   }
 }
@@ -290,17 +301,18 @@ export class CosmosIntakeRecords implements IntakeRecords {
   }
 
   /**
-   * One conditional patch while the record is active (the usual case). Otherwise the record is
-   * read, and a never-started close is replaced by this outcome (the start had reached the
-   * engine after all); a record reopened between the two is closed. Any other first outcome stands.
+   * One conditional patch while the record is active (the usual case). If it is closed, the
+   * record is read, and a never-started close is replaced by this outcome (the start had reached
+   * the engine after all); a record reopened between the two is closed. Any other first outcome
+   * stands; no record, nothing to close.
    */
   async close(deliveryId: string, outcome: string, failureCode?: string): Promise<void> {
-    const closed = await patchIf(this.c, deliveryId, 'FROM c WHERE c.active = true', [
+    const patched = await patchWhere(this.c, deliveryId, 'FROM c WHERE c.active = true', [
       { op: 'set', path: '/active', value: false },
       { op: 'set', path: '/outcome', value: outcome },
       ...(failureCode !== undefined ? [{ op: 'set' as const, path: '/failureCode', value: failureCode }] : []),
     ]);
-    if (closed || outcome === NOT_STARTED) return;
+    if (patched !== 'unmet' || outcome === NOT_STARTED) return;
     await update<IntakeDoc>(this.c, deliveryId, (cur) =>
       cur && (cur.active || closedUnstarted(cur))
         ? { ...cur, active: false, outcome, ...(failureCode !== undefined ? { failureCode } : {}) }
@@ -372,12 +384,10 @@ export class CosmosIntakeRecords implements IntakeRecords {
     // Conditioned on `active` only: the local stand-in lower-cases a patch condition's property
     // names, so a condition on `sagaStartedAt` would test a field that does not exist. Two
     // supervisors marking at once both write a time at which the saga had started.
-    if (
-      await patchIf(this.c, deliveryId, 'FROM c WHERE c.active = true', [
-        { op: 'set', path: '/sagaStartedAt', value: at },
-      ])
-    )
-      return;
+    const patched = await patchWhere(this.c, deliveryId, 'FROM c WHERE c.active = true', [
+      { op: 'set', path: '/sagaStartedAt', value: at },
+    ]);
+    if (patched !== 'unmet') return;
     // Closed as never started by someone who looked before the start: in flight again. A read
     // only off the usual path (the saga closed it already, or it was closed as never started).
     await update<IntakeDoc>(this.c, deliveryId, (cur) => {
