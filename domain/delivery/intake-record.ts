@@ -9,6 +9,12 @@ import type { IntakeRecord } from './ports';
 /** The outcome of an intake whose saga was not seen to start. */
 export const NOT_STARTED = 'NotStarted';
 
+/**
+ * The outcome of an intake whose saga had been seen to start and is gone (its history purged)
+ * while the record was still open: the delivery is over, how is no longer known.
+ */
+export const SAGA_GONE = 'SagaGone';
+
 /** Closed by someone who did not see the saga: if the saga exists after all, this is wrong. */
 export const closedUnstarted = (r: Pick<IntakeRecord, 'active' | 'outcome'>): boolean =>
   !r.active && r.outcome === NOT_STARTED;

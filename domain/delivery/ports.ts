@@ -182,13 +182,15 @@ export interface IntakeRecords {
   close(deliveryId: string, outcome: string, failureCode?: string): Promise<void>;
   /**
    * Closes as `NOT_STARTED` a record still in flight whose saga is not known to have started
-   * (and, with `requestedBefore`, that was requested before it: a record reopened since is
-   * left to wait its grace); true when it did. A record marked started meanwhile is left as it is.
+   * and that was requested no later than `requestedBy` (a record stamped afresh since is left
+   * to wait its grace); true when it did. A record marked started meanwhile is left as it is.
    */
-  closeUnstarted(deliveryId: string, requestedBefore?: string): Promise<boolean>;
+  closeUnstarted(deliveryId: string, requestedBy: string): Promise<boolean>;
   /**
-   * A record closed as never started counts in flight again, requested `at` (so the start check
-   * waits its grace again); any other record is left as it is.
+   * A start is about to be tried, or may have been: a record closed as never started counts in
+   * flight again, and one in flight with no start marked is stamped requested `at` (so the start
+   * check waits its grace again, and a close bounded by an earlier time leaves it be). Any other
+   * record is left as it is.
    */
   reopen(deliveryId: string, at: string): Promise<void>;
   markSupervised(deliveryId: string, at: string): Promise<void>;

@@ -325,12 +325,9 @@ export class CosmosIntakeRecords implements IntakeRecords {
    * on the local stand-in (it lower-cases a condition's property names), and the ETag makes a
    * mark (or a reopen) written after the read win.
    */
-  async closeUnstarted(deliveryId: string, requestedBefore?: string): Promise<boolean> {
+  async closeUnstarted(deliveryId: string, requestedBy: string): Promise<boolean> {
     return update<IntakeDoc>(this.c, deliveryId, (cur) =>
-      cur &&
-      cur.active &&
-      cur.sagaStartedAt === undefined &&
-      (requestedBefore === undefined || cur.requestedAt < requestedBefore)
+      cur && cur.active && cur.sagaStartedAt === undefined && cur.requestedAt <= requestedBy
         ? { ...cur, active: false, outcome: NOT_STARTED }
         : undefined,
     );
@@ -338,7 +335,7 @@ export class CosmosIntakeRecords implements IntakeRecords {
 
   async reopen(deliveryId: string, at: string): Promise<void> {
     await update<IntakeDoc>(this.c, deliveryId, (cur) => {
-      if (!cur || !closedUnstarted(cur)) return undefined;
+      if (!cur || !(closedUnstarted(cur) || (cur.active && cur.sagaStartedAt === undefined))) return undefined;
       // Reopened for a saga that never started: the next start is checked afresh, once its grace is over.
       const { outcome: _outcome, sagaStartedAt: _started, ...rest } = cur;
       return { ...rest, active: true, requestedAt: at };

@@ -76,15 +76,16 @@ export async function requestDelivery(
       retryAfterSeconds: RETRY_AFTER_SECONDS,
     });
   }
+  const requestedAt = deps.now().toISOString();
   const { created, record } = await deps.intakes.createOrGet({
     deliveryId,
     ownerId: data.ownerId,
     canonical,
-    requestedAt: deps.now().toISOString(),
+    requestedAt,
     active: true,
   });
   if (!created) return repeat(record, canonical, deliveryId, deps, data);
-  await startSaga(deliveryId, data, deps);
+  await startSaga(deliveryId, data, deps, requestedAt);
   return ok({ deliveryId, created: true });
 }
 
@@ -107,8 +108,9 @@ async function repeat(
   if (await deps.sagas.status(deliveryId)) {
     if (stored.sagaStartedAt === undefined) await deps.intakes.markSagaStarted(deliveryId, deps.now().toISOString());
   } else if (stored.active || closedUnstarted(stored)) {
-    if (!stored.active) await deps.intakes.reopen(deliveryId, deps.now().toISOString());
-    await startSaga(deliveryId, data, deps);
+    const stamp = stored.active ? stored.requestedAt : deps.now().toISOString();
+    if (!stored.active) await deps.intakes.reopen(deliveryId, stamp);
+    await startSaga(deliveryId, data, deps, stamp);
   }
   return ok({ deliveryId, created: false });
 }
@@ -121,7 +123,13 @@ async function repeat(
  * Whoever looked before a start and closed the record meanwhile (a supervisor, or a concurrent
  * retry whose own start failed) is undone by the mark after it.
  */
-async function startSaga(deliveryId: string, request: SagaInput['request'], deps: IntakeDeps): Promise<void> {
+async function startSaga(
+  deliveryId: string,
+  request: SagaInput['request'],
+  deps: IntakeDeps,
+  /** The record's `requestedAt` as this request wrote or read it. */
+  stamp: string,
+): Promise<void> {
   const input: SagaInput = {
     deliveryId,
     correlationId: deliveryId,
@@ -137,8 +145,11 @@ async function startSaga(deliveryId: string, request: SagaInput['request'], deps
       (found) => (found ? 'exists' : 'absent'),
       () => 'unknown',
     );
-    if (saga === 'absent') await deps.intakes.closeUnstarted(deliveryId).catch(() => undefined);
-    // In doubt, in flight: a record someone closed as never started meanwhile is reopened.
+    // Not if another request has stamped the record afresh since: its start may have created
+    // the saga after this look.
+    if (saga === 'absent') await deps.intakes.closeUnstarted(deliveryId, stamp).catch(() => undefined);
+    // In doubt, in flight: the record is stamped afresh (reopened if someone closed it as never
+    // started meanwhile), so a request that looked before this start does not close it.
     if (saga === 'unknown') await deps.intakes.reopen(deliveryId, deps.now().toISOString()).catch(() => undefined);
     if (saga !== 'exists') throw e;
   }

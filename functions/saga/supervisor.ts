@@ -18,7 +18,7 @@ import type { RetryPolicy } from '../../domain/shared/retry';
 import type { AppConfig } from '../config';
 import { ORCHESTRATIONS, recoveryInstanceId, SAGA_EVENTS } from '../names';
 import type { RecoveryInput } from './contracts';
-import { NOT_STARTED, closedUnstarted, settlesSaga } from '../../domain/delivery/intake-record';
+import { NOT_STARTED, SAGA_GONE, closedUnstarted, settlesSaga } from '../../domain/delivery/intake-record';
 import type { IntakeRecord, IntakeRecords, Sagas, SagaStatus } from '../../domain/delivery/ports';
 
 export interface SupervisorDeps {
@@ -287,14 +287,14 @@ async function reconcileIntakes(
   finishedDead: readonly SagaStatus[],
 ): Promise<number> {
   let closed = 0;
-  // With no saga seen, a record is closed only if no start was marked (nor the record reopened,
-  // which stamps it afresh) since it was read: an intake may start the saga between this run's
-  // read and its write (and a mark after that write reopens it). A marked record with no saga
-  // has had its saga purged.
-  const close = async (intake: IntakeRecord, outcome: string, requestedBefore: string): Promise<void> => {
-    if (outcome === NOT_STARTED && intake.sagaStartedAt === undefined) {
-      if (!(await deps.intakes.closeUnstarted(intake.deliveryId, requestedBefore))) return;
-    } else await deps.intakes.close(intake.deliveryId, outcome);
+  // With no saga seen, a record is closed only if no start was marked (nor the record stamped
+  // afresh) since it was read: an intake may start the saga between this run's read and its
+  // write (and a mark after that write reopens it). A marked record with no saga has had its
+  // saga purged: it is over, and nothing may start it again.
+  const close = async (intake: IntakeRecord, reading: string): Promise<void> => {
+    const outcome = reading === NOT_STARTED && intake.sagaStartedAt !== undefined ? SAGA_GONE : reading;
+    if (outcome !== NOT_STARTED) await deps.intakes.close(intake.deliveryId, outcome);
+    else if (!(await deps.intakes.closeUnstarted(intake.deliveryId, intake.requestedAt))) return;
     deps.log({ event: 'supervisor.intake.closed', deliveryId: intake.deliveryId, outcome });
     closed++;
   };
@@ -305,14 +305,14 @@ async function reconcileIntakes(
     checked.add(intake.deliveryId);
     const saga = await deps.sagas.status(intake.deliveryId);
     const outcome = closingOutcome(saga);
-    if (outcome !== undefined) await close(intake, outcome, graceCutoff);
+    if (outcome !== undefined) await close(intake, outcome);
     else await deps.intakes.markSagaStarted(intake.deliveryId, now.toISOString());
   }
   for (const { intake, saga } of old) {
     if (checked.has(intake.deliveryId)) continue;
     checked.add(intake.deliveryId);
     const outcome = closingOutcome(saga);
-    if (outcome !== undefined) await close(intake, outcome, graceCutoff);
+    if (outcome !== undefined) await close(intake, outcome);
   }
   // A young saga that finished and then died (in or after closing its intake) is not left for
   // the window: its intake is read, and closed with its outcome if still open or closed as
@@ -321,8 +321,7 @@ async function reconcileIntakes(
     if (checked.has(saga.instanceId)) continue;
     const outcome = closingOutcome(saga);
     const intake = outcome !== undefined ? await deps.intakes.get(saga.instanceId) : undefined;
-    if (outcome !== undefined && intake && (intake.active || closedUnstarted(intake)))
-      await close(intake, outcome, graceCutoff);
+    if (outcome !== undefined && intake && (intake.active || closedUnstarted(intake))) await close(intake, outcome);
   }
   return closed;
 }

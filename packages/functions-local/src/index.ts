@@ -39,7 +39,7 @@ export { startLakeServer } from './lake/server';
 export type { LakeServerHandle } from './lake/server';
 export { startDurableCosmos } from './cosmos/wal';
 export { installLinearQueries, libraryCompiled, linearFrom } from './cosmos/linear-queries';
-export { installSharedShapes, sharedShape } from './cosmos/shared-shapes';
+export { installSharedShapes, sharedShape, sharedShapesInstalled } from './cosmos/shared-shapes';
 export { startCosmosThread } from './cosmos/thread';
 export type { StandInProfiler, ThreadedCosmosHandle } from './cosmos/thread';
 export type { DurableCosmosHandle } from './cosmos/wal';

@@ -32,6 +32,9 @@ const failingSagas: Sagas = {
   resume: async () => undefined,
 };
 
+/** A bound no record's request time is past: closes whatever is open and unmarked. */
+const LATEST = '9999-12-31T23:59:59.999Z';
+
 function intakeDeps(sagas: Sagas): Parameters<typeof requestDelivery>[2] {
   const c = w.env.composition;
   return {
@@ -129,28 +132,28 @@ describe('intake records', () => {
       active: true,
     });
     await intakes.createOrGet(record('rc-late-mark'));
-    expect(await intakes.closeUnstarted('rc-late-mark')).toBe(true);
+    expect(await intakes.closeUnstarted('rc-late-mark', LATEST)).toBe(true);
     await intakes.markSagaStarted('rc-late-mark', requestedAt);
     const marked = await intakes.get('rc-late-mark');
     expect(marked).toMatchObject({ active: true, sagaStartedAt: requestedAt });
     expect(marked?.outcome).toBeUndefined();
     // Marked, it is not closed as never started, by the supervisor or by a failed start of a retry.
-    expect(await intakes.closeUnstarted('rc-late-mark')).toBe(false);
+    expect(await intakes.closeUnstarted('rc-late-mark', LATEST)).toBe(false);
     expect(await intakes.get('rc-late-mark')).toMatchObject({ active: true });
 
     await intakes.createOrGet(record('rc-late-outcome'));
-    expect(await intakes.closeUnstarted('rc-late-outcome')).toBe(true);
+    expect(await intakes.closeUnstarted('rc-late-outcome', LATEST)).toBe(true);
     await intakes.close('rc-late-outcome', 'Delivered');
     expect(await intakes.get('rc-late-outcome')).toMatchObject({ active: false, outcome: 'Delivered' });
     // Any other first outcome stands, and a later mark does not reopen it.
     await intakes.close('rc-late-outcome', 'Cancelled');
     await intakes.markSagaStarted('rc-late-outcome', requestedAt);
     expect(await intakes.get('rc-late-outcome')).toMatchObject({ active: false, outcome: 'Delivered' });
-    expect(await intakes.closeUnstarted('rc-late-outcome')).toBe(false);
-    expect(await intakes.closeUnstarted('rc-nothing-here')).toBe(false);
+    expect(await intakes.closeUnstarted('rc-late-outcome', LATEST)).toBe(false);
+    expect(await intakes.closeUnstarted('rc-nothing-here', LATEST)).toBe(false);
   });
 
-  it('a close as never started leaves a record reopened since it was listed: the reopen stamped it afresh', async () => {
+  it('a close as never started leaves a record stamped afresh since it was read: a reopen stamps it', async () => {
     const intakes = w.env.composition.intakes();
     const ago = (minutes: number): string => new Date(w.clock.now() - minutes * 60_000).toISOString();
     await intakes.createOrGet({
@@ -162,10 +165,10 @@ describe('intake records', () => {
     });
     await intakes.close('rc-reopened', NOT_STARTED);
     await intakes.reopen('rc-reopened', ago(0));
-    // A supervisor that listed it before the reopen closes it only if it was requested before its grace cutoff.
-    expect(await intakes.closeUnstarted('rc-reopened', ago(5))).toBe(false);
+    // A supervisor (or a request) that read it as requested 30 minutes ago leaves it be: it was stamped afresh since.
+    expect(await intakes.closeUnstarted('rc-reopened', ago(30))).toBe(false);
     expect(await intakes.get('rc-reopened')).toMatchObject({ active: true });
-    expect(await intakes.closeUnstarted('rc-reopened')).toBe(true);
+    expect(await intakes.closeUnstarted('rc-reopened', ago(0))).toBe(true);
   });
 
   it("a saga's close that meets its record reopened by a late mark between its patch and its read still closes it", async () => {
@@ -178,7 +181,7 @@ describe('intake records', () => {
       requestedAt: new Date(w.clock.now()).toISOString(),
       active: true,
     });
-    expect(await plain.closeUnstarted('rc-close-race')).toBe(true);
+    expect(await plain.closeUnstarted('rc-close-race', LATEST)).toBe(true);
     // The saga's close: its patch is refused (the record is closed); the late mark lands before its read.
     let marked = false;
     const withLateMark = {
@@ -230,7 +233,7 @@ describe('intake records', () => {
       intakes: diesBeforeMark,
     });
     expect(first.ok).toBe(true);
-    expect(await w.env.composition.intakes().closeUnstarted('rc-repeat-mends')).toBe(true);
+    expect(await w.env.composition.intakes().closeUnstarted('rc-repeat-mends', LATEST)).toBe(true);
     const again = await requestDelivery(body, alice, intakeDeps(running));
     expect(again).toMatchObject({ ok: true, value: { created: false } });
     expect(await w.env.composition.intakes().get('rc-repeat-mends')).toMatchObject({ active: true });

@@ -124,6 +124,13 @@ describe('the supervisor queries only what may need it', () => {
     expect(statusReads).toEqual([recoveryInstanceId('dead')]);
   });
 
+  it('closes a marked record whose saga is gone (its history purged) as SagaGone, never as never started, so nothing starts it again', async () => {
+    const { writes, report } = run([], [intake('purged', 200, { sagaStartedAt: 'x' })]);
+    const r = await report;
+    expect(r.intakesClosed).toBe(1);
+    expect(writes).toEqual(['close purged SagaGone']);
+  });
+
   it('counts in flight again a saga running past the window whose intake was closed as never started, and leaves one closed with an outcome', async () => {
     const { intakeReads, writes, report } = run(
       [
@@ -196,8 +203,8 @@ describe('the supervisor queries only what may need it', () => {
     expect(statusReads.sort()).toEqual(['done-unclosed', 'never-started', 'started']);
     expect(writes.sort()).toEqual([
       'close done-unclosed Delivered',
-      // Closed as never started only if still unmarked, and still requested before the start grace.
-      `closeUnstarted never-started ${new Date(NOW.getTime() - INTAKE_START_GRACE_MS).toISOString()}`,
+      // Closed as never started only if still unmarked, and not stamped afresh since the run read it.
+      `closeUnstarted never-started ${new Date(NOW.getTime() - 10 * MIN).toISOString()}`,
       'started started',
     ]);
     expect(r.intakesClosed).toBe(2);

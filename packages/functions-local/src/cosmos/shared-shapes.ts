@@ -17,10 +17,16 @@ interface ItemsPrototype {
   _set(this: unknown, data: Record<string, unknown>): Record<string, unknown>;
 }
 
-let installed = false;
+/** Marks the server's store as wrapped, whichever copy of this module wrapped it. */
+const WRAPPED = Symbol.for('fabrikam.sharedShapes');
 
-/** The same fields, in the same order, with the same values, on an object that shares its map with its likes. */
+/**
+ * The same fields, in the same order, with the same values, on an object that shares its map
+ * with its likes. A parsed body's own `__proto__` field is kept as a field (assigning it would
+ * set the copy's prototype instead); such a document is left as it was.
+ */
 export function sharedShape(doc: Record<string, unknown>): Record<string, unknown> {
+  if (Object.prototype.hasOwnProperty.call(doc, '__proto__')) return doc;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(doc)) copy[key] = doc[key];
   return copy;
@@ -32,15 +38,25 @@ export function sharedShape(doc: Record<string, unknown>): Record<string, unknow
  * runs the server, before it serves.
  */
 export function installSharedShapes(): void {
-  if (installed) return;
-  const fromServer = createRequire(require.resolve('@vercel/cosmosdb-server'));
-  const items = (fromServer('@vercel/cosmosdb-server/lib/account/items') as { default: { prototype: ItemsPrototype } })
-    .default.prototype;
-  const store = items._set;
+  const items = serverItems();
+  const store = items._set as ItemsPrototype['_set'] & { [WRAPPED]?: true };
   if (typeof store !== 'function')
     throw new Error('@vercel/cosmosdb-server has no Items._set to store documents through; its version changed.');
-  items._set = function (this: unknown, data: Record<string, unknown>) {
+  if (store[WRAPPED]) return;
+  const wrapped = function (this: unknown, data: Record<string, unknown>) {
     return store.call(this, sharedShape(data));
   };
-  installed = true;
+  items._set = Object.assign(wrapped, { [WRAPPED]: true as const });
+}
+
+/** Whether this process's server stores documents through `sharedShape`. */
+export function sharedShapesInstalled(): boolean {
+  return (serverItems()._set as { [WRAPPED]?: true })[WRAPPED] === true;
+}
+
+/** The item store of the `@vercel/cosmosdb-server` that this process loads. */
+function serverItems(): ItemsPrototype {
+  const fromServer = createRequire(require.resolve('@vercel/cosmosdb-server'));
+  return (fromServer('@vercel/cosmosdb-server/lib/account/items') as { default: { prototype: ItemsPrototype } }).default
+    .prototype;
 }
