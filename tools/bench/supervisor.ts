@@ -25,6 +25,7 @@ import { CosmosIntakeRecords } from '../../functions/adapters/cosmos-agents';
 import { DurableSagas } from '../../functions/adapters/durable-sagas';
 import { COSMOS_CONTAINERS } from '../../functions/resources';
 import { superviseOnce } from '../../functions/saga/supervisor';
+import { benchStandInShapes } from './stand-in-shapes';
 import type { SupervisorDeps } from '../../functions/saga/supervisor';
 import {
   bindDurableClient,
@@ -205,7 +206,9 @@ export async function benchSupervisor(opts: { quick: boolean }): Promise<Row[]> 
     await cosmos.stop();
     fs.rmSync(cosmosDir, { recursive: true, force: true });
   }
+  const shapes = await benchStandInShapes(opts);
   return [
+    ...shapes,
     {
       metric: `scale: supervisor run at ${large.toLocaleString('en-US')} vs ${small.toLocaleString('en-US')} sagas in flight`,
       ours: b.runMs,
