@@ -11,7 +11,7 @@ import { requestDelivery } from '../../../functions/saga/intake';
 import { NOT_STARTED } from '../../../domain/delivery/intake-record';
 import { alice, request, useSagaWorld } from '../../support/saga-world';
 import type { SagaWorld } from '../../support/saga-world';
-import type { Sagas } from '../../../domain/delivery/ports';
+import type { IntakeRecord, Sagas } from '../../../domain/delivery/ports';
 import type { Container } from '@azure/cosmos';
 import { CosmosIntakeRecords } from '../../../functions/adapters/cosmos-agents';
 import { COSMOS_CONTAINERS } from '../../../functions/resources';
@@ -32,8 +32,27 @@ const failingSagas: Sagas = {
   resume: async () => undefined,
 };
 
+/** An intake record in flight, requested `requestedAt` (now by default), as the intake writes it. */
+function openRecord(deliveryId: string, requestedAt = new Date(w.clock.now()).toISOString()): IntakeRecord {
+  return { deliveryId, ownerId: 'alice', canonical: '{}', requestedAt, active: true };
+}
+
 /** A bound no record's request time is past: closes whatever is open and unmarked. */
 const LATEST = '9999-12-31T23:59:59.999Z';
+
+/** A Durable client whose start fails while the saga runs all the same (its answer was lost). */
+function startRefusedYetRunning(instanceId: string): Sagas {
+  return {
+    ...failingSagas,
+    status: async () => ({
+      instanceId,
+      name: 'DeliverySaga',
+      runtimeStatus: 'Running',
+      createdAt: new Date(w.clock.now()),
+      lastUpdatedAt: new Date(w.clock.now()),
+    }),
+  };
+}
 
 function intakeDeps(sagas: Sagas): Parameters<typeof requestDelivery>[2] {
   const c = w.env.composition;
@@ -67,13 +86,7 @@ describe('intake records', () => {
 
   it('the supervisor closes an intake whose saga never started, once past the grace period', async () => {
     const intakes = w.env.composition.intakes();
-    await intakes.createOrGet({
-      deliveryId: 'rc-orphan',
-      ownerId: 'alice',
-      canonical: '{}',
-      requestedAt: new Date(w.clock.now()).toISOString(),
-      active: true,
-    });
+    await intakes.createOrGet(openRecord('rc-orphan'));
     expect((await w.supervise()).intakesClosed).toBe(0);
     const report = await w.supervise(new Date(w.clock.now() + 10 * 60_000));
     expect(report.intakesClosed).toBe(1);
@@ -156,13 +169,7 @@ describe('intake records', () => {
   it('a close as never started leaves a record stamped afresh since it was read: a reopen stamps it', async () => {
     const intakes = w.env.composition.intakes();
     const ago = (minutes: number): string => new Date(w.clock.now() - minutes * 60_000).toISOString();
-    await intakes.createOrGet({
-      deliveryId: 'rc-reopened',
-      ownerId: 'alice',
-      canonical: '{}',
-      requestedAt: ago(30),
-      active: true,
-    });
+    await intakes.createOrGet(openRecord('rc-reopened', ago(30)));
     await intakes.close('rc-reopened', NOT_STARTED);
     await intakes.reopen('rc-reopened', ago(0));
     // A supervisor (or a request) that read it as requested 30 minutes ago leaves it be: it was stamped afresh since.
@@ -174,13 +181,7 @@ describe('intake records', () => {
   it("a saga's close that meets its record reopened by a late mark between its patch and its read still closes it", async () => {
     const real = w.env.cosmos.database(w.env.databaseId).container(COSMOS_CONTAINERS.intakes.name);
     const plain = new CosmosIntakeRecords(real);
-    await plain.createOrGet({
-      deliveryId: 'rc-close-race',
-      ownerId: 'alice',
-      canonical: '{}',
-      requestedAt: new Date(w.clock.now()).toISOString(),
-      active: true,
-    });
+    await plain.createOrGet(openRecord('rc-close-race'));
     expect(await plain.closeUnstarted('rc-close-race', LATEST)).toBe(true);
     // The saga's close: its patch is refused (the record is closed); the late mark lands before its read.
     let marked = false;
@@ -208,16 +209,7 @@ describe('intake records', () => {
   });
 
   it('a repeated request finds its saga running and its record closed as never started (its first request died before the mark): it counts in flight again', async () => {
-    const running: Sagas = {
-      ...failingSagas,
-      status: async () => ({
-        instanceId: 'rc-repeat-mends',
-        name: 'DeliverySaga',
-        runtimeStatus: 'Running',
-        createdAt: new Date(w.clock.now()),
-        lastUpdatedAt: new Date(w.clock.now()),
-      }),
-    };
+    const running = startRefusedYetRunning('rc-repeat-mends');
     const body = JSON.stringify(request({ deliveryId: 'rc-repeat-mends' }));
     // The first request wrote its record and started the saga, then died; a supervisor that had looked before the start closed it.
     const intakes = w.env.composition.intakes();
@@ -257,17 +249,8 @@ describe('intake records', () => {
     });
   });
 
-  it('a start whose answer was lost, yet reached the engine, is answered 202 and its intake counts in flight', async () => {
-    const lostAnswer: Sagas = {
-      ...failingSagas,
-      status: async () => ({
-        instanceId: 'rc-lost-answer',
-        name: 'DeliverySaga',
-        runtimeStatus: 'Running',
-        createdAt: new Date(w.clock.now()),
-        lastUpdatedAt: new Date(w.clock.now()),
-      }),
-    };
+  it('a start whose answer was lost, yet reached the engine (as in microsoft/durabletask-netherite#45), is answered 202 and its intake counts in flight', async () => {
+    const lostAnswer = startRefusedYetRunning('rc-lost-answer');
     const body = JSON.stringify(request({ deliveryId: 'rc-lost-answer' }));
     const answer = await requestDelivery(body, alice, intakeDeps(lostAnswer));
     expect(answer).toMatchObject({ ok: true, value: { deliveryId: 'rc-lost-answer', created: true } });
@@ -278,13 +261,7 @@ describe('intake records', () => {
 
   it('DELETE on a delivery that is over but whose saga is gone answers 409 naming its outcome', async () => {
     const intakes = w.env.composition.intakes();
-    await intakes.createOrGet({
-      deliveryId: 'rc-purged',
-      ownerId: 'alice',
-      canonical: '{}',
-      requestedAt: new Date(w.clock.now()).toISOString(),
-      active: true,
-    });
+    await intakes.createOrGet(openRecord('rc-purged'));
     await intakes.close('rc-purged', 'Delivered');
     const answer = await w.cancel('rc-purged', alice);
     expect(answer.status).toBe(409);
