@@ -318,10 +318,10 @@ async function reconcileIntakes(
   // the window: its intake is read, and closed with its outcome if still open or closed as
   // never started.
   for (const saga of finishedDead) {
-    if (checked.has(saga.instanceId)) continue;
-    const outcome = closingOutcome(saga);
-    const intake = outcome !== undefined ? await deps.intakes.get(saga.instanceId) : undefined;
-    if (outcome !== undefined && intake && (intake.active || closedUnstarted(intake))) await close(intake, outcome);
+    const outcome = closingOutcome(saga); // defined: the saga had finished
+    if (checked.has(saga.instanceId) || outcome === undefined) continue;
+    const intake = await deps.intakes.get(saga.instanceId);
+    if (intake && (intake.active || closedUnstarted(intake))) await close(intake, outcome);
   }
   return closed;
 }

@@ -3,7 +3,7 @@
  * before `now`, and with progress as the delivery saga publishes it when `progress` is given.
  */
 import type { SagaProgress } from '../../domain/delivery/saga';
-import type { SagaStatus } from '../../domain/delivery/ports';
+import type { SagaQuery, SagaStatus } from '../../domain/delivery/ports';
 import { ORCHESTRATIONS } from '../../functions/names';
 
 const MIN = 60_000;
@@ -43,3 +43,9 @@ export function sagaStatusFor(options: SagaStatusOptions) {
     };
   };
 }
+
+/** Whether the Durable client's listing for `q` includes `s`: its state, created within the bounds. */
+export const matchesQuery = (s: SagaStatus, q: SagaQuery): boolean =>
+  q.runtimeStatus.includes(s.runtimeStatus) &&
+  (!q.createdFrom || s.createdAt >= q.createdFrom) &&
+  (!q.createdTo || s.createdAt <= q.createdTo);

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { installLinearQueries, sharedShape } from '@fabrikam/functions-local';
-import { median } from './harness';
+import { sideBySide } from './harness';
 import type { Row } from './harness';
 
 interface Compiled {
@@ -55,24 +55,14 @@ export async function benchStandInShapes(opts: { quick: boolean }): Promise<Row[
     ],
     [compile("SELECT * FROM c WHERE c.failureCode = 'CompensationStuck'"), []],
   ];
-  const run = (docs: readonly unknown[]): number => {
+  const run = (docs: readonly unknown[]) => async (): Promise<number> => {
     const t = performance.now();
     for (const [q, parameters] of queries) q.exec(docs, { parameters });
     return performance.now() - t;
   };
-  // Warm both, then A/B interleaved.
-  for (let i = 0; i < 5; i++) {
-    run(shared);
-    run(spread);
-  }
-  const a: number[] = [];
-  const b: number[] = [];
-  for (let i = 0; i < (opts.quick ? 3 : 41); i++) {
-    a.push(run(shared));
-    b.push(run(spread));
-  }
-  const ours = median(a);
-  const baseline = median(b);
+  const rounds = opts.quick ? 3 : 41;
+  await sideBySide(run(shared), run(spread), 5); // warm both
+  const { ours, baseline } = await sideBySide(run(shared), run(spread), rounds);
   return [
     {
       metric: `supervisor's intake queries on the stand-in, ${count.toLocaleString('en-US')} documents: shared shapes vs as the server built them`,
@@ -80,7 +70,7 @@ export async function benchStandInShapes(opts: { quick: boolean }): Promise<Row[
       baseline,
       ratio: ours / baseline,
       target: 'info',
-      unit: `ms per run of the three queries (median of ${a.length}, A/B interleaved), the server's own compiled queries, no HTTP`,
+      unit: `ms per run of the three queries (median of ${rounds}, A/B interleaved), the server's own compiled queries, no HTTP`,
       note: `on Node ${process.version}: the server stored each document as a spread of the parsed body grown by its system fields, which on Node 20 gives every document a hidden class of its own, so a query's filter reads each field through a megamorphic cache (Node 22 shares them); the stand-in now stores a copy built field by field`,
     },
   ];

@@ -34,7 +34,7 @@ import { Random, freshSeeds } from '../../../tools/simulation/random';
 import { useEmulators } from '../../support/emulators';
 import { Crash, Scheduler, gated } from '../../support/interleavings';
 import { alice, request } from '../../support/saga-world';
-import { sagaStatusFor } from '../../support/saga-status';
+import { matchesQuery, sagaStatusFor } from '../../support/saga-status';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-12-01T08:00:00Z');
@@ -90,7 +90,7 @@ class Engine {
           if (faults.statusFails()) throw new Error('the task hub did not answer');
           return this.instances.get(id);
         }),
-      list: (q: SagaQuery) => send(async () => [...this.instances.values()].filter((x) => matches(x, q))),
+      list: (q: SagaQuery) => send(async () => [...this.instances.values()].filter((x) => matchesQuery(x, q))),
       start: (name, id) =>
         send(async () => {
           if (this.instances.has(id)) return (hear.start?.('exists'), 'exists' as const);
@@ -131,11 +131,6 @@ interface Faults {
   readonly start: () => StartFault;
   readonly statusFails: () => boolean;
 }
-
-const matches = (x: SagaStatus, q: SagaQuery): boolean =>
-  q.runtimeStatus.includes(x.runtimeStatus) &&
-  (!q.createdFrom || x.createdAt >= q.createdFrom) &&
-  (!q.createdTo || x.createdAt <= q.createdTo);
 
 interface Answer {
   readonly who: string;

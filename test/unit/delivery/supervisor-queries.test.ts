@@ -10,7 +10,7 @@ import type { IntakeRecord, IntakeRecords, SagaQuery, Sagas, SagaStatus } from '
 import { CLOCK_SKEW_MS, INTAKE_START_GRACE_MS, superviseOnce } from '../../../functions/saga/supervisor';
 import type { SupervisorDeps } from '../../../functions/saga/supervisor';
 import { recoveryInstanceId } from '../../../functions/names';
-import { sagaStatusFor } from '../../support/saga-status';
+import { matchesQuery, sagaStatusFor } from '../../support/saga-status';
 import { Random } from '../../../tools/simulation/random';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
@@ -39,12 +39,7 @@ function run(all: readonly SagaStatus[], records: readonly IntakeRecord[] = []) 
   const sagas: Sagas = {
     list: async (q) => {
       queries.push(q);
-      return all.filter(
-        (s) =>
-          q.runtimeStatus.includes(s.runtimeStatus) &&
-          (!q.createdFrom || s.createdAt >= q.createdFrom) &&
-          (!q.createdTo || s.createdAt <= q.createdTo),
-      );
+      return all.filter((s) => matchesQuery(s, q));
     },
     status: async (id) => (statusReads.push(id), all.find((s) => s.instanceId === id)),
     start: async (_name, id) => (writes.push(`start ${id}`), 'started'),

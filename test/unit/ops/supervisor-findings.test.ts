@@ -11,7 +11,7 @@ import type { SupervisorFinding } from '../../../functions/ops/ops-queries';
 import { superviseOnce } from '../../../functions/saga/supervisor';
 import type { SupervisorDeps } from '../../../functions/saga/supervisor';
 import { ORCHESTRATIONS, recoveryInstanceId } from '../../../functions/names';
-import { sagaStatusFor } from '../../support/saga-status';
+import { matchesQuery, sagaStatusFor } from '../../support/saga-status';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const MIN = 60_000;
@@ -33,13 +33,7 @@ function stores(world: World) {
   const writes: string[] = [];
   const intakeById = new Map(world.intakes.map((r) => [r.deliveryId, r]));
   const sagas: Sagas = {
-    list: async (q) =>
-      world.sagas.filter(
-        (s) =>
-          q.runtimeStatus.includes(s.runtimeStatus) &&
-          (!q.createdFrom || s.createdAt >= q.createdFrom) &&
-          (!q.createdTo || s.createdAt <= q.createdTo),
-      ),
+    list: async (q) => world.sagas.filter((s) => matchesQuery(s, q)),
     status: async (id) => world.sagas.find((s) => s.instanceId === id),
     start: async (_name, id) => (writes.push(`start ${id}`), 'started'),
     signal: async (id, event) => (writes.push(`signal ${id} ${event}`), 'delivered'),
